@@ -1,0 +1,45 @@
+"""The main job as a Python API: plan file -> events -> database (and, later, exports).
+
+The CLI is a thin shell over these functions; tests and scripts can call them directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .model import ZONE, Plan
+from .plan import load_plan
+from .schedule import expand
+from .store import Store, SyncResult
+
+
+@dataclass
+class BuildReport:
+    plan: Plan
+    window: tuple[date, date]
+    events: int
+    sync: SyncResult
+    estimated_years: list[int]
+
+
+def revision_time(today: date) -> datetime:
+    """Revisions are stamped with the build's day, so a rebuild on the same day is identical."""
+    return datetime.combine(today, time(0), tzinfo=ZoneInfo(ZONE))
+
+
+def build(plan_path: str | Path, db_path: str | Path, today: date, by: str,
+          start: date | None = None, end: date | None = None) -> BuildReport:
+    """Expand the plan over [start, end) (default: its period) and sync it into the database.
+
+    The plan is read and expanded before the database is opened, so a bad plan leaves the
+    database exactly as it was.
+    """
+    plan = load_plan(plan_path)
+    window = (start or plan.start, end or plan.end)
+    expansion = expand(plan, *window)
+    with Store.open(db_path, create=True) as store:
+        result = store.sync(expansion.events, window, revision_time(today), by)
+    return BuildReport(plan, window, len(expansion.events), result, expansion.estimated_years)

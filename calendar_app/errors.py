@@ -1,0 +1,48 @@
+"""One exception tree for everything a user can get wrong.
+
+The CLI turns these into one line each and a non-zero exit; nothing below the CLI prints.
+"""
+
+from __future__ import annotations
+
+
+class CalendarAppError(Exception):
+    """Base of every error a user can cause; `exit_code` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class Problem(CalendarAppError):
+    """One thing wrong at one place in one input file."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+
+    def __str__(self) -> str:
+        where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class PlanError(CalendarAppError):
+    """recurring.yaml is wrong; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+class StoreError(CalendarAppError):
+    """The database is missing, from another schema version, or refuses a change."""
+
+
+class UnknownUnit(CalendarAppError):
+    """A unit named on the command line that the plan does not know."""
+
+    def __init__(self, name: str, suggestions: list[str]):
+        hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ""
+        super().__init__(f"unknown unit {name!r}{hint}")
+        self.name = name
+        self.suggestions = suggestions

@@ -1,0 +1,229 @@
+"""The nouns of the plan: frozen values that every other module passes around.
+
+Dates are `datetime.date`; every period is half-open (`end` is exclusive), the way RFC 5545
+writes all-day events, so spans join without gaps or overlaps.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .errors import UnknownUnit
+
+if TYPE_CHECKING:
+    from .rules import Rule
+    from .workdays import WorkCalendar
+
+ZONE = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    name: str
+    kind: str  # "county" or "township"
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    name: str
+    members: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Measure:
+    number: int
+    category: str
+    title: str
+    text: str
+    units: tuple[str, ...]  # unit ids, lead first, as the seed lists them (groups kept whole)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A number the units must reach: `per_year` (a quota) or by a date (a milestone)."""
+
+    kind: str  # "quota" or "milestone"
+    amount: int
+    unit: str  # what is counted: 人次, 名, 处 ...
+    by: date | None = None
+    since: date | None = None
+
+
+@dataclass(frozen=True)
+class Obligation:
+    id: str
+    measure: int
+    title: str
+    quote: str
+    rule: Rule
+    units: tuple[str, ...]  # unit ids, lead first
+    fanout: bool = False  # one event per unit instead of one joint event
+    workdays: str = "keep"  # keep | next | previous | skip
+    time: time | None = None
+    duration: timedelta | None = None
+    location: str = ""
+    alarm: timedelta | None = None  # how long before the start to remind
+    assumed: str = ""  # why the cadence is the county's choice, not the seed's
+    target: Target | None = None
+    line: int = 0
+
+    @property
+    def lead(self) -> str:
+        return self.units[0]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A period an obligation must be met in: a week, a term, a year, a township's turn."""
+
+    key: str
+    start: date
+    end: date
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """What a rule asks for inside one slot: a fixed day or span, or a window to place in."""
+
+    slot: Slot
+    index: int = 0
+    start: date | None = None
+    end: date | None = None
+    window: tuple[date, date] | None = None
+    place: str = ""  # a rotation's place (a unit id)
+    fallback: str = ""  # why this date is the rule's guess rather than the year's table
+
+
+@dataclass(frozen=True)
+class Event:
+    uid: str
+    obligation: str
+    measure: int
+    category: str
+    slot: Slot
+    title: str
+    start: date | datetime
+    end: date | datetime
+    units: tuple[str, ...]  # lead first
+    location: str = ""
+    alarm: timedelta | None = None
+    notes: tuple[str, ...] = ()  # caveats a reader must see: fallback dates, estimated days
+    flexible: bool = False
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, datetime)
+
+    @property
+    def lead(self) -> str:
+        return self.units[0]
+
+    def visible(self) -> dict[str, Any]:
+        """Everything a subscriber sees; a change here is a new revision (SEQUENCE + 1)."""
+        return {
+            "title": self.title,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "units": list(self.units),
+            "location": self.location,
+            "alarm": int(self.alarm.total_seconds()) if self.alarm is not None else None,
+            "notes": list(self.notes),
+            "slot": self.slot.key,
+            "measure": self.measure,
+        }
+
+    @property
+    def digest(self) -> str:
+        text = json.dumps(self.visible(), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha1(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    source: str
+    start: date
+    end: date  # exclusive
+    units: dict[str, Unit]
+    groups: dict[str, Group]
+    categories: dict[str, Category]
+    measures: dict[int, Measure]
+    obligations: tuple[Obligation, ...]
+    calendar: WorkCalendar
+    file: str = "recurring.yaml"
+    notes: tuple[str, ...] = ()  # how the loader read the seed's quirks, for `validate`
+    names: dict[str, str] = field(default_factory=dict)  # any name, alias or id -> unit id
+
+    def unit_name(self, unit_id: str) -> str:
+        return self.units[unit_id].name
+
+    def resolve_unit(self, text: str) -> str:
+        """A unit id from its id, Chinese name or alias, or UnknownUnit with suggestions."""
+        if text in self.names:
+            return self.names[text]
+        close = difflib.get_close_matches(text, list(self.names), n=3, cutoff=0.4)
+        raise UnknownUnit(text, close)
+
+
+def day_after(d: date) -> date:
+    return d + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An event as stored: what the plan generated, plus what units recorded about it."""
+
+    uid: str
+    obligation: str
+    measure: int
+    category: str
+    slot: str
+    slot_start: date
+    slot_end: date
+    title: str
+    start: date | datetime
+    end: date | datetime
+    units: tuple[str, ...]
+    location: str
+    alarm: timedelta | None
+    notes: tuple[str, ...]
+    flexible: bool
+    origin: str  # "plan", or "added" by a unit
+    state: str  # "live", or "removed" when the plan no longer yields it
+    status: str  # planned | done | cancelled | moved
+    sequence: int
+    revised: datetime
+    attendance: int | None = None
+    fills: str = ""  # the uid whose slot a make-up event fills
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, datetime)
+
+    @property
+    def lead(self) -> str:
+        return self.units[0]
+
+    @property
+    def live(self) -> bool:
+        """Still expected to happen: neither dropped from the plan nor cancelled."""
+        return self.state == "live" and self.status != "cancelled"
+
+    @property
+    def shown_status(self) -> str:
+        return "cancelled" if self.state == "removed" else self.status

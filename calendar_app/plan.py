@@ -1,0 +1,491 @@
+"""recurring.yaml -> Plan: the only reader of the plan file.
+
+Validation collects every problem, each as `FILE:LINE: message`, before giving up, so a
+coordinator fixes a file in one pass. The seed's quirks (a unit listed twice, `教育局` without
+`县`, the one-off `县广文旅局`) are read on purpose and recorded in `Plan.notes`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import replace
+from datetime import date, time, timedelta
+from pathlib import Path
+
+from . import rules as rule_kinds
+from .errors import PlanError, Problem
+from .model import Category, Group, Measure, Obligation, Plan, Target, Unit
+from .workdays import Observance, Term, WorkCalendar, YearHolidays
+from .yamlread import Mapping, Seq, load
+from .yearday import YearDay, parse_month_day
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_SPAN = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_FRAGMENT = re.compile(r"\s*(?:\.\.\.|…+)\s*")
+
+OBLIGATION_KEYS = {"id", "title", "quote", "assumed", "units", "lead", "fanout", "workdays",
+                   "time", "duration", "location", "alarm", "target"} | set(rule_kinds.RULES)
+WORKDAY_POLICIES = ("keep", "next", "previous", "skip")
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and validate the plan; PlanError lists every problem found."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError([Problem(f"cannot read plan: {exc.strerror}", str(path))]) from None
+    except UnicodeDecodeError:
+        raise PlanError([Problem("plan is not UTF-8 text", str(path))]) from None
+    try:
+        data = load(text, str(path))
+    except Problem as problem:
+        raise PlanError([problem]) from None
+    return _Reader(str(path)).read(data)
+
+
+class _Reader:
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+        self.notes: list[str] = []
+        self.names: dict[str, str] = {}  # id, name or alias -> unit id
+        self.groups: dict[str, Group] = {}
+        self.group_names: dict[str, str] = {}
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def fail(self, line: int, message: str) -> None:
+        self.problems.append(Problem(message, self.file, line))
+
+    def section(self, data: Mapping, key: str, kind: type, required: bool = True):
+        value = data.get(key)
+        if value is None:
+            if required:
+                self.fail(data.line, f"missing section {key!r}")
+            return kind()
+        if not isinstance(value, kind):
+            self.fail(data.line_of(key), f"{key!r} must be a {'list' if kind is Seq else 'mapping'}")
+            return kind()
+        return value
+
+    def check_keys(self, item: Mapping, allowed: set[str], what: str) -> None:
+        for key in item:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.fail(item.line_of(key), f"unknown key {key!r} in {what}{hint}")
+
+    def text(self, item: Mapping, key: str, what: str) -> str:
+        value = item.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(item.line_of(key), f"{what} needs a non-empty {key!r}")
+            return ""
+        return value.strip()
+
+    def as_date(self, value: object, line: int, what: str) -> date | None:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(line, f"{what}: impossible or malformed date {value!r} (write 2025-05-12)")
+            return None
+
+    def unit_ref(self, name: object, line: int) -> list[str]:
+        """Unit ids a name in a unit list stands for: one unit, or a group's members."""
+        key = str(name).strip()
+        if key in self.names:
+            return [self.names[key]]
+        if key in self.group_names:
+            return list(self.groups[self.group_names[key]].members)
+        close = difflib.get_close_matches(key, list(self.names) + list(self.group_names),
+                                          n=3, cutoff=0.4)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        self.fail(line, f"unknown unit {key!r}{hint}")
+        return []
+
+    # -- sections --------------------------------------------------------------------------
+
+    def read(self, data: object) -> Plan:
+        if not isinstance(data, Mapping):
+            raise PlanError([Problem("the plan must be a YAML mapping with plan, units, groups, "
+                                     "categories, calendar and measures", self.file, 1)])
+        self.check_keys(data, {"plan", "units", "groups", "categories", "calendar", "measures"},
+                        "the plan")
+        head = self.section(data, "plan", Mapping)
+        self.check_keys(head, {"name", "source", "start", "end", "timezone"}, "plan")
+        name = self.text(head, "name", "plan")
+        start = self.as_date(head.get("start"), head.line_of("start"), "plan start")
+        last = self.as_date(head.get("end"), head.line_of("end"), "plan end")
+        if start and last and last < start:
+            self.fail(head.line_of("end"), "plan end comes before its start")
+        if head.get("timezone", "Asia/Shanghai") != "Asia/Shanghai":
+            self.fail(head.line_of("timezone"), "only Asia/Shanghai is supported")
+        units = self.read_units(self.section(data, "units", Seq))
+        self.read_groups(self.section(data, "groups", Seq), units)
+        categories = self.read_categories(self.section(data, "categories", Mapping))
+        calendar = self.read_calendar(self.section(data, "calendar", Mapping, required=False))
+        start = start or date(2021, 1, 1)
+        measures, obligations = self.read_measures(
+            self.section(data, "measures", Seq), categories, calendar, start)
+        if self.problems:
+            raise PlanError(sorted(self.problems, key=lambda p: p.line or 0))
+        return Plan(name=name, source=str(head.get("source", "")), start=start,
+                    end=(last or date(2025, 12, 31)) + timedelta(days=1), units=units,
+                    groups=self.groups, categories=categories, measures=measures,
+                    obligations=tuple(obligations), calendar=calendar, file=self.file,
+                    notes=tuple(self.notes), names=dict(self.names))
+
+    def read_units(self, items: Seq) -> dict[str, Unit]:
+        units: dict[str, Unit] = {}
+        for i, item in enumerate(items):
+            line = items.line_of(i)
+            if not isinstance(item, Mapping):
+                self.fail(line, "a unit must be a mapping with id and name")
+                continue
+            self.check_keys(item, {"id", "name", "kind", "aliases"}, "a unit")
+            uid, name = self.text(item, "id", "a unit"), self.text(item, "name", "a unit")
+            if uid and not _ID.match(uid):
+                self.fail(item.line_of("id"), f"unit id {uid!r} must be lower-case ASCII, "
+                                              "digits and '-'")
+            kind = item.get("kind", "county")
+            if kind not in ("county", "township"):
+                self.fail(item.line_of("kind"), f"unit kind must be county or township, not {kind!r}")
+            aliases = item.get("aliases") or []
+            if not isinstance(aliases, list):
+                self.fail(item.line_of("aliases"), "aliases must be a list")
+                aliases = []
+            for key in [uid, name, *aliases]:
+                if key and key in self.names and self.names[key] != uid:
+                    self.fail(line, f"duplicate id, name or alias {key!r}")
+                elif key:
+                    self.names[key] = uid
+            if uid in units:
+                self.fail(item.line_of("id"), f"duplicate unit id {uid!r}")
+            units[uid] = Unit(uid, name, kind, tuple(str(a) for a in aliases))
+        self.units = units
+        return units
+
+    def read_groups(self, items: Seq, units: dict[str, Unit]) -> None:
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                self.fail(items.line_of(i), "a group must be a mapping with id, name, members")
+                continue
+            self.check_keys(item, {"id", "name", "aliases", "members"}, "a group")
+            gid, name = self.text(item, "id", "a group"), self.text(item, "name", "a group")
+            members = item.get("members")
+            if not isinstance(members, Seq) or not members:
+                self.fail(item.line_of("members"), f"group {name!r} needs a list of members")
+                continue
+            ids: list[str] = []
+            for j, member in enumerate(members):
+                ids += self.unit_ref(member, members.line_of(j))
+            if gid in self.groups:
+                self.fail(item.line_of("id"), f"duplicate group id {gid!r}")
+            for key in [gid, name, *(item.get("aliases") or [])]:
+                if key in self.names or key in self.group_names:
+                    self.fail(item.line_of("id"), f"duplicate id, name or alias {key!r}")
+                self.group_names[key] = gid
+            self.groups[gid] = Group(gid, name, tuple(dict.fromkeys(ids)),
+                                     tuple(item.get("aliases") or []))
+
+    def read_categories(self, data: Mapping) -> dict[str, Category]:
+        return {str(code): Category(str(code), str(name)) for code, name in data.items()}
+
+    def read_calendar(self, data: Mapping) -> WorkCalendar:
+        self.check_keys(data, {"holidays", "terms", "observances"}, "calendar")
+        return WorkCalendar(
+            observances=self.read_observances(self.section(data, "observances", Seq, False)),
+            terms=self.read_terms(data),
+            term_shape=self.read_term_shape(data),
+            overrides=self.read_holidays(self.section(data, "holidays", Mapping, False)))
+
+    def read_holidays(self, data: Mapping) -> dict[int, YearHolidays]:
+        years: dict[int, YearHolidays] = {}
+        for year, spec in data.items():
+            line = data.line_of(year)
+            if not isinstance(year, int) or not isinstance(spec, Mapping):
+                self.fail(line, "holidays are given per year: 2027: {source, days_off, workdays}")
+                continue
+            self.check_keys(spec, {"source", "days_off", "workdays"}, f"holidays {year}")
+            off: dict[date, str] = {}
+            for day, name in (spec.get("days_off") or {}).items():
+                got = self.as_date(day, spec.line_of("days_off"), f"holidays {year}")
+                if got:
+                    off[got] = str(name)
+            worked = [self.as_date(d, spec.line_of("workdays"), f"holidays {year}")
+                      for d in spec.get("workdays") or []]
+            years[year] = YearHolidays(off, frozenset(d for d in worked if d),
+                                       str(spec.get("source", "recurring.yaml")))
+        return years
+
+    def read_terms(self, data: Mapping) -> tuple[Term, ...]:
+        spec = self.section(data, "terms", Mapping, False)
+        self.check_keys(spec, {"table", "fallback"}, "calendar.terms")
+        table = self.section(spec, "table", Seq, False)
+        terms: list[Term] = []
+        for i, item in enumerate(table):
+            if not isinstance(item, Mapping):
+                self.fail(table.line_of(i), "a term must be a mapping with id, name, start, end")
+                continue
+            self.check_keys(item, {"id", "name", "start", "end"}, "a term")
+            first = self.as_date(item.get("start"), item.line_of("start"), "term start")
+            last = self.as_date(item.get("end"), item.line_of("end"), "term end")
+            if first and last and last < first:
+                self.fail(item.line_of("end"), "a term must end after it starts")
+            elif first and last:
+                terms.append(Term(self.text(item, "id", "a term"), self.text(item, "name", "a term"),
+                                  first, last + timedelta(days=1)))
+        ordered = sorted(terms, key=lambda t: t.start)
+        for before, after in zip(ordered, ordered[1:], strict=False):
+            if after.start < before.end:
+                self.fail(table.line, f"terms {before.id} and {after.id} overlap")
+        return tuple(ordered)
+
+    def read_term_shape(self, data: Mapping):
+        spec = data.get("terms")
+        fallback = spec.get("fallback") if isinstance(spec, Mapping) else None
+        if not isinstance(fallback, Mapping):
+            return ()
+        shape = []
+        for season, span in fallback.items():
+            line = fallback.line_of(season)
+            if season not in ("autumn", "spring") or not isinstance(span, list) or len(span) != 2:
+                self.fail(line, "term fallback is autumn: [MM-DD, MM-DD] and spring: [MM-DD, MM-DD]")
+                continue
+            try:
+                shape.append((season, YearDay.parse(span[0]), YearDay.parse(span[1])))
+            except ValueError as exc:
+                self.fail(line, f"term fallback {season}: {exc}")
+        return tuple(shape)
+
+    def read_observances(self, items: Seq) -> dict[str, Observance]:
+        found: dict[str, Observance] = {}
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                self.fail(items.line_of(i), "an observance must be a mapping with a name")
+                continue
+            self.check_keys(item, {"name", "aliases", "rule", "days", "until", "years"},
+                            "an observance")
+            name = self.text(item, "name", "an observance")
+            rule = until = None
+            try:
+                rule = YearDay.parse(item["rule"]) if "rule" in item else None
+                until = YearDay.parse(item["until"]) if "until" in item else None
+            except ValueError as exc:
+                self.fail(item.line_of("rule"), f"observance {name}: {exc}")
+            days = item.get("days", 1)
+            if not isinstance(days, int) or days < 1:
+                self.fail(item.line_of("days"), f"observance {name}: days must be 1 or more")
+                days = 1
+            table = self.read_year_table(item.get("years") or Mapping(), name)
+            if rule is None and not table:
+                self.fail(item.line, f"observance {name} needs a rule, a years table, or both")
+            obs = Observance(name, table, rule, days, until)
+            for key in [name, *(item.get("aliases") or [])]:
+                if key in found:
+                    self.fail(item.line, f"duplicate observance {key!r}")
+                found[key] = obs
+        return found
+
+    def read_year_table(self, table: Mapping, name: str) -> dict[int, tuple[date, date]]:
+        result: dict[int, tuple[date, date]] = {}
+        for year, span in table.items():
+            line = table.line_of(year)
+            parts = span if isinstance(span, list) else [span]
+            try:
+                if not isinstance(year, int) or len(parts) not in (1, 2):
+                    raise ValueError("write YEAR: MM-DD or YEAR: [MM-DD, MM-DD]")
+                first, last = (date(year, *parse_month_day(p)) for p in (parts[0], parts[-1]))
+            except ValueError as exc:
+                self.fail(line, f"observance {name} {year}: {exc}")
+                continue
+            if last < first:
+                self.fail(line, f"observance {name} {year}: ends before it starts")
+                continue
+            result[year] = (first, last + timedelta(days=1))
+        return result
+
+    # -- measures and obligations ----------------------------------------------------------
+
+    def read_measures(self, items: Seq, categories, calendar, start):
+        measures: dict[int, Measure] = {}
+        obligations: list[Obligation] = []
+        seen_ids: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping):
+                self.fail(items.line_of(i), "a measure must be a mapping")
+                continue
+            self.check_keys(item, {"number", "category", "title", "text", "units", "obligations"},
+                            "a measure")
+            number = item.get("number")
+            if not isinstance(number, int) or isinstance(number, bool):
+                self.fail(item.line_of("number"), "a measure needs a whole number")
+                continue
+            if number in measures:
+                self.fail(item.line_of("number"), f"duplicate measure number {number}")
+            category = str(item.get("category", ""))
+            if category not in categories:
+                self.fail(item.line_of("category"), f"measure {number}: unknown category "
+                                                    f"{category!r}")
+            units = self.measure_units(item, number)
+            measure = Measure(number, category, self.text(item, "title", f"measure {number}"),
+                              self.text(item, "text", f"measure {number}"), tuple(units))
+            measures[number] = measure
+            obls = item.get("obligations")
+            if not isinstance(obls, Seq) or not obls:
+                self.fail(item.line, f"measure {number} needs at least one obligation")
+                continue
+            for j, spec in enumerate(obls):
+                if not isinstance(spec, Mapping):
+                    self.fail(obls.line_of(j), "an obligation must be a mapping")
+                    continue
+                obligation = self.read_obligation(spec, measure, calendar, start)
+                if obligation is None:
+                    continue
+                if obligation.id in seen_ids:
+                    self.fail(spec.line_of("id"), f"duplicate obligation id {obligation.id!r} "
+                                                  f"(first at line {seen_ids[obligation.id]})")
+                seen_ids[obligation.id] = spec.line_of("id")
+                obligations.append(obligation)
+        return measures, obligations
+
+    def measure_units(self, item: Mapping, number: int) -> list[str]:
+        listed = item.get("units")
+        if not isinstance(listed, Seq) or not listed:
+            self.fail(item.line_of("units"), f"measure {number} needs its responsible units")
+            return []
+        ids: list[str] = []
+        for j, name in enumerate(listed):
+            found = self.unit_ref(name, listed.line_of(j))
+            key = str(name)
+            canonical = self.units[found[0]].name if len(found) == 1 else key
+            if key not in (canonical, found[0] if found else key):
+                self.notes.append(f"measure {number}: {key} read as {canonical} (alias)")
+            for uid in found:
+                if uid in ids and len(found) == 1:
+                    self.notes.append(f"measure {number}: {key} listed twice, kept once")
+                elif uid not in ids:
+                    ids.append(uid)
+        return ids
+
+    def read_obligation(self, spec: Mapping, measure: Measure, calendar: WorkCalendar,
+                        start: date) -> Obligation | None:
+        self.check_keys(spec, OBLIGATION_KEYS, "an obligation")
+        oid = self.text(spec, "id", "an obligation")
+        if oid and not _ID.match(oid):
+            self.fail(spec.line_of("id"), f"obligation id {oid!r} must be lower-case ASCII")
+        what = f"obligation {oid or '?'}"
+        quote = self.text(spec, "quote", what)
+        flat = re.sub(r"\s+", "", measure.text)
+        for fragment in _FRAGMENT.split(quote):
+            if fragment and re.sub(r"\s+", "", fragment) not in flat:
+                self.fail(spec.line_of("quote"), f"{what}: quote {fragment!r} is not in the "
+                                                 f"text of measure {measure.number}")
+        kinds = [k for k in rule_kinds.RULES if k in spec]
+        if len(kinds) != 1:
+            self.fail(spec.line, f"{what} needs exactly one rule "
+                                 f"({', '.join(rule_kinds.RULES)}), found {len(kinds) or 'none'}")
+            return None
+        kind = kinds[0]
+        try:
+            rule = self.read_rule(kind, spec[kind], calendar, start)
+        except ValueError as exc:
+            self.fail(spec.line_of(kind), f"{what}: {exc}")
+            return None
+        units = self.obligation_units(spec, measure)
+        policy = spec.get("workdays", "keep")
+        if policy not in WORKDAY_POLICIES:
+            self.fail(spec.line_of("workdays"), f"{what}: workdays must be one of "
+                                                f"{', '.join(WORKDAY_POLICIES)}")
+        fanout = spec.get("fanout", "joint")
+        if fanout not in ("joint", "each"):
+            self.fail(spec.line_of("fanout"), f"{what}: fanout must be joint or each")
+        at = self.read_time(spec, what)
+        duration = self.read_span(spec, "duration", what)
+        if duration and at is None:
+            self.fail(spec.line_of("duration"), f"{what}: a duration needs a time of day")
+        if isinstance(rule, rule_kinds.Milestone):
+            rule = replace(rule, since=start)
+        return Obligation(
+            id=oid, measure=measure.number, title=self.text(spec, "title", what), quote=quote,
+            rule=rule, units=tuple(units), fanout=fanout == "each", workdays=policy, time=at,
+            duration=duration, location=str(spec.get("location", "")),
+            alarm=self.read_span(spec, "alarm", what), assumed=str(spec.get("assumed", "")),
+            target=self.read_target(spec, rule, what), line=spec.line)
+
+    def read_rule(self, kind: str, value: object, calendar: WorkCalendar, start: date):
+        cls = rule_kinds.RULES[kind]
+        if kind == "rrule":
+            return cls.parse(value, dtstart=start)
+        if kind == "rotation":
+            rule = cls.parse(value, since=start.year)
+            members = self.groups.get(self.group_names.get(rule.group, ""))
+            if members is None:
+                raise ValueError(f"rotation places must name a group, not {rule.group!r}")
+            return replace(rule, places=members.members)
+        rule = cls.parse(value)
+        if kind == "observance" and rule.name not in calendar.observances:
+            close = difflib.get_close_matches(rule.name, list(calendar.observances), n=2)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise ValueError(f"unknown observance {rule.name!r}{hint}")
+        return rule
+
+    def obligation_units(self, spec: Mapping, measure: Measure) -> list[str]:
+        units = list(measure.units)
+        if "units" in spec:
+            listed = spec["units"]
+            if not isinstance(listed, Seq) or not listed:
+                self.fail(spec.line_of("units"), "units must be a non-empty list")
+            else:
+                units = []
+                for j, name in enumerate(listed):
+                    units += [u for u in self.unit_ref(name, listed.line_of(j)) if u not in units]
+        if "lead" in spec:
+            lead = self.unit_ref(spec["lead"], spec.line_of("lead"))
+            if len(lead) == 1:
+                units = lead + [u for u in units if u != lead[0]]
+            elif lead:
+                self.fail(spec.line_of("lead"), "the lead must be one unit, not a group")
+        return units
+
+    def read_time(self, spec: Mapping, what: str) -> time | None:
+        if "time" not in spec:
+            return None
+        value = spec["time"]
+        match = _TIME.match(value) if isinstance(value, str) else None
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            self.fail(spec.line_of("time"), f'{what}: time must be quoted "HH:MM", e.g. "19:30"')
+            return None
+        return time(int(match[1]), int(match[2]))
+
+    def read_span(self, spec: Mapping, key: str, what: str) -> timedelta | None:
+        if key not in spec:
+            return None
+        match = _SPAN.match(str(spec[key]).strip())
+        if not match or not any(match.groups()):
+            self.fail(spec.line_of(key), f"{what}: {key} must look like 1d, 2h, 30m or 1h30m")
+            return None
+        d, h, m = (int(g or 0) for g in match.groups())
+        return timedelta(days=d, hours=h, minutes=m)
+
+    def read_target(self, spec: Mapping, rule, what: str) -> Target | None:
+        if isinstance(rule, rule_kinds.Quota):
+            return Target("quota", rule.amount, rule.unit)
+        if isinstance(rule, rule_kinds.Milestone):
+            return Target("milestone", rule.amount, rule.unit, rule.by, rule.since)
+        if "target" not in spec:
+            return None
+        value = spec["target"]
+        try:
+            if isinstance(value, Mapping) and "per_year" in value:
+                quota = rule_kinds.Quota.parse(value)
+                return Target("quota", quota.amount, quota.unit)
+            milestone = rule_kinds.Milestone.parse(value)
+            return Target("milestone", milestone.amount, milestone.unit, milestone.by)
+        except ValueError as exc:
+            self.fail(spec.line_of("target"), f"{what}: target {exc}")
+            return None

@@ -1,0 +1,142 @@
+"""Plan x window -> events: pure, deterministic, no clock and no I/O.
+
+Every event's uid comes from its obligation and slot (and unit or place when fanned out),
+never from a counter, so a rebuild finds the same event again. The plan is always expanded
+over whole years covering both the plan period and the window, then cut to the window, so an
+event's placement does not depend on which window was asked for.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .model import ZONE, Event, Obligation, Occurrence, Plan
+from .placement import Placer, Request
+from .rules import PerTerm, TimesAYear
+
+TZ = ZoneInfo(ZONE)
+ONE_DAY = timedelta(days=1)
+DEFAULT_LENGTH = timedelta(hours=1)
+
+
+@dataclass
+class Expansion:
+    events: list[Event]
+    estimated_years: list[int] = field(default_factory=list)  # years reckoned by weekends only
+
+
+@dataclass
+class _Want:
+    obligation: Obligation
+    occ: Occurrence
+    units: tuple[str, ...]
+    uid: str
+    day: date | None = None
+    end: date | None = None
+    notes: tuple[str, ...] = ()
+
+
+def expand(plan: Plan, start: date | None = None, end: date | None = None) -> Expansion:
+    """Events of `plan` overlapping [start, end), by default the plan period."""
+    start, end = start or plan.start, end or plan.end
+    first = min(start, plan.start).year
+    last = max(end - ONE_DAY, plan.end - ONE_DAY).year
+    span = (date(first, 1, 1), date(last + 1, 1, 1))
+    cal = plan.calendar
+    wants = [w for o in plan.obligations for w in _wants(plan, o, span)]
+
+    placer = Placer(cal)
+    flexible: list[Request] = []
+    shares = Counter((w.obligation.id, w.occ.slot.key, w.units) for w in wants if w.occ.window)
+    for want in wants:
+        if want.occ.window is None:
+            _fix(want, plan)
+            if want.day is not None and want.end == want.day + ONE_DAY:
+                placer.add_fixed(want.units, want.day)
+        else:
+            n = shares[(want.obligation.id, want.occ.slot.key, want.units)]
+            flexible.append(Request(want.uid, want.units, want.occ.window, (want.occ.index, n)))
+    placed = placer.place(flexible)
+
+    events = []
+    for want in wants:
+        if want.occ.window is not None:
+            want.day, working = placed[want.uid]
+            want.end = want.day + ONE_DAY
+            if not working:
+                want.notes += ("窗口内没有工作日，只能安排在休息日",)
+        if want.day is None:
+            continue
+        event = _event(plan, want)
+        if _overlaps(event, start, end):
+            events.append(event)
+    events.sort(key=lambda e: (_day(e.start), e.uid))
+    years = sorted(y for y in cal.estimated_years if first <= y <= last)
+    return Expansion(events, years)
+
+
+def _wants(plan: Plan, obligation: Obligation, span: tuple[date, date]) -> list[_Want]:
+    numbered = isinstance(obligation.rule, (TimesAYear, PerTerm))
+    groups = [(u,) for u in obligation.units] if obligation.fanout else [obligation.units]
+    found = []
+    for occ in obligation.rule.occurrences(*span, plan.calendar):
+        uid = f"{obligation.id}/{occ.slot.key}"
+        if numbered:
+            uid += f"#{occ.index + 1}"
+        for units in groups:
+            if occ.place and occ.place not in units:
+                units = units + (occ.place,)
+            key = f"{uid}/{units[0]}" if obligation.fanout else uid
+            found.append(_Want(obligation, occ, units, key, notes=(occ.fallback,) if occ.fallback
+                               else ()))
+    return found
+
+
+def _fix(want: _Want, plan: Plan) -> None:
+    """A fixed occurrence's day, after the obligation's working-day policy."""
+    occ = want.occ
+    if occ.end is not None and occ.end - occ.start > ONE_DAY:
+        want.day, want.end = occ.start, occ.end
+        return
+    day = plan.calendar.shift(occ.start, want.obligation.workdays)
+    if day is not None and day != occ.start:
+        moved = "顺延" if day > occ.start else "提前"
+        want.notes += (f"原定{occ.start.month}月{occ.start.day}日遇休息日，{moved}至工作日",)
+    want.day = day
+    want.end = day + ONE_DAY if day else None
+
+
+def _event(plan: Plan, want: _Want) -> Event:
+    obligation, occ = want.obligation, want.occ
+    notes = want.notes
+    depends = occ.window is not None or obligation.workdays != "keep"
+    if depends and plan.calendar.is_estimated(want.day.year):
+        notes += (f"{want.day.year}年法定节假日未公布，工作日按周末推算",)
+    start: date | datetime = want.day
+    end: date | datetime = want.end
+    if obligation.time is not None and want.end - want.day == ONE_DAY:
+        start = datetime.combine(want.day, obligation.time, tzinfo=TZ)
+        end = start + (obligation.duration or DEFAULT_LENGTH)
+    title, location = obligation.title, obligation.location
+    if occ.place:
+        place = plan.units[occ.place].name
+        title = f"{title}（{place}）"
+        location = location or place
+    measure = plan.measures[obligation.measure]
+    return Event(uid=want.uid, obligation=obligation.id, measure=obligation.measure,
+                 category=measure.category, slot=occ.slot, title=title, start=start, end=end,
+                 units=want.units, location=location, alarm=obligation.alarm, notes=notes,
+                 flexible=occ.window is not None)
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _overlaps(event: Event, start: date, end: date) -> bool:
+    first = _day(event.start)
+    stop = _day(event.end) if event.all_day else _day(event.end) + ONE_DAY
+    return first < end and stop > start

@@ -1,0 +1,297 @@
+"""SQLite storage through peewee: the only module that knows SQL.
+
+The database is deferred (bound by `Store.open`), runs in WAL mode with a busy timeout so
+several processes can record at once, and carries a schema version that is checked on open.
+`sync` reconciles what the plan generates with what is stored: new events are inserted,
+changed ones get a new revision, events the plan no longer yields become cancelled
+tombstones, and nothing units recorded is touched. Every change is also a history row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import peewee as pw
+
+from .errors import StoreError
+from .model import Entry, Event
+
+SCHEMA_VERSION = 1
+BATCH = 400
+
+database = pw.SqliteDatabase(None)
+
+
+class _Base(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Setting(_Base):
+    key = pw.TextField(primary_key=True)
+    value = pw.TextField()
+
+
+class EventRow(_Base):
+    uid = pw.TextField(primary_key=True)
+    obligation = pw.TextField(index=True)
+    measure = pw.IntegerField(index=True)
+    category = pw.TextField()
+    slot = pw.TextField()
+    slot_start = pw.TextField()
+    slot_end = pw.TextField()
+    title = pw.TextField()
+    dtstart = pw.TextField()  # ISO date, or date-time with offset
+    dtend = pw.TextField()
+    day_start = pw.TextField(index=True)  # first day, for window queries
+    day_end = pw.TextField(index=True)  # day after the last
+    units = pw.TextField()  # unit ids, lead first, space separated
+    location = pw.TextField(default="")
+    alarm = pw.IntegerField(null=True)  # seconds before the start
+    notes = pw.TextField(default="")  # one caveat per line
+    flexible = pw.BooleanField(default=False)
+    origin = pw.TextField(default="plan")  # plan | added
+    state = pw.TextField(default="live")  # live | removed
+    digest = pw.TextField()
+    sequence = pw.IntegerField(default=0)
+    revised = pw.TextField()
+    # What units report (recording): never written by a rebuild.
+    status = pw.TextField(default="planned")  # planned | done | cancelled | moved
+    moved_start = pw.TextField(null=True)
+    moved_end = pw.TextField(null=True)
+    attendance = pw.IntegerField(null=True)
+    fills = pw.TextField(default="")
+
+    class Meta:
+        table_name = "event"
+
+
+class EventUnit(_Base):
+    uid = pw.TextField()
+    unit = pw.TextField()
+    role = pw.TextField()  # lead | co
+
+    class Meta:
+        table_name = "event_unit"
+        primary_key = pw.CompositeKey("uid", "unit")
+        indexes = ((("unit", "uid"), False),)
+
+
+class History(_Base):
+    """Append-only: every creation, change, removal and record, never rewritten."""
+
+    id = pw.AutoField()
+    uid = pw.TextField(index=True)
+    at = pw.TextField()
+    by = pw.TextField()
+    action = pw.TextField()
+    detail = pw.TextField(default="{}")
+
+
+MODELS = (Setting, EventRow, EventUnit, History)
+
+
+@dataclass
+class SyncResult:
+    created: int = 0
+    changed: int = 0
+    removed: int = 0
+    restored: int = 0
+    unchanged: int = 0
+
+    @property
+    def touched(self) -> int:
+        return self.created + self.changed + self.removed + self.restored
+
+
+def _dt(value: str) -> date | datetime:
+    return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
+
+
+def _day_span(event: Event) -> tuple[str, str]:
+    if event.all_day:
+        return event.start.isoformat(), event.end.isoformat()
+    last = (event.end - timedelta(microseconds=1)).date()
+    return event.start.date().isoformat(), (last + timedelta(days=1)).isoformat()
+
+
+def _fields(event: Event) -> dict:
+    """The columns a rebuild owns: what the plan says about an event."""
+    day_start, day_end = _day_span(event)
+    return {
+        "obligation": event.obligation, "measure": event.measure, "category": event.category,
+        "slot": event.slot.key, "slot_start": event.slot.start.isoformat(),
+        "slot_end": event.slot.end.isoformat(), "title": event.title,
+        "dtstart": event.start.isoformat(), "dtend": event.end.isoformat(),
+        "day_start": day_start, "day_end": day_end, "units": " ".join(event.units),
+        "location": event.location,
+        "alarm": int(event.alarm.total_seconds()) if event.alarm is not None else None,
+        "notes": "\n".join(event.notes), "flexible": event.flexible, "digest": event.digest,
+    }
+
+
+def _unit_rows(uid: str, units: Iterable[str]) -> list[dict]:
+    return [{"uid": uid, "unit": u, "role": "lead" if i == 0 else "co"}
+            for i, u in enumerate(units)]
+
+
+def _batched(rows: list[dict]) -> Iterator[list[dict]]:
+    for i in range(0, len(rows), BATCH):
+        yield rows[i:i + BATCH]
+
+
+class Store:
+    """One open calendar database."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path, create: bool = False) -> Store:
+        path = Path(path)
+        if not create and not path.exists():
+            raise StoreError(f"no database at {path}; run `calendar-app build` first")
+        database.init(str(path), pragmas={"journal_mode": "wal", "busy_timeout": 10000,
+                                          "foreign_keys": 1, "synchronous": "normal"})
+        try:
+            database.connect(reuse_if_open=True)
+            database.create_tables([Setting])
+            row = Setting.get_or_none(Setting.key == "schema_version")
+        except pw.DatabaseError as exc:
+            database.close()
+            raise StoreError(f"{path} is not a calendar database: {exc}") from None
+        if row is None:
+            with database.atomic():
+                database.create_tables(MODELS)
+                Setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+        elif row.value != str(SCHEMA_VERSION):
+            database.close()
+            raise StoreError(f"{path} has schema version {row.value}; this calendar-app "
+                             f"reads version {SCHEMA_VERSION}")
+        return cls(path)
+
+    def close(self) -> None:
+        if not database.is_closed():
+            database.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- the rebuild ---------------------------------------------------------------------
+
+    def sync(self, events: list[Event], window: tuple[date, date], at: datetime,
+             by: str) -> SyncResult:
+        """Make the stored plan events of `window` match `events`, in one transaction."""
+        result = SyncResult()
+        stamp = at.isoformat()
+        wanted = {e.uid: e for e in events}
+        lo, hi = window[0].isoformat(), window[1].isoformat()
+        with database.atomic():
+            stored = {
+                uid: (digest, sequence, state)
+                for uid, digest, sequence, state in EventRow.select(
+                    EventRow.uid, EventRow.digest, EventRow.sequence, EventRow.state)
+                .where(EventRow.origin == "plan").tuples()
+            }
+            new_rows, new_units, history = [], [], []
+            for uid, event in wanted.items():
+                old = stored.get(uid)
+                if old is None:
+                    new_rows.append({"uid": uid, **_fields(event), "revised": stamp})
+                    new_units += _unit_rows(uid, event.units)
+                    history.append(_history(uid, stamp, by, "created", {}))
+                    result.created += 1
+                    continue
+                digest, sequence, state = old
+                if digest == event.digest and state == "live":
+                    result.unchanged += 1
+                    continue
+                action = "restored" if state == "removed" else "changed"
+                EventRow.update(**_fields(event), state="live", sequence=sequence + 1,
+                                revised=stamp).where(EventRow.uid == uid).execute()
+                EventUnit.delete().where(EventUnit.uid == uid).execute()
+                new_units += _unit_rows(uid, event.units)
+                history.append(_history(uid, stamp, by, action, {"digest": event.digest}))
+                if action == "restored":
+                    result.restored += 1
+                else:
+                    result.changed += 1
+            gone = [uid for uid, in EventRow.select(EventRow.uid).where(
+                (EventRow.origin == "plan") & (EventRow.state == "live")
+                & (EventRow.day_start < hi) & (EventRow.day_end > lo)).tuples()
+                if uid not in wanted]
+            for uid in gone:
+                EventRow.update(state="removed", sequence=EventRow.sequence + 1,
+                                revised=stamp).where(EventRow.uid == uid).execute()
+                history.append(_history(uid, stamp, by, "removed",
+                                        {"reason": "no longer follows from the plan"}))
+            result.removed = len(gone)
+            for chunk in _batched(new_rows):
+                EventRow.insert_many(chunk).execute()
+            for chunk in _batched(new_units):
+                EventUnit.insert_many(chunk).execute()
+            for chunk in _batched(history):
+                History.insert_many(chunk).execute()
+        return result
+
+    # -- views ---------------------------------------------------------------------------
+
+    def entries(self, unit: str | None = None, start: date | None = None,
+                end: date | None = None, measure: int | None = None,
+                include_removed: bool = True) -> list[Entry]:
+        """Stored events overlapping [start, end), in date order."""
+        query = EventRow.select()
+        if unit is not None:
+            query = query.join(EventUnit, on=(EventUnit.uid == EventRow.uid)).where(
+                EventUnit.unit == unit)
+        if start is not None:
+            query = query.where(EventRow.day_end > start.isoformat())
+        if end is not None:
+            query = query.where(EventRow.day_start < end.isoformat())
+        if measure is not None:
+            query = query.where(EventRow.measure == measure)
+        if not include_removed:
+            query = query.where(EventRow.state == "live")
+        query = query.order_by(EventRow.day_start, EventRow.uid)
+        return [_entry(row) for row in query.dicts()]
+
+    def history(self, uid: str) -> list[dict]:
+        rows = History.select().where(History.uid == uid).order_by(History.id).dicts()
+        return [{**r, "detail": json.loads(r["detail"])} for r in rows]
+
+    def uids(self) -> list[str]:
+        return [uid for uid, in EventRow.select(EventRow.uid).tuples()]
+
+    def counts(self) -> dict[str, int]:
+        rows = EventRow.select(EventRow.state, pw.fn.COUNT(EventRow.uid)).group_by(
+            EventRow.state).tuples()
+        return dict(rows)
+
+
+def _history(uid: str, at: str, by: str, action: str, detail: dict) -> dict:
+    return {"uid": uid, "at": at, "by": by, "action": action,
+            "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True)}
+
+
+def _entry(row: dict) -> Entry:
+    start = _dt(row["moved_start"] or row["dtstart"])
+    end = _dt(row["moved_end"] or row["dtend"])
+    return Entry(
+        uid=row["uid"], obligation=row["obligation"], measure=row["measure"],
+        category=row["category"], slot=row["slot"],
+        slot_start=date.fromisoformat(row["slot_start"]),
+        slot_end=date.fromisoformat(row["slot_end"]), title=row["title"], start=start, end=end,
+        units=tuple(row["units"].split()), location=row["location"],
+        alarm=timedelta(seconds=row["alarm"]) if row["alarm"] is not None else None,
+        notes=tuple(n for n in row["notes"].split("\n") if n), flexible=row["flexible"],
+        origin=row["origin"], state=row["state"], status=row["status"],
+        sequence=row["sequence"], revised=datetime.fromisoformat(row["revised"]),
+        attendance=row["attendance"], fills=row["fills"])

@@ -1,0 +1,79 @@
+"""Bad plans: one line per problem naming file and line, a non-zero exit, no traceback,
+and the database left exactly as it was."""
+
+import hashlib
+
+import pytest
+
+from .conftest import DATA, Workspace
+
+CASES = {
+    "broken_yaml.yaml": (24, "not valid YAML: expected ',' or ']'", "line 23"),
+    "unknown_unit.yaml": (18, "unknown unit '县应急管理'", "did you mean 县应急管理局?"),
+    "impossible_date.yaml": (23, "impossible date '02-30'", "m01-weekly"),
+    "impossible_plan_date.yaml": (5, "impossible date '2025-02-30'", ""),
+    "unknown_rule_key.yaml": (24, "unknown key 'every_other' in an obligation", ""),
+    "backwards_range.yaml": (23, "times_a_year runs backwards: 3 to 1 a year", ""),
+    "duplicate_id.yaml": (24, "duplicate obligation id 'm01-weekly'", "first at line 20"),
+    "duplicate_unit.yaml": (11, "duplicate unit id 'kexie'", ""),
+    "bad_quote.yaml": (22, "quote '每天刊播科普知识' is not in the text of measure 1", ""),
+}
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_plan_gives_one_line_per_problem_and_touches_nothing(tmp_path, name):
+    line, message, extra = CASES[name]
+    ws = Workspace(tmp_path, DATA / "minimal.yaml")
+    ws.run("build", "--today", "2025-01-01")
+    before = {p.name: _digest(p) for p in tmp_path.glob("calendar.db*")}
+    ws.plan.write_bytes((DATA / name).read_bytes())
+
+    for command in (["validate"], ["build", "--today", "2025-01-02"]):
+        result = ws.run(*command, ok=False)
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith(f"{ws.plan}:{line}: ")
+        assert message in lines[0] and extra in lines[0]
+    assert {p.name: _digest(p) for p in tmp_path.glob("calendar.db*")} == before
+
+
+def test_every_problem_is_reported_not_just_the_first(tmp_path):
+    ws = Workspace(tmp_path, DATA / "minimal.yaml")
+    ws.edit("units: [县科协, 县应急管理局]\n    obligations", "units: [县科协, 县应急]\n    obligations")
+    ws.edit("weekly: 周三", "weekly: 周八")
+    result = ws.run("validate", ok=False)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2
+    assert "unknown unit '县应急'" in lines[0] and "unknown weekday '周八'" in lines[1]
+
+
+def test_a_missing_plan_file_is_one_clear_line(tmp_path):
+    ws = Workspace(tmp_path, DATA / "minimal.yaml")
+    ws.plan.unlink()
+    result = ws.run("validate", ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip() == f"{ws.plan}: cannot read plan: No such file or directory"
+
+
+def test_an_unknown_unit_on_the_command_line_suggests_names(small):
+    small.run("build", "--today", "2025-01-01")
+    result = small.run("events", "--unit", "县应急管理", ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip() == "unknown unit '县应急管理' (did you mean 县应急管理局?)"
+
+
+def test_a_database_of_another_schema_version_is_refused(small):
+    small.run("build", "--today", "2025-01-01")
+    import sqlite3
+
+    with sqlite3.connect(small.db) as conn:
+        conn.execute("UPDATE setting SET value = '99' WHERE key = 'schema_version'")
+    result = small.run("events", ok=False)
+    assert result.exit_code == 1
+    assert "has schema version 99; this calendar-app reads version 1" in result.output
