@@ -5,7 +5,7 @@ The CLI is a thin shell over these functions; tests and scripts can call them di
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ class BuildReport:
     events: int
     sync: SyncResult
     estimated_years: list[int]
+    written: dict[str, int] = field(default_factory=dict)  # files (re)written, per kind
 
 
 def revision_time(today: date) -> datetime:
@@ -30,7 +31,7 @@ def revision_time(today: date) -> datetime:
     return datetime.combine(today, time(0), tzinfo=ZoneInfo(ZONE))
 
 
-def build(plan_path: str | Path, db_path: str | Path, today: date, by: str,
+def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today: date, by: str,
           start: date | None = None, end: date | None = None) -> BuildReport:
     """Expand the plan over [start, end) (default: its period) and sync it into the database.
 
@@ -42,4 +43,7 @@ def build(plan_path: str | Path, db_path: str | Path, today: date, by: str,
     expansion = expand(plan, *window)
     with Store.open(db_path, create=True) as store:
         result = store.sync(expansion.events, window, revision_time(today), by)
-    return BuildReport(plan, window, len(expansion.events), result, expansion.estimated_years)
+        report = BuildReport(plan, window, len(expansion.events), result,
+                             expansion.estimated_years)
+        # Each view of the stored events writes its files under exports/ here.
+    return report

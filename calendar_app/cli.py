@@ -101,8 +101,8 @@ def validate(settings: Settings) -> None:
 def build(settings: Settings, start, end, today) -> None:
     """Expand the plan into dated events and store them in the database."""
     _, stop = _window(None, None, end)
-    report = build_calendar(settings.plan, settings.db, _date(today) or date.today(), _os_user(),
-                            _date(start), stop)
+    report = build_calendar(settings.plan, settings.db, settings.exports,
+                            _date(today) or date.today(), _os_user(), _date(start), stop)
     for year in report.estimated_years:
         click.echo(f"warning: no statutory holiday data for {year}; its working days assume "
                    "weekends only (add calendar.holidays to the plan when the State Council "
@@ -112,6 +112,8 @@ def build(settings: Settings, start, end, today) -> None:
                f"{report.window[1] - timedelta(days=1)} in {settings.db}: {s.created} new, "
                f"{s.changed} changed, {s.removed} cancelled, {s.restored} restored, "
                f"{s.unchanged} unchanged")
+    for kind, count in report.written.items():
+        click.echo(f"{kind}: {count} files written under {settings.exports}")
 
 
 @cli.command()

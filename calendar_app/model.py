@@ -154,6 +154,20 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Settings:
+    """How the calendar is published and judged: the plan file's optional `settings`."""
+
+    base_url: str = "https://example.invalid/calendar"  # where exports/ is served from
+    refresh: timedelta = timedelta(hours=4)  # how often subscribers should re-fetch a feed
+    grace_days: int = 30  # how long a cancelled event stays in feeds before it leaves
+    pdf: bool = False  # build renders PDFs as well as HTML
+    overdue_days: int = 7  # a past event with no record is overdue after this many days
+    idle_months: int = 3  # a unit with no event for this many months is idle
+    overload_day: int = 3  # more events than this on one day for one unit is overload
+    overload_week: int = 8  # ... or in one week
+
+
+@dataclass(frozen=True)
 class Plan:
     name: str
     source: str
@@ -168,6 +182,7 @@ class Plan:
     file: str = "recurring.yaml"
     notes: tuple[str, ...] = ()  # how the loader read the seed's quirks, for `validate`
     names: dict[str, str] = field(default_factory=dict)  # any name, alias or id -> unit id
+    settings: Settings = field(default_factory=Settings)
 
     def unit_name(self, unit_id: str) -> str:
         return self.units[unit_id].name

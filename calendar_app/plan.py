@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import rules as rule_kinds
 from .errors import PlanError, Problem
-from .model import Category, Group, Measure, Obligation, Plan, Target, Unit
+from .model import Category, Group, Measure, Obligation, Plan, Settings, Target, Unit
 from .workdays import Observance, Term, WorkCalendar, YearHolidays
 from .yamlread import Mapping, Seq, load
 from .yearday import YearDay, parse_month_day
@@ -113,8 +113,8 @@ class _Reader:
         if not isinstance(data, Mapping):
             raise PlanError([Problem("the plan must be a YAML mapping with plan, units, groups, "
                                      "categories, calendar and measures", self.file, 1)])
-        self.check_keys(data, {"plan", "units", "groups", "categories", "calendar", "measures"},
-                        "the plan")
+        self.check_keys(data, {"plan", "units", "groups", "categories", "calendar", "measures",
+                               "settings"}, "the plan")
         head = self.section(data, "plan", Mapping)
         self.check_keys(head, {"name", "source", "start", "end", "timezone"}, "plan")
         name = self.text(head, "name", "plan")
@@ -128,6 +128,7 @@ class _Reader:
         self.read_groups(self.section(data, "groups", Seq), units)
         categories = self.read_categories(self.section(data, "categories", Mapping))
         calendar = self.read_calendar(self.section(data, "calendar", Mapping, required=False))
+        settings = self.read_settings(self.section(data, "settings", Mapping, required=False))
         start = start or date(2021, 1, 1)
         measures, obligations = self.read_measures(
             self.section(data, "measures", Seq), categories, calendar, start)
@@ -137,7 +138,7 @@ class _Reader:
                     end=(last or date(2025, 12, 31)) + timedelta(days=1), units=units,
                     groups=self.groups, categories=categories, measures=measures,
                     obligations=tuple(obligations), calendar=calendar, file=self.file,
-                    notes=tuple(self.notes), names=dict(self.names))
+                    notes=tuple(self.notes), names=dict(self.names), settings=settings)
 
     def read_units(self, items: Seq) -> dict[str, Unit]:
         units: dict[str, Unit] = {}
@@ -191,6 +192,32 @@ class _Reader:
                 self.group_names[key] = gid
             self.groups[gid] = Group(gid, name, tuple(dict.fromkeys(ids)),
                                      tuple(item.get("aliases") or []))
+
+    def read_settings(self, data: Mapping) -> Settings:
+        defaults = Settings()
+        values = {}
+        self.check_keys(data, set(Settings.__dataclass_fields__), "settings")
+        for key, value in data.items():
+            line = data.line_of(key)
+            if not hasattr(defaults, key):
+                continue
+            default = getattr(defaults, key)
+            if isinstance(default, timedelta):
+                value = self.read_span(data, key, "settings")
+            elif isinstance(default, bool):
+                if not isinstance(value, bool):
+                    self.fail(line, f"settings {key} must be true or false")
+                    continue
+            elif isinstance(default, int):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    self.fail(line, f"settings {key} must be a whole number of 0 or more")
+                    continue
+            elif not isinstance(value, str) or not value:
+                self.fail(line, f"settings {key} must be text")
+                continue
+            if value is not None:
+                values[key] = value.rstrip("/") if key == "base_url" else value
+        return Settings(**values)
 
     def read_categories(self, data: Mapping) -> dict[str, Category]:
         return {str(code): Category(str(code), str(name)) for code, name in data.items()}

@@ -77,3 +77,17 @@ def test_a_database_of_another_schema_version_is_refused(small):
     result = small.run("events", ok=False)
     assert result.exit_code == 1
     assert "has schema version 99; this calendar-app reads version 1" in result.output
+
+
+def test_settings_are_read_and_checked(tmp_path):
+    ws = Workspace(tmp_path, DATA / "minimal.yaml")
+    ws.edit("categories:", "settings:\n  refresh: 2h\n  grace_days: 10\n  pdf: maybe\n"
+            "  colour: red\ncategories:")
+    lines = ws.run("validate", ok=False).output.strip().splitlines()
+    assert any(":9: settings pdf must be true or false" in line for line in lines)
+    assert any(":10: unknown key 'colour' in settings" in line for line in lines)
+    ws.edit("  pdf: maybe\n  colour: red\n", "")
+    from calendar_app.plan import load_plan
+
+    settings = load_plan(ws.plan).settings
+    assert settings.refresh.total_seconds() == 7200 and settings.grace_days == 10
