@@ -436,7 +436,7 @@ class _Reader:
         if duration and at is None:
             self.fail(spec.line_of("duration"), f"{what}: a duration needs a time of day")
         if isinstance(rule, rule_kinds.Milestone):
-            rule = replace(rule, since=start)
+            rule = replace(rule, since=min(start, rule.by))
         return Obligation(
             id=oid, measure=measure.number, title=self.text(spec, "title", what), quote=quote,
             rule=rule, units=tuple(units), fanout=fanout == "each", workdays=policy, time=at,

@@ -161,7 +161,7 @@ class ObservanceRule:
                 continue
             first, stop, guessed = found
             if first < end and stop > start:
-                why = f"{self.name}{year}年日期未列入年度表，按规则推定" if guessed else ""
+                why = f"{observance.name}{year}年日期未列入年度表，按规则推定" if guessed else ""
                 yield Occurrence(_year_slot(year), start=first, end=stop, fallback=why)
 
 

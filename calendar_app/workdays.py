@@ -49,10 +49,12 @@ class Observance:
     until: YearDay | None = None  # or the fallback runs from `rule` to this day, inclusive
 
     def dates(self, year: int) -> tuple[date, date, bool] | None:
-        """(start, exclusive end, from_fallback) in `year`, None if the rule has no such day."""
+        """(start, exclusive end, guessed) in `year`, None if the rule has no such day."""
         if year in self.table:
             start, end = self.table[year]
             return start, end, False
+        # A day fixed by definition (5/12) has no table; only a missing table year is a guess.
+        guessed = bool(self.table)
         if self.rule is None:
             return None
         start = self.rule.in_year(year)
@@ -62,8 +64,8 @@ class Observance:
             last = self.until.in_year(year)
             if last is None or last < start:
                 return None
-            return start, last + timedelta(days=1), True
-        return start, start + timedelta(days=self.days), True
+            return start, last + timedelta(days=1), guessed
+        return start, start + timedelta(days=self.days), guessed
 
 
 @dataclass(frozen=True)
