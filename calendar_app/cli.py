@@ -10,15 +10,17 @@ import getpass
 import json
 import sys
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
 
-from . import listing
+from . import listing, sheets
 from .build import build as build_calendar
 from .errors import CalendarAppError
 from .plan import load_plan
+from .records import Recorder
+from .schedule import TZ
 from .store import Store
 
 
@@ -43,6 +45,28 @@ class AppGroup(click.Group):
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 MONTH = click.DateTime(formats=["%Y-%m"])
+
+
+class When(click.ParamType):
+    """A day (YYYY-MM-DD), or a moment (YYYY-MM-DDTHH:MM) in Asia/Shanghai."""
+
+    name = "DATE|DATETIME"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        text = str(value).strip().replace(" ", "T")
+        try:
+            if "T" not in text:
+                return date.fromisoformat(text)
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (2025-06-18) or date-time (2025-06-18T14:30)",
+                      param, ctx)
+        return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
+
+
+WHEN = When()
 
 
 def _date(value) -> date | None:
@@ -151,6 +175,144 @@ def units(settings: Settings, fmt) -> None:
         click.echo(json.dumps(listing.units_rows(plan), ensure_ascii=False, indent=2))
     else:
         click.echo(listing.units_table(plan))
+
+
+# -- recording what happened -----------------------------------------------------------------
+
+BY = click.option("--by", default=_os_user, show_default="the OS user",
+                  help="Who reports this (kept in the history).")
+
+
+def _recorder(settings: Settings, store: Store, by: str) -> Recorder:
+    return Recorder(store, load_plan(settings.plan), datetime.now(TZ), by)
+
+
+@cli.group()
+def record() -> None:
+    """Report what happened to an event: done, cancelled, moved, or reset."""
+
+
+@record.command("done")
+@click.argument("uid")
+@click.option("--on", type=DATE, help="The day it took place (default: its planned day).")
+@click.option("--attendance", type=int, help="How many people took part.")
+@click.option("--note", default="", help="A short note.")
+@click.option("--evidence", default="", help="Where the evidence is (photos, sign-in sheet...).")
+@BY
+@click.pass_obj
+def record_done(settings: Settings, uid, on, attendance, note, evidence, by) -> None:
+    """Record an event as done, with attendance and evidence."""
+    with Store.open(settings.db) as store:
+        _recorder(settings, store, by).done(uid, _date(on), attendance, note, evidence)
+    click.echo(f"{uid}: done")
+
+
+@record.command("cancel")
+@click.argument("uid")
+@click.option("--reason", required=True, help="Why it was cancelled.")
+@BY
+@click.pass_obj
+def record_cancel(settings: Settings, uid, reason, by) -> None:
+    """Record an event as cancelled; its slot stays open until a make-up fills it."""
+    with Store.open(settings.db) as store:
+        _recorder(settings, store, by).cancel(uid, reason)
+    click.echo(f"{uid}: cancelled")
+
+
+@record.command("move")
+@click.argument("uid")
+@click.option("--to", "to", type=WHEN, required=True, help="The new day or date-time.")
+@BY
+@click.pass_obj
+def record_move(settings: Settings, uid, to, by) -> None:
+    """Move an event; it stays moved across rebuilds until reset."""
+    with Store.open(settings.db) as store:
+        _recorder(settings, store, by).move(uid, to)
+    click.echo(f"{uid}: moved to {to.isoformat()}")
+
+
+@record.command("reset")
+@click.argument("uid")
+@BY
+@click.pass_obj
+def record_reset(settings: Settings, uid, by) -> None:
+    """Forget what was recorded about an event: back to what the plan says."""
+    with Store.open(settings.db) as store:
+        _recorder(settings, store, by).reset(uid)
+    click.echo(f"{uid}: reset to the plan")
+
+
+@cli.command()
+@click.option("--unit", required=True, help="The unit adding it (id, name or alias).")
+@click.option("--title", required=True, help="What takes place (Chinese, as units read it).")
+@click.option("--on", "on", type=WHEN, required=True, help="The day or date-time.")
+@click.option("--measure", type=click.IntRange(1, 30), help="The measure it serves, 1-30.")
+@click.option("--fills", default="", help="The uid of a cancelled event whose slot this fills.")
+@BY
+@click.pass_obj
+def add(settings: Settings, unit, title, on, measure, fills, by) -> None:
+    """Add an event the plan did not generate, or a make-up for a cancelled one."""
+    with Store.open(settings.db) as store:
+        uid = _recorder(settings, store, by).add(unit, title, on, measure, fills)
+    click.echo(uid)
+
+
+@cli.command()
+@click.argument("uid")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.pass_obj
+def history(settings: Settings, uid, fmt) -> None:
+    """Every change to an event, oldest first: when, who, what."""
+    with Store.open(settings.db) as store:
+        _recorder(settings, store, "").find(uid)
+        rows = store.history(uid)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        click.echo(listing.history_table(rows))
+
+
+@cli.group()
+def export() -> None:
+    """Write files for units under the exports folder."""
+
+
+@export.command("report-template")
+@click.option("--unit", required=True, help="A unit id, Chinese name or alias.")
+@click.option("--month", type=MONTH, required=True, help="The month, YYYY-MM.")
+@click.option("--today", type=DATE, help="The day written into the workbook (default: today).")
+@click.pass_obj
+def export_report_template(settings: Settings, unit, month, today) -> None:
+    """Write a unit's monthly report sheet (CSV and XLSX) to fill in and import."""
+    plan = load_plan(settings.plan)
+    unit_id = plan.resolve_unit(unit)
+    first, stop = _window(month, None, None)
+    with Store.open(settings.db) as store:
+        entries = [e for e in store.entries(unit=unit_id, start=first, end=stop)
+                   if not e.orphaned]
+    paths = sheets.write_template(entries, plan, settings.exports / "reports", unit_id,
+                                  f"{first:%Y-%m}", _date(today) or date.today())
+    for path in paths:
+        click.echo(path)
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@BY
+@click.pass_obj
+def import_sheet(settings: Settings, file, dry_run, by) -> None:
+    """Read a filled-in report sheet (CSV or XLSX) back: all rows or none."""
+    with Store.open(settings.db) as store:
+        recorder = _recorder(settings, store, by)
+        changes = sheets.plan_changes(file, store, recorder.plan)
+        for change in changes:
+            click.echo(change.describe())
+        if not dry_run:
+            sheets.apply_changes(changes, recorder)
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{file}: {len(changes)} events {verb}")
 
 
 def main() -> None:

@@ -22,9 +22,12 @@ def entry_dict(entry: Entry) -> dict:
     return {
         "uid": entry.uid, "title": entry.title, "start": entry.start.isoformat(),
         "end": entry.end.isoformat(), "all_day": entry.all_day, "lead": entry.lead,
-        "units": list(entry.units), "measure": entry.measure, "category": entry.category,
+        "units": list(entry.units), "measure": entry.measure or None,
+        "category": entry.category or None,
         "obligation": entry.obligation, "slot": entry.slot, "status": entry.shown_status,
         "location": entry.location, "notes": list(entry.notes), "sequence": entry.sequence,
+        "attendance": entry.attendance, "moved": entry.moved, "orphaned": entry.orphaned,
+        "fills": entry.fills or None,
     }
 
 
@@ -44,6 +47,30 @@ def events_csv(entries: list[Entry]) -> str:
     return out.getvalue()
 
 
+def status_text(entry: Entry) -> str:
+    """计划, 完成（120人）, 取消, 改期, and 取消（已移出计划） for an orphaned tombstone."""
+    word = STATUS_CN[entry.shown_status]
+    if entry.shown_status == "done" and entry.attendance is not None:
+        return f"{word}（{entry.attendance}人）"
+    if entry.orphaned:
+        return f"{word}（已移出计划）"
+    return word
+
+
+HISTORY_CN = {"created": "生成", "changed": "计划变更", "removed": "移出计划", "restored": "恢复",
+              "done": "完成", "cancelled": "取消", "moved": "改期", "reset": "重置", "added": "新增"}
+
+
+def history_table(rows: list[dict]) -> str:
+    lines = []
+    for row in rows:
+        detail = "; ".join(f"{k}={v}" for k, v in sorted(row["detail"].items())
+                           if v not in (None, ""))
+        lines.append([row["at"][:16].replace("T", " "), row["by"],
+                      HISTORY_CN.get(row["action"], row["action"]), detail])
+    return termtable.render(["时间", "操作人", "操作", "详情"], lines)
+
+
 def when(entry: Entry) -> str:
     """`2025-06-01 周日` for a day, `2025-06-01 周日 至 06-30` for a span, with time if timed."""
     if isinstance(entry.start, datetime):
@@ -59,8 +86,8 @@ def _day(d: date) -> str:
 
 
 def events_table(entries: list[Entry], plan: Plan) -> str:
-    rows = [[when(e), e.title, str(e.measure), plan.unit_name(e.lead) if e.lead in plan.units
-             else e.lead, STATUS_CN.get(e.shown_status, e.shown_status), e.uid]
+    rows = [[when(e), e.title, str(e.measure or ""),
+             plan.unit_name(e.lead) if e.lead in plan.units else e.lead, status_text(e), e.uid]
             for e in entries]
     table = termtable.render(["日期", "活动", "措施", "牵头单位", "状态", "uid"], rows)
     return f"{table}\n{len(entries)} events"

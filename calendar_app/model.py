@@ -195,8 +195,12 @@ class Plan:
         raise UnknownUnit(text, close)
 
 
-def day_after(d: date) -> date:
-    return d + timedelta(days=1)
+def day_span(start: date | datetime, end: date | datetime) -> tuple[str, str]:
+    """The first day and the day after the last, as ISO dates: what window queries compare."""
+    if isinstance(start, datetime):
+        last = (end - timedelta(microseconds=1)).date()
+        return start.date().isoformat(), (last + timedelta(days=1)).isoformat()
+    return start.isoformat(), end.isoformat()
 
 
 @dataclass(frozen=True)
@@ -220,11 +224,14 @@ class Entry:
     flexible: bool
     origin: str  # "plan", or "added" by a unit
     state: str  # "live", or "removed" when the plan no longer yields it
-    status: str  # planned | done | cancelled | moved
+    status: str  # planned | done | cancelled: what the unit reported
     sequence: int
     revised: datetime
     attendance: int | None = None
     fills: str = ""  # the uid whose slot a make-up event fills
+    moved: bool = False  # a unit moved it; its word beats the rule until reset
+    done_on: date | None = None
+    remark: str = ""  # the unit's note, or why it was cancelled
 
     @property
     def all_day(self) -> bool:
@@ -240,5 +247,15 @@ class Entry:
         return self.state == "live" and self.status != "cancelled"
 
     @property
+    def orphaned(self) -> bool:
+        """Its obligation no longer yields it; kept (with its records) as a cancelled tombstone."""
+        return self.state == "removed"
+
+    @property
     def shown_status(self) -> str:
-        return "cancelled" if self.state == "removed" else self.status
+        """planned | done | cancelled | moved: one word for every view."""
+        if self.state == "removed" or self.status == "cancelled":
+            return "cancelled"
+        if self.status == "done":
+            return "done"
+        return "moved" if self.moved else "planned"

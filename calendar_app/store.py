@@ -18,7 +18,7 @@ from pathlib import Path
 import peewee as pw
 
 from .errors import StoreError
-from .model import Entry, Event
+from .model import Entry, Event, day_span
 
 SCHEMA_VERSION = 1
 BATCH = 400
@@ -61,10 +61,12 @@ class EventRow(_Base):
     sequence = pw.IntegerField(default=0)
     revised = pw.TextField()
     # What units report (recording): never written by a rebuild.
-    status = pw.TextField(default="planned")  # planned | done | cancelled | moved
+    status = pw.TextField(default="planned")  # planned | done | cancelled
     moved_start = pw.TextField(null=True)
     moved_end = pw.TextField(null=True)
     attendance = pw.IntegerField(null=True)
+    done_on = pw.TextField(null=True)
+    remark = pw.TextField(default="")
     fills = pw.TextField(default="")
 
     class Meta:
@@ -113,16 +115,9 @@ def _dt(value: str) -> date | datetime:
     return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
 
 
-def _day_span(event: Event) -> tuple[str, str]:
-    if event.all_day:
-        return event.start.isoformat(), event.end.isoformat()
-    last = (event.end - timedelta(microseconds=1)).date()
-    return event.start.date().isoformat(), (last + timedelta(days=1)).isoformat()
-
-
 def _fields(event: Event) -> dict:
     """The columns a rebuild owns: what the plan says about an event."""
-    day_start, day_end = _day_span(event)
+    day_start, day_end = day_span(event.start, event.end)
     return {
         "obligation": event.obligation, "measure": event.measure, "category": event.category,
         "slot": event.slot.key, "slot_start": event.slot.start.isoformat(),
@@ -194,11 +189,12 @@ class Store:
         stamp = at.isoformat()
         wanted = {e.uid: e for e in events}
         lo, hi = window[0].isoformat(), window[1].isoformat()
-        with database.atomic():
+        with self.transaction():
             stored = {
-                uid: (digest, sequence, state)
-                for uid, digest, sequence, state in EventRow.select(
-                    EventRow.uid, EventRow.digest, EventRow.sequence, EventRow.state)
+                uid: (digest, sequence, state, moved)
+                for uid, digest, sequence, state, moved in EventRow.select(
+                    EventRow.uid, EventRow.digest, EventRow.sequence, EventRow.state,
+                    EventRow.moved_start.is_null(False))
                 .where(EventRow.origin == "plan").tuples()
             }
             new_rows, new_units, history = [], [], []
@@ -210,12 +206,15 @@ class Store:
                     history.append(_history(uid, stamp, by, "created", {}))
                     result.created += 1
                     continue
-                digest, sequence, state = old
+                digest, sequence, state, moved = old
                 if digest == event.digest and state == "live":
                     result.unchanged += 1
                     continue
                 action = "restored" if state == "removed" else "changed"
-                EventRow.update(**_fields(event), state="live", sequence=sequence + 1,
+                fields = _fields(event)
+                if moved:  # the unit's move beats the rule: keep the days it is found on
+                    del fields["day_start"], fields["day_end"]
+                EventRow.update(**fields, state="live", sequence=sequence + 1,
                                 revised=stamp).where(EventRow.uid == uid).execute()
                 EventUnit.delete().where(EventUnit.uid == uid).execute()
                 new_units += _unit_rows(uid, event.units)
@@ -241,6 +240,39 @@ class Store:
             for chunk in _batched(history):
                 History.insert_many(chunk).execute()
         return result
+
+    # -- what units record --------------------------------------------------------------
+
+    def transaction(self):
+        """One all-or-nothing unit of work; records and imports run inside one."""
+        return database.atomic("IMMEDIATE")
+
+    def entry(self, uid: str) -> Entry | None:
+        row = EventRow.select().where(EventRow.uid == uid).dicts().first()
+        return _entry(row) if row else None
+
+    def record(self, uid: str, at: datetime, by: str, action: str, columns: dict,
+               detail: dict) -> None:
+        """Apply a unit's report to one event: new columns, a new revision, a history row."""
+        EventRow.update(**columns, sequence=EventRow.sequence + 1,
+                        revised=at.isoformat()).where(EventRow.uid == uid).execute()
+        History.insert(_history(uid, at.isoformat(), by, action, detail)).execute()
+
+    def planned_span(self, uid: str) -> tuple[str, str]:
+        """The first day and day after of an event as the plan placed it, before any move."""
+        row = EventRow.select(EventRow.dtstart, EventRow.dtend).where(
+            EventRow.uid == uid).tuples().first()
+        return day_span(_dt(row[0]), _dt(row[1]))
+
+    def add(self, event: Event, at: datetime, by: str, fills: str = "") -> None:
+        """Store an event a unit added itself (ad hoc, or a make-up filling another's slot)."""
+        stamp = at.isoformat()
+        EventRow.insert(uid=event.uid, **_fields(event), origin="added", revised=stamp,
+                        fills=fills).execute()
+        EventUnit.insert_many(_unit_rows(event.uid, event.units)).execute()
+        History.insert(_history(event.uid, stamp, by, "added",
+                                {"title": event.title, "on": event.start.isoformat(),
+                                 "fills": fills})).execute()
 
     # -- views ---------------------------------------------------------------------------
 
@@ -294,4 +326,7 @@ def _entry(row: dict) -> Entry:
         notes=tuple(n for n in row["notes"].split("\n") if n), flexible=row["flexible"],
         origin=row["origin"], state=row["state"], status=row["status"],
         sequence=row["sequence"], revised=datetime.fromisoformat(row["revised"]),
-        attendance=row["attendance"], fills=row["fills"])
+        attendance=row["attendance"], fills=row["fills"],
+        moved=row["moved_start"] is not None,
+        done_on=date.fromisoformat(row["done_on"]) if row["done_on"] else None,
+        remark=row["remark"])

@@ -62,3 +62,9 @@ def small(tmp_path) -> Workspace:
 @pytest.fixture
 def shipped(tmp_path) -> Workspace:
     return Workspace(tmp_path, SHIPPED)
+
+
+@pytest.fixture
+def built_small(small) -> Workspace:
+    small.run("build", "--today", "2025-01-01")
+    return small

@@ -1,0 +1,62 @@
+"""Real processes: two recording at once both land; one killed mid-import changes nothing."""
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+from .conftest import DATA, ROOT
+
+RECORDER = textwrap.dedent("""
+    import sys
+    from datetime import datetime, timezone
+    from calendar_app.plan import load_plan
+    from calendar_app.records import Recorder
+    from calendar_app.store import Store
+
+    plan, db, go, who = load_plan(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    uids = sys.argv[5:]
+    while not __import__("os").path.exists(go):
+        pass
+    for uid in uids:
+        with Store.open(db) as store:
+            Recorder(store, plan, datetime.now(timezone.utc), who).done(uid, attendance=1)
+""")
+
+
+def test_two_processes_recording_at_the_same_moment_both_land(built_small):
+    ws = built_small
+    with sqlite3.connect(ws.db) as conn:
+        uids = [u for (u,) in conn.execute(
+            "SELECT uid FROM event WHERE obligation = 'm03-push' ORDER BY uid")]
+    halves = uids[:40], uids[40:80]
+    go = ws.root / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", RECORDER, str(ws.plan), str(ws.db),
+                               str(go), who, *half], cwd=ROOT)
+             for who, half in zip(("a", "b"), halves, strict=True)]
+    go.touch()
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    with sqlite3.connect(ws.db) as conn:
+        done = conn.execute("SELECT COUNT(*) FROM event WHERE status = 'done'").fetchone()[0]
+        by = dict(conn.execute("SELECT by, COUNT(*) FROM history WHERE action = 'done' "
+                               "GROUP BY by").fetchall())
+    assert done == 80 and by == {"a": 40, "b": 40}
+
+
+def test_a_process_killed_in_the_middle_of_an_import_leaves_the_database_as_before(built_small):
+    ws = built_small
+
+    def dump():
+        with sqlite3.connect(ws.db) as conn:
+            return (conn.execute("SELECT * FROM event ORDER BY uid").fetchall(),
+                    conn.execute("SELECT * FROM history ORDER BY id").fetchall())
+
+    before = dump()
+    result = subprocess.run(
+        [sys.executable, "-m", "calendar_app", "--plan", str(ws.plan), "--db", str(ws.db),
+         "import", str(DATA / "report_may_filled.csv")],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+        env={**__import__("os").environ, "CALENDAR_APP_CRASH_AFTER_ROWS": "3"})
+    assert result.returncode == -signal.SIGKILL
+    assert dump() == before
