@@ -10,8 +10,11 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .model import ZONE, Plan
+from . import gapviews
+from .gaps import analyse
+from .model import ZONE, Entry, Plan
 from .plan import load_plan
+from .publish import write_if_changed
 from .schedule import expand
 from .store import Store, SyncResult
 
@@ -46,4 +49,15 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
         report = BuildReport(plan, window, len(expansion.events), result,
                              expansion.estimated_years)
         # Each view of the stored events writes its files under exports/ here.
+        entries = store.entries()
+    report.written["gaps"] = write_gaps(plan, entries, Path(exports), today, str(plan_path))
     return report
+
+
+def write_gaps(plan: Plan, entries: list[Entry], exports: Path, today: date, source: str) -> int:
+    """exports/gaps/index.html and gaps.json for the plan period, as of `today`."""
+    report = analyse(plan, entries, today)
+    folder = exports / "gaps"
+    written = write_if_changed(folder / "gaps.json", gapviews.as_json(report).encode())
+    html = gapviews.as_html(report, plan, source).encode()
+    return written + write_if_changed(folder / "index.html", html)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import click
 
-from . import listing, sheets
+from . import gaps as gap_analysis
+from . import gapviews, listing, sheets
 from .build import build as build_calendar
 from .errors import CalendarAppError
 from .plan import load_plan
@@ -177,6 +178,42 @@ def units(settings: Settings, fmt) -> None:
         click.echo(listing.units_table(plan))
 
 
+@cli.command()
+@click.option("--from", "start", type=DATE, help="First day of the period (default: plan start).")
+@click.option("--to", "end", type=DATE, help="Last day of the period (default: plan end).")
+@click.option("--today", type=DATE, help="Judge as of this day (default: the clock's date).")
+@click.option("--unit", help="Only this unit's findings (id, name or alias).")
+@click.option("--category", help="Only measures of this category (A-M).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
+              show_default=True)
+@click.option("--check", is_flag=True,
+              help="Exit with status 3 when findings at or above --severity exist.")
+@click.option("--severity", type=click.Choice(list(gap_analysis.SEVERITIES)), default="high",
+              show_default=True, help="The lowest severity --check counts.")
+@click.pass_obj
+def gaps(settings: Settings, start, end, today, unit, category, fmt, check, severity) -> None:
+    """The coordinator's gap report: what the plan requires but the calendar lacks."""
+    plan = load_plan(settings.plan)
+    unit_id = plan.resolve_unit(unit) if unit else None
+    if category and category not in plan.categories:
+        raise click.BadParameter(f"{category!r} is not one of {', '.join(plan.categories)}",
+                                 param_hint="--category")
+    first, stop = _window(None, start, end)
+    with Store.open(settings.db) as store:
+        entries = store.entries()
+    report = gap_analysis.analyse(plan, entries, _date(today) or date.today(), first, stop)
+    report = gap_analysis.only(report, plan, unit_id, category)
+    if fmt == "json":
+        click.echo(gapviews.as_json(report), nl=False)
+    elif fmt == "html":
+        click.echo(gapviews.as_html(report, plan, str(settings.plan)), nl=False)
+    else:
+        click.echo(gapviews.as_text(report, plan), nl=False)
+    if check and report.at_least(severity):
+        click.echo(f"{len(report.at_least(severity))} findings at or above {severity}", err=True)
+        sys.exit(3)
+
+
 # -- recording what happened -----------------------------------------------------------------
 
 BY = click.option("--by", default=_os_user, show_default="the OS user",
@@ -248,12 +285,16 @@ def record_reset(settings: Settings, uid, by) -> None:
 @click.option("--on", "on", type=WHEN, required=True, help="The day or date-time.")
 @click.option("--measure", type=click.IntRange(1, 30), help="The measure it serves, 1-30.")
 @click.option("--fills", default="", help="The uid of a cancelled event whose slot this fills.")
+@click.option("--toward", default="",
+              help="An obligation id whose quota or milestone this event counts toward.")
 @BY
 @click.pass_obj
-def add(settings: Settings, unit, title, on, measure, fills, by) -> None:
+def add(settings: Settings, unit, title, on, measure, fills, toward, by) -> None:
     """Add an event the plan did not generate, or a make-up for a cancelled one."""
+    if fills and toward:
+        raise click.UsageError("--fills and --toward exclude each other")
     with Store.open(settings.db) as store:
-        uid = _recorder(settings, store, by).add(unit, title, on, measure, fills)
+        uid = _recorder(settings, store, by).add(unit, title, on, measure, fills, toward)
     click.echo(uid)
 
 

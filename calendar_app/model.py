@@ -164,7 +164,7 @@ class Settings:
     overdue_days: int = 7  # a past event with no record is overdue after this many days
     idle_months: int = 3  # a unit with no event for this many months is idle
     overload_day: int = 3  # more events than this on one day for one unit is overload
-    overload_week: int = 8  # ... or in one week
+    overload_week: int = 12  # ... or in one ISO week (the daily push alone is 7)
 
 
 @dataclass(frozen=True)

@@ -362,10 +362,13 @@ class _Reader:
             measure = Measure(number, category, self.text(item, "title", f"measure {number}"),
                               self.text(item, "text", f"measure {number}"), tuple(units))
             measures[number] = measure
-            obls = item.get("obligations")
-            if not isinstance(obls, Seq) or not obls:
-                self.fail(item.line, f"measure {number} needs at least one obligation")
+            obls = item.get("obligations", Seq())
+            if not isinstance(obls, Seq):
+                self.fail(item.line_of("obligations"), f"measure {number}: obligations must be "
+                                                       "a list")
                 continue
+            if not obls:  # allowed, so the gap report can show it as uncovered
+                self.notes.append(f"measure {number} has no obligation: nothing is scheduled")
             for j, spec in enumerate(obls):
                 if not isinstance(spec, Mapping):
                     self.fail(obls.line_of(j), "an obligation must be a mapping")

@@ -101,8 +101,9 @@ class Recorder:
                           {"was": entry.shown_status})
 
     def add(self, unit: str, title: str, on: date | datetime, measure: int | None = None,
-            fills: str = "") -> str:
-        """An event the unit adds itself; with `fills`, a make-up in a cancelled event's slot."""
+            fills: str = "", toward: str = "") -> str:
+        """An event the unit adds itself; with `fills`, a make-up in a cancelled event's slot;
+        with `toward`, one whose recorded attendance counts toward an obligation's target."""
         unit_id = self.plan.resolve_unit(unit)
         if not title.strip():
             raise RecordError("an added event needs a title")
@@ -117,11 +118,18 @@ class Recorder:
             units += tuple(u for u in target.units if u != unit_id)
             obligation, measure = target.obligation, target.measure
             slot = Slot(target.slot, target.slot_start, target.slot_end)
+        if toward:
+            found = next((o for o in self.plan.obligations if o.id == toward), None)
+            if found is None or found.target is None:
+                with_targets = ", ".join(o.id for o in self.plan.obligations if o.target)
+                raise RecordError(f"{toward!r} is not an obligation with a target "
+                                  f"(those with one: {with_targets})")
+            obligation, measure = found.id, found.measure
         if measure is not None and measure not in self.plan.measures:
             raise RecordError(f"unknown measure {measure} (the plan has 1-{len(self.plan.measures)})")
         day = on.date() if isinstance(on, datetime) else on
         slot = slot or Slot("added", day, day + ONE_DAY)
-        digest = hashlib.sha1(f"{title}\n{fills}".encode()).hexdigest()[:8]
+        digest = hashlib.sha1(f"{title}\n{fills}\n{toward}".encode()).hexdigest()[:8]
         uid = f"added/{unit_id}/{day.isoformat()}/{digest}"
         if self.store.entry(uid) is not None:
             raise RecordError(f"{uid} already exists: the same title was added that day")

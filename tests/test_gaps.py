@@ -1,0 +1,195 @@
+"""The gap report, one kind at a time on a crafted plan (tests/data/gaps.yaml): each test
+produces its finding and then shows its absence."""
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import pytest
+
+from calendar_app.gaps import analyse
+from calendar_app.plan import load_plan
+from calendar_app.store import Store
+
+from .conftest import DATA, ROOT, Workspace
+
+
+@pytest.fixture
+def ws(tmp_path):
+    ws = Workspace(tmp_path, DATA / "gaps.yaml")
+    ws.run("build", "--today", "2025-01-01")
+    return ws
+
+
+def findings(ws, today, kind=None, *args):
+    out = ws.run("gaps", "--today", today, "--format", "json", *args).output
+    found = json.loads(out)["findings"]
+    return [f for f in found if kind is None or f["kind"] == kind]
+
+
+def test_json_has_the_documented_shape(ws):
+    data = json.loads(ws.run("gaps", "--today", "2025-11-15", "--format", "json").output)
+    assert data["as_of"] == "2025-11-15"
+    assert data["period"] == {"from": "2025-01-01", "to": "2025-12-31"}
+    assert set(data["summary"]) >= {"by_kind", "by_severity", "by_measure", "by_unit"}
+    for f in data["findings"]:
+        assert set(f) >= {"kind", "severity", "measure", "obligation", "unit", "slot", "start",
+                          "end", "message"}
+
+
+def test_uncovered_measure(ws):
+    (found,) = findings(ws, "2025-11-15", "uncovered_measure")
+    assert found["measure"] == 4 and "没有任何对应的工作安排" in found["message"]
+    ws.plan.write_text(ws.plan.read_text(encoding="utf-8") + (
+        "    obligations:\n      - {id: m04-theme, title: 主题活动, quote: 开展各类主题科普活动, "
+        "yearly: 05-20, assumed: 测试}\n"), encoding="utf-8")
+    ws.run("build", "--today", "2025-01-02")
+    assert findings(ws, "2025-11-15", "uncovered_measure") == []
+
+
+def test_unfilled_slot_after_a_cancellation_and_its_makeup(ws):
+    assert findings(ws, "2025-11-15", "unfilled_slot") == []
+    ws.run("record", "cancel", "m01-tv/2025-W10", "--reason", "设备检修")
+    (found,) = findings(ws, "2025-11-15", "unfilled_slot")
+    assert (found["slot"], found["start"], found["end"]) == ("2025-W10", "2025-03-03",
+                                                             "2025-03-10")
+    assert found["unit"] == "xuanchuan" and found["measure"] == 1
+    ws.run("add", "--unit", "xuanchuan", "--title", "电视科普栏目（补播）", "--on", "2025-03-07",
+           "--fills", "m01-tv/2025-W10")
+    assert findings(ws, "2025-11-15", "unfilled_slot") == []
+
+
+def test_a_year_needs_only_min_contests(ws):
+    ws.run("record", "cancel", "m02-contest/2025#1", "--reason", "场地")
+    assert findings(ws, "2025-11-15", "unfilled_slot") == []  # 1 of min 1 still live
+    ws.run("record", "cancel", "m02-contest/2025#2", "--reason", "场地")
+    (found,) = findings(ws, "2025-11-15", "unfilled_slot")
+    assert found["slot"] == "2025" and found["obligation"] == "m02-contest"
+
+
+def test_overdue_beyond_the_grace_period(ws):
+    overdue = {f["slot"] for f in findings(ws, "2025-03-12", "overdue")
+               if f["obligation"] == "m01-tv"}
+    assert "2025-W10" not in overdue  # Wednesday Mar 5 plus 7 days of grace: not yet
+    assert "2025-W09" in overdue
+    ws.run("record", "done", "m01-tv/2025-W09")
+    overdue = {f["slot"] for f in findings(ws, "2025-03-12", "overdue")}
+    assert "2025-W09" not in overdue and "2025-W08" in overdue
+
+
+def test_quota_behind_pro_rata_and_met(ws):
+    (found,) = findings(ws, "2025-07-01", "quota_behind")
+    assert found["obligation"] == "m02-training" and "已记录0名，按进度应达15名" in found["message"]
+    ws.run("record", "done", "m02-training/2025#1", "--attendance", "16")
+    assert findings(ws, "2025-07-01", "quota_behind") == []
+    assert findings(ws, "2025-12-31", "quota_behind")  # the full year asks for 30
+
+
+def test_milestone_behind_the_line_and_on_it(ws):
+    (found,) = findings(ws, "2025-07-01", "milestone_behind")
+    assert "按进度应达4处" in found["message"] and found["severity"] == "medium"
+    assert findings(ws, "2025-12-31", "milestone_behind")[0]["severity"] == "high"
+    uid = ws.run("add", "--unit", "县科协", "--title", "创建市级科普教育基地：天城中学",
+                 "--on", "2025-06-20", "--toward", "m02-bases").output.strip()
+    ws.run("record", "done", uid, "--attendance", "5")
+    assert findings(ws, "2025-07-01", "milestone_behind") == []
+
+
+def test_rotation_uncovered_while_visits_lie_ahead(ws):
+    found = findings(ws, "2025-06-01", "rotation_uncovered")
+    assert {f["slot"] for f in found} == {"2025-2025/tiancheng", "2025-2025/shaping"}
+    assert all("本轮剩余" in f["message"] for f in found)
+    for f in found:
+        ws.run("record", "done", f["uids"][0])
+    assert findings(ws, "2025-06-01", "rotation_uncovered") == []
+
+
+def test_idle_unit_for_n_months_and_not_when_busy(ws):
+    idle = {(f["unit"], f["start"]) for f in findings(ws, "2025-11-15", "idle_unit")}
+    assert ("tongji", "2025-01-01") in idle  # nothing until June: 5 months
+    assert not any(unit == "xuanchuan" for unit, _ in idle)  # weekly TV
+
+
+def test_overload_on_a_day_and_a_flexible_event_on_a_holiday(ws):
+    found = findings(ws, "2025-11-15", "overload")
+    assert {(f["unit"], f["slot"]) for f in found} == {("tongji", "2025-06-10"),
+                                                       ("tongji", "2025")}
+    assert any("安排在休息日" in f["message"] for f in found)
+    ws.edit("  overload_day: 2", "  overload_day: 3")
+    found = findings(ws, "2025-11-15", "overload")
+    assert [f["slot"] for f in found] == ["2025"]
+
+
+def test_no_finding_is_raised_twice_for_one_cause(ws):
+    found = findings(ws, "2025-11-15")
+    keys = [(f["kind"], f["unit"], f["slot"], f["obligation"], f["start"]) for f in found]
+    assert len(keys) == len(set(keys))
+
+
+def test_filters_by_unit_category_and_period(ws):
+    units = {f["unit"] for f in findings(ws, "2025-11-15", None, "--unit", "县统计局")}
+    assert units == {"tongji"}
+    measures = {f["measure"] for f in findings(ws, "2025-11-15", None, "--category", "B")}
+    assert measures == {3, 4}
+    march = findings(ws, "2025-11-15", "overdue", "--from", "2025-03-01", "--to", "2025-03-31")
+    assert march and all(f["start"].startswith("2025-03") for f in march)
+
+
+def test_check_exits_non_zero_at_or_above_the_severity(ws):
+    result = ws.run("gaps", "--today", "2025-11-15", "--check", "--severity", "high", ok=False)
+    assert result.exit_code == 3
+    result = ws.run("gaps", "--today", "2025-01-02", "--unit", "县委宣传部", "--check",
+                    "--severity", "medium", ok=False)
+    assert result.exit_code == 0
+
+
+def test_text_lines_up_and_html_is_escaped(ws):
+    text = ws.run("gaps", "--today", "2025-11-15").output
+    assert text.startswith("差距报告  截至 2025-11-15") and "按措施" in text and "按单位" in text
+    ws.run("add", "--unit", "县科协", "--title", "<b>注入</b>", "--on", "2025-02-02",
+           "--toward", "m02-bases")
+    html = ws.run("gaps", "--today", "2025-11-15", "--format", "html").output
+    assert "<table class=\"heat\">" in html and "县统计局" in html
+    assert "<b>注入</b>" not in html
+
+
+def test_build_writes_the_report_into_exports(ws):
+    ws.run("build", "--today", "2025-11-15")
+    data = json.loads((ws.exports / "gaps" / "gaps.json").read_text(encoding="utf-8"))
+    assert data["as_of"] == "2025-11-15" and data["findings"]
+    assert (ws.exports / "gaps" / "index.html").read_text(encoding="utf-8").count("<tr>") > 5
+
+
+def test_the_shipped_plan_as_of_the_end_with_nothing_recorded(shipped_plan, tmp_path):
+    from calendar_app.build import revision_time
+    from calendar_app.schedule import expand
+
+    with Store.open(tmp_path / "c.db", create=True) as store:
+        store.sync(expand(shipped_plan).events, (shipped_plan.start, shipped_plan.end),
+                   revision_time(date(2025, 1, 1)), "test")
+        entries = store.entries()
+    report = analyse(shipped_plan, entries, date(2025, 12, 31))
+    overdue = {u for f in report.findings if f.kind == "overdue" for u in f.uids}
+
+    def day_after(e):
+        return e.end if e.all_day else e.end.date() + timedelta(days=1)
+
+    past = {e.uid for e in entries if day_after(e) <= date(2025, 12, 24)}  # 7 days of grace
+    assert len(past) > 3500 and past == overdue
+    quotas = [p for p in report.progress if p.kind == "quota"]
+    assert len(quotas) == 15 and all(p.recorded == 0 and p.due_now == p.target for p in quotas)
+
+
+def test_the_analysis_is_pure(shipped_plan):
+    first = analyse(shipped_plan, [], date(2025, 6, 30))
+    again = analyse(load_plan(ROOT / "recurring.yaml"), [], date(2025, 6, 30))
+    assert first.findings == again.findings
+    # no event at all: every measure is uncovered
+    assert sum(f.kind == "uncovered_measure" for f in first.findings) == 30
+
+
+def test_gaps_help_runs_as_a_module():
+    out = subprocess.run([sys.executable, "-m", "calendar_app", "gaps", "--help"],
+                         capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    assert "--check" in out and "--severity" in out
