@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from .feeds import write_feeds
 from .model import ZONE, Plan
 from .plan import load_plan
 from .schedule import expand
@@ -46,4 +47,5 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
         report = BuildReport(plan, window, len(expansion.events), result,
                              expansion.estimated_years)
         # Each view of the stored events writes its files under exports/ here.
+        report.written["feeds"] = write_feeds(plan, store, Path(exports), today).written
     return report

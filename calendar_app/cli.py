@@ -18,6 +18,7 @@ import click
 from . import listing
 from .build import build as build_calendar
 from .errors import CalendarAppError
+from .feeds import write_feeds
 from .plan import load_plan
 from .store import Store
 
@@ -151,6 +152,24 @@ def units(settings: Settings, fmt) -> None:
         click.echo(json.dumps(listing.units_rows(plan), ensure_ascii=False, indent=2))
     else:
         click.echo(listing.units_table(plan))
+
+
+@cli.group(cls=AppGroup)
+def export() -> None:
+    """Write views of the stored events under the exports folder, without rebuilding."""
+
+
+@export.command("feeds")
+@click.option("--today", type=DATE, help="The day the feeds are for (default: the clock's date); "
+              "cancelled events older than the grace period leave the feeds.")
+@click.pass_obj
+def export_feeds(settings: Settings, today) -> None:
+    """Write the iCal feeds (one per unit, the county, each category) and index.html."""
+    plan = load_plan(settings.plan)
+    with Store.open(settings.db) as store:
+        report = write_feeds(plan, store, settings.exports, _date(today) or date.today())
+    click.echo(f"{report.feeds} feeds under {settings.exports / 'feeds'}: {report.written} "
+               f"files written (index.html included), {report.removed} stale feeds removed")
 
 
 def main() -> None:
