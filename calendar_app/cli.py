@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from . import listing
+from . import serve as serving
 from .build import build as build_calendar
 from .errors import CalendarAppError
 from .feeds import write_feeds
@@ -170,6 +171,19 @@ def export_feeds(settings: Settings, today) -> None:
         report = write_feeds(plan, store, settings.exports, _date(today) or date.today())
     click.echo(f"{report.feeds} feeds under {settings.exports / 'feeds'}: {report.written} "
                f"files written (index.html included), {report.removed} stale feeds removed")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
+@click.pass_obj
+def serve(settings: Settings, host, port) -> None:
+    """Serve the exports folder (feeds and pages) over HTTP until interrupted."""
+    server = serving.make_server(settings.exports, host, port)
+    click.echo(f"serving {settings.exports} at http://{host}:{server.effective_port}/ "
+               "(Ctrl+C stops)")
+    server.run()
 
 
 def main() -> None:
