@@ -30,7 +30,7 @@ from .model import ZONE, Entry, Plan
 
 PRODID = "-//Chongyang County//calendar_app//ZH"
 TZ = ZoneInfo(ZONE)
-CRLF = "\r\n"
+CRLF = b"\r\n"
 LIMIT = 75  # octets per physical line, CRLF not counted (RFC 5545 3.1)
 
 ROLE_CN = {"lead": "牵头", "co": "配合"}
@@ -252,46 +252,46 @@ def value(name: str, val, params: dict) -> tuple[str, dict]:
     raise TypeError(f"{name}: cannot write {type(val).__name__}")
 
 
-def _octets(ch: str) -> int:
-    code = ord(ch)
-    return 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
-
-
-def fold(line: str) -> str:
+def fold(line: bytes) -> bytes:
     """One content line, folded so no physical line exceeds 75 octets, ended with CRLF.
 
     Folds fall between characters, never inside a UTF-8 sequence, and never between a
     backslash and the character it escapes (some parsers unescape before unfolding).
     """
-    if len(line) <= LIMIT // 4 or len(line.encode()) <= LIMIT:
+    if len(line) <= LIMIT:
         return line + CRLF
-    parts, begin, used, i, n = [], 0, 0, 0, len(line)
-    while i < n:
-        step = 2 if line[i] == "\\" and i + 1 < n else 1
-        size = _octets(line[i]) + (_octets(line[i + 1]) if step == 2 else 0)
-        if used + size > LIMIT:
-            parts.append(line[begin:i])
-            begin, used = i, 1  # the continuation line's leading space
-        used += size
-        i += step
+    parts, begin, room = [], 0, LIMIT
+    while len(line) - begin > room:
+        cut = begin + room
+        while line[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte: back to the lead byte
+            cut -= 1
+        # An odd run of backslashes before the cut ends with one that escapes line[cut].
+        # (A run always starts on an escape boundary: the byte before it is not a backslash.)
+        run = 0
+        while run < cut and line[cut - 1 - run] == 0x5C:
+            run += 1
+        if run % 2:
+            cut -= 1
+        parts.append(line[begin:cut])
+        begin, room = cut, LIMIT - 1  # a continuation line starts with one space
     parts.append(line[begin:])
-    return "\r\n ".join(parts) + CRLF
+    return b"\r\n ".join(parts) + CRLF
 
 
-def content_line(name: str, val, params: dict) -> str:
+def content_line(name: str, val, params: dict) -> bytes:
     text, params = value(name, val, params)
     head = name + "".join(f";{k}={v}" for k, v in params.items())
-    return fold(f"{head}:{text}")
+    return fold(f"{head}:{text}".encode())
 
 
-def lines(props: list[tuple]) -> str:
+def lines(props: list[tuple]) -> bytes:
     out = []
     for name, val, params in props:
         if name == "VALARM":
-            out.append(f"BEGIN:VALARM{CRLF}{lines(val)}END:VALARM{CRLF}")
+            out += (b"BEGIN:VALARM\r\n", lines(val), b"END:VALARM\r\n")
         else:
             out.append(content_line(name, val, params))
-    return "".join(out)
+    return b"".join(out)
 
 
 class Feeds:
@@ -303,8 +303,7 @@ class Feeds:
 
     def event_parts(self, entry: Entry) -> tuple[bytes, bytes]:
         head, tail = event_props(self.plan, entry, self.obligations)
-        return (f"BEGIN:VEVENT{CRLF}{lines(head)}".encode(),
-                f"{lines(tail)}END:VEVENT{CRLF}".encode())
+        return b"BEGIN:VEVENT\r\n" + lines(head), lines(tail) + b"END:VEVENT\r\n"
 
     def render(self, entries: Iterable[Entry], today: date) -> dict[str, bytes]:
         """Feed file name -> bytes, for every feed of the plan (empty ones included)."""
@@ -319,14 +318,14 @@ class Feeds:
             for key, role in memberships(self.plan, entry):
                 if role not in summaries:
                     summaries[role] = content_line(
-                        "SUMMARY", summary(self.plan, entry, role), {}).encode()
+                        "SUMMARY", summary(self.plan, entry, role), {})
                 bodies[key] += (head, summaries[role], tail)
                 if not entry.all_day:
                     timed.add(key)
         zone = vtimezone(*timezone_years(kept)) if timed else b""
         out = {}
         for feed in feeds:
-            top = f"BEGIN:VCALENDAR{CRLF}{lines(calendar_props(self.plan, feed))}".encode()
+            top = b"BEGIN:VCALENDAR\r\n" + lines(calendar_props(self.plan, feed))
             out[feed.filename] = b"".join(
                 [top, zone if feed.key in timed else b"", *bodies[feed.key],
                  b"END:VCALENDAR\r\n"])

@@ -92,12 +92,24 @@ def test_awkward_text_reads_back_exactly(tmp_path):
 
 @given(TEXT)
 def test_any_text_folds_and_escapes_to_what_icalendar_reads(text):
-    line = ical.content_line("SUMMARY", text, {}).encode()
+    line = ical.content_line("SUMMARY", text, {})
     check_bytes(line)
+    assert _read_summary(line) == text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@pytest.mark.parametrize("filler", ["a", "é", "科", "𠀀"])
+def test_folds_land_between_characters_and_escapes_at_every_offset(filler):
+    for n in range(80):
+        for tail in ("\\", ";", "\n", "\\;,"):
+            text = filler * n + tail * 40 + filler * 40
+            line = ical.content_line("SUMMARY", text, {})
+            check_bytes(line)
+            assert _read_summary(line) == text
+
+
+def _read_summary(line: bytes) -> str:
     cal = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n" + line + b"END:VEVENT\r\nEND:VCALENDAR\r\n"
-    event = icalendar.Calendar.from_ical(cal).walk("VEVENT")[0]
-    expected = text.replace("\r\n", "\n").replace("\r", "\n")
-    assert str(event.get("SUMMARY", "")) == expected
+    return str(icalendar.Calendar.from_ical(cal).walk("VEVENT")[0].get("SUMMARY", ""))
 
 
 @given(st.timedeltas(min_value=timedelta(days=-400), max_value=timedelta(days=400)))
@@ -110,10 +122,10 @@ def test_durations_match_icalendar(span):
 def test_times_are_utc_or_shanghai_never_floating():
     shanghai = datetime(2025, 1, 1, 19, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert ical.content_line("DTSTART", shanghai, {}) == \
-        "DTSTART;TZID=Asia/Shanghai:20250101T193000\r\n"
+        b"DTSTART;TZID=Asia/Shanghai:20250101T193000\r\n"
     assert ical.content_line("DTSTAMP", shanghai.astimezone(UTC), {}) == \
-        "DTSTAMP:20250101T113000Z\r\n"
-    assert ical.content_line("DTSTART", date(2025, 6, 1), {}) == "DTSTART;VALUE=DATE:20250601\r\n"
+        b"DTSTAMP:20250101T113000Z\r\n"
+    assert ical.content_line("DTSTART", date(2025, 6, 1), {}) == b"DTSTART;VALUE=DATE:20250601\r\n"
     with pytest.raises(ValueError):
         ical.content_line("DTSTART", datetime(2025, 1, 1, 9), {})
     with pytest.raises(ValueError):
