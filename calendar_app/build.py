@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import gapviews
+from .feeds import write_feeds
 from .gaps import analyse
 from .model import ZONE, Entry, Plan
 from .plan import load_plan
@@ -49,6 +50,7 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
         report = BuildReport(plan, window, len(expansion.events), result,
                              expansion.estimated_years)
         # Each view of the stored events writes its files under exports/ here.
+        report.written["feeds"] = write_feeds(plan, store, Path(exports), today).written
         entries = store.entries()
     report.written["gaps"] = write_gaps(plan, entries, Path(exports), today, str(plan_path))
     return report

@@ -17,8 +17,10 @@ import click
 
 from . import gaps as gap_analysis
 from . import gapviews, listing, sheets
+from . import serve as serving
 from .build import build as build_calendar
 from .errors import CalendarAppError
+from .feeds import write_feeds
 from .plan import load_plan
 from .records import Recorder
 from .schedule import TZ
@@ -314,9 +316,9 @@ def history(settings: Settings, uid, fmt) -> None:
         click.echo(listing.history_table(rows))
 
 
-@cli.group()
+@cli.group(cls=AppGroup)
 def export() -> None:
-    """Write files for units under the exports folder."""
+    """Write views of the stored events under the exports folder, without rebuilding."""
 
 
 @export.command("report-template")
@@ -354,6 +356,30 @@ def import_sheet(settings: Settings, file, dry_run, by) -> None:
             sheets.apply_changes(changes, recorder)
     verb = "would change" if dry_run else "changed"
     click.echo(f"{file}: {len(changes)} events {verb}")
+@export.command("feeds")
+@click.option("--today", type=DATE, help="The day the feeds are for (default: the clock's date); "
+              "cancelled events older than the grace period leave the feeds.")
+@click.pass_obj
+def export_feeds(settings: Settings, today) -> None:
+    """Write the iCal feeds (one per unit, the county, each category) and index.html."""
+    plan = load_plan(settings.plan)
+    with Store.open(settings.db) as store:
+        report = write_feeds(plan, store, settings.exports, _date(today) or date.today())
+    click.echo(f"{report.feeds} feeds under {settings.exports / 'feeds'}: {report.written} "
+               f"files written (index.html included), {report.removed} stale feeds removed")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
+@click.pass_obj
+def serve(settings: Settings, host, port) -> None:
+    """Serve the exports folder (feeds and pages) over HTTP until interrupted."""
+    server = serving.make_server(settings.exports, host, port)
+    click.echo(f"serving {settings.exports} at http://{host}:{server.effective_port}/ "
+               "(Ctrl+C stops)")
+    server.run()
 
 
 def main() -> None:
