@@ -124,6 +124,9 @@ class Event:
     alarm: timedelta | None = None
     notes: tuple[str, ...] = ()  # caveats a reader must see: fallback dates, estimated days
     flexible: bool = False
+    # Plan text the views print around the event (measure title, the quoted seed words, unit
+    # names): not stored, but part of the digest, so editing it raises SEQUENCE too.
+    context: str = ""
 
     @property
     def all_day(self) -> bool:
@@ -145,6 +148,7 @@ class Event:
             "notes": list(self.notes),
             "slot": self.slot.key,
             "measure": self.measure,
+            "context": self.context,
         }
 
     @property

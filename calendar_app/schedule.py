@@ -126,10 +126,12 @@ def _event(plan: Plan, want: _Want) -> Event:
         title = f"{title}（{place}）"
         location = location or place
     measure = plan.measures[obligation.measure]
+    names = "、".join(plan.units[u].name for u in want.units)
     return Event(uid=want.uid, obligation=obligation.id, measure=obligation.measure,
                  category=measure.category, slot=occ.slot, title=title, start=start, end=end,
                  units=want.units, location=location, alarm=obligation.alarm, notes=notes,
-                 flexible=occ.window is not None)
+                 flexible=occ.window is not None,
+                 context=f"{measure.title}\n{obligation.quote}\n{obligation.assumed}\n{names}")
 
 
 def _day(value: date | datetime) -> date:

@@ -85,3 +85,11 @@ def test_a_build_of_a_smaller_window_only_touches_that_window(small):
         tv = {e.uid: e for e in store.entries() if e.obligation == "m02-tv"}
     assert tv["m02-tv/2025-W24"].sequence == 1 and tv["m02-tv/2025-W24"].start.weekday() == 3
     assert tv["m02-tv/2025-W02"].sequence == 0 and tv["m02-tv/2025-W02"].start.weekday() == 2
+
+
+def test_editing_the_quoted_words_is_a_new_revision_too(small):
+    small.run("build", "--today", "2025-01-01")
+    small.edit("quote: 每周刊播1次科普知识\n        lead: 县委宣传部",
+               "quote: 每周刊播1次科普知识。\n        lead: 县委宣传部")
+    result = small.run("build", "--today", "2025-02-01")
+    assert "0 new, 53 changed, 0 cancelled" in result.output
