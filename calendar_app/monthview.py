@@ -104,6 +104,10 @@ class Item:
         return self.end - self.start > ONE_DAY
 
     @property
+    def status_short(self) -> str:
+        return STATUS_CN.get(self.status, self.status)
+
+    @property
     def status_cn(self) -> str:
         text = STATUS_CN.get(self.status, self.status)
         if self.status == "done" and self.attendance is not None:
@@ -257,8 +261,9 @@ def view(plan: Plan, month: Frame, entries: Iterable[Entry], unit: str | None = 
 
     weeks = []
     for days in month.weeks:
-        lanes = _lanes(days[0].day, month, campaigns, bands, lines - 1)
-        room = max(1, lines - len(lanes))
+        # Bands may take all but two lines, so a day always shows an item (or two) itself.
+        lanes = _lanes(days[0].day, month, campaigns, bands, lines - 2)
+        room = lines - len(lanes)
         cells = []
         for day in days:
             found = sorted(by_day.get(day.day, ()), key=day_order) if day.in_month else []
