@@ -46,8 +46,7 @@ class Printer:
         self.hues = {code: i % 12 for i, code in enumerate(self.plan.categories)}
         self.constants = (self.plan.name, self.plan.source, Path(self.plan.file).name,
                           _templates_fingerprint(self.templates))
-        if self.pdf:
-            self.engine = pdf_engine()
+        self._engine = pdf_engine() if self.pdf else None  # fail before writing anything
 
     def path(self, view: monthview.MonthView) -> Path:
         return self.exports / "print" / view.frame.key / f"{view.unit or 'county'}.html"
@@ -74,15 +73,22 @@ class Printer:
         paths = [target]
         if changed:
             self.written.append(target)
-        if self.pdf:
-            pdf = target.with_suffix(".pdf")
+        pdf = target.with_suffix(".pdf")
+        # A PDF made earlier (by `print --pdf`) is remade with its page, even when this run
+        # was not asked for PDFs: a PDF that disagrees with the plan must not circulate.
+        if self.pdf or (changed and pdf.exists()):
             if changed or force or not pdf.exists():
                 if html is None:
                     html = target.read_text(encoding="utf-8")
-                if write_if_changed(pdf, pdf_bytes(self.engine, html)):
+                if write_if_changed(pdf, pdf_bytes(self.engine(), html)):
                     self.written.append(pdf)
             paths.append(pdf)
         return paths
+
+    def engine(self):
+        if self._engine is None:
+            self._engine = pdf_engine()
+        return self._engine
 
 
 def _stored_digest(path: Path) -> str | None:

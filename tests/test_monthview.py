@@ -149,3 +149,14 @@ def test_a_band_from_last_month_is_cut_at_the_first(small_plan):
     first = next(s for s in segments(view) if s[3].kind == "event")
     assert (first[1], first[2]) == (6, 1) and first[3].before and first[3].after
     assert view.agenda[0].dates_cn == "5月24日—6月3日"
+
+
+def test_guessed_dates_and_unknown_holidays_are_said_to_be_guesses(small_plan):
+    # 科技活动周 has a table for 2025 only: 2024's dates come from the fallback rule.
+    may = monthview.frame(small_plan, 2024, 5)
+    assert [(c.name, c.estimated) for c in may.campaigns] == [("全国科技活动周", True)]
+    assert not may.estimated
+    assert [(c.name, c.estimated) for c in monthview.frame(small_plan, 2025, 5).campaigns] \
+        == [("全国科技活动周", False)]
+    # No holiday data for 2031: the page says its days off are reckoned by weekends only.
+    assert monthview.frame(small_plan, 2031, 1).estimated

@@ -102,3 +102,14 @@ def test_chromium_prints_one_month_grid_on_one_page(small, tmp_path, month, unit
     assert re.search(rf"\b{last}\b", first)  # the month's last day
     assert "配合单位" not in first  # the agenda's header starts page 2
     assert "配合单位" in page_text(pdf, 2)
+
+
+def test_a_pdf_follows_its_page_when_the_plan_changes(small):
+    tool("pdftotext")
+    small.run("build", "--today", "2025-01-01")
+    pdf = Path(small.run("print", "--month", "2025-06", "--unit", "yingji", "--pdf",
+                         "--today", "2025-01-02").output.split()[1])
+    small.edit("title: 月度例会", "title: 月度工作例会")
+    small.run("build", "--today", "2025-01-03")  # no --pdf: the PDF made earlier is remade
+    assert "月度工作例会" in page_text(pdf, 1)
+    assert not (small.exports / "print" / "2025-06" / "county.pdf").exists()

@@ -137,3 +137,14 @@ def test_unknown_unit_and_missing_database(small):
     assert "Traceback" not in result.output
     result = small.run("print", "--month", "2025-06", ok=False)
     assert "run `calendar-app build` first" in result.output
+
+
+def test_shipped_plan_june_and_may_2025(shipped):
+    shipped.run("build", "--from", "2025-05-01", "--to", "2025-06-30", "--today", "2025-01-01")
+    _, june = page(shipped, "--month", "2025-06", "--unit", "县应急管理局")
+    assert re.search(r'class="band campaign[^"]*"><span class="lbl">安全生产月', june)
+    assert re.search(r'class="band ev lead[^"]*">.*?安全生产月', june)  # its own campaign work
+    assert day_cell(june, 2) == "off|2休端午节"
+    _, may = page(shipped, "--month", "2025-05")
+    assert "◆全国防灾减灾日" in day_cell(may, 12)
+    assert re.search(r'class="band campaign[^"]*"><span class="lbl">全国科技活动周', may)
