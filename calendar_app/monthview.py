@@ -261,8 +261,10 @@ def view(plan: Plan, month: Frame, entries: Iterable[Entry], unit: str | None = 
 
     weeks = []
     for days in month.weeks:
-        # Bands may take all but two lines, so a day always shows an item (or two) itself.
-        lanes = _lanes(days[0].day, month, campaigns, bands, lines - 2)
+        # Bands take what the days' own items leave: one line when no day of the week has
+        # more than one item, else two (an item and "+N"), so no day is all "+N".
+        busiest = max(len(by_day.get(d.day, ())) for d in days if d.in_month)
+        lanes = _lanes(days[0].day, month, campaigns, bands, lines - min(2, max(1, busiest)))
         room = lines - len(lanes)
         cells = []
         for day in days:

@@ -135,12 +135,18 @@ def test_recorded_status_and_timed_events(small_plan):
 
 def test_too_many_bands_keep_the_row_height(small_plan):
     bands = [entry(f"span{i}/1", date(2025, 3, 3), date(2025, 3, 8)) for i in range(9)]
+    days_own = [entry("one/1", date(2025, 3, 4)), entry("two/1", date(2025, 3, 4))]
     view = monthview.view(small_plan, monthview.frame(small_plan, 2025, 3), bands, "yingji")
     week = next(w for w in view.weeks if w.days[0].day.day == date(2025, 3, 3))
-    assert len(week.lanes) == view.lines - 2  # two lines stay for the days' own items
+    assert len(week.lanes) == view.lines - 1  # one line stays for the days' own items
     last = [c.segment for c in week.lanes[-1] if c.segment]
-    hidden = 9 - (view.lines - 3)
-    assert last[0].kind == "more" and f"另有 {hidden} 项" in last[0].label
+    assert last[0].kind == "more" and f"另有 {9 - (view.lines - 2)} 项" in last[0].label
+    # A day with two items of its own keeps two lines.
+    view = monthview.view(small_plan, monthview.frame(small_plan, 2025, 3), bands + days_own,
+                          "yingji")
+    week = next(w for w in view.weeks if w.days[0].day.day == date(2025, 3, 3))
+    assert len(week.lanes) == view.lines - 2
+    assert len(week.days[1].items) == 2
 
 
 def test_a_band_from_last_month_is_cut_at_the_first(small_plan):
