@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import gapviews
+from . import gapviews, printing
 from .feeds import write_feeds
 from .gaps import analyse
 from .model import ZONE, Entry, Plan
@@ -36,13 +36,19 @@ def revision_time(today: date) -> datetime:
 
 
 def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today: date, by: str,
-          start: date | None = None, end: date | None = None) -> BuildReport:
-    """Expand the plan over [start, end) (default: its period) and sync it into the database.
+          start: date | None = None, end: date | None = None, pdf: bool = False,
+          templates: Path | None = None) -> BuildReport:
+    """Expand the plan over [start, end) (default: its period) and sync it into the database,
+    then write the views under `exports`: a printed schedule per month for the county and
+    every unit (PDFs too when `pdf` or the plan's settings.pdf; `today` is their date).
 
     The plan is read and expanded before the database is opened, so a bad plan leaves the
     database exactly as it was.
     """
     plan = load_plan(plan_path)
+    pdf = pdf or plan.settings.pdf
+    if pdf:
+        printing.pdf_engine()  # no PDF engine or Chinese font: say so before changing anything
     window = (start or plan.start, end or plan.end)
     expansion = expand(plan, *window)
     with Store.open(db_path, create=True) as store:
@@ -51,6 +57,10 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
                              expansion.estimated_years)
         # Each view of the stored events writes its files under exports/ here.
         report.written["feeds"] = write_feeds(plan, store, Path(exports), today).written
+        months = printing.month_window(*window)
+        report.written["print"] = printing.print_window(
+            plan, store.entries(start=months[0], end=months[1], include_removed=False), window,
+            Path(exports), today, templates, pdf)
         entries = store.entries()
     report.written["gaps"] = write_gaps(plan, entries, Path(exports), today, str(plan_path))
     return report

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import gaps as gap_analysis
-from . import gapviews, listing, sheets
+from . import gapviews, listing, printing, sheets
 from . import serve as serving
 from .build import build as build_calendar
 from .errors import CalendarAppError
@@ -120,16 +120,25 @@ def validate(settings: Settings) -> None:
         click.echo(f"note: {note}")
 
 
+TEMPLATES = click.option(
+    "--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A folder of templates that replace the shipped ones of the same name.")
+
+
 @cli.command()
 @click.option("--from", "start", type=DATE, help="First day of the window (default: plan start).")
 @click.option("--to", "end", type=DATE, help="Last day of the window (default: plan end).")
 @click.option("--today", type=DATE, help="The day of this build (default: the clock's date).")
+@click.option("--pdf", is_flag=True, help="Print PDFs of the monthly schedules as well as HTML "
+              "(also on when the plan's settings.pdf is true).")
+@TEMPLATES
 @click.pass_obj
-def build(settings: Settings, start, end, today) -> None:
-    """Expand the plan into dated events and store them in the database."""
+def build(settings: Settings, start, end, today, pdf, templates) -> None:
+    """Expand the plan into dated events, store them and write the exports."""
     _, stop = _window(None, None, end)
     report = build_calendar(settings.plan, settings.db, settings.exports,
-                            _date(today) or date.today(), _os_user(), _date(start), stop)
+                            _date(today) or date.today(), _os_user(), _date(start), stop,
+                            pdf=pdf, templates=templates)
     for year in report.estimated_years:
         click.echo(f"warning: no statutory holiday data for {year}; its working days assume "
                    "weekends only (add calendar.holidays to the plan when the State Council "
@@ -165,6 +174,24 @@ def events(settings: Settings, unit, month, start, end, measure, fmt) -> None:
         click.echo(listing.events_csv(found), nl=False)
     else:
         click.echo(listing.events_table(found, plan))
+
+
+@cli.command("print")
+@click.option("--month", type=MONTH, required=True, help="The month, YYYY-MM.")
+@click.option("--unit", help="A unit id, Chinese name or alias (default: the whole county).")
+@click.option("--pdf", is_flag=True, help="Write a PDF beside the HTML (needs a Chinese font).")
+@click.option("--today", type=DATE, help="The date printed in the footer (default: today).")
+@TEMPLATES
+@click.pass_obj
+def print_schedule(settings: Settings, month, unit, pdf, today, templates) -> None:
+    """Write a month's printable schedule, for a unit or the county, and print its paths."""
+    plan = load_plan(settings.plan)
+    unit_id = plan.resolve_unit(unit) if unit else None
+    first = month.date()
+    for path in printing.print_month(plan, settings.db, settings.exports, first.year,
+                                     first.month, unit_id, _date(today) or date.today(),
+                                     templates, pdf):
+        click.echo(path)
 
 
 @cli.command()

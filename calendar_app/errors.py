@@ -46,3 +46,7 @@ class UnknownUnit(CalendarAppError):
         super().__init__(f"unknown unit {name!r}{hint}")
         self.name = name
         self.suggestions = suggestions
+
+
+class PrintError(CalendarAppError):
+    """A printed schedule cannot be made here: no PDF engine, or no Chinese font for it."""

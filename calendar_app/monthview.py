@@ -1,0 +1,388 @@
+"""One month of the schedule, for one unit or the county, as plain values: grid and agenda.
+
+Pure: stored entries + plan + month in, frozen values out; no clock, no I/O, no Jinja
+(`printing` turns a view into HTML and PDF). The month's frame (days, holidays, 调休,
+observances) does not depend on the unit, so `build` computes it once per month and reuses it
+for the county and every unit.
+
+The grid has a fixed number of text lines per week row, so a month always fits one printed
+page: multi-day items take a lane (a band across their days), single-day items share what is
+left of the row, and a crowded day shows what fits plus "+N"; the agenda lists everything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .model import ZONE, Category, Entry, Plan
+from .yearday import WEEKDAY_CN
+
+TZ = ZoneInfo(ZONE)
+ONE_DAY = timedelta(days=1)
+STATUS_CN = {"planned": "计划", "done": "完成", "cancelled": "取消", "moved": "改期"}
+ROLE_CN = {"lead": "牵头", "co": "配合"}
+# Text lines a week row holds (bands plus events), by the number of weeks the month spans:
+# the page has room for about 30 lines of grid, so fewer weeks give each row more lines.
+LINES_PER_WEEK = {4: 8, 5: 6, 6: 5}
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    in_month: bool
+    holiday: str  # the statutory holiday's name when it is a day off, else ""
+    makeup: bool  # a weekend day worked in exchange for a holiday (调休上班)
+    weekend: bool
+    observances: tuple[str, ...]  # one-day observances named on this day
+
+    @property
+    def shade(self) -> str:
+        """How the day is shaded: another month's, a day off, 调休上班, a weekend, or plain."""
+        if not self.in_month:
+            return "out"
+        return "off" if self.holiday else "makeup" if self.makeup else \
+            "weekend" if self.weekend else ""
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A multi-day observance (安全生产月, 科技活动周): drawn as a band whoever the reader is."""
+
+    name: str
+    names: tuple[str, ...]  # the name and its aliases, to recognise an event that is the campaign
+    start: date
+    end: date  # exclusive
+    estimated: bool  # dates from the fallback rule, not the year's published table
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a month looks like before any event: the same for the county and every unit."""
+
+    first: date
+    stop: date  # the first day of the next month
+    weeks: tuple[tuple[Day, ...], ...]
+    campaigns: tuple[Campaign, ...]
+    estimated: bool  # the year's holidays are unknown and reckoned by weekends only
+
+    @property
+    def title(self) -> str:
+        return f"{self.first.year}年{self.first.month}月"
+
+    @property
+    def key(self) -> str:
+        return f"{self.first:%Y-%m}"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of the schedule: an event, or identical copies for several units merged."""
+
+    key: str  # the first uid: a stable tie-breaker
+    obligation: str
+    title: str
+    start: date
+    end: date  # exclusive
+    time: str  # "19:30" for a timed event, "" for an all-day one
+    measure: int
+    category: str
+    leads: tuple[str, ...]  # unit names
+    partners: tuple[str, ...]
+    location: str
+    status: str  # planned | done | cancelled | moved
+    role: str  # "lead" or "co" on a unit's page, "" on the county's
+    notes: tuple[str, ...]
+    attendance: int | None
+    uids: tuple[str, ...]
+
+    @property
+    def multi_day(self) -> bool:
+        return self.end - self.start > ONE_DAY
+
+    @property
+    def status_short(self) -> str:
+        return STATUS_CN.get(self.status, self.status)
+
+    @property
+    def status_cn(self) -> str:
+        text = STATUS_CN.get(self.status, self.status)
+        if self.status == "done" and self.attendance is not None:
+            return f"{text}（{self.attendance}人）"
+        return text
+
+    @property
+    def role_cn(self) -> str:
+        return ROLE_CN.get(self.role, "")
+
+    @property
+    def dates_cn(self) -> str:
+        last = self.end - ONE_DAY
+        text = f"{self.start.month}月{self.start.day}日"
+        if last > self.start:
+            text += f"—{last.day}日" if last.month == self.start.month else \
+                f"—{last.month}月{last.day}日"
+        return f"{text} {self.time}" if self.time else text
+
+    @property
+    def weekday_cn(self) -> str:
+        last = self.end - ONE_DAY
+        first = WEEKDAY_CN[self.start.weekday()]
+        return f"{first}—{WEEKDAY_CN[last.weekday()]}" if last > self.start else first
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The part of a band inside one week row."""
+
+    span: int  # columns covered
+    label: str
+    kind: str  # "campaign" or "event"
+    item: Item | None
+    before: bool  # the band began in an earlier week (or month)
+    after: bool  # ... and goes on after this week
+    estimated: bool = False
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell of a band lane: a segment, or one empty day (which keeps its shading)."""
+
+    col: int  # the first column, 0 = Monday
+    span: int
+    segment: Segment | None = None
+
+
+@dataclass(frozen=True)
+class DayCell:
+    day: Day
+    items: tuple[Item, ...]  # the single-day items that fit
+    more: int  # how many more the agenda lists
+
+
+@dataclass(frozen=True)
+class Week:
+    days: tuple[DayCell, ...]
+    lanes: tuple[tuple[Cell, ...], ...]
+
+
+@dataclass(frozen=True)
+class MonthView:
+    frame: Frame
+    unit: str  # unit id, "" for the county
+    unit_name: str
+    weeks: tuple[Week, ...]
+    agenda: tuple[Item, ...]
+    categories: tuple[Category, ...]  # those present this month, for the legend
+    lines: int  # text lines per week row
+    leads: int  # items this unit leads (unit pages)
+    partners: int  # items it co-organises
+
+
+# -- the frame ---------------------------------------------------------------------------------
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    first = date(year, month, 1)
+    return first, date(year + month // 12, month % 12 + 1, 1)
+
+
+def frame(plan: Plan, year: int, month: int) -> Frame:
+    """Holidays, 调休 and observances of every day shown in the month's grid, computed once."""
+    first, stop = month_bounds(year, month)
+    cal = plan.calendar
+    grid_start = first - timedelta(days=first.weekday())
+    grid_stop = stop + timedelta(days=(7 - stop.weekday()) % 7)
+    one_day: dict[date, list[str]] = {}
+    campaigns: list[Campaign] = []
+    for obs, names in _observances(plan):
+        # Observances of the year before can run into January (a winter campaign).
+        for y in (year - 1, year):
+            got = obs.dates(y)
+            if got is None:
+                continue
+            start, end, fallback = got
+            if start >= stop or end <= first:
+                continue
+            estimated = fallback and bool(obs.table)  # a fixed-date rule is never a guess
+            if end - start > ONE_DAY:
+                campaigns.append(Campaign(obs.name, names, start, end, estimated))
+            else:
+                one_day.setdefault(start, []).append(obs.name + ("（推定）" if estimated else ""))
+    days = []
+    d = grid_start
+    while d < grid_stop:
+        days.append(Day(d, first <= d < stop, cal.holiday(d) or "", cal.is_makeup_workday(d),
+                        d.weekday() >= 5, tuple(one_day.get(d, ()))))
+        d += ONE_DAY
+    weeks = tuple(tuple(days[i:i + 7]) for i in range(0, len(days), 7))
+    return Frame(first, stop, weeks, tuple(sorted(campaigns, key=lambda c: (c.start, -_len(c)))),
+                 cal.is_estimated(year))
+
+
+def _observances(plan: Plan):
+    """Each observance once (the plan's dict also holds it under its aliases), with its names."""
+    names: dict[int, set[str]] = {}
+    unique = {}
+    for key, obs in plan.calendar.observances.items():
+        unique.setdefault(id(obs), obs)
+        names.setdefault(id(obs), set()).add(key)
+    # Sorted, not a set: a view's repr is its content digest and must not vary by process.
+    return [(obs, tuple(sorted(names[i]))) for i, obs in unique.items()]
+
+
+def _len(span) -> int:
+    return (span.end - span.start).days
+
+
+# -- the view ------------------------------------------------------------------------------------
+
+def view(plan: Plan, month: Frame, entries: Iterable[Entry], unit: str | None = None) -> MonthView:
+    """The month for `unit` (an id) or the county (None) from the entries overlapping it."""
+    items = _items(plan, month, entries, unit)
+    bands = [i for i in items if i.multi_day]
+    singles = [i for i in items if not i.multi_day]
+    campaigns = [c for c in month.campaigns
+                 if not any(b.start == c.start and b.end == c.end and b.title in c.names
+                            for b in bands)]  # an event that *is* the campaign is drawn once
+    lines = LINES_PER_WEEK.get(len(month.weeks), 5)
+    by_day: dict[date, list[Item]] = {}
+    for item in singles:
+        by_day.setdefault(item.start, []).append(item)
+    # On a crowded day the rarer items show and the routine ones (a daily push, a weekly
+    # segment) go to "+N": how often an obligation comes up this month ranks it.
+    often = Counter(i.obligation for i in singles)
+
+    def day_order(item: Item):
+        return (item.role == "co", often[item.obligation], item.time, item.measure, item.title,
+                item.key)
+
+    weeks = []
+    for days in month.weeks:
+        # Bands take what the days' own items leave: one line when no day of the week has
+        # more than one item, else two (an item and "+N"), so no day is all "+N".
+        busiest = max(len(by_day.get(d.day, ())) for d in days if d.in_month)
+        lanes = _lanes(days[0].day, month, campaigns, bands, lines - min(2, max(1, busiest)))
+        room = lines - len(lanes)
+        cells = []
+        for day in days:
+            found = sorted(by_day.get(day.day, ()), key=day_order) if day.in_month else []
+            shown = found if len(found) <= room else found[:room - 1]
+            cells.append(DayCell(day, tuple(shown), len(found) - len(shown)))
+        weeks.append(Week(tuple(cells), lanes))
+    codes = sorted({i.category for i in items})
+    categories = tuple(plan.categories.get(c, Category(c, c)) for c in codes)
+    return MonthView(month, unit or "", plan.unit_name(unit) if unit else "全县", tuple(weeks),
+                     tuple(sorted(items, key=_agenda_order)), categories, lines,
+                     sum(i.role == "lead" for i in items), sum(i.role == "co" for i in items))
+
+
+def day_span(entry: Entry) -> tuple[date, date, str]:
+    if isinstance(entry.start, datetime):
+        start = entry.start.astimezone(TZ)
+        end = entry.end.astimezone(TZ)
+        last = max(start.date(), (end - timedelta(microseconds=1)).date())
+        return start.date(), last + ONE_DAY, f"{start:%H:%M}"
+    return entry.start, max(entry.end, entry.start + ONE_DAY), ""
+
+
+def _items(plan: Plan, month: Frame, entries: Iterable[Entry], unit: str | None) -> list[Item]:
+    """The month's items; copies of one event for several units (a fan-out) become one item,
+    so the county page shows "科学素质工作半年进展报告" once with 36 lead units, not 36 times."""
+    groups: dict[tuple, list[tuple[Entry, date, date, str]]] = {}
+    for entry in entries:
+        if unit is not None and unit not in entry.units:
+            continue
+        start, end, clock = day_span(entry)
+        if start >= month.stop or end <= month.first:
+            continue
+        role = ("lead" if entry.lead == unit else "co") if unit else ""
+        key = (entry.title, start, end, clock, entry.measure, entry.category, entry.location,
+               entry.shown_status, role, entry.notes)
+        groups.setdefault(key, []).append((entry, start, end, clock))
+    items = []
+    for (title, start, end, clock, measure, category, location, status, role, notes), members \
+            in groups.items():
+        members.sort(key=lambda m: m[0].uid)
+        leads = _in_plan_order(plan, (m[0].lead for m in members))
+        partners = [u for u in _in_plan_order(plan, (u for m in members for u in m[0].units[1:]))
+                    if u not in leads]
+        attendance = [m[0].attendance for m in members if m[0].attendance is not None]
+        items.append(Item(
+            members[0][0].uid, members[0][0].obligation, title, start, end, clock, measure, category,
+            tuple(_name(plan, u) for u in leads), tuple(_name(plan, u) for u in partners),
+            location, status, role, notes, sum(attendance) if attendance else None,
+            tuple(m[0].uid for m in members)))
+    return items
+
+
+def _in_plan_order(plan: Plan, ids: Iterable[str]) -> list[str]:
+    """Distinct unit ids in the order the plan lists its units (ids it lacks go last)."""
+    rank = {u: i for i, u in enumerate(plan.units)}
+    return sorted(set(ids), key=lambda u: (rank.get(u, len(rank)), u))
+
+
+def _name(plan: Plan, unit_id: str) -> str:
+    unit = plan.units.get(unit_id)
+    return unit.name if unit else unit_id
+
+
+def _agenda_order(item: Item):
+    return (item.start, item.time, item.role == "co", item.measure, item.title, item.key)
+
+
+def _lanes(monday: date, month: Frame, campaigns: list[Campaign], bands: list[Item],
+           most: int) -> tuple[tuple[Cell, ...], ...]:
+    """Band segments inside one week row, packed into as few lanes as they need; past `most`
+    lanes the rest are counted in one last lane, so the row keeps its height."""
+    lo = max(monday, month.first)
+    hi = min(monday + timedelta(days=7), month.stop)
+    placed: list[tuple[int, int, Segment]] = []
+    for c in campaigns:
+        seg = _segment(monday, lo, hi, c.start, c.end, c.name, "campaign", None, c.estimated)
+        if seg:
+            placed.append(seg)
+    for item in sorted(bands, key=_band_order):
+        seg = _segment(monday, lo, hi, item.start, item.end, item.title, "event", item, False)
+        if seg:
+            placed.append(seg)
+    lanes: list[list[tuple[int, int, Segment]]] = []
+    for col, span, seg in placed:  # campaigns first, then the unit's own, then by date
+        for lane in lanes:
+            if all(col + span <= c or c + s <= col for c, s, _ in lane):
+                lane.append((col, span, seg))
+                break
+        else:
+            lanes.append([(col, span, seg)])
+    if len(lanes) > most:
+        hidden = sum(len(lane) for lane in lanes[most - 1:])
+        more = Segment((hi - lo).days, f"另有 {hidden} 项跨日活动，见明细", "more", None,
+                       False, False)
+        lanes = [*lanes[:most - 1], [((lo - monday).days, (hi - lo).days, more)]]
+    return tuple(_cells(sorted(lane, key=lambda p: p[0])) for lane in lanes)
+
+
+def _band_order(item: Item):
+    return (item.role == "co", item.start, -(item.end - item.start).days, item.measure,
+            item.title, item.key)
+
+
+def _segment(monday, lo, hi, start, end, label, kind, item, estimated):
+    first, last = max(start, lo), min(end, hi)
+    if first >= last:
+        return None
+    col = (first - monday).days
+    return col, (last - first).days, Segment((last - first).days, label, kind, item,
+                                             start < first, end > last, estimated)
+
+
+def _cells(lane: list[tuple[int, int, Segment]]) -> tuple[Cell, ...]:
+    cells, col = [], 0
+    for start, span, seg in lane:
+        cells += [Cell(c, 1) for c in range(col, start)]
+        cells.append(Cell(start, span, seg))
+        col = start + span
+    cells += [Cell(c, 1) for c in range(col, 7)]
+    return tuple(cells)
