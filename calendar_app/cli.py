@@ -391,7 +391,8 @@ def export_feeds(settings: Settings, today) -> None:
     """Write the iCal feeds (one per unit, the county, each category) and index.html."""
     plan = load_plan(settings.plan)
     with Store.open(settings.db) as store:
-        report = write_feeds(plan, store, settings.exports, _date(today) or date.today())
+        entries = store.entries()
+    report = write_feeds(plan, entries, settings.exports, _date(today) or date.today())
     click.echo(f"{report.feeds} feeds under {settings.exports / 'feeds'}: {report.written} "
                f"files written (index.html included), {report.removed} stale feeds removed")
 

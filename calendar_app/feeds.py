@@ -8,10 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from .ical import Feed, feeds_of, render_feeds
-from .model import Plan
+from .model import Entry, Plan
 from .publish import write_if_changed
 from .render import render
-from .store import Store
 
 FOLDER = "feeds"
 
@@ -44,8 +43,9 @@ def index_page(plan: Plan) -> str:
     )
 
 
-def write_feeds(plan: Plan, store: Store, exports: Path, today: date) -> FeedsReport:
-    files = render_feeds(plan, store.entries(), today)
+def write_feeds(plan: Plan, entries: list[Entry], exports: Path, today: date) -> FeedsReport:
+    """Every feed and the index page, from the stored events (`Store.entries()`)."""
+    files = render_feeds(plan, entries, today)
     folder = Path(exports) / FOLDER
     written = sum(write_if_changed(folder / name, data) for name, data in files.items())
     # A feed of a unit the plan dropped would otherwise go on claiming its old events forever;

@@ -362,6 +362,13 @@ def _add(component: icalendar.cal.Component, props: list[tuple]) -> None:
 
 def reference_feeds(plan: Plan, entries: Iterable[Entry], today: date) -> dict[str, bytes]:
     """Every feed built as icalendar components and serialised by `to_ical`, event by event."""
+    calendars = reference_calendars(plan, entries, today)
+    return {f"{key}.ics": cal.to_ical(sorted=False) for key, cal in calendars.items()}
+
+
+def reference_calendars(plan: Plan, entries: Iterable[Entry],
+                        today: date) -> dict[str, icalendar.Calendar]:
+    """Every feed as icalendar components: what `reference_feeds` serialises."""
     obligations = {o.id: o for o in plan.obligations}
     kept = sorted((e for e in entries if shown(e, today, plan.settings.grace_days)), key=_order)
     calendars = {}
@@ -382,4 +389,4 @@ def reference_feeds(plan: Plan, entries: Iterable[Entry], today: date) -> dict[s
     for key in timed:
         calendars[key].subcomponents.insert(0, icalendar.Timezone.from_tzid(
             ZONE, first_date=date(first, 1, 1), last_date=date(last + 1, 1, 1)))
-    return {f"{key}.ics": cal.to_ical(sorted=False) for key, cal in calendars.items()}
+    return calendars

@@ -1,0 +1,96 @@
+"""One measured run in a fresh process (so peak RSS is this run's alone); prints JSON.
+
+    python bench/_child.py build PLAN DB EXPORTS TODAY
+    python bench/_child.py floors PLAN DB TODAY
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sqlite3
+import sys
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from time import perf_counter
+
+from dateutil.rrule import DAILY, rrule
+
+from calendar_app.build import build
+from calendar_app.ical import reference_calendars, render_feeds
+from calendar_app.plan import load_plan
+from calendar_app.schedule import expand
+from calendar_app.store import Store
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_build(plan: str, db: str, exports: str, today: str) -> dict:
+    start = perf_counter()
+    report = build(plan, db, exports, date.fromisoformat(today), "bench")
+    total = perf_counter() - start
+    return {"total": total, **report.timings, "events": report.events,
+            "written": sum(report.written.values()), "rss_mib": peak_rss_mib()}
+
+
+def floors(plan_path: str, db: str, today: str) -> dict:
+    """The same work done by the libraries alone, beside our own stage doing it."""
+    plan = load_plan(plan_path)
+    out: dict[str, float] = {}
+
+    t = perf_counter()
+    events = expand(plan).events
+    out["expand"] = perf_counter() - t
+    t = perf_counter()
+    occurrences = list(rrule(DAILY, dtstart=datetime(2021, 1, 1), count=len(events)))
+    out["floor_dateutil"] = perf_counter() - t
+    assert len(occurrences) == len(events)
+
+    with Store.open(db) as store:
+        entries = store.entries()
+    t = perf_counter()
+    ours = render_feeds(plan, entries, date.fromisoformat(today))
+    out["feeds"] = perf_counter() - t
+    calendars = reference_calendars(plan, entries, date.fromisoformat(today))
+    t = perf_counter()
+    theirs = {key: cal.to_ical(sorted=False) for key, cal in calendars.items()}
+    out["floor_to_ical"] = perf_counter() - t
+    assert len(theirs) == len(ours)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t = perf_counter()
+        with Store.open(Path(tmp) / "c.db", create=True) as store:
+            store.sync(events, (plan.start, plan.end), datetime(2025, 1, 1), "bench")
+        out["store"] = perf_counter() - t
+        out["floor_executemany"] = _executemany(db, Path(tmp) / "plain.db")
+    out["rss_mib"] = peak_rss_mib()
+    return out
+
+
+def _executemany(source: str, target: Path) -> float:
+    """The rows a cold store writes, inserted with plain sqlite3 into the same schema."""
+    with sqlite3.connect(source) as conn:
+        schema = [sql for (sql,) in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'")]
+        tables = {name: conn.execute(f"SELECT * FROM {name}").fetchall()
+                  for name in ("event", "event_unit", "history")}
+    t = perf_counter()
+    conn = sqlite3.connect(target)
+    conn.execute("PRAGMA journal_mode=wal")
+    for sql in schema:
+        conn.execute(sql)
+    with conn:
+        for name, rows in tables.items():
+            marks = ",".join("?" * len(rows[0]))
+            conn.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+    conn.close()
+    return perf_counter() - t
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:]
+    result = run_build(*args) if command == "build" else floors(*args)
+    print(json.dumps(result))
