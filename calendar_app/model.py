@@ -10,6 +10,7 @@ import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -151,7 +152,7 @@ class Event:
             "context": self.context,
         }
 
-    @property
+    @cached_property
     def digest(self) -> str:
         text = json.dumps(self.visible(), ensure_ascii=False, sort_keys=True)
         return hashlib.sha1(text.encode()).hexdigest()

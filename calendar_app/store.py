@@ -10,7 +10,7 @@ tombstones, and nothing units recorded is touched. Every change is also a histor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -21,7 +21,6 @@ from .errors import StoreError
 from .model import Entry, Event, day_span
 
 SCHEMA_VERSION = 1
-BATCH = 400
 
 database = pw.SqliteDatabase(None)
 
@@ -115,29 +114,38 @@ def _dt(value: str) -> date | datetime:
     return datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
 
 
-def _fields(event: Event) -> dict:
-    """The columns a rebuild owns: what the plan says about an event."""
+PLAN_COLUMNS = ("obligation", "measure", "category", "slot", "slot_start", "slot_end", "title",
+                "dtstart", "dtend", "day_start", "day_end", "units", "location", "alarm",
+                "notes", "flexible", "digest")
+PLAN_COLUMNS_NO_DAYS = tuple(c for c in PLAN_COLUMNS if c not in ("day_start", "day_end"))
+
+
+def _fields(event: Event, days: bool = True) -> tuple:
+    """The columns a rebuild owns (PLAN_COLUMNS, in order): what the plan says of an event."""
     day_start, day_end = day_span(event.start, event.end)
-    return {
-        "obligation": event.obligation, "measure": event.measure, "category": event.category,
-        "slot": event.slot.key, "slot_start": event.slot.start.isoformat(),
-        "slot_end": event.slot.end.isoformat(), "title": event.title,
-        "dtstart": event.start.isoformat(), "dtend": event.end.isoformat(),
-        "day_start": day_start, "day_end": day_end, "units": " ".join(event.units),
-        "location": event.location,
-        "alarm": int(event.alarm.total_seconds()) if event.alarm is not None else None,
-        "notes": "\n".join(event.notes), "flexible": event.flexible, "digest": event.digest,
-    }
+    slot = event.slot
+    alarm = int(event.alarm.total_seconds()) if event.alarm is not None else None
+    head = (event.obligation, event.measure, event.category, slot.key, slot.start.isoformat(),
+            slot.end.isoformat(), event.title, event.start.isoformat(), event.end.isoformat())
+    tail = (" ".join(event.units), event.location, alarm, "\n".join(event.notes),
+            event.flexible, event.digest)
+    return (*head, day_start, day_end, *tail) if days else (*head, *tail)
 
 
-def _unit_rows(uid: str, units: Iterable[str]) -> list[dict]:
-    return [{"uid": uid, "unit": u, "role": "lead" if i == 0 else "co"}
-            for i, u in enumerate(units)]
+def _insert_events(rows: list[tuple]) -> None:
+    """Rows of (uid, *PLAN_COLUMNS, revised, origin, fills): new events, nothing recorded."""
+    columns = ("uid", *PLAN_COLUMNS, "revised", "origin", "fills")
+    _executemany(f"INSERT INTO event ({', '.join(columns)}, state, sequence, status, remark) "
+                 f"VALUES ({', '.join('?' * len(columns))}, 'live', 0, 'planned', '')", rows)
 
 
-def _batched(rows: list[dict]) -> Iterator[list[dict]]:
-    for i in range(0, len(rows), BATCH):
-        yield rows[i:i + BATCH]
+def _executemany(sql: str, rows: list[tuple]) -> None:
+    if rows:
+        database.cursor().executemany(sql, rows)
+
+
+def _unit_rows(uid: str, units: Iterable[str]) -> list[tuple]:
+    return [(uid, u, "lead" if i == 0 else "co") for i, u in enumerate(units)]
 
 
 class Store:
@@ -184,7 +192,11 @@ class Store:
 
     def sync(self, events: list[Event], window: tuple[date, date], at: datetime,
              by: str) -> SyncResult:
-        """Make the stored plan events of `window` match `events`, in one transaction."""
+        """Make the stored plan events of `window` match `events`, in one transaction.
+
+        Rows go through plain `executemany`: row by row through the ORM, a cold build of the
+        county plan spent most of its time building SQL text.
+        """
         result = SyncResult()
         stamp = at.isoformat()
         wanted = {e.uid: e for e in events}
@@ -197,13 +209,13 @@ class Store:
                     EventRow.moved_start.is_null(False))
                 .where(EventRow.origin == "plan").tuples()
             }
-            new_rows, new_units, history = [], [], []
+            inserts, updates, kept_days, units, history = [], [], [], [], []
             for uid, event in wanted.items():
                 old = stored.get(uid)
                 if old is None:
-                    new_rows.append({"uid": uid, **_fields(event), "revised": stamp})
-                    new_units += _unit_rows(uid, event.units)
-                    history.append(_history(uid, stamp, by, "created", {}))
+                    inserts.append((uid, *_fields(event), stamp, "plan", ""))
+                    units += _unit_rows(uid, event.units)
+                    history.append((uid, stamp, by, "created", "{}"))
                     result.created += 1
                     continue
                 digest, sequence, state, moved = old
@@ -211,14 +223,12 @@ class Store:
                     result.unchanged += 1
                     continue
                 action = "restored" if state == "removed" else "changed"
-                fields = _fields(event)
-                if moved:  # the unit's move beats the rule: keep the days it is found on
-                    del fields["day_start"], fields["day_end"]
-                EventRow.update(**fields, state="live", sequence=sequence + 1,
-                                revised=stamp).where(EventRow.uid == uid).execute()
-                EventUnit.delete().where(EventUnit.uid == uid).execute()
-                new_units += _unit_rows(uid, event.units)
-                history.append(_history(uid, stamp, by, action, {"digest": event.digest}))
+                # A unit's move beats the rule: a moved event keeps the days it is found on.
+                (kept_days if moved else updates).append(
+                    (*_fields(event, days=not moved), sequence + 1, stamp, uid))
+                units += _unit_rows(uid, event.units)
+                history.append((uid, stamp, by, action,
+                                json.dumps({"digest": event.digest})))
                 if action == "restored":
                     result.restored += 1
                 else:
@@ -227,18 +237,21 @@ class Store:
                 (EventRow.origin == "plan") & (EventRow.state == "live")
                 & (EventRow.day_start < hi) & (EventRow.day_end > lo)).tuples()
                 if uid not in wanted]
-            for uid in gone:
-                EventRow.update(state="removed", sequence=EventRow.sequence + 1,
-                                revised=stamp).where(EventRow.uid == uid).execute()
-                history.append(_history(uid, stamp, by, "removed",
-                                        {"reason": "no longer follows from the plan"}))
+            history += [(uid, stamp, by, "removed",
+                         '{"reason": "no longer follows from the plan"}') for uid in gone]
             result.removed = len(gone)
-            for chunk in _batched(new_rows):
-                EventRow.insert_many(chunk).execute()
-            for chunk in _batched(new_units):
-                EventUnit.insert_many(chunk).execute()
-            for chunk in _batched(history):
-                History.insert_many(chunk).execute()
+
+            _insert_events(inserts)
+            for rows, columns in ((updates, PLAN_COLUMNS), (kept_days, PLAN_COLUMNS_NO_DAYS)):
+                sets = ", ".join(f"{c} = ?" for c in (*columns, "sequence", "revised"))
+                _executemany(f"UPDATE event SET {sets}, state = 'live' WHERE uid = ?", rows)
+            _executemany("DELETE FROM event_unit WHERE uid = ?",
+                         [(row[-1],) for row in (*updates, *kept_days)])
+            _executemany("UPDATE event SET state = 'removed', sequence = sequence + 1, "
+                         "revised = ? WHERE uid = ?", [(stamp, uid) for uid in gone])
+            _executemany("INSERT INTO event_unit (uid, unit, role) VALUES (?, ?, ?)", units)
+            _executemany("INSERT INTO history (uid, at, by, action, detail) "
+                         "VALUES (?, ?, ?, ?, ?)", history)
         return result
 
     # -- what units record --------------------------------------------------------------
@@ -267,9 +280,9 @@ class Store:
     def add(self, event: Event, at: datetime, by: str, fills: str = "") -> None:
         """Store an event a unit added itself (ad hoc, or a make-up filling another's slot)."""
         stamp = at.isoformat()
-        EventRow.insert(uid=event.uid, **_fields(event), origin="added", revised=stamp,
-                        fills=fills).execute()
-        EventUnit.insert_many(_unit_rows(event.uid, event.units)).execute()
+        _insert_events([(event.uid, *_fields(event), stamp, "added", fills)])
+        _executemany("INSERT INTO event_unit (uid, unit, role) VALUES (?, ?, ?)",
+                     _unit_rows(event.uid, event.units))
         History.insert(_history(event.uid, stamp, by, "added",
                                 {"title": event.title, "on": event.start.isoformat(),
                                  "fills": fills})).execute()
