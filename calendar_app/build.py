@@ -5,6 +5,7 @@ The CLI is a thin shell over these functions; tests and scripts can call them di
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -17,8 +18,12 @@ from .gaps import analyse
 from .model import ZONE, Entry, Plan, day_span
 from .plan import load_plan
 from .publish import write_if_changed
+from .render import default_templates
 from .schedule import expand
 from .store import Store, SyncResult
+
+
+VIEWS = ("feeds", "print", "gaps")
 
 
 @dataclass
@@ -57,13 +62,21 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
     clock.lap("load")
     expansion = expand(plan, *window)
     clock.lap("expand")
+    exports = Path(exports)
     with Store.open(db_path, create=True) as store:
         result = store.sync(expansion.events, window, revision_time(today), by)
         clock.lap("store")
+        report = BuildReport(plan, window, len(expansion.events), result,
+                             expansion.estimated_years)
+        key = views_key(plan_path, store.generation(), window, today, pdf, templates)
+        stamp = exports / ".views"
+        if stamp.exists() and stamp.read_text() == key:
+            # Every view is a function of `key`, and the files made from it are there.
+            report.written = dict.fromkeys(VIEWS, 0)
+            report.timings = clock.laps
+            return report
         entries = store.entries()
         clock.lap("read")
-    report = BuildReport(plan, window, len(expansion.events), result, expansion.estimated_years)
-    exports = Path(exports)
     report.written["feeds"] = write_feeds(plan, entries, exports, today).written
     clock.lap("feeds")
     months = printing.month_window(*window)
@@ -73,8 +86,25 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
     clock.lap("print")
     report.written["gaps"] = write_gaps(plan, entries, exports, today, str(plan_path))
     clock.lap("gaps")
+    write_if_changed(stamp, key.encode())
     report.timings = clock.laps
     return report
+
+
+def views_key(plan_path: str | Path, generation: int, window: tuple[date, date], today: date,
+              pdf: bool, templates: Path | None) -> str:
+    """Everything the files under exports/ are made from: the plan file, the state of the
+    database (its generation grows with every change), the window, the day, the options, the
+    templates and this program. A build whose key matches the last one writes nothing."""
+    digest = hashlib.sha1()
+    digest.update(Path(plan_path).read_bytes())
+    digest.update(repr((generation, window, today, pdf, str(templates))).encode())
+    code = Path(__file__).parent
+    for folder in (code, default_templates(), templates):
+        for path in sorted(Path(folder).glob("*.*")) if folder else ():
+            if path.suffix in (".py", ".html"):
+                digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 class _Stopwatch:

@@ -10,7 +10,7 @@ rotation place still to be reached is `rotation_uncovered` only while its visit 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .model import Entry, Obligation, Plan
@@ -36,9 +36,10 @@ class Finding:
     uids: tuple[str, ...] = ()
 
     def as_json(self) -> dict:
-        data = asdict(self)
-        data.update(start=self.start.isoformat(), end=self.end.isoformat(), uids=list(self.uids))
-        return data
+        return {"kind": self.kind, "severity": self.severity, "measure": self.measure,
+                "obligation": self.obligation, "unit": self.unit, "slot": self.slot,
+                "start": self.start.isoformat(), "end": self.end.isoformat(),
+                "message": self.message, "uids": list(self.uids)}
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import UnknownUnit

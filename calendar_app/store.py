@@ -312,6 +312,10 @@ class Store:
         rows = History.select().where(History.uid == uid).order_by(History.id).dicts()
         return [{**r, "detail": json.loads(r["detail"])} for r in rows]
 
+    def generation(self) -> int:
+        """Grows with every change to any event: each one writes a history row."""
+        return History.select(pw.fn.MAX(History.id)).scalar() or 0
+
     def uids(self) -> list[str]:
         return [uid for uid, in EventRow.select(EventRow.uid).tuples()]
 

@@ -129,3 +129,22 @@ def test_contradictions_name_the_way_out(built):
     built.run("record", "done", "m02-day/2025")
     result = built.run("record", "cancel", "m02-day/2025", "--reason", "雨", ok=False)
     assert "record reset m02-day/2025" in result.output
+
+
+def test_every_view_follows_the_records_after_a_build(built):
+    import icalendar
+
+    built.run("build", "--today", "2025-01-01")
+    built.run("record", "done", "m02-day/2025", "--attendance", "120")
+    built.run("record", "cancel", "m02-tv/2025-W20", "--reason", "设备检修")
+    built.run("record", "move", "m02-tv/2025-W21", "--to", "2025-05-22")
+    out = built.run("build", "--today", "2025-01-01").output
+    assert "feeds: 0 files" not in out  # the records changed the views: they are written again
+    feed = icalendar.Calendar.from_ical((built.exports / "feeds" / "yingji.ics").read_bytes())
+    events = {str(e["UID"]): e for e in feed.walk("VEVENT")}
+    assert "状态：已完成，参加人数 120" in str(events["m02-day/2025"]["DESCRIPTION"])
+    assert str(events["m02-tv/2025-W20"]["STATUS"]) == "CANCELLED"
+    assert events["m02-tv/2025-W21"]["DTSTART"].dt.day == 22
+    assert events["m02-tv/2025-W21"]["SEQUENCE"] == 1
+    page = (built.exports / "print" / "2025-05" / "yingji.html").read_text(encoding="utf-8")
+    assert "完成" in page and "取消" in page and "改期" in page
