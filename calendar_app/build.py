@@ -22,7 +22,6 @@ from .render import default_templates
 from .schedule import expand
 from .store import Store, SyncResult
 
-
 VIEWS = ("feeds", "print", "gaps")
 
 

@@ -3,16 +3,26 @@ them with how to subscribe. Used by `build` and by `export feeds` (which does no
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from .ical import Feed, feeds_of, render_feeds
+from .ical import Feed, Feeds, feeds_of, render_feeds
 from .model import Entry, Plan
 from .publish import write_if_changed
 from .render import render
 
 FOLDER = "feeds"
+MEMO = ".events.json"  # serialised events kept for the next build (hidden: never served)
+
+
+def _load_memo(path: Path, epoch: str) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data["events"] if data.get("epoch") == epoch else {}
 
 
 @dataclass
@@ -45,8 +55,14 @@ def index_page(plan: Plan) -> str:
 
 def write_feeds(plan: Plan, entries: list[Entry], exports: Path, today: date) -> FeedsReport:
     """Every feed and the index page, from the stored events (`Store.entries()`)."""
-    files = render_feeds(plan, entries, today)
     folder = Path(exports) / FOLDER
+    memo = _load_memo(folder / MEMO, Feeds.epoch(plan))
+    files = render_feeds(plan, entries, today, memo)
+    live = {e.uid for e in entries}
+    write_if_changed(folder / MEMO, json.dumps(
+        {"epoch": Feeds.epoch(plan), "events": {u: v for u, v in sorted(memo.items())
+                                                if u in live}},
+        ensure_ascii=False, separators=(",", ":")).encode())
     written = sum(write_if_changed(folder / name, data) for name, data in files.items())
     # A feed of a unit the plan dropped would otherwise go on claiming its old events forever;
     # without the file its subscribers' clients report the feed as gone.

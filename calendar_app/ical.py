@@ -17,6 +17,7 @@ time stamp comes from the stored revision, so identical inputs give identical by
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -295,15 +296,36 @@ def lines(props: list[tuple]) -> bytes:
 
 
 class Feeds:
-    """Writes every feed of a plan from its stored entries, serialising each event once."""
+    """Writes every feed of a plan from its stored entries, serialising each event once.
 
-    def __init__(self, plan: Plan):
+    `memo` carries serialised events from one build to the next: uid -> [version, head,
+    tail, {role: SUMMARY line}]. Every change to what an event shows raises its SEQUENCE and
+    its revision time (the store guarantees it), and the plan's part of it has a digest, so
+    an entry whose version matches is serialised already, even across a database made anew.
+    Plan text outside the events (category names...) is covered by `epoch`.
+    """
+
+    def __init__(self, plan: Plan, memo: dict | None = None):
         self.plan = plan
         self.obligations = {o.id: o for o in plan.obligations}
+        self.memo = memo if memo is not None else {}
+
+    @staticmethod
+    def epoch(plan: Plan) -> str:
+        return hashlib.sha1(repr((plan.name, plan.categories, plan.units,
+                                  plan.settings)).encode()).hexdigest()
 
     def event_parts(self, entry: Entry) -> tuple[bytes, bytes]:
         head, tail = event_props(self.plan, entry, self.obligations)
         return b"BEGIN:VEVENT\r\n" + lines(head), lines(tail) + b"END:VEVENT\r\n"
+
+    def _parts(self, entry: Entry) -> tuple[bytes, bytes, dict]:
+        version = f"{entry.sequence} {entry.revised.isoformat()} {entry.digest}"
+        found = self.memo.get(entry.uid)
+        if found is None or found[0] != version:
+            head, tail = self.event_parts(entry)
+            found = self.memo[entry.uid] = [version, head.decode(), tail.decode(), {}]
+        return found[1].encode(), found[2].encode(), found[3]
 
     def render(self, entries: Iterable[Entry], today: date) -> dict[str, bytes]:
         """Feed file name -> bytes, for every feed of the plan (empty ones included)."""
@@ -313,13 +335,13 @@ class Feeds:
         kept = sorted((e for e in entries if shown(e, today, self.plan.settings.grace_days)),
                       key=_order)
         for entry in kept:
-            head, tail = self.event_parts(entry)
-            summaries: dict[str | None, bytes] = {}
+            head, tail, summaries = self._parts(entry)
             for key, role in memberships(self.plan, entry):
-                if role not in summaries:
-                    summaries[role] = content_line(
-                        "SUMMARY", summary(self.plan, entry, role), {})
-                bodies[key] += (head, summaries[role], tail)
+                line = summaries.get(str(role))
+                if line is None:
+                    line = summaries[str(role)] = content_line(
+                        "SUMMARY", summary(self.plan, entry, role), {}).decode()
+                bodies[key] += (head, line.encode(), tail)
                 if not entry.all_day:
                     timed.add(key)
         zone = vtimezone(*timezone_years(kept)) if timed else b""
@@ -337,8 +359,9 @@ def _order(entry: Entry) -> tuple[str, str]:
     return start.isoformat(), entry.uid
 
 
-def render_feeds(plan: Plan, entries: Iterable[Entry], today: date) -> dict[str, bytes]:
-    return Feeds(plan).render(entries, today)
+def render_feeds(plan: Plan, entries: Iterable[Entry], today: date,
+                 memo: dict | None = None) -> dict[str, bytes]:
+    return Feeds(plan, memo).render(entries, today)
 
 
 # -- the reference writer: the same properties, serialised by icalendar -------------------------

@@ -237,6 +237,7 @@ class Entry:
     moved: bool = False  # a unit moved it; its word beats the rule until reset
     done_on: date | None = None
     remark: str = ""  # the unit's note, or why it was cancelled
+    digest: str = ""  # of what the plan generated (Event.digest), as stored
 
     @property
     def all_day(self) -> bool:

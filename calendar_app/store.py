@@ -346,4 +346,4 @@ def _entry(row: dict) -> Entry:
         attendance=row["attendance"], fills=row["fills"],
         moved=row["moved_start"] is not None,
         done_on=date.fromisoformat(row["done_on"]) if row["done_on"] else None,
-        remark=row["remark"])
+        remark=row["remark"], digest=row["digest"])

@@ -237,3 +237,30 @@ def test_every_feed_of_the_shipped_plan_parses_and_matches_the_listing(shipped):
     first, last = date(2025, 6, 1), date(2025, 6, 30)
     for unit in ("yingji", "xuanchuan", units[-1]["id"]):
         assert _expanded(files[f"{unit}.ics"], first, last) == _listed(shipped, unit, first, last)
+
+
+def _fresh_feeds(ws, today="2025-01-01"):
+    """The feeds serialised from scratch, without the memo a build keeps."""
+    from datetime import date
+
+    from calendar_app.ical import render_feeds
+    from calendar_app.plan import load_plan
+    from calendar_app.store import Store
+
+    with Store.open(ws.db) as store:
+        entries = store.entries()
+    return render_feeds(load_plan(ws.plan), entries, date.fromisoformat(today))
+
+
+def test_the_memo_of_serialised_events_never_shows_a_stale_event(small):
+    small.run("build", "--today", "2025-01-01")
+    small.run("record", "done", "m02-day/2025", "--attendance", "7")
+    small.edit("weekly: 周三", "weekly: 周五")
+    small.run("build", "--today", "2025-01-01")
+    assert feeds(small.exports) == _fresh_feeds(small)
+    # A database made anew from an edited plan, beside the exports of the old one.
+    small.db.unlink()
+    small.edit("title: 防灾减灾日宣传", "title: 防灾减灾日主题宣传")
+    small.run("build", "--today", "2025-01-01")
+    assert feeds(small.exports) == _fresh_feeds(small)
+    assert "防灾减灾日主题宣传" in (small.exports / "feeds" / "yingji.ics").read_text("utf-8")
