@@ -261,7 +261,7 @@ class Store:
         return database.atomic("IMMEDIATE")
 
     def entry(self, uid: str) -> Entry | None:
-        row = EventRow.select().where(EventRow.uid == uid).dicts().first()
+        row = EventRow.select(*ENTRY_COLUMNS).where(EventRow.uid == uid).tuples().first()
         return _entry(row) if row else None
 
     def record(self, uid: str, at: datetime, by: str, action: str, columns: dict,
@@ -293,7 +293,7 @@ class Store:
                 end: date | None = None, measure: int | None = None,
                 include_removed: bool = True) -> list[Entry]:
         """Stored events overlapping [start, end), in date order."""
-        query = EventRow.select()
+        query = EventRow.select(*ENTRY_COLUMNS)
         if unit is not None:
             query = query.join(EventUnit, on=(EventUnit.uid == EventRow.uid)).where(
                 EventUnit.unit == unit)
@@ -306,7 +306,8 @@ class Store:
         if not include_removed:
             query = query.where(EventRow.state == "live")
         query = query.order_by(EventRow.day_start, EventRow.uid)
-        return [_entry(row) for row in query.dicts()]
+        # Raw rows: peewee's conversion of each value doubled the time of a full read.
+        return [_entry(row) for row in database.execute(query).fetchall()]
 
     def history(self, uid: str) -> list[dict]:
         rows = History.select().where(History.uid == uid).order_by(History.id).dicts()
@@ -330,20 +331,26 @@ def _history(uid: str, at: str, by: str, action: str, detail: dict) -> dict:
             "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True)}
 
 
-def _entry(row: dict) -> Entry:
-    start = _dt(row["moved_start"] or row["dtstart"])
-    end = _dt(row["moved_end"] or row["dtend"])
+ENTRY_COLUMNS = (
+    EventRow.uid, EventRow.obligation, EventRow.measure, EventRow.category, EventRow.slot,
+    EventRow.slot_start, EventRow.slot_end, EventRow.title, EventRow.dtstart, EventRow.dtend,
+    EventRow.moved_start, EventRow.moved_end, EventRow.units, EventRow.location, EventRow.alarm,
+    EventRow.notes, EventRow.flexible, EventRow.origin, EventRow.state, EventRow.status,
+    EventRow.sequence, EventRow.revised, EventRow.attendance, EventRow.fills, EventRow.done_on,
+    EventRow.remark, EventRow.digest)
+
+
+def _entry(row: tuple) -> Entry:
+    (uid, obligation, measure, category, slot, slot_start, slot_end, title, dtstart, dtend,
+     moved_start, moved_end, units, location, alarm, notes, flexible, origin, state, status,
+     sequence, revised, attendance, fills, done_on, remark, digest) = row
     return Entry(
-        uid=row["uid"], obligation=row["obligation"], measure=row["measure"],
-        category=row["category"], slot=row["slot"],
-        slot_start=date.fromisoformat(row["slot_start"]),
-        slot_end=date.fromisoformat(row["slot_end"]), title=row["title"], start=start, end=end,
-        units=tuple(row["units"].split()), location=row["location"],
-        alarm=timedelta(seconds=row["alarm"]) if row["alarm"] is not None else None,
-        notes=tuple(n for n in row["notes"].split("\n") if n), flexible=row["flexible"],
-        origin=row["origin"], state=row["state"], status=row["status"],
-        sequence=row["sequence"], revised=datetime.fromisoformat(row["revised"]),
-        attendance=row["attendance"], fills=row["fills"],
-        moved=row["moved_start"] is not None,
-        done_on=date.fromisoformat(row["done_on"]) if row["done_on"] else None,
-        remark=row["remark"], digest=row["digest"])
+        uid=uid, obligation=obligation, measure=measure, category=category, slot=slot,
+        slot_start=date.fromisoformat(slot_start), slot_end=date.fromisoformat(slot_end),
+        title=title, start=_dt(moved_start or dtstart), end=_dt(moved_end or dtend),
+        units=tuple(units.split()), location=location,
+        alarm=timedelta(seconds=alarm) if alarm is not None else None,
+        notes=tuple(n for n in notes.split("\n") if n), flexible=bool(flexible), origin=origin,
+        state=state, status=status, sequence=sequence, revised=datetime.fromisoformat(revised),
+        attendance=attendance, fills=fills, moved=moved_start is not None,
+        done_on=date.fromisoformat(done_on) if done_on else None, remark=remark, digest=digest)

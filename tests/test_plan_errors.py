@@ -8,7 +8,7 @@ import pytest
 from .conftest import DATA, Workspace
 
 CASES = {
-    "broken_yaml.yaml": (24, "not valid YAML: expected ',' or ']'", "line 23"),
+    "broken_yaml.yaml": (24, "not valid YAML:", "flow sequence that starts at line 23"),
     "unknown_unit.yaml": (18, "unknown unit '县应急管理'", "did you mean 县应急管理局?"),
     "impossible_date.yaml": (23, "impossible date '02-30'", "m01-weekly"),
     "impossible_plan_date.yaml": (5, "impossible date '2025-02-30'", ""),
