@@ -290,9 +290,9 @@ class _Analysis:
                          obligation=e.obligation or None, unit=e.lead, slot=e.slot,
                          start=start, end=start + ONE_DAY,
                          message=f"{e.title}安排在休息日{start}", uids=(e.uid,))
+            iso = start.isocalendar()
             for unit in e.units:
                 per_day[(unit, start)].append(e.uid)
-                iso = start.isocalendar()
                 per_week[(unit, iso.year, iso.week)].append(e.uid)
         day_cap, week_cap = self.settings.overload_day, self.settings.overload_week
         for (unit, day), uids in sorted(per_day.items()):
@@ -317,10 +317,11 @@ class _Analysis:
             start = _day(e.start)
             if not e.live or not self.in_period(start, start + ONE_DAY):
                 continue
+            month, late = start.isoformat()[:7], e.uid in overdue
             for unit in e.units:
-                cell = cells.setdefault(unit, {}).setdefault(f"{start:%Y-%m}", [0, 0])
+                cell = cells.setdefault(unit, {}).setdefault(month, [0, 0])
                 cell[0] += 1
-                cell[1] += e.uid in overdue
+                cell[1] += late
         return {u: {m: (c[0], c[1]) for m, c in row.items()} for u, row in cells.items()}
 
 

@@ -44,7 +44,10 @@ def as_json(report: Report) -> str:
         "progress": [{**p.__dict__, "due_now": round(p.due_now, 1)} for p in report.progress],
         "findings": [f.as_json() for f in report.findings],
     }
-    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    # One finding per line: readable in a diff, and much faster to write than indented JSON.
+    head = json.dumps({k: v for k, v in data.items() if k != "findings"}, ensure_ascii=False)
+    lines = ",\n".join(json.dumps(f, ensure_ascii=False) for f in data["findings"])
+    return f'{head[:-1]}, "findings": [\n{lines}\n]}}\n'
 
 
 def as_text(report: Report, plan: Plan) -> str:
@@ -80,7 +83,11 @@ def as_html(report: Report, plan: Plan, source: str) -> str:
         cur = (cur + timedelta(days=32)).replace(day=1)
     years = Counter(m[:4] for m in months)
     units = [u for u in plan.units.values() if u.id in report.heat]
-    return render("gaps.html", plan_name=plan.name, source=source, report=report,
+    names = {u.id: u.name for u in plan.units.values()}
+    rows = [(f.severity, SEVERITY_CN[f.severity], KIND_CN[f.kind], f.measure or "",
+             names.get(f.unit, ""), f.slot or "", _link(f.unit, f.start), f.message)
+            for f in report.findings]
+    return render("gaps.html", plan_name=plan.name, source=source, report=report, rows=rows,
                   info=summary(report), months=months, years=sorted(years.items()), units=units,
                   level=_level, plan=plan,
                   kind_cn=KIND_CN, severity_cn=SEVERITY_CN, last_day=report.end - timedelta(days=1),
