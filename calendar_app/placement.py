@@ -8,7 +8,7 @@ no unit gets two flexible events on one day while another working day in the win
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,13 +26,16 @@ class Request:
 class Placer:
     def __init__(self, cal: WorkCalendar):
         self.cal = cal
-        self.flexible: dict[str, Counter] = defaultdict(Counter)
-        self.fixed: dict[str, Counter] = defaultdict(Counter)
+        # unit -> day -> events; plain dicts read with .get: a Counter's __missing__ on the
+        # hot path cost more than the rest of the placement.
+        self.flexible: dict[str, dict[date, int]] = defaultdict(dict)
+        self.fixed: dict[str, dict[date, int]] = defaultdict(dict)
         self._days: dict[tuple[date, date], tuple[list[date], bool]] = {}
 
     def add_fixed(self, units: tuple[str, ...], day: date) -> None:
         for unit in units:
-            self.fixed[unit][day] += 1
+            load = self.fixed[unit]
+            load[day] = load.get(day, 0) + 1
 
     def candidates(self, window: tuple[date, date]) -> tuple[list[date], bool]:
         """Working days of the window, or every day (flagged) when it has none."""
@@ -52,13 +55,13 @@ class Placer:
             days, working = self.candidates(req.window)
             i, n = req.share
             span = (req.window[1] - req.window[0]).days
-            ideal = req.window[0] + timedelta(days=int(span * (2 * i + 1) / (2 * n)))
+            ideal = req.window[0].toordinal() + int(span * (2 * i + 1) / (2 * n))
             flexible = [self.flexible[u] for u in req.units]
             fixed = [self.fixed[u] for u in req.units]
-            best = min(days, key=lambda d: (max(c[d] for c in flexible),
-                                            sum(c[d] for c in fixed),
-                                            abs((d - ideal).days), d))
-            for counter in flexible:
-                counter[best] += 1
+            best = min(days, key=lambda d: (max(c.get(d, 0) for c in flexible),
+                                            sum(c.get(d, 0) for c in fixed),
+                                            abs(d.toordinal() - ideal), d))
+            for load in flexible:
+                load[best] = load.get(best, 0) + 1
             placed[req.key] = (best, working)
         return placed
