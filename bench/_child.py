@@ -2,6 +2,7 @@
 
     python bench/_child.py build PLAN DB EXPORTS TODAY
     python bench/_child.py floors PLAN DB TODAY
+    python bench/_child.py many TODAY DIR...   (each DIR holds a county's recurring.yaml)
 """
 
 from __future__ import annotations
@@ -90,7 +91,19 @@ def _executemany(source: str, target: Path) -> float:
     return perf_counter() - t
 
 
+def many(today: str, *folders: str) -> dict:
+    """Build several counties one after the other in this process: its peak RSS must not
+    grow with their number."""
+    start = perf_counter()
+    events = 0
+    for folder in map(Path, folders):
+        report = build(folder / "recurring.yaml", folder / "calendar.db", folder / "exports",
+                       date.fromisoformat(today), "bench")
+        events += report.events
+    return {"seconds": perf_counter() - start, "events": events, "rss_mib": peak_rss_mib()}
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    result = run_build(*args) if command == "build" else floors(*args)
-    print(json.dumps(result))
+    run = {"build": run_build, "floors": floors, "many": many}[command]
+    print(json.dumps(run(*args)))

@@ -150,18 +150,19 @@ class WorkCalendar:
 
     def terms_between(self, start: date, end: date) -> list[Term]:
         """Every term overlapping [start, end): the table first, the fallback shape for the rest."""
-        known = {t.id: t for t in self.terms}
-        found = dict(known)
+        found = {t.id: t for t in self.terms}
         for year in range(start.year - 1, end.year + 1):
             for season, first, last in self.term_shape:
                 term_id = f"{year}-{season}"
-                if term_id in found:
-                    continue
                 begin = first.in_year(year)
                 finish = last.in_year(year + (1 if last.month < first.month else 0))
-                if begin and finish:
-                    found[term_id] = Term(term_id, _term_name(year, season), begin,
-                                          finish + timedelta(days=1), fallback=True)
+                if term_id in found or not (begin and finish):
+                    continue
+                guess = Term(term_id, _term_name(year, season), begin,
+                             finish + timedelta(days=1), fallback=True)
+                # The table wins over the usual shape, whatever ids it uses.
+                if not any(t.start < guess.end and t.end > guess.start for t in self.terms):
+                    found[term_id] = guess
         return sorted((t for t in found.values() if t.start < end and t.end > start),
                       key=lambda t: t.start)
 

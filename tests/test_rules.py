@@ -165,3 +165,11 @@ def test_quota_makes_no_events_and_milestone_one_deadline(cal):
 def test_impossible_month_day_is_refused():
     with pytest.raises(ValueError, match="impossible date '02-30'"):
         Yearly.parse("02-30")
+
+
+def test_a_table_term_with_its_own_id_is_not_doubled_by_the_usual_shape():
+    cal = WorkCalendar(terms=(Term("spring-term-25", "第二学期", date(2025, 2, 14),
+                                   date(2025, 7, 5)),),
+                       term_shape=(("spring", YearDay(2, 20), YearDay(7, 5)),))
+    occ = list(PerTerm.parse({}).occurrences(date(2025, 1, 1), date(2025, 8, 1), cal))
+    assert [o.slot.key for o in occ] == ["spring-term-25"]
