@@ -171,6 +171,12 @@ class Store:
         if row is None:
             with database.atomic():
                 database.create_tables(MODELS)
+                for verb in ("UPDATE", "DELETE"):
+                    # The history is the record of what units said: the database itself
+                    # refuses to rewrite it, whatever program holds the file.
+                    database.execute_sql(
+                        f"CREATE TRIGGER history_no_{verb.lower()} BEFORE {verb} ON history "
+                        "BEGIN SELECT RAISE(ABORT, 'history is append-only'); END")
                 Setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
         elif row.value != str(SCHEMA_VERSION):
             database.close()

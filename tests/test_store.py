@@ -93,3 +93,14 @@ def test_editing_the_quoted_words_is_a_new_revision_too(small):
                "quote: 每周刊播1次科普知识。\n        lead: 县委宣传部")
     result = small.run("build", "--today", "2025-02-01")
     assert "0 new, 53 changed, 0 cancelled" in result.output
+
+
+def test_the_history_cannot_be_rewritten(small):
+    import pytest
+
+    small.run("build", "--today", "2025-01-01")
+    with sqlite3.connect(small.db) as conn:
+        for sql in ("UPDATE history SET by = 'x'", "DELETE FROM history"):
+            with pytest.raises(sqlite3.IntegrityError, match="history is append-only"):
+                conn.execute(sql)
+        assert conn.execute("SELECT COUNT(*) FROM history").fetchone()[0] == 188
