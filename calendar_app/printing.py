@@ -129,12 +129,12 @@ def print_window(plan: Plan, entries: list[Entry], window: tuple[date, date], ex
     """
     printer = Printer(plan, exports, generated, templates, pdf)
     months = months_between(*window)
-    by_month: dict[tuple[int, int], list[Entry]] = {m: [] for m in months}
+    by_month: dict[tuple[int, int], list[monthview.Shown]] = {m: [] for m in months}
     for entry in entries:
-        start, end, _ = monthview.day_span(entry)
-        for key in months_between(start, end):
+        record = monthview.shown(entry)  # once, however many months and pages show it
+        for key in months_between(record.start, record.end):
             if key in by_month:
-                by_month[key].append(entry)
+                by_month[key].append(record)
     units = (None, *plan.units)
     kinds = ("html", "pdf") if pdf else ("html",)
     names = {f"{u or 'county'}.{kind}" for u in units for kind in kinds}
@@ -148,8 +148,9 @@ def print_window(plan: Plan, entries: list[Entry], window: tuple[date, date], ex
         stamp = folder / ".content"
         if _read(stamp) == digest.hexdigest() and names <= _listing(folder):
             continue
+        pages = monthview.Month(plan, frame, found)
         for unit in units:
-            printer.page(monthview.view(plan, frame, found, unit))
+            printer.page(pages.view(unit))
         write_if_changed(stamp, digest.hexdigest().encode())
     return len(printer.written)
 
