@@ -124,6 +124,14 @@ class Item:
         return ROLE_CN.get(self.role, "")
 
     @property
+    def leads_cn(self) -> str:
+        return "、".join(self.leads)
+
+    @property
+    def partners_cn(self) -> str:
+        return "、".join(self.partners)
+
+    @property
     def dates_cn(self) -> str:
         last = self.end - ONE_DAY
         text = f"{self.start.month}月{self.start.day}日"
@@ -304,6 +312,7 @@ class Month:
         self._names = {u: unit.name for u, unit in plan.units.items()}
         self._rank = {u: (i, u) for i, u in enumerate(plan.units)}
         self._items: dict[tuple[tuple[str, ...], str], Item] = {}
+        self._lanes_made: dict[tuple, tuple[tuple[Cell, ...], ...]] = {}
         # Most weeks of most pages have no single-day item: their cells are made once.
         self._empty = [tuple(DayCell(d, (), 0) for d in week) for week in frame.weeks]
         self._in_month = [tuple(d.day for d in week if d.in_month) for week in frame.weeks]
@@ -339,7 +348,7 @@ class Month:
             # Bands take what the days' own items leave: one line when no day of the week has
             # more than one item, else two (an item and "+N"), so no day is all "+N".
             busiest = max((len(by_day[d]) for d in busy), default=0)
-            lanes = _lanes(days[0].day, month, campaigns, bands, lines - min(2, max(1, busiest)))
+            lanes = self._lanes(days[0].day, campaigns, bands, lines - min(2, max(1, busiest)))
             if busy:
                 cells = tuple(self._cell(day, cell, by_day, day_order, lines - len(lanes))
                               for day, cell in zip(days, empty, strict=True))
@@ -352,6 +361,14 @@ class Month:
                          tuple(weeks), tuple(sorted(items, key=_agenda_order)), categories,
                          lines, sum(i.role == "lead" for i in items),
                          sum(i.role == "co" for i in items))
+
+    def _lanes(self, monday: date, campaigns: list[Campaign], bands: list[Item], most: int):
+        # Pages without bands of their own (most unit pages) share the campaigns' lanes.
+        key = (monday, tuple(campaigns), tuple(bands), most)
+        lanes = self._lanes_made.get(key)
+        if lanes is None:
+            lanes = self._lanes_made[key] = _lanes(monday, self.frame, campaigns, bands, most)
+        return lanes
 
     @staticmethod
     def _cell(day: Day, empty: DayCell, by_day: dict[date, list[Item]], order, room: int) -> DayCell:
