@@ -312,7 +312,8 @@ class Month:
         self._names = {u: unit.name for u, unit in plan.units.items()}
         self._rank = {u: (i, u) for i, u in enumerate(plan.units)}
         self._items: dict[tuple[tuple[str, ...], str], Item] = {}
-        self._lanes_made: dict[tuple, tuple[tuple[Cell, ...], ...]] = {}
+        # (campaigns, bands) -> (monday, line budget) -> that week's lanes
+        self._lanes_made: dict[tuple, dict[tuple[date, int], tuple[tuple[Cell, ...], ...]]] = {}
         # Most weeks of most pages have no single-day item: their cells are made once.
         self._empty = [tuple(DayCell(d, (), 0) for d in week) for week in frame.weeks]
         self._in_month = [tuple(d.day for d in week if d.in_month) for week in frame.weeks]
@@ -342,13 +343,19 @@ class Month:
             return (item.role == "co", often[item.obligation], item.time, item.measure,
                     item.title, item.key)
 
+        # Pages without bands of their own (most unit pages) share the campaigns' lanes.
+        lanes_made = self._lanes_made.setdefault((tuple(campaigns), tuple(bands)), {})
         weeks = []
         for days, empty, dates in zip(month.weeks, self._empty, self._in_month, strict=True):
             busy = [d for d in dates if d in by_day]
             # Bands take what the days' own items leave: one line when no day of the week has
             # more than one item, else two (an item and "+N"), so no day is all "+N".
             busiest = max((len(by_day[d]) for d in busy), default=0)
-            lanes = self._lanes(days[0].day, campaigns, bands, lines - min(2, max(1, busiest)))
+            most = lines - min(2, max(1, busiest))
+            lanes = lanes_made.get((days[0].day, most))
+            if lanes is None:
+                lanes = lanes_made[days[0].day, most] = _lanes(days[0].day, month, campaigns,
+                                                               bands, most)
             if busy:
                 cells = tuple(self._cell(day, cell, by_day, day_order, lines - len(lanes))
                               for day, cell in zip(days, empty, strict=True))
@@ -361,14 +368,6 @@ class Month:
                          tuple(weeks), tuple(sorted(items, key=_agenda_order)), categories,
                          lines, sum(i.role == "lead" for i in items),
                          sum(i.role == "co" for i in items))
-
-    def _lanes(self, monday: date, campaigns: list[Campaign], bands: list[Item], most: int):
-        # Pages without bands of their own (most unit pages) share the campaigns' lanes.
-        key = (monday, tuple(campaigns), tuple(bands), most)
-        lanes = self._lanes_made.get(key)
-        if lanes is None:
-            lanes = self._lanes_made[key] = _lanes(monday, self.frame, campaigns, bands, most)
-        return lanes
 
     @staticmethod
     def _cell(day: Day, empty: DayCell, by_day: dict[date, list[Item]], order, room: int) -> DayCell:
@@ -401,8 +400,12 @@ class Month:
 
     def _merge(self, members: list[Shown], role: str, uids: tuple[str, ...]) -> Item:
         first = members[0]
-        leads = {m.units[0] for m in members}
-        partners = {u for m in members for u in m.units[1:]} - leads
+        if len(members) == 1:  # most items: no copies to merge
+            leads = {first.units[0]}
+            partners = set(first.units[1:]) - leads
+        else:
+            leads = {m.units[0] for m in members}
+            partners = {u for m in members for u in m.units[1:]} - leads
         return Item(first.uid, first.obligation, first.title, first.start, first.end, first.time,
                     first.measure, first.category, self._names_in_plan_order(leads),
                     self._names_in_plan_order(partners), first.location, first.status, role,
@@ -410,6 +413,8 @@ class Month:
 
     def _names_in_plan_order(self, ids: set[str]) -> tuple[str, ...]:
         """The units' names in the order the plan lists them (ids it lacks go last, as named)."""
+        if len(ids) < 2:
+            return tuple(self._names.get(u, u) for u in ids)
         last = len(self._rank)
         ordered = sorted(ids, key=lambda u: self._rank.get(u) or (last, u))
         return tuple(self._names.get(u, u) for u in ordered)

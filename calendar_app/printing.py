@@ -150,13 +150,12 @@ class Printer:
 class Parts:
     """Pieces of one month's pages rendered once and shared by all of them.
 
-    The 1 + len(units) pages of a month share dates rows and campaign bands, most weeks of a
-    unit's page look like those of others, and an item is often on several pages; rendering
-    each of those once is most of what makes a page cheap. Every piece comes from a macro of
-    _partials.html rendered through the one environment, so autoescape guards it as it guards
-    the rest of the page. A piece is kept under a key naming everything its macro reads: the
-    values themselves (frozen, so equal values render alike), or for an item its uids and
-    role, which determine it within a month (see `monthview.Month`).
+    The 1 + len(units) pages of a month have the same dates rows, and most weeks of a unit's
+    page (a campaign band, no events of its own) look just like other units'; rendering those
+    once is most of what makes a page cheap. Every piece comes from a macro of _partials.html
+    rendered through the one environment, so autoescape guards it as it guards the rest of
+    the page, and is kept under a key holding everything its macro reads: frozen values, so
+    equal keys render alike.
     """
 
     def __init__(self, ui, hues: dict[str, int]):
@@ -173,27 +172,12 @@ class Parts:
     def week(self, week: monthview.Week, free_mm: float, line_mm: float) -> Markup:
         """A week of the grid (<tbody>): the same on every page where its cells are."""
         return self._once(("week", week, free_mm, line_mm),
-                          lambda: self._ui.week_rows(week, free_mm, line_mm, self))
+                          lambda: self._ui.week_rows(week, free_mm, line_mm, self, self._hues))
 
     def dates(self, week: monthview.Week) -> Markup:
-        """The week's dates row: the month's, whatever the page."""
+        """The week's dates row: the month's, whatever the page (so its Monday names it)."""
         return self._once(("dates", week.days[0].day.day),
                           lambda: self._ui.dates_row([cell.day for cell in week.days]))
-
-    def item(self, item: monthview.Item) -> Markup:
-        """An item's line in its day's cell."""
-        return self._once(("item", item.uids, item.role),
-                          lambda: self._ui.item_line(item, self._hues))
-
-    def band(self, seg: monthview.Segment) -> Markup:
-        item = (seg.item.uids, seg.item.role) if seg.item else None
-        return self._once(("band", seg.kind, seg.label, seg.before, seg.after, seg.estimated, item),
-                          lambda: self._ui.band(seg, self._hues))
-
-    def row(self, item: monthview.Item) -> Markup:
-        """An item's row in the agenda."""
-        return self._once(("row", item.uids, item.role),
-                          lambda: self._ui.agenda_row(item, self._hues))
 
     def legend(self, unit_page: bool, categories: tuple) -> Markup:
         return self._once(("legend", unit_page, categories),
