@@ -18,6 +18,7 @@ import hashlib
 import os
 import re
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -34,7 +35,6 @@ from .store import Store
 TEMPLATE = "month.html"
 PARTIALS = "_partials.html"
 TEMPLATES = ("base.html", PARTIALS, TEMPLATE)  # what a page's look depends on
-CODE = ("monthview.py", "printing.py")  # ... and what lays it out
 WEEKDAYS = tuple("一二三四五六日")
 MANIFEST = ".content"  # in each month's folder: "<page> <digest>" per line
 _DIGEST = re.compile(rb'<meta name="calendar-app-content" content="([0-9a-f]+)">')
@@ -66,7 +66,7 @@ class Printer:
     def folder(self, month: monthview.Month) -> Path:
         return self.exports / "print" / month.frame.key
 
-    def digests(self, month: monthview.Month, units) -> dict[str | None, str]:
+    def digests(self, month: monthview.Month, units: Iterable[str | None]) -> dict[str | None, str]:
         """The digest of each unit's page (None: the county's) of `month`."""
         frame = hashlib.sha1(repr(month.frame).encode()).digest()
         return {unit: self._digest(month, unit, frame) for unit in units}
@@ -74,7 +74,8 @@ class Printer:
     def _digest(self, month: monthview.Month, unit: str | None, frame: bytes) -> str:
         digest = hashlib.sha1(self.constants + frame)
         digest.update(f"{unit or ''}\n".encode())
-        for record in month.records_of(unit):  # in uid order, as the page depends on none
+        # In uid order: the page does not depend on the order the entries came in.
+        for record in month.records_of(unit):
             known = self._records.get(record.uid)
             if known is None:
                 known = self._records[record.uid] = hashlib.sha1(repr(record).encode()).digest()
@@ -95,7 +96,7 @@ class Printer:
             self._parts = (month, Parts(ui, self.hues))
         return self._parts[1]
 
-    def month(self, month: monthview.Month, units) -> None:
+    def month(self, month: monthview.Month, units: tuple[str | None, ...]) -> None:
         """Every page of `month` whose digest changed, then the month's manifest."""
         folder = self.folder(month)
         digests = self.digests(month, units)
@@ -190,12 +191,14 @@ class Parts:
 
 @lru_cache(maxsize=8)
 def _fingerprint(override: Path | None) -> str:
-    """The templates and the code a page's look depends on: changing either renders again."""
+    """The templates and the code a page's look depends on: a new version of either renders
+    every page again, though no plan changed."""
     env = render.environment(override)
-    text = "\0".join(env.loader.get_source(env, name)[0] for name in TEMPLATES)
-    here = Path(__file__).parent
-    text += "\0".join((here / name).read_text(encoding="utf-8") for name in CODE)
-    return hashlib.sha1(text.encode()).hexdigest()
+    digest = hashlib.sha1("\0".join(env.loader.get_source(env, name)[0]
+                                    for name in TEMPLATES).encode())
+    for module in (monthview.__file__, __file__):  # the .py, or the .pyc of a sourceless install
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
 
 
 def _stem(unit: str | None) -> str:
