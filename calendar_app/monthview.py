@@ -8,6 +8,10 @@ for the county and every unit.
 The grid has a fixed number of text lines per week row, so a month always fits one printed
 page: multi-day items take a lane (a band across their days), single-day items share what is
 left of the row, and a crowded day shows what fits plus "+N"; the agenda lists everything.
+
+A page reads only an entry's `Shown` record. `Month` holds a month's records once, indexed
+by unit, and builds each item once however many pages show it, so the 1 + len(units) views
+of a month cost little more than the county's.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .model import ZONE, Category, Entry, Plan
@@ -117,6 +122,14 @@ class Item:
     @property
     def role_cn(self) -> str:
         return ROLE_CN.get(self.role, "")
+
+    @property
+    def leads_cn(self) -> str:
+        return "、".join(self.leads)
+
+    @property
+    def partners_cn(self) -> str:
+        return "、".join(self.partners)
 
     @property
     def dates_cn(self) -> str:
@@ -239,44 +252,30 @@ def _len(span) -> int:
 
 # -- the view ------------------------------------------------------------------------------------
 
-def view(plan: Plan, month: Frame, entries: Iterable[Entry], unit: str | None = None) -> MonthView:
-    """The month for `unit` (an id) or the county (None) from the entries overlapping it."""
-    items = _items(plan, month, entries, unit)
-    bands = [i for i in items if i.multi_day]
-    singles = [i for i in items if not i.multi_day]
-    campaigns = [c for c in month.campaigns
-                 if not any(b.start == c.start and b.end == c.end and b.title in c.names
-                            for b in bands)]  # an event that *is* the campaign is drawn once
-    lines = LINES_PER_WEEK.get(len(month.weeks), 5)
-    by_day: dict[date, list[Item]] = {}
-    for item in singles:
-        by_day.setdefault(item.start, []).append(item)
-    # On a crowded day the rarer items show and the routine ones (a daily push, a weekly
-    # segment) go to "+N": how often an obligation comes up this month ranks it.
-    often = Counter(i.obligation for i in singles)
+class Shown(NamedTuple):
+    """What the pages show of one entry. A view reads nothing else of an entry, so a page
+    whose records are unchanged is unchanged (`printing` skips it on that basis)."""
 
-    def day_order(item: Item):
-        return (item.role == "co", often[item.obligation], item.time, item.measure, item.title,
-                item.key)
+    uid: str
+    obligation: str
+    title: str
+    start: date
+    end: date  # exclusive
+    time: str  # "19:30" for a timed event, "" for an all-day one
+    measure: int
+    category: str
+    location: str
+    status: str  # planned | done | cancelled | moved
+    notes: tuple[str, ...]
+    units: tuple[str, ...]  # ids, the lead first
+    attendance: int | None
 
-    weeks = []
-    for days in month.weeks:
-        # Bands take what the days' own items leave: one line when no day of the week has
-        # more than one item, else two (an item and "+N"), so no day is all "+N".
-        busiest = max(len(by_day.get(d.day, ())) for d in days if d.in_month)
-        lanes = _lanes(days[0].day, month, campaigns, bands, lines - min(2, max(1, busiest)))
-        room = lines - len(lanes)
-        cells = []
-        for day in days:
-            found = sorted(by_day.get(day.day, ()), key=day_order) if day.in_month else []
-            shown = found if len(found) <= room else found[:room - 1]
-            cells.append(DayCell(day, tuple(shown), len(found) - len(shown)))
-        weeks.append(Week(tuple(cells), lanes))
-    codes = sorted({i.category for i in items})
-    categories = tuple(plan.categories.get(c, Category(c, c)) for c in codes)
-    return MonthView(month, unit or "", plan.unit_name(unit) if unit else "全县", tuple(weeks),
-                     tuple(sorted(items, key=_agenda_order)), categories, lines,
-                     sum(i.role == "lead" for i in items), sum(i.role == "co" for i in items))
+
+def shown(entry: Entry) -> Shown:
+    start, end, clock = day_span(entry)
+    return Shown(entry.uid, entry.obligation, entry.title, start, end, clock, entry.measure,
+                 entry.category, entry.location, entry.shown_status, entry.notes, entry.units,
+                 entry.attendance)
 
 
 def day_span(entry: Entry) -> tuple[date, date, str]:
@@ -288,45 +287,143 @@ def day_span(entry: Entry) -> tuple[date, date, str]:
     return entry.start, max(entry.end, entry.start + ONE_DAY), ""
 
 
-def _items(plan: Plan, month: Frame, entries: Iterable[Entry], unit: str | None) -> list[Item]:
-    """The month's items; copies of one event for several units (a fan-out) become one item,
-    so the county page shows "科学素质工作半年进展报告" once with 36 lead units, not 36 times."""
-    groups: dict[tuple, list[tuple[Entry, date, date, str]]] = {}
-    for entry in entries:
-        if unit is not None and unit not in entry.units:
-            continue
-        start, end, clock = day_span(entry)
-        if start >= month.stop or end <= month.first:
-            continue
-        role = ("lead" if entry.lead == unit else "co") if unit else ""
-        key = (entry.title, start, end, clock, entry.measure, entry.category, entry.location,
-               entry.shown_status, role, entry.notes)
-        groups.setdefault(key, []).append((entry, start, end, clock))
-    items = []
-    for (title, start, end, clock, measure, category, location, status, role, notes), members \
-            in groups.items():
-        members.sort(key=lambda m: m[0].uid)
-        leads = _in_plan_order(plan, (m[0].lead for m in members))
-        partners = [u for u in _in_plan_order(plan, (u for m in members for u in m[0].units[1:]))
-                    if u not in leads]
-        attendance = [m[0].attendance for m in members if m[0].attendance is not None]
-        items.append(Item(
-            members[0][0].uid, members[0][0].obligation, title, start, end, clock, measure, category,
-            tuple(_name(plan, u) for u in leads), tuple(_name(plan, u) for u in partners),
-            location, status, role, notes, sum(attendance) if attendance else None,
-            tuple(m[0].uid for m in members)))
-    return items
+def view(plan: Plan, month: Frame, entries: Iterable[Entry], unit: str | None = None) -> MonthView:
+    """The month for `unit` (an id) or the county (None) from the entries overlapping it."""
+    return Month(plan, month, (shown(e) for e in entries)).view(unit)
 
 
-def _in_plan_order(plan: Plan, ids: Iterable[str]) -> list[str]:
-    """Distinct unit ids in the order the plan lists its units (ids it lacks go last)."""
-    rank = {u: i for i, u in enumerate(plan.units)}
-    return sorted(set(ids), key=lambda u: (rank.get(u, len(rank)), u))
+class Month:
+    """One month's records, read once for all its pages.
+
+    The records are kept in uid order and indexed by unit, so a unit's page never looks at
+    the rest of the county's; an item (one event, or a fan-out's copies merged) is built once
+    and reused by every page that shows it.
+    """
+
+    def __init__(self, plan: Plan, frame: Frame, records: Iterable[Shown]):
+        self.plan = plan
+        self.frame = frame
+        self.records = sorted((r for r in records if r.start < frame.stop and r.end > frame.first),
+                              key=lambda r: r.uid)
+        self._by_unit: dict[str, list[Shown]] = {}
+        for record in self.records:
+            for unit in dict.fromkeys(record.units):  # a unit named twice is on the page once
+                self._by_unit.setdefault(unit, []).append(record)
+        self._names = {u: unit.name for u, unit in plan.units.items()}
+        self._rank = {u: (i, u) for i, u in enumerate(plan.units)}
+        self._items: dict[tuple[tuple[str, ...], str], Item] = {}
+        # (campaigns, bands) -> (monday, line budget) -> that week's lanes
+        self._lanes_made: dict[tuple, dict[tuple[date, int], tuple[tuple[Cell, ...], ...]]] = {}
+        # Most weeks of most pages have no single-day item: their cells are made once.
+        self._empty = [tuple(DayCell(d, (), 0) for d in week) for week in frame.weeks]
+        self._in_month = [tuple(d.day for d in week if d.in_month) for week in frame.weeks]
+
+    def records_of(self, unit: str | None) -> list[Shown]:
+        """The records `unit`'s page shows (the county's: all of them), in uid order."""
+        return self.records if unit is None else self._by_unit.get(unit, [])
+
+    def view(self, unit: str | None = None) -> MonthView:
+        """The month for `unit` (an id) or the county (None)."""
+        month, plan = self.frame, self.plan
+        items = self._items_of(unit)
+        bands = [i for i in items if i.multi_day]
+        singles = [i for i in items if not i.multi_day]
+        campaigns = [c for c in month.campaigns
+                     if not any(b.start == c.start and b.end == c.end and b.title in c.names
+                                for b in bands)]  # an event that *is* the campaign is drawn once
+        lines = LINES_PER_WEEK.get(len(month.weeks), 5)
+        by_day: dict[date, list[Item]] = {}
+        for item in singles:
+            by_day.setdefault(item.start, []).append(item)
+        # On a crowded day the rarer items show and the routine ones (a daily push, a weekly
+        # segment) go to "+N": how often an obligation comes up this month ranks it.
+        often = Counter(i.obligation for i in singles)
+
+        def day_order(item: Item):
+            return (item.role == "co", often[item.obligation], item.time, item.measure,
+                    item.title, item.key)
+
+        # Pages without bands of their own (most unit pages) share the campaigns' lanes.
+        lanes_made = self._lanes_made.setdefault((tuple(campaigns), tuple(bands)), {})
+        weeks = []
+        for days, empty, dates in zip(month.weeks, self._empty, self._in_month, strict=True):
+            busy = [d for d in dates if d in by_day]
+            # Bands take what the days' own items leave: one line when no day of the week has
+            # more than one item, else two (an item and "+N"), so no day is all "+N".
+            busiest = max((len(by_day[d]) for d in busy), default=0)
+            most = lines - min(2, max(1, busiest))
+            lanes = lanes_made.get((days[0].day, most))
+            if lanes is None:
+                lanes = lanes_made[days[0].day, most] = _lanes(days[0].day, month, campaigns,
+                                                               bands, most)
+            if busy:
+                cells = tuple(self._cell(day, cell, by_day, day_order, lines - len(lanes))
+                              for day, cell in zip(days, empty, strict=True))
+            else:
+                cells = empty
+            weeks.append(Week(cells, lanes))
+        codes = sorted({i.category for i in items})
+        categories = tuple(plan.categories.get(c, Category(c, c)) for c in codes)
+        return MonthView(month, unit or "", plan.unit_name(unit) if unit else "全县",
+                         tuple(weeks), tuple(sorted(items, key=_agenda_order)), categories,
+                         lines, sum(i.role == "lead" for i in items),
+                         sum(i.role == "co" for i in items))
+
+    @staticmethod
+    def _cell(day: Day, empty: DayCell, by_day: dict[date, list[Item]], order, room: int) -> DayCell:
+        found = by_day.get(day.day) if day.in_month else None
+        if not found:
+            return empty
+        found = sorted(found, key=order)
+        shown = found if len(found) <= room else found[:room - 1]
+        return DayCell(day, tuple(shown), len(found) - len(shown))
+
+    def _items_of(self, unit: str | None) -> list[Item]:
+        """The page's items; copies of one event for several units (a fan-out) become one item,
+        so the county page shows "科学素质工作半年进展报告" once with 36 lead units, not 36 times."""
+        groups: dict[tuple, list[Shown]] = {}
+        for r in self.records_of(unit):
+            role = ("lead" if r.units[0] == unit else "co") if unit else ""
+            key = (r.title, r.start, r.end, r.time, r.measure, r.category, r.location, r.status,
+                   role, r.notes)
+            groups.setdefault(key, []).append(r)
+        return [self._item(members, key[8]) for key, members in groups.items()]
+
+    def _item(self, members: list[Shown], role: str) -> Item:
+        # The members (in uid order) and the role determine the item: whichever page asks
+        # first builds it.
+        uids = tuple(m.uid for m in members)
+        item = self._items.get((uids, role))
+        if item is None:
+            item = self._items[uids, role] = self._merge(members, role, uids)
+        return item
+
+    def _merge(self, members: list[Shown], role: str, uids: tuple[str, ...]) -> Item:
+        first = members[0]
+        if len(members) == 1:  # most items: no copies to merge
+            leads = {first.units[0]}
+            partners = set(first.units[1:]) - leads
+        else:
+            leads = {m.units[0] for m in members}
+            partners = {u for m in members for u in m.units[1:]} - leads
+        return Item(first.uid, first.obligation, first.title, first.start, first.end, first.time,
+                    first.measure, first.category, self._names_in_plan_order(leads),
+                    self._names_in_plan_order(partners), first.location, first.status, role,
+                    first.notes, _total(m.attendance for m in members), uids)
+
+    def _names_in_plan_order(self, ids: set[str]) -> tuple[str, ...]:
+        """The units' names in the order the plan lists them (ids it lacks go last, as named)."""
+        if len(ids) < 2:
+            return tuple(self._names.get(u, u) for u in ids)
+        last = len(self._rank)
+        ordered = sorted(ids, key=lambda u: self._rank.get(u) or (last, u))
+        return tuple(self._names.get(u, u) for u in ordered)
 
 
-def _name(plan: Plan, unit_id: str) -> str:
-    unit = plan.units.get(unit_id)
-    return unit.name if unit else unit_id
+def _total(counts: Iterable[int | None]) -> int | None:
+    """The sum of the attendance recorded, None when none was."""
+    known = [n for n in counts if n is not None]
+    return sum(known) if known else None
 
 
 def _agenda_order(item: Item):
@@ -378,11 +475,14 @@ def _segment(monday, lo, hi, start, end, label, kind, item, estimated):
                                              start < first, end > last, estimated)
 
 
+_EMPTY = tuple(Cell(c, 1) for c in range(7))  # a lane's empty day, one per weekday
+
+
 def _cells(lane: list[tuple[int, int, Segment]]) -> tuple[Cell, ...]:
     cells, col = [], 0
     for start, span, seg in lane:
-        cells += [Cell(c, 1) for c in range(col, start)]
+        cells += _EMPTY[col:start]
         cells.append(Cell(start, span, seg))
         col = start + span
-    cells += [Cell(c, 1) for c in range(col, 7)]
+    cells += _EMPTY[col:]
     return tuple(cells)

@@ -1,10 +1,15 @@
 """Printed monthly schedules: month views -> HTML pages (and PDFs) under exports/print/.
 
 `print_month` makes one page on request; `print_window` renders every month of a build for
-the county and every unit. Each page carries a digest of what it shows (the view, the plan's
-names, the templates; not the generation date) in a <meta> tag. When the file on disk already
-carries the same digest the month is not rendered again: a rebuild re-renders only the months
-whose content changed, and the others keep the date they were generated on.
+the county and every unit.
+
+A page is a function of its month's frame, the records of the entries it shows
+(`monthview.Shown`), the plan's names and categories, and the code and templates that lay it
+out; not of the generation date. Each page carries a digest of those in a <meta> tag, and a
+rebuild renders a page again only when its digest changed: an edit rewrites the pages it
+touches, and the others keep the date they were generated on. Each month's folder also keeps
+a manifest (`.content`) of its pages' digests, so a month where nothing changed is passed
+over without opening its pages, and an edit opens only the pages it changed.
 """
 
 from __future__ import annotations
@@ -13,10 +18,13 @@ import hashlib
 import os
 import re
 import subprocess
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+
+from markupsafe import Markup
 
 from . import monthview, render
 from .errors import PrintError
@@ -25,8 +33,10 @@ from .publish import write_if_changed
 from .store import Store
 
 TEMPLATE = "month.html"
-TEMPLATES = ("base.html", "_partials.html", TEMPLATE)  # what a page's look depends on
+PARTIALS = "_partials.html"
+TEMPLATES = ("base.html", PARTIALS, TEMPLATE)  # what a page's look depends on
 WEEKDAYS = tuple("一二三四五六日")
+MANIFEST = ".content"  # in each month's folder: "<page> <digest>" per line
 _DIGEST = re.compile(rb'<meta name="calendar-app-content" content="([0-9a-f]+)">')
 FONT_HINT = "apt-get install fonts-noto-cjk"
 
@@ -44,40 +54,87 @@ class Printer:
 
     def __post_init__(self) -> None:
         self.hues = {code: i % 12 for i, code in enumerate(self.plan.categories)}
-        self.constants = (self.plan.name, self.plan.source, Path(self.plan.file).name,
-                          _templates_fingerprint(self.templates))
+        self.source_file = Path(self.plan.file).name
+        # Everything a page depends on besides its month and its records.
+        self.constants = hashlib.sha1(repr((
+            self.plan.name, self.plan.source, self.source_file, self.plan.units,
+            self.plan.categories, _fingerprint(self.templates))).encode()).digest()
+        self._records: dict[str, bytes] = {}  # uid -> digest of its record, once per run
+        self._parts: tuple[monthview.Month, Parts] | None = None
         self._engine = pdf_engine() if self.pdf else None  # fail before writing anything
 
-    def path(self, view: monthview.MonthView) -> Path:
-        return self.exports / "print" / view.frame.key / f"{view.unit or 'county'}.html"
+    def folder(self, month: monthview.Month) -> Path:
+        return self.exports / "print" / month.frame.key
 
-    def digest(self, view: monthview.MonthView) -> str:
-        # A view is frozen dataclasses of dates, strings and tuples: its repr is stable.
-        return hashlib.sha1(repr((view, self.constants)).encode()).hexdigest()
+    def digests(self, month: monthview.Month, units: Iterable[str | None]) -> dict[str | None, str]:
+        """The digest of each unit's page (None: the county's) of `month`."""
+        frame = hashlib.sha1(repr(month.frame).encode()).digest()
+        return {unit: self._digest(month, unit, frame) for unit in units}
 
-    def html(self, view: monthview.MonthView, digest: str) -> str:
+    def _digest(self, month: monthview.Month, unit: str | None, frame: bytes) -> str:
+        digest = hashlib.sha1(self.constants + frame)
+        digest.update(f"{unit or ''}\n".encode())
+        # In uid order: the page does not depend on the order the entries came in.
+        for record in month.records_of(unit):
+            known = self._records.get(record.uid)
+            if known is None:
+                known = self._records[record.uid] = hashlib.sha1(repr(record).encode()).digest()
+            digest.update(known)
+        return digest.hexdigest()
+
+    def html(self, view: monthview.MonthView, digest: str, parts: Parts) -> str:
         return render.render(TEMPLATE, override=self.templates, view=view, digest=digest,
-                             hues=self.hues, weekdays=WEEKDAYS, plan_name=self.plan.name,
-                             plan_source=self.plan.source, source_file=self.constants[2],
-                             generated=self.generated)
+                             parts=parts, hues=self.hues, weekdays=WEEKDAYS,
+                             plan_name=self.plan.name, plan_source=self.plan.source,
+                             source_file=self.source_file, generated=self.generated)
 
-    def page(self, view: monthview.MonthView, force: bool = False) -> list[Path]:
-        """Write the month's HTML (and PDF); unless `force`, skip a page whose digest matches."""
-        target = self.path(view)
-        digest = self.digest(view)
+    def parts(self, month: monthview.Month) -> Parts:
+        """The month's shared pieces, made when its first page is rendered (and only the
+        current month's are kept)."""
+        if self._parts is None or self._parts[0] is not month:
+            ui = render.environment(self.templates).get_template(PARTIALS).module
+            self._parts = (month, Parts(ui, self.hues))
+        return self._parts[1]
+
+    def month(self, month: monthview.Month, units: tuple[str | None, ...]) -> None:
+        """Every page of `month` whose digest changed, then the month's manifest."""
+        folder = self.folder(month)
+        digests = self.digests(month, units)
+        manifest = "".join(f"{_stem(unit)} {digest}\n" for unit, digest in digests.items())
+        files = _listing(folder)
+        kinds = (".html", ".pdf") if self.pdf else (".html",)
+        wanted = {_stem(unit) + kind for unit in units for kind in kinds}
+        stored = _read(folder / MANIFEST) or ""
+        if stored == manifest and wanted <= files:
+            return  # nothing changed: no page is even opened
+        known = dict(line.split(" ", 1) for line in stored.splitlines() if " " in line)
+        for unit, digest in digests.items():
+            self.page(month, unit, digest, files, known.get(_stem(unit)))
+        write_if_changed(folder / MANIFEST, manifest.encode())
+
+    def page(self, month: monthview.Month, unit: str | None, digest: str,
+             files: set[str] | None = None, known: str | None = None,
+             force: bool = False) -> list[Path]:
+        """Write the page's HTML (and PDF) unless it already shows `digest` (or `force`).
+
+        `files` and `known`, when given, are what the month's folder held and the digest its
+        manifest gave this page, read once for the whole month.
+        """
+        target = self.folder(month) / f"{_stem(unit)}.html"
         html = None
         changed = False
-        if force or _stored_digest(target) != digest:
-            html = self.html(view, digest)
+        if force or not _current(target, digest, files, known):
+            html = self.html(month.view(unit), digest, self.parts(month))
             changed = write_if_changed(target, html.encode())
         paths = [target]
         if changed:
             self.written.append(target)
         pdf = target.with_suffix(".pdf")
+        had_pdf = pdf.name in files if files is not None else pdf.exists()
         # A PDF made earlier (by `print --pdf`) is remade with its page, even when this run
         # was not asked for PDFs: a PDF that disagrees with the plan must not circulate.
-        if self.pdf or (changed and pdf.exists()):
-            if changed or force or not pdf.exists():
+        if self.pdf or (changed and had_pdf):
+            if changed or force or not had_pdf:
                 if html is None:
                     html = target.read_text(encoding="utf-8")
                 if write_if_changed(pdf, pdf_bytes(self.engine(), html)):
@@ -91,6 +148,71 @@ class Printer:
         return self._engine
 
 
+class Parts:
+    """Pieces of one month's pages rendered once and shared by all of them.
+
+    The 1 + len(units) pages of a month have the same dates rows, and most weeks of a unit's
+    page (a campaign band, no events of its own) look just like other units'; rendering those
+    once is most of what makes a page cheap. Every piece comes from a macro of _partials.html
+    rendered through the one environment, so autoescape guards it as it guards the rest of
+    the page, and is kept under a key holding everything its macro reads: frozen values, so
+    equal keys render alike.
+    """
+
+    def __init__(self, ui, hues: dict[str, int]):
+        self._ui = ui
+        self._hues = hues
+        self._made: dict[tuple, Markup] = {}
+
+    def _once(self, key: tuple, make) -> Markup:
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = make()
+        return made
+
+    def week(self, week: monthview.Week, free_mm: float, line_mm: float) -> Markup:
+        """A week of the grid (<tbody>): the same on every page where its cells are."""
+        return self._once(("week", week, free_mm, line_mm),
+                          lambda: self._ui.week_rows(week, free_mm, line_mm, self, self._hues))
+
+    def dates(self, week: monthview.Week) -> Markup:
+        """The week's dates row: the month's, whatever the page (so its Monday names it)."""
+        return self._once(("dates", week.days[0].day.day),
+                          lambda: self._ui.dates_row([cell.day for cell in week.days]))
+
+    def legend(self, unit_page: bool, categories: tuple) -> Markup:
+        return self._once(("legend", unit_page, categories),
+                          lambda: self._ui.legend(unit_page, categories, self._hues))
+
+    def footer(self, source_file: str, plan_source: str, generated: date) -> Markup:
+        return self._once(("footer", source_file, plan_source, generated),
+                          lambda: self._ui.page_footer(source_file, plan_source, generated))
+
+
+@lru_cache(maxsize=8)
+def _fingerprint(override: Path | None) -> str:
+    """The templates and the code a page's look depends on: a new version of either renders
+    every page again, though no plan changed."""
+    env = render.environment(override)
+    digest = hashlib.sha1("\0".join(env.loader.get_source(env, name)[0]
+                                    for name in TEMPLATES).encode())
+    for module in (monthview.__file__, __file__):  # the .py, or the .pyc of a sourceless install
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
+
+
+def _stem(unit: str | None) -> str:
+    return unit or "county"
+
+
+def _current(target: Path, digest: str, files: set[str] | None, known: str | None) -> bool:
+    """Whether the page on disk already shows `digest`: the month's manifest says so (and the
+    file is there), or failing that the page's own meta tag does."""
+    if files is not None and target.name not in files:
+        return False
+    return known == digest or _stored_digest(target) == digest
+
+
 def _stored_digest(path: Path) -> str | None:
     try:
         with path.open("rb") as handle:
@@ -98,13 +220,6 @@ def _stored_digest(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     return found[1].decode() if found else None
-
-
-@lru_cache(maxsize=8)
-def _templates_fingerprint(override: Path | None) -> str:
-    env = render.environment(override)
-    text = "\0".join(env.loader.get_source(env, name)[0] for name in TEMPLATES)
-    return hashlib.sha1(text.encode()).hexdigest()
 
 
 # -- the two entry points ----------------------------------------------------------------------
@@ -116,41 +231,31 @@ def print_month(plan: Plan, db: Path, exports: Path, year: int, month: int, unit
     first, stop = monthview.month_bounds(year, month)
     with Store.open(db) as store:
         entries = store.entries(unit=unit, start=first, end=stop, include_removed=False)
-    view = monthview.view(plan, monthview.frame(plan, year, month), entries, unit)
-    return printer.page(view, force=True)
+    pages = monthview.Month(plan, monthview.frame(plan, year, month), map(monthview.shown, entries))
+    paths = printer.page(pages, unit, printer.digests(pages, [unit])[unit], force=True)
+    # The page may not be what a build would write (other templates): the next build reads
+    # each page's own digest rather than trust the month's manifest.
+    (printer.folder(pages) / MANIFEST).unlink(missing_ok=True)
+    return paths
 
 
 def print_window(plan: Plan, entries: list[Entry], window: tuple[date, date], exports: Path,
                  generated: date, templates: Path | None = None, pdf: bool = False) -> int:
     """Every month touching `window`, for the county and every unit; the files written.
 
-    `entries` must cover the whole months (see `month_window`). The month's frame is computed
-    once and shared by its 1 + len(units) pages.
+    `entries` must cover the whole months (see `month_window`).
     """
     printer = Printer(plan, exports, generated, templates, pdf)
     months = months_between(*window)
-    by_month: dict[tuple[int, int], list[Entry]] = {m: [] for m in months}
+    by_month: dict[tuple[int, int], list[monthview.Shown]] = {m: [] for m in months}
     for entry in entries:
-        start, end, _ = monthview.day_span(entry)
-        for key in months_between(start, end):
+        record = monthview.shown(entry)  # once, however many months and pages show it
+        for key in months_between(record.start, record.end):
             if key in by_month:
-                by_month[key].append(entry)
+                by_month[key].append(record)
     units = (None, *plan.units)
-    kinds = ("html", "pdf") if pdf else ("html",)
-    names = {f"{u or 'county'}.{kind}" for u in units for kind in kinds}
-    plan_names = repr((plan.units, plan.categories))
-    for (year, month), found in by_month.items():
-        frame = monthview.frame(plan, year, month)
-        folder = exports / "print" / frame.key
-        # Every page of the month is a function of this; when it has not changed and the
-        # pages are all there, the month is skipped without building its 37 views.
-        digest = hashlib.sha1(repr((frame, found, plan_names, printer.constants)).encode())
-        stamp = folder / ".content"
-        if _read(stamp) == digest.hexdigest() and names <= _listing(folder):
-            continue
-        for unit in units:
-            printer.page(monthview.view(plan, frame, found, unit))
-        write_if_changed(stamp, digest.hexdigest().encode())
+    for (year, month), records in by_month.items():
+        printer.month(monthview.Month(plan, monthview.frame(plan, year, month), records), units)
     return len(printer.written)
 
 

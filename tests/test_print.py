@@ -6,6 +6,8 @@ import os
 import re
 from pathlib import Path
 
+from calendar_app import monthview
+
 from .conftest import DATA, Workspace
 
 
@@ -119,6 +121,63 @@ def test_a_rebuild_rewrites_only_the_pages_whose_content_changed(small):
     assert f"print: {len(changed)} files written" in out
     _, html = page(small, "--month", "2025-06")
     assert "月度工作例会" in html
+
+
+def touched(workspace, pages: list[Path]) -> list[str]:
+    """The pages written since `untouch`, as "YYYY-MM/unit.html"."""
+    return sorted(str(p.relative_to(workspace.exports / "print")) for p in pages
+                  if p.stat().st_mtime != 1_000_000)
+
+
+def untouch(workspace) -> list[Path]:
+    pages = sorted((workspace.exports / "print").glob("*/*.html"))
+    for p in pages:
+        os.utime(p, (1_000_000, 1_000_000))
+    return pages
+
+
+def test_moving_one_units_event_rewrites_its_page_and_the_countys_only(small, monkeypatch):
+    small.run("build", "--today", "2025-01-01")
+    pages = untouch(small)
+    # 天城镇's own theme event (a fan-out copy: no other unit is on it) moves within April.
+    small.run("record", "move", "m03-theme/2025#1/tiancheng", "--to", "2025-04-10")
+    laid_out = []
+    view = monthview.Month.view
+    monkeypatch.setattr(monthview.Month, "view", lambda self, unit=None: laid_out.append(
+        (self.frame.key, unit)) or view(self, unit))
+    out = small.run("build", "--today", "2025-01-06").output
+    # Only those two pages were even laid out; the other 106 were known unchanged.
+    assert sorted(laid_out, key=lambda p: p[1] or "") == [("2025-04", None), ("2025-04", "tiancheng")]
+    assert touched(small, pages) == ["2025-04/county.html", "2025-04/tiancheng.html"]
+    assert "print: 2 files written" in out
+    # The other pages of the month were not rendered again: they keep the build's date.
+    assert "生成日期：2025年1月1日" in (small.exports / "print/2025-04/shaping.html").read_text(
+        encoding="utf-8")
+    assert "生成日期：2025年1月6日" in (small.exports / "print/2025-04/tiancheng.html").read_text(
+        encoding="utf-8")
+
+
+def test_without_the_months_manifest_the_pages_own_digests_decide(small):
+    small.run("build", "--today", "2025-01-01")
+    for manifest in (small.exports / "print").glob("*/.content"):
+        manifest.unlink()
+    pages = untouch(small)
+    assert "print: 0 files written" in small.run("build", "--today", "2025-01-05").output
+    assert touched(small, pages) == []
+    assert len(list((small.exports / "print").glob("*/.content"))) == 12
+
+
+def test_a_page_printed_with_other_templates_is_rebuilt_by_the_next_build(small, tmp_path):
+    small.run("build", "--today", "2025-01-01")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "month.html").write_text("{{ view.unit_name }}\n", encoding="utf-8")
+    path, html = page(small, "--month", "2025-06", "--unit", "yingji", "--templates", str(mine))
+    assert html == "县应急管理局\n"
+    pages = untouch(small)
+    assert "print: 1 files written" in small.run("build", "--today", "2025-01-01").output
+    assert touched(small, pages) == ["2025-06/yingji.html"]
+    assert "科普活动安排" in path.read_text(encoding="utf-8")
 
 
 def test_templates_override(small, tmp_path):
