@@ -90,6 +90,12 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
     return report
 
 
+def forget_views(exports: Path) -> None:
+    """Another command wrote under exports/ (a page with other templates, feeds for another
+    day): the next build must not take the files for what its key describes."""
+    (Path(exports) / ".views").unlink(missing_ok=True)
+
+
 def views_key(plan_path: str | Path, generation: int, window: tuple[date, date], today: date,
               pdf: bool, templates: Path | None) -> str:
     """Everything the files under exports/ are made from: the plan file, the state of the

@@ -19,6 +19,7 @@ from . import gaps as gap_analysis
 from . import gapviews, listing, printing, sheets
 from . import serve as serving
 from .build import build as build_calendar
+from .build import forget_views
 from .errors import CalendarAppError
 from .feeds import write_feeds
 from .plan import load_plan
@@ -188,6 +189,7 @@ def print_schedule(settings: Settings, month, unit, pdf, today, templates) -> No
     plan = load_plan(settings.plan)
     unit_id = plan.resolve_unit(unit) if unit else None
     first = month.date()
+    forget_views(settings.exports)
     for path in printing.print_month(plan, settings.db, settings.exports, first.year,
                                      first.month, unit_id, _date(today) or date.today(),
                                      templates, pdf):
@@ -392,6 +394,7 @@ def export_feeds(settings: Settings, today) -> None:
     plan = load_plan(settings.plan)
     with Store.open(settings.db) as store:
         entries = store.entries()
+    forget_views(settings.exports)
     report = write_feeds(plan, entries, settings.exports, _date(today) or date.today())
     click.echo(f"{report.feeds} feeds under {settings.exports / 'feeds'}: {report.written} "
                f"files written (index.html included), {report.removed} stale feeds removed")
