@@ -1,9 +1,13 @@
 """Placing flexible occurrences (N a year, a term's lecture, a township's turn) on real days.
 
 Deterministic and load-spreading: each request goes to the working day in its window where
-its busiest unit has the fewest flexible events, then the fewest fixed ones, then the day
-nearest its ideal spot (spread evenly when a slot asks for several), then the earliest. So
-no unit gets two flexible events on one day while another working day in the window is free.
+its busiest unit has the fewest flexible events, then the day nearest its ideal spot (spread
+evenly when a slot asks for several), then the earliest. So no unit gets two flexible events
+on one day while another working day in the window is free.
+
+Fixed-date events do not steer placement on purpose: if they did, moving the weekly TV
+segment to another weekday would also move dozens of unrelated contests and lectures, and
+every subscriber would see them change.
 """
 
 from __future__ import annotations
@@ -29,13 +33,7 @@ class Placer:
         # unit -> day -> events; plain dicts read with .get: a Counter's __missing__ on the
         # hot path cost more than the rest of the placement.
         self.flexible: dict[str, dict[date, int]] = defaultdict(dict)
-        self.fixed: dict[str, dict[date, int]] = defaultdict(dict)
         self._days: dict[tuple[date, date], tuple[list[date], bool]] = {}
-
-    def add_fixed(self, units: tuple[str, ...], day: date) -> None:
-        for unit in units:
-            load = self.fixed[unit]
-            load[day] = load.get(day, 0) + 1
 
     def candidates(self, window: tuple[date, date]) -> tuple[list[date], bool]:
         """Working days of the window, or every day (flagged) when it has none."""
@@ -57,9 +55,7 @@ class Placer:
             span = (req.window[1] - req.window[0]).days
             ideal = req.window[0].toordinal() + int(span * (2 * i + 1) / (2 * n))
             flexible = [self.flexible[u] for u in req.units]
-            fixed = [self.fixed[u] for u in req.units]
             best = min(days, key=lambda d: (max(c.get(d, 0) for c in flexible),
-                                            sum(c.get(d, 0) for c in fixed),
                                             abs(d.toordinal() - ideal), d))
             for load in flexible:
                 load[best] = load.get(best, 0) + 1

@@ -34,6 +34,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one run never sees templates change; stat calls cost per page
     )
     env.filters["weekday"] = lambda d: WEEKDAY_CN[d.weekday()]
     return env

@@ -54,8 +54,6 @@ def expand(plan: Plan, start: date | None = None, end: date | None = None) -> Ex
     for want in wants:
         if want.occ.window is None:
             _fix(want, plan)
-            if want.day is not None and want.end == want.day + ONE_DAY:
-                placer.add_fixed(want.units, want.day)
         else:
             n = shares[(want.obligation.id, want.occ.slot.key, want.units)]
             flexible.append(Request(want.uid, want.units, want.occ.window, (want.occ.index, n)))

@@ -1,5 +1,8 @@
-"""The small plan's feeds, byte for byte as they were before the speed work (issue 7): the
-files under tests/data/golden/feeds were written by the code of commit 828dc84."""
+"""The small plan's feeds, byte for byte (issue 7: output stays byte-identical through the
+speed work). The files under tests/data/golden/feeds were written by the code of commit
+828dc84, from before the speed work; all.ics and tiancheng.ics were written again when
+placement stopped following fixed-date events, a change of behaviour of its own, which moved
+one of 天城镇's flexible events."""
 
 import pytest
 
