@@ -87,6 +87,11 @@ def _window(month, start, end) -> tuple[date | None, date | None]:
     return _date(start), last + timedelta(days=1) if last else None
 
 
+def _today(value) -> date:
+    """--today, else the date in Chongyang now (a server's own zone may be a day behind)."""
+    return value.date() if value is not None else datetime.now(TZ).date()
+
+
 def _os_user() -> str:
     try:
         return getpass.getuser()
@@ -138,7 +143,7 @@ def build(settings: Settings, start, end, today, pdf, templates) -> None:
     """Expand the plan into dated events, store them and write the exports."""
     _, stop = _window(None, None, end)
     report = build_calendar(settings.plan, settings.db, settings.exports,
-                            _date(today) or date.today(), _os_user(), _date(start), stop,
+                            _today(today), _os_user(), _date(start), stop,
                             pdf=pdf, templates=templates)
     for year in report.estimated_years:
         click.echo(f"warning: no statutory holiday data for {year}; its working days assume "
@@ -191,7 +196,7 @@ def print_schedule(settings: Settings, month, unit, pdf, today, templates) -> No
     first = month.date()
     forget_views(settings.exports)
     for path in printing.print_month(plan, settings.db, settings.exports, first.year,
-                                     first.month, unit_id, _date(today) or date.today(),
+                                     first.month, unit_id, _today(today),
                                      templates, pdf):
         click.echo(path)
 
@@ -232,7 +237,7 @@ def gaps(settings: Settings, start, end, today, unit, category, fmt, check, seve
     first, stop = _window(None, start, end)
     with Store.open(settings.db) as store:
         entries = store.entries()
-    report = gap_analysis.analyse(plan, entries, _date(today) or date.today(), first, stop)
+    report = gap_analysis.analyse(plan, entries, _today(today), first, stop)
     report = gap_analysis.only(report, plan, unit_id, category)
     if fmt == "json":
         click.echo(gapviews.as_json(report), nl=False)
@@ -364,7 +369,7 @@ def export_report_template(settings: Settings, unit, month, today) -> None:
         entries = [e for e in store.entries(unit=unit_id, start=first, end=stop)
                    if not e.orphaned]
     paths = sheets.write_template(entries, plan, settings.exports / "reports", unit_id,
-                                  f"{first:%Y-%m}", _date(today) or date.today())
+                                  f"{first:%Y-%m}", _today(today))
     for path in paths:
         click.echo(path)
 
@@ -395,7 +400,7 @@ def export_feeds(settings: Settings, today) -> None:
     with Store.open(settings.db) as store:
         entries = store.entries()
     forget_views(settings.exports)
-    report = write_feeds(plan, entries, settings.exports, _date(today) or date.today())
+    report = write_feeds(plan, entries, settings.exports, _today(today))
     click.echo(f"{report.feeds} feeds under {settings.exports / 'feeds'}: {report.written} "
                f"files written (index.html included), {report.removed} stale feeds removed")
 
