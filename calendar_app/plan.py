@@ -28,6 +28,7 @@ _FRAGMENT = re.compile(r"\s*(?:\.\.\.|…+)\s*")
 OBLIGATION_KEYS = {"id", "title", "quote", "assumed", "units", "lead", "fanout", "workdays",
                    "time", "duration", "location", "alarm", "target"} | set(rule_kinds.RULES)
 WORKDAY_POLICIES = ("keep", "next", "previous", "skip")
+RESERVED_IDS = {"all", "county"}
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -152,6 +153,10 @@ class _Reader:
             if uid and not _ID.match(uid):
                 self.fail(item.line_of("id"), f"unit id {uid!r} must be lower-case ASCII, "
                                               "digits and '-'")
+            elif uid in RESERVED_IDS or uid.startswith("category-"):
+                # The county's own files are all.ics, category-X.ics and county.html.
+                self.fail(item.line_of("id"), f"unit id {uid!r} is reserved for the county's "
+                                              "own feeds and pages; choose another")
             kind = item.get("kind", "county")
             if kind not in ("county", "township"):
                 self.fail(item.line_of("kind"), f"unit kind must be county or township, not {kind!r}")

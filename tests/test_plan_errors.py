@@ -91,3 +91,11 @@ def test_settings_are_read_and_checked(tmp_path):
 
     settings = load_plan(ws.plan).settings
     assert settings.refresh.total_seconds() == 7200 and settings.grace_days == 10
+
+
+def test_unit_ids_of_the_county_files_are_reserved(tmp_path):
+    ws = Workspace(tmp_path, DATA / "minimal.yaml")
+    ws.edit("{id: kexie, name: 县科协}", "{id: county, name: 县科协}")
+    lines = ws.run("validate", ok=False).output.strip().splitlines()
+    assert lines == [f"{ws.plan}:9: unit id 'county' is reserved for the county's own feeds "
+                     "and pages; choose another"]
