@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from . import termtable
 from .gaps import KINDS, SEVERITIES, Report
-from .model import Plan
+from .model import Plan, anchor
 from .render import render
 
 KIND_CN = {"uncovered_measure": "措施未覆盖", "unfilled_slot": "时段空缺", "overdue": "逾期未报",
@@ -85,7 +85,7 @@ def as_html(report: Report, plan: Plan, source: str) -> str:
     units = [u for u in plan.units.values() if u.id in report.heat]
     names = {u.id: u.name for u in plan.units.values()}
     rows = [(f.severity, SEVERITY_CN[f.severity], KIND_CN[f.kind], f.measure or "",
-             names.get(f.unit, ""), f.slot or "", _link(f.unit, f.start), f.message)
+             names.get(f.unit, ""), f.slot or "", _link(f.unit, f.start, f.uids), f.message)
             for f in report.findings]
     return render("gaps.html", plan_name=plan.name, source=source, report=report, rows=rows,
                   info=summary(report), months=months, years=sorted(years.items()), units=units,
@@ -99,6 +99,7 @@ def _level(count: int) -> int:
     return 1 if count <= 2 else 2 if count <= 5 else 3 if count <= 14 else 4
 
 
-def _link(unit: str | None, day: date) -> str:
-    """Where a finding's events are printed: the month page of its unit."""
-    return f"../print/{day:%Y-%m}/{unit or 'county'}.html"
+def _link(unit: str | None, day: date, uids: tuple[str, ...]) -> str:
+    """Where a finding's events are printed: the month page of its unit, at the first one."""
+    page = f"../print/{day:%Y-%m}/{unit or 'county'}.html"
+    return f"{page}#{anchor(uids[0])}" if uids else page

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -198,6 +199,11 @@ class Plan:
             return self.names[text]
         close = difflib.get_close_matches(text, list(self.names), n=3, cutoff=0.4)
         raise UnknownUnit(text, close)
+
+
+def anchor(uid: str) -> str:
+    """The HTML id of an event's row in a printed agenda (uids hold '/' and '#')."""
+    return "e-" + re.sub(r"[^A-Za-z0-9-]", "-", uid)
 
 
 def day_span(start: date | datetime, end: date | datetime) -> tuple[str, str]:

@@ -24,6 +24,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .model import ZONE, Category, Entry, Plan
+from .model import anchor as row_id
 from .yearday import WEEKDAY_CN
 
 TZ = ZoneInfo(ZONE)
@@ -103,6 +104,10 @@ class Item:
     notes: tuple[str, ...]
     attendance: int | None
     uids: tuple[str, ...]
+
+    @property
+    def anchor(self) -> str:
+        return row_id(self.key)
 
     @property
     def multi_day(self) -> bool:

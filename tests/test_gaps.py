@@ -193,3 +193,15 @@ def test_gaps_help_runs_as_a_module():
     out = subprocess.run([sys.executable, "-m", "calendar_app", "gaps", "--help"],
                          capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert "--check" in out and "--severity" in out
+
+
+def test_html_findings_link_to_the_row_of_their_event_on_a_printed_page(ws):
+    import re
+
+    ws.run("build", "--today", "2025-11-15")
+    html = (ws.exports / "gaps" / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a href="\.\./print/([0-9-]+)/([a-z]+)\.html#(e-[A-Za-z0-9-]+)">', html)
+    assert links
+    for month, unit, row in links[:20]:
+        page = (ws.exports / "print" / month / f"{unit}.html").read_text(encoding="utf-8")
+        assert f'<tr id="{row}"' in page, (month, unit, row)
