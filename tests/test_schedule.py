@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from calendar_app.model import day_span
 from calendar_app.schedule import expand
 
 from .conftest import DATA
@@ -45,10 +46,13 @@ def test_workday_policy_moves_a_report_off_the_weekend_and_says_why(small_plan):
     assert "原定12月20日遇休息日，提前至工作日" in h2.notes
 
 
-def test_fixed_observances_stay_on_their_day_even_on_a_weekend(tmp_path, small_plan):
-    events = _by_uid(expand(small_plan, date(2025, 1, 1), date(2026, 1, 1)))
-    june = events["m02-month/2025"]
-    assert (june.start, june.end) == (date(2025, 6, 1), date(2025, 7, 1))  # starts on a Sunday
+def test_fixed_observances_stay_on_their_day_even_on_a_weekend(small_plan):
+    events = _by_uid(expand(small_plan, date(2024, 1, 1), date(2025, 1, 1)))
+    day = events["m02-day/2024"]
+    assert day.start == date(2024, 5, 12) and day.start.weekday() == 6  # a Sunday, kept
+    assert not day.notes and not day.flexible
+    june = events["m02-month/2024"]
+    assert (june.start, june.end) == (date(2024, 6, 1), date(2024, 7, 1))  # from a Saturday
 
 
 def test_flexible_events_are_on_working_days(small_plan):
@@ -70,7 +74,9 @@ def test_a_window_selects_overlapping_events_and_keeps_their_placement(small_pla
     june = expand(small_plan, date(2025, 6, 1), date(2025, 7, 1)).events
     assert june and all(whole[e.uid] == e for e in june)
     assert "m02-month/2025" in {e.uid for e in june}
-    assert all(e.end > date(2025, 6, 1) if e.all_day else True for e in june)
+    for event in june:
+        first, after = day_span(event.start, event.end)
+        assert first < "2025-07-01" and after > "2025-06-01", event.uid
 
 
 def test_a_window_beyond_the_plan_years_warns_of_estimated_working_days(small_plan):
