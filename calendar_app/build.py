@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from . import gapviews, printing
 from .feeds import write_feeds
 from .gaps import analyse
-from .model import ZONE, Entry, Plan, day_span
+from .model import ZONE, Entry, Plan, days
 from .plan import load_plan
 from .publish import write_if_changed
 from .render import default_templates
@@ -124,8 +124,8 @@ class _Stopwatch:
 
 
 def _overlaps(entry: Entry, start: date, end: date) -> bool:
-    first, after = day_span(entry.start, entry.end)
-    return first < end.isoformat() and after > start.isoformat()
+    first, after = days(entry.start, entry.end)
+    return first < end and after > start
 
 
 def write_gaps(plan: Plan, entries: list[Entry], exports: Path, today: date, source: str) -> int:

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .model import Entry, Obligation, Plan
+from .model import Entry, Obligation, Plan, days
 from .rules import Rotation, TimesAYear
 
 SEVERITIES = ("info", "low", "medium", "high")
@@ -78,9 +78,7 @@ def _day(value: date | datetime) -> date:
 
 def _end_day(entry: Entry) -> date:
     """The day after the event ends."""
-    if entry.all_day:
-        return entry.end
-    return (entry.end - timedelta(microseconds=1)).date() + ONE_DAY
+    return days(entry.start, entry.end)[1]
 
 
 def _months(start: date, end: date) -> list[date]:

@@ -206,12 +206,19 @@ def anchor(uid: str) -> str:
     return "e-" + re.sub(r"[^A-Za-z0-9-]", "-", uid)
 
 
-def day_span(start: date | datetime, end: date | datetime) -> tuple[str, str]:
-    """The first day and the day after the last, as ISO dates: what window queries compare."""
+def days(start: date | datetime, end: date | datetime) -> tuple[date, date]:
+    """The first day an event touches and the day after its last (an end at midnight is
+    exclusive, as in RFC 5545)."""
     if isinstance(start, datetime):
         last = (end - timedelta(microseconds=1)).date()
-        return start.date().isoformat(), (last + timedelta(days=1)).isoformat()
-    return start.isoformat(), end.isoformat()
+        return start.date(), last + timedelta(days=1)
+    return start, end
+
+
+def day_span(start: date | datetime, end: date | datetime) -> tuple[str, str]:
+    """`days` as ISO text: what the database's window queries compare."""
+    first, after = days(start, end)
+    return first.isoformat(), after.isoformat()
 
 
 @dataclass(frozen=True)

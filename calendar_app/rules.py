@@ -14,20 +14,13 @@ from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import DAILY, MONTHLY, WEEKLY, rrule, rrulestr
+from dateutil.rrule import MONTHLY, WEEKLY, rrule, rrulestr
 
 from .model import Occurrence, Slot
 from .workdays import WorkCalendar
 from .yearday import YearDay, parse_weekday
 
 ONE_DAY = timedelta(days=1)
-
-
-def _days(start: date, end: date) -> Iterator[date]:
-    """dateutil's DAILY recurrence, as dates."""
-    if start < end:
-        for dt in rrule(DAILY, dtstart=start, until=end - ONE_DAY):
-            yield dt.date()
 
 
 def _year_slot(year: int) -> Slot:

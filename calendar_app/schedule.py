@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .model import ZONE, Event, Obligation, Occurrence, Plan
+from .model import ZONE, Event, Obligation, Occurrence, Plan, days
 from .placement import Placer, Request
 from .rules import PerTerm, TimesAYear
 
@@ -137,6 +137,5 @@ def _day(value: date | datetime) -> date:
 
 
 def _overlaps(event: Event, start: date, end: date) -> bool:
-    first = _day(event.start)
-    stop = _day(event.end) if event.all_day else _day(event.end) + ONE_DAY
-    return first < end and stop > start
+    first, after = days(event.start, event.end)
+    return first < end and after > start
