@@ -18,11 +18,13 @@ from time import perf_counter
 
 from dateutil.rrule import DAILY, rrule
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for the reference writer
 from calendar_app.build import build
-from calendar_app.ical import reference_calendars, render_feeds
+from calendar_app.ical import Feeds
 from calendar_app.plan import load_plan
 from calendar_app.schedule import expand
 from calendar_app.store import Store
+from tests.reference_ical import reference_calendars  # noqa: E402
 
 
 def peak_rss_mib() -> float:
@@ -53,7 +55,7 @@ def floors(plan_path: str, db: str, today: str) -> dict:
     with Store.open(db) as store:
         entries = store.entries()
     t = perf_counter()
-    ours = render_feeds(plan, entries, date.fromisoformat(today))
+    ours = Feeds(plan).render(entries, date.fromisoformat(today))
     out["feeds"] = perf_counter() - t
     calendars = reference_calendars(plan, entries, date.fromisoformat(today))
     t = perf_counter()

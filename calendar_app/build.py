@@ -8,37 +8,31 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from time import perf_counter
-from zoneinfo import ZoneInfo
 
-from . import gapviews, printing
-from .feeds import write_feeds
-from .gaps import analyse
-from .model import ZONE, Entry, Plan, days
-from .plan import load_plan
-from .publish import write_if_changed
-from .render import default_templates
-from .schedule import expand
+from . import publish
+from .exports import Exports
+from .model import TZ, Plan
 from .store import Store, SyncResult
-
-VIEWS = ("feeds", "print", "gaps")
 
 
 @dataclass
 class BuildReport:
-    plan: Plan
     window: tuple[date, date]
     events: int
     sync: SyncResult
     estimated_years: list[int]
-    written: dict[str, int] = field(default_factory=dict)  # files (re)written, per kind
+    written: dict[str, int] = field(default_factory=dict)  # files (re)written, per view
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    plan: Plan | None = None  # None when the plan did not need reading (nothing changed)
 
 
 def revision_time(today: date) -> datetime:
     """Revisions are stamped with the build's day, so a rebuild on the same day is identical."""
-    return datetime.combine(today, time(0), tzinfo=ZoneInfo(ZONE))
+    return datetime.combine(today, time(0), tzinfo=TZ)
 
 
 def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today: date, by: str,
@@ -50,65 +44,105 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
     as of `today`.
 
     The plan is read and expanded before the database is opened, so a bad plan leaves the
-    database exactly as it was. `report.timings` holds the seconds each stage took.
+    database exactly as it was. A plan file that is byte for byte the one the database was
+    last built from is not read again, and when the exports are also what this build would
+    write, nothing is. `report.timings` holds the seconds each stage took.
     """
     clock = _Stopwatch()
+    text = Path(plan_path).read_bytes() if Path(plan_path).is_file() else b""
+    made_from = {"plan": hashlib.sha1(text).hexdigest(), "code": code_digest(),
+                 "window": [str(start), str(end)]}
+    done = _unchanged(db_path, made_from)
+    if done is not None:
+        key = views_key(text, done["generation"], today, pdf, templates)
+        if Exports(exports).current(key):
+            last = done["last"]
+            window = (date.fromisoformat(last["from"]), date.fromisoformat(last["to"]))
+            report = BuildReport(window, last["events"], SyncResult(unchanged=last["events"]),
+                                 last["estimated"])
+            report.written = dict.fromkeys(("feeds", "print", "gaps"), 0)
+            report.timings = clock.laps
+            return report
+    return _build(plan_path, text, made_from, db_path, exports, today, by, start, end, pdf,
+                  templates, clock)
+
+
+def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, pdf, templates,
+           clock) -> BuildReport:
+    from .plan import load_plan
+    from .schedule import expand
+
     plan = load_plan(plan_path)
     pdf = pdf or plan.settings.pdf
     if pdf:
-        printing.pdf_engine()  # no PDF engine or Chinese font: say so before changing anything
+        from .printing import pdf_engine
+        pdf_engine()  # no PDF engine or Chinese font: say so before changing anything
     window = (start or plan.start, end or plan.end)
     clock.lap("load")
     expansion = expand(plan, *window)
     clock.lap("expand")
-    exports = Path(exports)
+    last = {"from": window[0].isoformat(), "to": window[1].isoformat(),
+            "events": len(expansion.events), "estimated": expansion.estimated_years}
     with Store.open(db_path, create=True) as store:
-        result = store.sync(expansion.events, window, revision_time(today), by)
+        result = store.sync(expansion.events, window, revision_time(today), by,
+                            {**made_from, "last": last})
         clock.lap("store")
-        report = BuildReport(plan, window, len(expansion.events), result,
-                             expansion.estimated_years)
-        key = views_key(plan_path, store.generation(), window, today, pdf, templates)
-        stamp = exports / ".views"
-        if stamp.exists() and stamp.read_text() == key:
+        report = BuildReport(window, len(expansion.events), result, expansion.estimated_years,
+                             plan=plan)
+        key = views_key(text, store.generation(), today, pdf, templates)
+        out = Exports(exports, plan.settings.base_url)
+        if out.current(key):
             # Every view is a function of `key`, and the files made from it are there.
-            report.written = dict.fromkeys(VIEWS, 0)
+            report.written = dict.fromkeys(("feeds", "print", "gaps"), 0)
             report.timings = clock.laps
             return report
         entries = store.entries()
         clock.lap("read")
-    report.written["feeds"] = write_feeds(plan, entries, exports, today).written
+    report.written["feeds"] = publish.feeds(plan, entries, out, today).written
     clock.lap("feeds")
-    months = printing.month_window(*window)
-    shown = [e for e in entries if not e.orphaned and _overlaps(e, *months)]
-    report.written["print"] = printing.print_window(plan, shown, window, exports, today,
-                                                    templates, pdf)
+    report.written["print"] = publish.pages(plan, entries, out, window, today, templates, pdf)
     clock.lap("print")
-    report.written["gaps"] = write_gaps(plan, entries, exports, today, str(plan_path))
+    report.written["gaps"] = publish.gaps(plan, entries, out, today)
     clock.lap("gaps")
-    write_if_changed(stamp, key.encode())
+    out.complete(key)
     report.timings = clock.laps
     return report
 
 
-def forget_views(exports: Path) -> None:
-    """Another command wrote under exports/ (a page with other templates, feeds for another
-    day): the next build must not take the files for what its key describes."""
-    (Path(exports) / ".views").unlink(missing_ok=True)
+def _unchanged(db_path: str | Path, made_from: dict) -> dict | None:
+    """What the database says of its last build, if it was made from exactly `made_from`."""
+    if not Path(db_path).exists():
+        return None
+    with Store.open(db_path) as store:
+        last = store.last_sync()
+        if last is None or any(last.get(k) != v for k, v in made_from.items()):
+            return None
+        return {"last": last["last"], "generation": store.generation()}
 
 
-def views_key(plan_path: str | Path, generation: int, window: tuple[date, date], today: date,
-              pdf: bool, templates: Path | None) -> str:
+def views_key(plan_text: bytes, generation: int, today: date, pdf: bool,
+              templates: Path | None) -> str:
     """Everything the files under exports/ are made from: the plan file, the state of the
-    database (its generation grows with every change), the window, the day, the options, the
-    templates and this program. A build whose key matches the last one writes nothing."""
+    database (its generation grows with every change), the day, the options, the templates
+    and this program. A build whose key matches the last one writes nothing."""
+    from .render import default_templates
+
+    digest = hashlib.sha1(plan_text)
+    digest.update(repr((generation, today, pdf, str(templates), code_digest())).encode())
+    for folder in (default_templates(), templates):
+        for path in sorted(Path(folder).glob("*.html")) if folder else ():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """This program and the holiday data it reads: a new version of either may expand the
+    same plan differently, or lay out the same events differently."""
     digest = hashlib.sha1()
-    digest.update(Path(plan_path).read_bytes())
-    digest.update(repr((generation, window, today, pdf, str(templates))).encode())
-    code = Path(__file__).parent
-    for folder in (code, default_templates(), templates):
-        for path in sorted(Path(folder).glob("*.*")) if folder else ():
-            if path.suffix in (".py", ".html"):
-                digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    digest.update(metadata.version("chinesecalendar").encode())
     return digest.hexdigest()
 
 
@@ -121,17 +155,3 @@ class _Stopwatch:
         now = perf_counter()
         self.laps[name] = now - self.last
         self.last = now
-
-
-def _overlaps(entry: Entry, start: date, end: date) -> bool:
-    first, after = days(entry.start, entry.end)
-    return first < end and after > start
-
-
-def write_gaps(plan: Plan, entries: list[Entry], exports: Path, today: date, source: str) -> int:
-    """exports/gaps/index.html and gaps.json for the plan period, as of `today`."""
-    report = analyse(plan, entries, today)
-    folder = exports / "gaps"
-    written = write_if_changed(folder / "gaps.json", gapviews.as_json(report).encode())
-    html = gapviews.as_html(report, plan, source).encode()
-    return written + write_if_changed(folder / "index.html", html)

@@ -1,7 +1,8 @@
 """The command line: parse options, call one function, print, turn errors into exit codes.
 
 This is the only module that reads the clock or the terminal; everything it calls takes
-`today` and paths as arguments.
+`today` and paths as arguments. Each command imports what it uses when it runs, so
+`--help` and the quick listings never load the PDF, spreadsheet, iCalendar or HTTP code.
 """
 
 from __future__ import annotations
@@ -9,30 +10,38 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
 
-from . import gaps as gap_analysis
-from . import gapviews, listing, printing, sheets
-from . import serve as serving
-from .build import build as build_calendar
-from .build import forget_views
 from .errors import CalendarAppError
-from .feeds import write_feeds
-from .plan import load_plan
-from .records import Recorder
-from .schedule import TZ
-from .store import Store
+
+SEVERITIES = ("info", "low", "medium", "high")  # gaps.SEVERITIES, without importing it
 
 
 @dataclass
-class Settings:
+class Paths:
+    """Where this run's plan, database and exports are (the global options)."""
+
     plan: Path
     db: Path
     exports: Path
+
+    def load_plan(self):
+        from .plan import load_plan
+        return load_plan(self.plan)
+
+    def store(self):
+        from .store import Store
+        return Store.open(self.db)
+
+    def exports_for(self, plan):
+        from .exports import Exports
+        return Exports(self.exports, plan.settings.base_url)
 
 
 class AppGroup(click.Group):
@@ -67,10 +76,15 @@ class When(click.ParamType):
         except ValueError:
             self.fail(f"{value!r} is not a date (2025-06-18) or date-time (2025-06-18T14:30)",
                       param, ctx)
-        return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
+        return moment if moment.tzinfo else moment.replace(tzinfo=_zone())
 
 
 WHEN = When()
+
+
+def _zone():
+    from .model import TZ
+    return TZ
 
 
 def _date(value) -> date | None:
@@ -80,16 +94,16 @@ def _date(value) -> date | None:
 def _window(month, start, end) -> tuple[date | None, date | None]:
     """--month, or --from/--to (both inclusive) as a half-open window."""
     if month is not None:
+        from .months import following
         first = month.date()
-        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        return first, following
+        return first, following(first)
     last = _date(end)
     return _date(start), last + timedelta(days=1) if last else None
 
 
 def _today(value) -> date:
     """--today, else the date in Chongyang now (a server's own zone may be a day behind)."""
-    return value.date() if value is not None else datetime.now(TZ).date()
+    return value.date() if value is not None else datetime.now(_zone()).date()
 
 
 def _os_user() -> str:
@@ -102,23 +116,24 @@ def _os_user() -> str:
 @click.group(cls=AppGroup)
 @click.option("--plan", "plan_path", default="recurring.yaml", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="The plan file.")
-@click.option("--db", default="calendar.db", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="The SQLite database.")
-@click.option("--exports", default="exports", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Where output files go.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              show_default="calendar.db beside the plan", help="The SQLite database.")
+@click.option("--exports", type=click.Path(file_okay=False, path_type=Path),
+              show_default="exports/ beside the plan", help="Where output files go.")
 @click.version_option(package_name="calendar_app")
 @click.pass_context
-def cli(ctx: click.Context, plan_path: Path, db: Path, exports: Path) -> None:
+def cli(ctx: click.Context, plan_path: Path, db: Path | None, exports: Path | None) -> None:
     """Chongyang County's scientific-literacy plan as calendars for its units."""
-    ctx.obj = Settings(plan_path, db, exports)
+    home = plan_path.parent
+    ctx.obj = Paths(plan_path, db or home / "calendar.db", exports or home / "exports")
 
 
 @cli.command()
 @click.pass_obj
-def validate(settings: Settings) -> None:
+def validate(paths: Paths) -> None:
     """Check the plan file and say how its quirks were read."""
-    plan = load_plan(settings.plan)
-    click.echo(f"{settings.plan}: ok: {len(plan.measures)} measures, "
+    plan = paths.load_plan()
+    click.echo(f"{paths.plan}: ok: {len(plan.measures)} measures, "
                f"{len(plan.obligations)} obligations, {len(plan.units)} units, "
                f"{len(plan.groups)} groups, period {plan.start} to "
                f"{plan.end - timedelta(days=1)}")
@@ -139,23 +154,24 @@ TEMPLATES = click.option(
               "(also on when the plan's settings.pdf is true).")
 @TEMPLATES
 @click.pass_obj
-def build(settings: Settings, start, end, today, pdf, templates) -> None:
+def build(paths: Paths, start, end, today, pdf, templates) -> None:
     """Expand the plan into dated events, store them and write the exports."""
+    from .build import build as build_calendar
+
     _, stop = _window(None, None, end)
-    report = build_calendar(settings.plan, settings.db, settings.exports,
-                            _today(today), _os_user(), _date(start), stop,
-                            pdf=pdf, templates=templates)
+    report = build_calendar(paths.plan, paths.db, paths.exports, _today(today), _os_user(),
+                            _date(start), stop, pdf=pdf, templates=templates)
     for year in report.estimated_years:
         click.echo(f"warning: no statutory holiday data for {year}; its working days assume "
                    "weekends only (add calendar.holidays to the plan when the State Council "
                    "publishes them)", err=True)
     s = report.sync
     click.echo(f"{report.events} events from {report.window[0]} to "
-               f"{report.window[1] - timedelta(days=1)} in {settings.db}: {s.created} new, "
+               f"{report.window[1] - timedelta(days=1)} in {paths.db}: {s.created} new, "
                f"{s.changed} changed, {s.removed} cancelled, {s.restored} restored, "
                f"{s.unchanged} unchanged")
     for kind, count in report.written.items():
-        click.echo(f"{kind}: {count} files written under {settings.exports}")
+        click.echo(f"{kind}: {count} files written under {paths.exports}")
 
 
 @cli.command()
@@ -167,12 +183,14 @@ def build(settings: Settings, start, end, today, pdf, templates) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
 @click.pass_obj
-def events(settings: Settings, unit, month, start, end, measure, fmt) -> None:
+def events(paths: Paths, unit, month, start, end, measure, fmt) -> None:
     """List stored events that overlap a window."""
-    plan = load_plan(settings.plan)
+    from . import listing
+
+    plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit) if unit else None
     first, stop = _window(month, start, end)
-    with Store.open(settings.db) as store:
+    with paths.store() as store:
         found = store.entries(unit=unit_id, start=first, end=stop, measure=measure)
     if fmt == "json":
         click.echo(listing.events_json(found))
@@ -189,15 +207,21 @@ def events(settings: Settings, unit, month, start, end, measure, fmt) -> None:
 @click.option("--today", type=DATE, help="The date printed in the footer (default: today).")
 @TEMPLATES
 @click.pass_obj
-def print_schedule(settings: Settings, month, unit, pdf, today, templates) -> None:
+def print_schedule(paths: Paths, month, unit, pdf, today, templates) -> None:
     """Write a month's printable schedule, for a unit or the county, and print its paths."""
-    plan = load_plan(settings.plan)
+    from . import publish
+
+    plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit) if unit else None
-    first = month.date()
-    forget_views(settings.exports)
-    for path in printing.print_month(plan, settings.db, settings.exports, first.year,
-                                     first.month, unit_id, _today(today),
-                                     templates, pdf):
+    first, stop = _window(month, None, None)
+    if not (plan.start < stop and first < plan.end):
+        raise click.BadParameter(
+            f"{first:%Y-%m} is outside the plan period {plan.start:%Y-%m} to "
+            f"{plan.end - timedelta(days=1):%Y-%m}", param_hint="--month")
+    with paths.store() as store:
+        entries = store.entries(unit=unit_id, start=first, end=stop, include_removed=False)
+    for path in publish.page(plan, entries, paths.exports_for(plan), first.year, first.month,
+                             unit_id, _today(today), templates, pdf):
         click.echo(path)
 
 
@@ -205,9 +229,11 @@ def print_schedule(settings: Settings, month, unit, pdf, today, templates) -> No
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.pass_obj
-def units(settings: Settings, fmt) -> None:
+def units(paths: Paths, fmt) -> None:
     """List the responsible units with their ids and aliases."""
-    plan = load_plan(settings.plan)
+    from . import listing
+
+    plan = paths.load_plan()
     if fmt == "json":
         click.echo(json.dumps(listing.units_rows(plan), ensure_ascii=False, indent=2))
     else:
@@ -224,25 +250,28 @@ def units(settings: Settings, fmt) -> None:
               show_default=True)
 @click.option("--check", is_flag=True,
               help="Exit with status 3 when findings at or above --severity exist.")
-@click.option("--severity", type=click.Choice(list(gap_analysis.SEVERITIES)), default="high",
+@click.option("--severity", type=click.Choice(SEVERITIES), default="high",
               show_default=True, help="The lowest severity --check counts.")
 @click.pass_obj
-def gaps(settings: Settings, start, end, today, unit, category, fmt, check, severity) -> None:
+def gaps(paths: Paths, start, end, today, unit, category, fmt, check, severity) -> None:
     """The coordinator's gap report: what the plan requires but the calendar lacks."""
-    plan = load_plan(settings.plan)
+    from . import gaps as gap_analysis
+    from . import gapviews
+
+    plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit) if unit else None
     if category and category not in plan.categories:
         raise click.BadParameter(f"{category!r} is not one of {', '.join(plan.categories)}",
                                  param_hint="--category")
     first, stop = _window(None, start, end)
-    with Store.open(settings.db) as store:
+    with paths.store() as store:
         entries = store.entries()
     report = gap_analysis.analyse(plan, entries, _today(today), first, stop)
     report = gap_analysis.only(report, plan, unit_id, category)
     if fmt == "json":
         click.echo(gapviews.as_json(report), nl=False)
     elif fmt == "html":
-        click.echo(gapviews.as_html(report, plan, str(settings.plan)), nl=False)
+        click.echo(gapviews.as_html(report, plan, str(paths.plan)), nl=False)
     else:
         click.echo(gapviews.as_text(report, plan), nl=False)
     if check and report.at_least(severity):
@@ -256,8 +285,21 @@ BY = click.option("--by", default=_os_user, show_default="the OS user",
                   help="Who reports this (kept in the history).")
 
 
-def _recorder(settings: Settings, store: Store, by: str) -> Recorder:
-    return Recorder(store, load_plan(settings.plan), datetime.now(TZ), by)
+@contextmanager
+def _reporting(paths: Paths, by: str) -> Iterator:
+    """A recorder on the database; once its reports are in, the feeds, printed months and
+    gap report they touched are refreshed, so subscribers see them on their next poll."""
+    from . import publish
+    from .records import Recorder
+
+    plan = paths.load_plan()
+    now = datetime.now(_zone())
+    with paths.store() as store:
+        recorder = Recorder(store, plan, now, by)
+        yield recorder
+        if recorder.touched:
+            publish.refresh(plan, store.entries(), paths.exports_for(plan), now.date(),
+                            recorder.touched)
 
 
 @cli.group()
@@ -268,15 +310,15 @@ def record() -> None:
 @record.command("done")
 @click.argument("uid")
 @click.option("--on", type=DATE, help="The day it took place (default: its planned day).")
-@click.option("--attendance", type=int, help="How many people took part.")
+@click.option("--attendance", type=click.IntRange(min=0), help="How many people took part.")
 @click.option("--note", default="", help="A short note.")
 @click.option("--evidence", default="", help="Where the evidence is (photos, sign-in sheet...).")
 @BY
 @click.pass_obj
-def record_done(settings: Settings, uid, on, attendance, note, evidence, by) -> None:
+def record_done(paths: Paths, uid, on, attendance, note, evidence, by) -> None:
     """Record an event as done, with attendance and evidence."""
-    with Store.open(settings.db) as store:
-        _recorder(settings, store, by).done(uid, _date(on), attendance, note, evidence)
+    with _reporting(paths, by) as recorder:
+        recorder.done(uid, _date(on), attendance, note, evidence)
     click.echo(f"{uid}: done")
 
 
@@ -285,10 +327,10 @@ def record_done(settings: Settings, uid, on, attendance, note, evidence, by) -> 
 @click.option("--reason", required=True, help="Why it was cancelled.")
 @BY
 @click.pass_obj
-def record_cancel(settings: Settings, uid, reason, by) -> None:
+def record_cancel(paths: Paths, uid, reason, by) -> None:
     """Record an event as cancelled; its slot stays open until a make-up fills it."""
-    with Store.open(settings.db) as store:
-        _recorder(settings, store, by).cancel(uid, reason)
+    with _reporting(paths, by) as recorder:
+        recorder.cancel(uid, reason)
     click.echo(f"{uid}: cancelled")
 
 
@@ -297,10 +339,10 @@ def record_cancel(settings: Settings, uid, reason, by) -> None:
 @click.option("--to", "to", type=WHEN, required=True, help="The new day or date-time.")
 @BY
 @click.pass_obj
-def record_move(settings: Settings, uid, to, by) -> None:
+def record_move(paths: Paths, uid, to, by) -> None:
     """Move an event; it stays moved across rebuilds until reset."""
-    with Store.open(settings.db) as store:
-        _recorder(settings, store, by).move(uid, to)
+    with _reporting(paths, by) as recorder:
+        recorder.move(uid, to)
     click.echo(f"{uid}: moved to {to.isoformat()}")
 
 
@@ -308,10 +350,10 @@ def record_move(settings: Settings, uid, to, by) -> None:
 @click.argument("uid")
 @BY
 @click.pass_obj
-def record_reset(settings: Settings, uid, by) -> None:
+def record_reset(paths: Paths, uid, by) -> None:
     """Forget what was recorded about an event: back to what the plan says."""
-    with Store.open(settings.db) as store:
-        _recorder(settings, store, by).reset(uid)
+    with _reporting(paths, by) as recorder:
+        recorder.reset(uid)
     click.echo(f"{uid}: reset to the plan")
 
 
@@ -325,12 +367,12 @@ def record_reset(settings: Settings, uid, by) -> None:
               help="An obligation id whose quota or milestone this event counts toward.")
 @BY
 @click.pass_obj
-def add(settings: Settings, unit, title, on, measure, fills, toward, by) -> None:
+def add(paths: Paths, unit, title, on, measure, fills, toward, by) -> None:
     """Add an event the plan did not generate, or a make-up for a cancelled one."""
     if fills and toward:
         raise click.UsageError("--fills and --toward exclude each other")
-    with Store.open(settings.db) as store:
-        uid = _recorder(settings, store, by).add(unit, title, on, measure, fills, toward)
+    with _reporting(paths, by) as recorder:
+        uid = recorder.add(unit, title, on, measure, fills, toward)
     click.echo(uid)
 
 
@@ -339,10 +381,13 @@ def add(settings: Settings, unit, title, on, measure, fills, toward, by) -> None
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @click.pass_obj
-def history(settings: Settings, uid, fmt) -> None:
+def history(paths: Paths, uid, fmt) -> None:
     """Every change to an event, oldest first: when, who, what."""
-    with Store.open(settings.db) as store:
-        _recorder(settings, store, "").find(uid)
+    from . import listing
+    from .records import Recorder
+
+    with paths.store() as store:
+        Recorder(store, paths.load_plan(), datetime.now(_zone()), "").find(uid)
         rows = store.history(uid)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -360,48 +405,54 @@ def export() -> None:
 @click.option("--month", type=MONTH, required=True, help="The month, YYYY-MM.")
 @click.option("--today", type=DATE, help="The day written into the workbook (default: today).")
 @click.pass_obj
-def export_report_template(settings: Settings, unit, month, today) -> None:
+def export_report_template(paths: Paths, unit, month, today) -> None:
     """Write a unit's monthly report sheet (CSV and XLSX) to fill in and import."""
-    plan = load_plan(settings.plan)
+    from . import sheets
+
+    plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit)
     first, stop = _window(month, None, None)
-    with Store.open(settings.db) as store:
+    with paths.store() as store:
         entries = [e for e in store.entries(unit=unit_id, start=first, end=stop)
                    if not e.orphaned]
-    paths = sheets.write_template(entries, plan, settings.exports / "reports", unit_id,
-                                  f"{first:%Y-%m}", _today(today))
-    for path in paths:
-        click.echo(path)
+    out = paths.exports_for(plan)
+    files = sheets.template_files(entries, plan, unit_id, f"{first:%Y-%m}", _today(today))
+    out.write_all(files)
+    for rel in files:
+        click.echo(out.path(rel))
 
 
 @cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--dry-run", is_flag=True, help="Check every row and show what would change; "
+              "change nothing.")
 @BY
 @click.pass_obj
-def import_sheet(settings: Settings, file, dry_run, by) -> None:
+def import_sheet(paths: Paths, file, dry_run, by) -> None:
     """Read a filled-in report sheet (CSV or XLSX) back: all rows or none."""
-    with Store.open(settings.db) as store:
-        recorder = _recorder(settings, store, by)
-        changes = sheets.plan_changes(file, store, recorder.plan)
-        for change in changes:
-            click.echo(change.describe())
-        if not dry_run:
-            sheets.apply_changes(changes, recorder)
+    from . import sheets
+
+    with _reporting(paths, by) as recorder:
+        changes = sheets.import_sheet(file, recorder, dry_run)
+    for change in changes:
+        click.echo(change.describe())
     verb = "would change" if dry_run else "changed"
     click.echo(f"{file}: {len(changes)} events {verb}")
+
+
 @export.command("feeds")
 @click.option("--today", type=DATE, help="The day the feeds are for (default: the clock's date); "
               "cancelled events older than the grace period leave the feeds.")
 @click.pass_obj
-def export_feeds(settings: Settings, today) -> None:
+def export_feeds(paths: Paths, today) -> None:
     """Write the iCal feeds (one per unit, the county, each category) and index.html."""
-    plan = load_plan(settings.plan)
-    with Store.open(settings.db) as store:
+    from . import publish
+
+    plan = paths.load_plan()
+    with paths.store() as store:
         entries = store.entries()
-    forget_views(settings.exports)
-    report = write_feeds(plan, entries, settings.exports, _today(today))
-    click.echo(f"{report.feeds} feeds under {settings.exports / 'feeds'}: {report.written} "
+    report = publish.feeds(plan, entries, paths.exports_for(plan), _today(today))
+    click.echo(f"{report.feeds} feeds under {paths.exports / 'feeds'}: {report.written} "
                f"files written (index.html included), {report.removed} stale feeds removed")
 
 
@@ -410,10 +461,12 @@ def export_feeds(settings: Settings, today) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
 @click.pass_obj
-def serve(settings: Settings, host, port) -> None:
+def serve(paths: Paths, host, port) -> None:
     """Serve the exports folder (feeds and pages) over HTTP until interrupted."""
-    server = serving.make_server(settings.exports, host, port)
-    click.echo(f"serving {settings.exports} at http://{host}:{server.effective_port}/ "
+    from . import serve as serving
+
+    server = serving.make_server(paths.exports, host, port)
+    click.echo(f"serving {paths.exports} at http://{host}:{server.effective_port}/ "
                "(Ctrl+C stops)")
     server.run()
 

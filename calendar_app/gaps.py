@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from .model import Entry, Obligation, Plan, days
+from .model import ONE_DAY, Entry, Obligation, Plan, days
+from .model import day_of as _day
+from .months import firsts, following
 from .rules import Rotation, TimesAYear
 
 SEVERITIES = ("info", "low", "medium", "high")
 KINDS = ("uncovered_measure", "unfilled_slot", "overdue", "quota_behind", "milestone_behind",
          "rotation_uncovered", "idle_unit", "overload")
-ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -72,21 +73,9 @@ class Report:
         return [f for f in self.findings if SEVERITIES.index(f.severity) >= floor]
 
 
-def _day(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
 def _end_day(entry: Entry) -> date:
     """The day after the event ends."""
     return days(entry.start, entry.end)[1]
-
-
-def _months(start: date, end: date) -> list[date]:
-    months, cur = [], start.replace(day=1)
-    while cur < end:
-        months.append(cur)
-        cur = (cur + timedelta(days=32)).replace(day=1)
-    return months
 
 
 def _lateness(days: int) -> str:
@@ -255,7 +244,7 @@ class _Analysis:
                                  f"本轮剩余{left}天", uids=(e.uid,))
 
     def idle_units(self) -> None:
-        months = _months(self.start, self.end)
+        months = firsts(self.start, self.end)
         busy = defaultdict(set)
         for e in self.entries:
             if e.live:
@@ -269,7 +258,7 @@ class _Analysis:
                     run.append(month)
                     continue
                 if len(run) >= n:
-                    stop = (run[-1] + timedelta(days=32)).replace(day=1)
+                    stop = following(run[-1])
                     self.add(kind="idle_unit", severity="high" if len(run) >= 2 * n else "medium",
                              measure=None, obligation=None, unit=unit, slot=None,
                              start=run[0], end=stop,

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from . import termtable
 from .gaps import KINDS, SEVERITIES, Report
 from .model import Plan, anchor
+from .months import firsts
 from .render import render
 
 KIND_CN = {"uncovered_measure": "措施未覆盖", "unfilled_slot": "时段空缺", "overdue": "逾期未报",
@@ -76,11 +77,7 @@ def as_text(report: Report, plan: Plan) -> str:
 
 
 def as_html(report: Report, plan: Plan, source: str) -> str:
-    months = []
-    cur = report.start.replace(day=1)
-    while cur < report.end:
-        months.append(f"{cur:%Y-%m}")
-        cur = (cur + timedelta(days=32)).replace(day=1)
+    months = [f"{first:%Y-%m}" for first in firsts(report.start, report.end)]
     years = Counter(m[:4] for m in months)
     units = [u for u in plan.units.values() if u.id in report.heat]
     names = {u.id: u.name for u in plan.units.values()}

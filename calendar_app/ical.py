@@ -1,15 +1,11 @@
 """Stored events -> RFC 5545 / 7986 feeds: one per unit, one for the county, one per category.
 
 What a feed says is decided once, as lists of typed properties (`calendar_props`,
-`event_props`, `summary`). Two writers turn those into text:
-
-- `Feeds`, the one the app uses, writes content lines directly and serialises each event only
-  once: its lines before and after SUMMARY are kept as bytes and spliced around the SUMMARY
-  of the feed's role (牵头 / 配合 / none), so an event shared by six feeds costs one
-  serialisation, not six;
-- `reference_feeds` builds the same properties as `icalendar` components and lets the library
-  serialise them. Tests hold the two against each other (same content lines once unfolded)
-  and the benchmarks use it as the floor to beat.
+`event_props`, `summary`). `Feeds` writes content lines directly and serialises each event
+only once: its lines before and after SUMMARY are kept as bytes and spliced around the
+SUMMARY of the feed's role (牵头 / 配合 / none), so an event shared by six feeds costs one
+serialisation, not six. The tests hold it against icalendar's own serialiser of the same
+properties (tests/reference_ical.py), which the benchmarks use as the floor to beat.
 
 No clock here: `today` (for the grace period of cancelled events) is an argument, and every
 time stamp comes from the stored revision, so identical inputs give identical bytes.
@@ -18,24 +14,21 @@ time stamp comes from the stored revision, so identical inputs give identical by
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import icalendar
 
+from . import exports
 from .errors import CalendarAppError
-from .model import ZONE, Entry, Plan
+from .model import ROLE_CN, STATUS_CN, TZ, ZONE, Entry, Plan
 
 PRODID = "-//Chongyang County//calendar_app//ZH"
-TZ = ZoneInfo(ZONE)
 CRLF = b"\r\n"
 LIMIT = 75  # octets per physical line, CRLF not counted (RFC 5545 3.1)
 
-ROLE_CN = {"lead": "牵头", "co": "配合"}
-STATUS_CN = {"done": "已完成", "cancelled": "已取消", "moved": "已改期"}
 
 
 class Uri(str):
@@ -46,7 +39,7 @@ class Uri(str):
 
 @dataclass(frozen=True)
 class Feed:
-    key: str  # file stem under exports/feeds: a unit id, "all" or "category-<code>"
+    key: str  # a unit id, exports.COUNTY_FEED or exports.CATEGORY + a category code
     kind: str  # unit | county | category
     label: str  # who or what it is for: 全县, a category, a unit
     name: str  # NAME and X-WR-CALNAME: the plan and the label
@@ -54,16 +47,16 @@ class Feed:
     subject: str = ""  # the unit id or category code it selects
 
     @property
-    def filename(self) -> str:
-        return f"{self.key}.ics"
+    def path(self) -> str:
+        return exports.feed(self.key)
 
 
 def feeds_of(plan: Plan) -> list[Feed]:
     """Every feed of the plan: the county, each category, each unit, in that order."""
-    out = [Feed("all", "county", "全县", f"{plan.name} · 全县", f"{plan.name}：全县所有活动")]
+    out = [Feed(exports.COUNTY_FEED, "county", "全县", f"{plan.name} · 全县", f"{plan.name}：全县所有活动")]
     for code in sorted(plan.categories):
         cat = plan.categories[code]
-        out.append(Feed(f"category-{code}", "category", cat.name, f"{plan.name} · {cat.name}",
+        out.append(Feed(exports.CATEGORY + code, "category", cat.name, f"{plan.name} · {cat.name}",
                         f"{plan.name}：{cat.name}的所有活动", code))
     for unit in plan.units.values():
         out.append(Feed(unit.id, "unit", unit.name, f"{plan.name} · {unit.name}",
@@ -71,7 +64,7 @@ def feeds_of(plan: Plan) -> list[Feed]:
     seen: dict[str, Feed] = {}
     for feed in out:
         if feed.key in seen:
-            raise CalendarAppError(f"unit id {feed.subject!r} would write {feed.filename}, the "
+            raise CalendarAppError(f"unit id {feed.subject!r} would write {feed.path}, the "
                                    f"feed of {seen[feed.key].label}; give the unit another id")
         seen[feed.key] = feed
     return out
@@ -88,7 +81,8 @@ def shown(entry: Entry, today: date, grace_days: int) -> bool:
     return entry.revised.astimezone(TZ).date() + timedelta(days=grace_days) >= today
 
 
-def calendar_props(plan: Plan, feed: Feed) -> list[tuple]:
+def calendar_props(plan: Plan, feed: Feed, source: str) -> list[tuple]:
+    """The calendar's own properties; `source` is the feed's public URL."""
     refresh = plan.settings.refresh
     return [
         ("VERSION", "2.0", {}),
@@ -100,7 +94,7 @@ def calendar_props(plan: Plan, feed: Feed) -> list[tuple]:
         ("DESCRIPTION", feed.description, {}),
         ("X-WR-CALDESC", feed.description, {}),
         ("X-WR-TIMEZONE", ZONE, {}),
-        ("SOURCE", Uri(f"{plan.settings.base_url}/feeds/{feed.filename}"), {}),
+        ("SOURCE", Uri(source), {}),
         ("REFRESH-INTERVAL", refresh, {"VALUE": "DURATION"}),
         ("X-PUBLISHED-TTL", refresh, {}),
     ]
@@ -137,8 +131,8 @@ def description(plan: Plan, entry: Entry, obligations: dict) -> str:
     lines += [f"说明：{note}" for note in entry.notes]
     if entry.state == "removed":
         lines.append("状态：已取消（计划已不再包含此活动）")
-    elif entry.status in STATUS_CN:
-        status = STATUS_CN[entry.status]
+    elif entry.status != "planned":
+        status = "已" + STATUS_CN[entry.status]
         if entry.status == "done" and entry.attendance is not None:
             status += f"，参加人数 {entry.attendance}"
         lines.append(f"状态：{status}")
@@ -181,9 +175,9 @@ def event_props(plan: Plan, entry: Entry, obligations: dict) -> tuple[list[tuple
 
 def memberships(plan: Plan, entry: Entry) -> Iterable[tuple[str, str | None]]:
     """(feed key, role) for every feed an event belongs to."""
-    yield "all", None
+    yield exports.COUNTY_FEED, None
     if entry.category in plan.categories:
-        yield f"category-{entry.category}", None
+        yield exports.CATEGORY + entry.category, None
     for i, unit in enumerate(entry.units):
         if unit in plan.units:
             yield unit, "lead" if i == 0 else "co"
@@ -305,8 +299,11 @@ class Feeds:
     Plan text outside the events (category names...) is covered by `epoch`.
     """
 
-    def __init__(self, plan: Plan, memo: dict | None = None):
+    def __init__(self, plan: Plan, memo: dict | None = None,
+                 source: Callable[[str], str] | None = None):
         self.plan = plan
+        # A feed's public URL from its path under exports/ (its SOURCE property).
+        self.source = source or (lambda rel: f"{plan.settings.base_url}/{rel}")
         self.obligations = {o.id: o for o in plan.obligations}
         self.memo = memo if memo is not None else {}
 
@@ -328,12 +325,12 @@ class Feeds:
         return found[1].encode(), found[2].encode(), found[3]
 
     def render(self, entries: Iterable[Entry], today: date) -> dict[str, bytes]:
-        """Feed file name -> bytes, for every feed of the plan (empty ones included)."""
+        """Feed path under exports/ -> bytes, for every feed of the plan (empty ones too)."""
         feeds = feeds_of(self.plan)
         bodies: dict[str, list[bytes]] = {f.key: [] for f in feeds}
         timed: set[str] = set()
         kept = sorted((e for e in entries if shown(e, today, self.plan.settings.grace_days)),
-                      key=_order)
+                      key=order)
         for entry in kept:
             head, tail, summaries = self._parts(entry)
             for key, role in memberships(self.plan, entry):
@@ -347,69 +344,14 @@ class Feeds:
         zone = vtimezone(*timezone_years(kept)) if timed else b""
         out = {}
         for feed in feeds:
-            top = b"BEGIN:VCALENDAR\r\n" + lines(calendar_props(self.plan, feed))
-            out[feed.filename] = b"".join(
+            props = calendar_props(self.plan, feed, self.source(feed.path))
+            top = b"BEGIN:VCALENDAR\r\n" + lines(props)
+            out[feed.path] = b"".join(
                 [top, zone if feed.key in timed else b"", *bodies[feed.key],
                  b"END:VCALENDAR\r\n"])
         return out
 
 
-def _order(entry: Entry) -> tuple[str, str]:
+def order(entry: Entry) -> tuple[str, str]:
     start = entry.start if entry.all_day else entry.start.astimezone(TZ)
     return start.isoformat(), entry.uid
-
-
-def render_feeds(plan: Plan, entries: Iterable[Entry], today: date,
-                 memo: dict | None = None) -> dict[str, bytes]:
-    return Feeds(plan, memo).render(entries, today)
-
-
-# -- the reference writer: the same properties, serialised by icalendar -------------------------
-
-def _add(component: icalendar.cal.Component, props: list[tuple]) -> None:
-    for name, val, params in props:
-        if name == "VALARM":
-            alarm = icalendar.Alarm()
-            _add(alarm, val)
-            component.add_component(alarm)
-        elif isinstance(val, timedelta):
-            component.add(name, icalendar.vDuration(val), parameters=params or None)
-        elif isinstance(val, Uri):
-            component.add(name, icalendar.vUri(str(val)), parameters=params or None)
-        elif isinstance(val, str):
-            # As TEXT, also where icalendar would not know the type (NAME, X-WR-CALNAME).
-            component.add(name, icalendar.vText(val), parameters=params or None)
-        else:
-            component.add(name, val, parameters=params or None)
-
-
-def reference_feeds(plan: Plan, entries: Iterable[Entry], today: date) -> dict[str, bytes]:
-    """Every feed built as icalendar components and serialised by `to_ical`, event by event."""
-    calendars = reference_calendars(plan, entries, today)
-    return {f"{key}.ics": cal.to_ical(sorted=False) for key, cal in calendars.items()}
-
-
-def reference_calendars(plan: Plan, entries: Iterable[Entry],
-                        today: date) -> dict[str, icalendar.Calendar]:
-    """Every feed as icalendar components: what `reference_feeds` serialises."""
-    obligations = {o.id: o for o in plan.obligations}
-    kept = sorted((e for e in entries if shown(e, today, plan.settings.grace_days)), key=_order)
-    calendars = {}
-    for feed in feeds_of(plan):
-        cal = icalendar.Calendar()
-        _add(cal, calendar_props(plan, feed))
-        calendars[feed.key] = cal
-    timed: set[str] = set()
-    for entry in kept:
-        for key, role in memberships(plan, entry):
-            head, tail = event_props(plan, entry, obligations)
-            event = icalendar.Event()
-            _add(event, [*head, ("SUMMARY", summary(plan, entry, role), {}), *tail])
-            calendars[key].add_component(event)
-            if not entry.all_day:
-                timed.add(key)
-    first, last = timezone_years(kept)
-    for key in timed:
-        calendars[key].subcomponents.insert(0, icalendar.Timezone.from_tzid(
-            ZONE, first_date=date(first, 1, 1), last_date=date(last + 1, 1, 1)))
-    return calendars

@@ -2,6 +2,19 @@
 
 Dates are `datetime.date`; every period is half-open (`end` is exclusive), the way RFC 5545
 writes all-day events, so spans join without gaps or overlaps.
+
+A note on naming: one event takes several shapes on its way from the plan to a page.
+
+- `Occurrence` (rules): what a rule asks for inside one `Slot`: a fixed day or span, or a
+  window to be placed in.
+- `Request` (placement): a flexible occurrence asking the placer for a day.
+- `Event` (schedule): what the plan generates, dated and given its stable uid.
+- row (store): an `Event` as stored, with what units recorded about it and its revision.
+- `Entry` (store, read back): a row as a frozen value; every view reads entries.
+- `Shown` and `Item` (monthview): what a printed page reads of an entry, and one line of
+  the page (copies of one event for several units merged).
+- record: what a unit reports about an entry (done, cancelled, moved, reset, added); each one
+  is a new revision of the row and a row of its history.
 """
 
 from __future__ import annotations
@@ -14,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from .errors import UnknownUnit
 
@@ -22,6 +36,12 @@ if TYPE_CHECKING:
     from .workdays import WorkCalendar
 
 ZONE = "Asia/Shanghai"
+TZ = ZoneInfo(ZONE)
+ONE_DAY = timedelta(days=1)
+
+# How every view names a status and a role (`Entry.shown_status`, the unit's part in an event).
+STATUS_CN = {"planned": "计划", "done": "完成", "cancelled": "取消", "moved": "改期"}
+ROLE_CN = {"lead": "牵头", "co": "配合"}
 
 
 @dataclass(frozen=True)
@@ -206,6 +226,11 @@ def anchor(uid: str) -> str:
     return "e-" + re.sub(r"[^A-Za-z0-9-]", "-", uid)
 
 
+def day_of(value: date | datetime) -> date:
+    """The day a date or a date-time falls on (in the date-time's own zone)."""
+    return value.date() if isinstance(value, datetime) else value
+
+
 def days(start: date | datetime, end: date | datetime) -> tuple[date, date]:
     """The first day an event touches and the day after its last (an end at midnight is
     exclusive, as in RFC 5545)."""
@@ -215,10 +240,10 @@ def days(start: date | datetime, end: date | datetime) -> tuple[date, date]:
     return start, end
 
 
-def day_span(start: date | datetime, end: date | datetime) -> tuple[str, str]:
-    """`days` as ISO text: what the database's window queries compare."""
+def overlaps(start: date | datetime, end: date | datetime, lo: date, hi: date) -> bool:
+    """Whether an event from `start` to `end` touches a day of [lo, hi)."""
     first, after = days(start, end)
-    return first.isoformat(), after.isoformat()
+    return first < hi and after > lo
 
 
 @dataclass(frozen=True)

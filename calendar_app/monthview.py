@@ -21,16 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
-from .model import ZONE, Category, Entry, Plan
+from . import months
+from .model import ONE_DAY, ROLE_CN, STATUS_CN, TZ, Category, Entry, Plan
 from .model import anchor as row_id
 from .yearday import WEEKDAY_CN
 
-TZ = ZoneInfo(ZONE)
-ONE_DAY = timedelta(days=1)
-STATUS_CN = {"planned": "计划", "done": "完成", "cancelled": "取消", "moved": "改期"}
-ROLE_CN = {"lead": "牵头", "co": "配合"}
 # Text lines a week row holds (bands plus events), by the number of weeks the month spans:
 # the page has room for about 30 lines of grid, so fewer weeks give each row more lines.
 LINES_PER_WEEK = {4: 8, 5: 6, 6: 5}
@@ -202,14 +198,9 @@ class MonthView:
 
 # -- the frame ---------------------------------------------------------------------------------
 
-def month_bounds(year: int, month: int) -> tuple[date, date]:
-    first = date(year, month, 1)
-    return first, date(year + month // 12, month % 12 + 1, 1)
-
-
 def frame(plan: Plan, year: int, month: int) -> Frame:
     """Holidays, 调休 and observances of every day shown in the month's grid, computed once."""
-    first, stop = month_bounds(year, month)
+    first, stop = months.bounds(year, month)
     cal = plan.calendar
     grid_start = first - timedelta(days=first.weekday())
     grid_stop = stop + timedelta(days=(7 - stop.weekday()) % 7)
@@ -277,13 +268,15 @@ class Shown(NamedTuple):
 
 
 def shown(entry: Entry) -> Shown:
-    start, end, clock = day_span(entry)
+    start, end, clock = page_days(entry)
     return Shown(entry.uid, entry.obligation, entry.title, start, end, clock, entry.measure,
                  entry.category, entry.location, entry.shown_status, entry.notes, entry.units,
                  entry.attendance)
 
 
-def day_span(entry: Entry) -> tuple[date, date, str]:
+def page_days(entry: Entry) -> tuple[date, date, str]:
+    """The days a page shows an entry on (an event ending at midnight ends the day before),
+    and its start time for a timed one."""
     if isinstance(entry.start, datetime):
         start = entry.start.astimezone(TZ)
         end = entry.end.astimezone(TZ)

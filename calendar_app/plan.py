@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import rules as rule_kinds
 from .errors import PlanError, Problem
+from .exports import reserved
 from .model import Category, Group, Measure, Obligation, Plan, Settings, Target, Unit
 from .workdays import Observance, Term, WorkCalendar, YearHolidays
 from .yamlread import Mapping, Seq, load
@@ -28,7 +29,6 @@ _FRAGMENT = re.compile(r"\s*(?:\.\.\.|…+)\s*")
 OBLIGATION_KEYS = {"id", "title", "quote", "assumed", "units", "lead", "fanout", "workdays",
                    "time", "duration", "location", "alarm", "target"} | set(rule_kinds.RULES)
 WORKDAY_POLICIES = ("keep", "next", "previous", "skip")
-RESERVED_IDS = {"all", "county"}
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -126,7 +126,7 @@ class _Reader:
         if head.get("timezone", "Asia/Shanghai") != "Asia/Shanghai":
             self.fail(head.line_of("timezone"), "only Asia/Shanghai is supported")
         units = self.read_units(self.section(data, "units", Seq))
-        self.read_groups(self.section(data, "groups", Seq), units)
+        self.read_groups(self.section(data, "groups", Seq))
         categories = self.read_categories(self.section(data, "categories", Mapping))
         calendar = self.read_calendar(self.section(data, "calendar", Mapping, required=False))
         settings = self.read_settings(self.section(data, "settings", Mapping, required=False))
@@ -153,8 +153,7 @@ class _Reader:
             if uid and not _ID.match(uid):
                 self.fail(item.line_of("id"), f"unit id {uid!r} must be lower-case ASCII, "
                                               "digits and '-'")
-            elif uid in RESERVED_IDS or uid.startswith("category-"):
-                # The county's own files are all.ics, category-X.ics and county.html.
+            elif reserved(uid):
                 self.fail(item.line_of("id"), f"unit id {uid!r} is reserved for the county's "
                                               "own feeds and pages; choose another")
             kind = item.get("kind", "county")
@@ -175,7 +174,7 @@ class _Reader:
         self.units = units
         return units
 
-    def read_groups(self, items: Seq, units: dict[str, Unit]) -> None:
+    def read_groups(self, items: Seq) -> None:
         for i, item in enumerate(items):
             if not isinstance(item, Mapping):
                 self.fail(items.line_of(i), "a group must be a mapping with id, name, members")

@@ -1,75 +1,97 @@
-"""Printed monthly schedules: month views -> HTML pages (and PDFs) under exports/print/.
+"""Printed monthly schedules: month views -> HTML pages (and PDFs), as bytes.
 
-`print_month` makes one page on request; `print_window` renders every month of a build for
-the county and every unit.
+Pure: the plan, the stored entries and the generation date in, pages out; writing them under
+exports/ (and skipping those already there) is the exports owner's job.
 
 A page is a function of its month's frame, the records of the entries it shows
 (`monthview.Shown`), the plan's names and categories, and the code and templates that lay it
-out; not of the generation date. Each page carries a digest of those in a <meta> tag, and a
-rebuild renders a page again only when its digest changed: an edit rewrites the pages it
-touches, and the others keep the date they were generated on. Each month's folder also keeps
-a manifest (`.content`) of its pages' digests, so a month where nothing changed is passed
-over without opening its pages, and an edit opens only the pages it changed.
+out; not of the generation date. Each page carries a digest of those in a <meta> tag (and
+`Page.digest`), so a rebuild renders a page again only when its digest changed: an edit
+rewrites the pages it touches, and the others keep the date they were generated on.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 import subprocess
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 from markupsafe import Markup
 
-from . import monthview, render
+from . import exports, months, monthview, render
 from .errors import PrintError
 from .model import Entry, Plan
-from .publish import write_if_changed
-from .store import Store
 
 TEMPLATE = "month.html"
 PARTIALS = "_partials.html"
 TEMPLATES = ("base.html", PARTIALS, TEMPLATE)  # what a page's look depends on
 WEEKDAYS = tuple("一二三四五六日")
-MANIFEST = ".content"  # in each month's folder: "<page> <digest>" per line
-_DIGEST = re.compile(rb'<meta name="calendar-app-content" content="([0-9a-f]+)">')
 FONT_HINT = "apt-get install fonts-noto-cjk"
 
 
-@dataclass
+@dataclass(frozen=True)
+class Page:
+    """One printed month of one unit (None: the county), ready to be rendered on demand."""
+
+    printer: Printer
+    month: monthview.Month
+    unit: str | None
+    digest: str
+
+    @property
+    def path(self) -> str:
+        """Where the page lives under exports/ (its PDF beside it)."""
+        return exports.page(self.month.frame.key, self.unit)
+
+    def html(self) -> str:
+        return self.printer.html(self.month.view(self.unit), self.digest,
+                                 self.printer.parts(self.month))
+
+
 class Printer:
     """What every page of one run shares: the plan's names, the day, the templates."""
 
-    plan: Plan
-    exports: Path
-    generated: date
-    templates: Path | None = None
-    pdf: bool = False
-    written: list[Path] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.hues = {code: i % 12 for i, code in enumerate(self.plan.categories)}
-        self.source_file = Path(self.plan.file).name
+    def __init__(self, plan: Plan, generated: date, templates: Path | None = None):
+        self.plan = plan
+        self.generated = generated
+        self.templates = templates
+        self.hues = {code: i % 12 for i, code in enumerate(plan.categories)}
+        self.source_file = Path(plan.file).name
         # Everything a page depends on besides its month and its records.
         self.constants = hashlib.sha1(repr((
-            self.plan.name, self.plan.source, self.source_file, self.plan.units,
-            self.plan.categories, _fingerprint(self.templates))).encode()).digest()
+            plan.name, plan.source, self.source_file, plan.units, plan.categories,
+            _fingerprint(templates))).encode()).digest()
         self._records: dict[str, bytes] = {}  # uid -> digest of its record, once per run
         self._parts: tuple[monthview.Month, Parts] | None = None
-        self._engine = pdf_engine() if self.pdf else None  # fail before writing anything
 
-    def folder(self, month: monthview.Month) -> Path:
-        return self.exports / "print" / month.frame.key
+    def months(self, entries: Iterable[Entry], window: tuple[date, date]
+               ) -> Iterator[tuple[str, list[Page]]]:
+        """Every month touching `window`, as (YYYY-MM, pages of the county and every unit).
 
-    def digests(self, month: monthview.Month, units: Iterable[str | None]) -> dict[str | None, str]:
-        """The digest of each unit's page (None: the county's) of `month`."""
+        Entries outside the months, and tombstones of events the plan dropped, are passed
+        over here: the caller hands in what it read.
+        """
+        keys = months.between(*window)
+        by_month: dict[tuple[int, int], list[monthview.Shown]] = {m: [] for m in keys}
+        for entry in entries:
+            if entry.orphaned:
+                continue
+            record = monthview.shown(entry)  # once, however many months and pages show it
+            for key in months.between(record.start, record.end):
+                if key in by_month:
+                    by_month[key].append(record)
+        units = (None, *self.plan.units)
+        for (year, month), records in by_month.items():
+            view = monthview.Month(self.plan, monthview.frame(self.plan, year, month), records)
+            yield view.frame.key, self.pages(view, units)
+
+    def pages(self, month: monthview.Month, units: Iterable[str | None]) -> list[Page]:
         frame = hashlib.sha1(repr(month.frame).encode()).digest()
-        return {unit: self._digest(month, unit, frame) for unit in units}
+        return [Page(self, month, unit, self._digest(month, unit, frame)) for unit in units]
 
     def _digest(self, month: monthview.Month, unit: str | None, frame: bytes) -> str:
         digest = hashlib.sha1(self.constants + frame)
@@ -96,56 +118,13 @@ class Printer:
             self._parts = (month, Parts(ui, self.hues))
         return self._parts[1]
 
-    def month(self, month: monthview.Month, units: tuple[str | None, ...]) -> None:
-        """Every page of `month` whose digest changed, then the month's manifest."""
-        folder = self.folder(month)
-        digests = self.digests(month, units)
-        manifest = "".join(f"{_stem(unit)} {digest}\n" for unit, digest in digests.items())
-        files = _listing(folder)
-        kinds = (".html", ".pdf") if self.pdf else (".html",)
-        wanted = {_stem(unit) + kind for unit in units for kind in kinds}
-        stored = _read(folder / MANIFEST) or ""
-        if stored == manifest and wanted <= files:
-            return  # nothing changed: no page is even opened
-        known = dict(line.split(" ", 1) for line in stored.splitlines() if " " in line)
-        for unit, digest in digests.items():
-            self.page(month, unit, digest, files, known.get(_stem(unit)))
-        write_if_changed(folder / MANIFEST, manifest.encode())
 
-    def page(self, month: monthview.Month, unit: str | None, digest: str,
-             files: set[str] | None = None, known: str | None = None,
-             force: bool = False) -> list[Path]:
-        """Write the page's HTML (and PDF) unless it already shows `digest` (or `force`).
-
-        `files` and `known`, when given, are what the month's folder held and the digest its
-        manifest gave this page, read once for the whole month.
-        """
-        target = self.folder(month) / f"{_stem(unit)}.html"
-        html = None
-        changed = False
-        if force or not _current(target, digest, files, known):
-            html = self.html(month.view(unit), digest, self.parts(month))
-            changed = write_if_changed(target, html.encode())
-        paths = [target]
-        if changed:
-            self.written.append(target)
-        pdf = target.with_suffix(".pdf")
-        had_pdf = pdf.name in files if files is not None else pdf.exists()
-        # A PDF made earlier (by `print --pdf`) is remade with its page, even when this run
-        # was not asked for PDFs: a PDF that disagrees with the plan must not circulate.
-        if self.pdf or (changed and had_pdf):
-            if changed or force or not had_pdf:
-                if html is None:
-                    html = target.read_text(encoding="utf-8")
-                if write_if_changed(pdf, pdf_bytes(self.engine(), html)):
-                    self.written.append(pdf)
-            paths.append(pdf)
-        return paths
-
-    def engine(self):
-        if self._engine is None:
-            self._engine = pdf_engine()
-        return self._engine
+def month_page(plan: Plan, entries: Iterable[Entry], year: int, month: int, unit: str | None,
+               generated: date, templates: Path | None = None) -> Page:
+    """One month for one unit id (or the county), from entries that include its month's."""
+    view = monthview.Month(plan, monthview.frame(plan, year, month),
+                           (monthview.shown(e) for e in entries if not e.orphaned))
+    return Printer(plan, generated, templates).pages(view, [unit])[0]
 
 
 class Parts:
@@ -201,94 +180,6 @@ def _fingerprint(override: Path | None) -> str:
     return digest.hexdigest()
 
 
-def _stem(unit: str | None) -> str:
-    return unit or "county"
-
-
-def _current(target: Path, digest: str, files: set[str] | None, known: str | None) -> bool:
-    """Whether the page on disk already shows `digest`: the month's manifest says so (and the
-    file is there), or failing that the page's own meta tag does."""
-    if files is not None and target.name not in files:
-        return False
-    return known == digest or _stored_digest(target) == digest
-
-
-def _stored_digest(path: Path) -> str | None:
-    try:
-        with path.open("rb") as handle:
-            found = _DIGEST.search(handle.read(1024))
-    except FileNotFoundError:
-        return None
-    return found[1].decode() if found else None
-
-
-# -- the two entry points ----------------------------------------------------------------------
-
-def print_month(plan: Plan, db: Path, exports: Path, year: int, month: int, unit: str | None,
-                generated: date, templates: Path | None = None, pdf: bool = False) -> list[Path]:
-    """One month for one unit id (or the county): the paths of its HTML (and PDF)."""
-    printer = Printer(plan, exports, generated, templates, pdf)
-    first, stop = monthview.month_bounds(year, month)
-    with Store.open(db) as store:
-        entries = store.entries(unit=unit, start=first, end=stop, include_removed=False)
-    pages = monthview.Month(plan, monthview.frame(plan, year, month), map(monthview.shown, entries))
-    paths = printer.page(pages, unit, printer.digests(pages, [unit])[unit], force=True)
-    # The page may not be what a build would write (other templates): the next build reads
-    # each page's own digest rather than trust the month's manifest.
-    (printer.folder(pages) / MANIFEST).unlink(missing_ok=True)
-    return paths
-
-
-def print_window(plan: Plan, entries: list[Entry], window: tuple[date, date], exports: Path,
-                 generated: date, templates: Path | None = None, pdf: bool = False) -> int:
-    """Every month touching `window`, for the county and every unit; the files written.
-
-    `entries` must cover the whole months (see `month_window`).
-    """
-    printer = Printer(plan, exports, generated, templates, pdf)
-    months = months_between(*window)
-    by_month: dict[tuple[int, int], list[monthview.Shown]] = {m: [] for m in months}
-    for entry in entries:
-        record = monthview.shown(entry)  # once, however many months and pages show it
-        for key in months_between(record.start, record.end):
-            if key in by_month:
-                by_month[key].append(record)
-    units = (None, *plan.units)
-    for (year, month), records in by_month.items():
-        printer.month(monthview.Month(plan, monthview.frame(plan, year, month), records), units)
-    return len(printer.written)
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="ascii")
-    except (FileNotFoundError, UnicodeDecodeError):
-        return None
-
-
-def _listing(folder: Path) -> set[str]:
-    try:
-        return set(os.listdir(folder))
-    except FileNotFoundError:
-        return set()
-
-
-def months_between(start: date, end: date) -> list[tuple[int, int]]:
-    """(year, month) of every month overlapping [start, end)."""
-    found = []
-    y, m = start.year, start.month
-    while date(y, m, 1) < end:
-        found.append((y, m))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return found
-
-
-def month_window(start: date, end: date) -> tuple[date, date]:
-    """[start, end) widened to whole months: a page always shows its whole month."""
-    months = months_between(start, end)
-    return (monthview.month_bounds(*months[0])[0], monthview.month_bounds(*months[-1])[1])
-
-
 # -- PDF -------------------------------------------------------------------------------------------
 
 def cjk_fonts() -> list[str]:
@@ -327,3 +218,17 @@ def _font_config(engine):
 
 def pdf_bytes(engine, html: str) -> bytes:
     return engine.HTML(string=html).write_pdf(font_config=_font_config(engine))
+
+
+class Pdf:
+    """Turns a page's HTML into a PDF. `wanted`: this run prints PDFs of every page; if not,
+    the engine is still started for a page whose earlier PDF must be remade."""
+
+    def __init__(self, wanted: bool):
+        self.wanted = wanted
+        self._engine = pdf_engine() if wanted else None  # no font: fail before writing anything
+
+    def __call__(self, html: str) -> bytes:
+        if self._engine is None:
+            self._engine = pdf_engine()
+        return pdf_bytes(self._engine, html)

@@ -1,37 +1,95 @@
-"""Writing exports/ safely: every file lands whole or not at all, and unchanged files are
-left alone so their mtime (and every HTTP cache keyed on it) stays put."""
+"""Which views are written where: stored entries -> every output under exports/.
+
+Each view is a pure function of the entries (read once from the store), the plan and the day;
+this module hands what they make to the folder's one owner (`exports.Exports`), which writes
+only what changed. `build` publishes everything; `print`, `export feeds` one view; every
+report (`record`, `add`, `import`, the web application) refreshes what it touched, so a
+subscriber sees it on the next poll without a rebuild.
+"""
 
 from __future__ import annotations
 
-import os
-import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
+from . import exports as layout
+from . import feeds as feed_view
+from . import months
+from .exports import Exports
+from .model import Entry, Plan, days
 
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Atomically replace `path` with `data` unless it already holds exactly that.
 
-    Returns True when the file was written. A temporary file in the same folder is renamed
-    over the target, so a reader (or a subscribing client) never sees half a file. There is
-    no fsync: everything under exports/ is rebuilt from the database, which is what must
-    survive a power cut, and an fsync per file made a cold build of 2,000 pages seconds slower.
-    """
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; the files are served and shared
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return True
+@dataclass
+class FeedsReport:
+    feeds: int  # feed files the plan has
+    written: int  # files (re)written, index.html included; unchanged files are left alone
+    removed: int  # feeds of units or categories the plan no longer has
+
+
+def feeds(plan: Plan, entries: list[Entry], out: Exports, today: date) -> FeedsReport:
+    """Every feed and the subscription page."""
+    from .ical import Feeds
+
+    epoch = Feeds.epoch(plan)
+    memo = out.memo(epoch)
+    files = feed_view.files(plan, entries, today, out, memo)
+    live = {e.uid for e in entries}
+    out.save_memo(epoch, {uid: v for uid, v in memo.items() if uid in live})
+    written = out.write_all(files)
+    # A feed of a unit the plan dropped would otherwise go on claiming its old events forever;
+    # without the file its subscribers' clients report the feed as gone.
+    stale = sorted(name for name in out.listing(layout.FEEDS)
+                   if name.endswith(".ics") and f"{layout.FEEDS}/{name}" not in files)
+    for name in stale:
+        out.remove(f"{layout.FEEDS}/{name}")
+    return FeedsReport(len(files) - 1, written, len(stale))
+
+
+def pages(plan: Plan, entries: Iterable[Entry], out: Exports, window: tuple[date, date],
+          generated: date, templates: Path | None = None, pdf: bool = False) -> int:
+    """The printed month of the county and every unit, for every month touching `window`."""
+    from .printing import Pdf, Printer
+
+    maker = Pdf(pdf)
+    return sum(out.publish_month(month, month_pages, maker)
+               for month, month_pages in Printer(plan, generated, templates).months(entries,
+                                                                                    window))
+
+
+def page(plan: Plan, entries: Iterable[Entry], out: Exports, year: int, month: int,
+         unit: str | None, generated: date, templates: Path | None = None,
+         pdf: bool = False) -> list[Path]:
+    """One unit's (or the county's) month, written afresh; the paths of its HTML (and PDF)."""
+    from .printing import Pdf, month_page
+
+    return out.publish_page(month_page(plan, entries, year, month, unit, generated, templates),
+                            Pdf(pdf))
+
+
+def gaps(plan: Plan, entries: list[Entry], out: Exports, today: date) -> int:
+    """The gap report for the plan period, as of `today`: its page and its JSON."""
+    from . import gapviews
+    from .gaps import analyse
+
+    report = analyse(plan, entries, today)
+    return out.write_all({
+        layout.GAPS_JSON: gapviews.as_json(report).encode(),
+        layout.GAPS_PAGE: gapviews.as_html(report, plan, plan.file).encode(),
+    })
+
+
+def refresh(plan: Plan, entries: list[Entry], out: Exports, today: date,
+            spans: Iterable[tuple]) -> int:
+    """After reports: the feeds, the months the reported events were and are on (`spans`
+    of (start, end)), and the gap report. Unchanged files are left alone."""
+    touched: set[tuple[int, int]] = set()
+    for start, end in spans:
+        touched.update(months.between(*days(start, end)))
+    written = feeds(plan, entries, out, today).written
+    for year, month in sorted(touched):
+        window = months.bounds(year, month)
+        if window[0] < plan.end and window[1] > plan.start:
+            written += pages(plan, entries, out, window, today, pdf=plan.settings.pdf)
+    return written + gaps(plan, entries, out, today)

@@ -1,30 +1,35 @@
 """What units report about their events: done, cancelled, moved, reset, or added.
 
-Each report is checked against the plan and the stored event, then applied as new columns, a
-new revision (SEQUENCE + 1, so feeds pick it up) and an append-only history row. Contradictory
-reports (cancelling an event recorded done) are refused with the command that would fix them.
+Each report is checked against the plan and the stored event and applied through one of the
+store's verbs, which writes the new state, a new revision (SEQUENCE + 1, so feeds pick it up)
+and an append-only history row together. The check runs inside the same write transaction as
+the change, so two reports racing for one event cannot both pass it: contradictory reports
+(cancelling an event recorded done) are refused with the command that would fix them.
 """
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .errors import CalendarAppError
-from .model import Entry, Event, Plan, Slot, day_span
+from .model import ONE_DAY, Entry, Event, Plan, Slot, day_of
 from .store import Store
 
-ONE_DAY = timedelta(days=1)
+MOST_ATTENDANCE = 1_000_000  # more people than the county has: a typo, not an event
 
 
 class RecordError(CalendarAppError):
     """A report that cannot be applied: unknown event, date off the plan, contradiction."""
 
 
-def _iso(value: date | datetime) -> str:
-    return value.isoformat()
+class _Rollback(Exception):
+    """Ends a dry run's transaction without committing it."""
 
 
 @dataclass
@@ -33,72 +38,91 @@ class Recorder:
     plan: Plan
     at: datetime  # when the report is made: the history's clock, passed in
     by: str
+    # (start, end) of every event reported, before and after: what views must be refreshed.
+    touched: list[tuple] = field(default_factory=list)
+    _uids: UidIndex | None = field(default=None, repr=False)
 
     # -- checks --------------------------------------------------------------------------
+
+    def lookup(self, uid: str) -> Entry | None:
+        return self.store.entry(uid)
 
     def find(self, uid: str) -> Entry:
         entry = self.store.entry(uid)
         if entry is None:
-            close = difflib.get_close_matches(uid, self.store.uids(), n=3, cutoff=0.6)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise RecordError(f"unknown event {uid!r}{hint}")
+            raise RecordError(f"unknown event {uid!r}{self.hint(uid)}")
         return entry
+
+    def hint(self, uid: str) -> str:
+        """" (did you mean ...?)" for a uid that is not stored, or ""."""
+        if self._uids is None:
+            self._uids = UidIndex(self.store.uids())
+        close = self._uids.close(uid)
+        return f" (did you mean {', '.join(close)}?)" if close else ""
 
     def check_day(self, day: date, what: str) -> None:
         if not self.plan.start <= day < self.plan.end:
             last = self.plan.end - ONE_DAY
             raise RecordError(f"{what} {day} is outside the plan period {self.plan.start} to {last}")
 
+    @contextmanager
+    def batch(self, dry_run: bool = False) -> Iterator[None]:
+        """Reports made inside are one transaction: all land or none does. A dry run makes
+        them, with every check, and then takes them back."""
+        before = len(self.touched)
+        try:
+            with self.store.transaction():
+                yield
+                if dry_run:
+                    raise _Rollback
+        except _Rollback:
+            del self.touched[before:]
+
     # -- reports -------------------------------------------------------------------------
 
     def done(self, uid: str, on: date | None = None, attendance: int | None = None,
              note: str = "", evidence: str = "") -> None:
-        entry = self.find(uid)
-        if entry.status == "cancelled":
-            raise RecordError(f"{uid} is recorded cancelled; run `calendar-app record reset {uid}` "
-                              "first if it took place after all")
-        if attendance is not None and attendance < 0:
-            raise RecordError(f"attendance must be 0 or more, got {attendance}")
-        day = on or (entry.start.date() if isinstance(entry.start, datetime) else entry.start)
-        self.check_day(day, "done on")
-        self.store.record(uid, self.at, self.by, "done",
-                          {"status": "done", "done_on": day.isoformat(),
-                           "attendance": attendance, "remark": note},
-                          {"on": day.isoformat(), "attendance": attendance, "note": note,
-                           "evidence": evidence})
+        if attendance is not None and not 0 <= attendance <= MOST_ATTENDANCE:
+            raise RecordError(f"attendance must be a whole number from 0 to {MOST_ATTENDANCE}, "
+                              f"got {attendance}")
+        with self.store.transaction():
+            entry = self.find(uid)
+            if entry.status == "cancelled":
+                raise RecordError(f"{uid} is recorded cancelled; run `calendar-app record reset "
+                                  f"{uid}` first if it took place after all")
+            day = on or day_of(entry.start)
+            self.check_day(day, "done on")
+            self.store.mark_done(uid, self.at, self.by, day, attendance, note, evidence)
+            self._touch(entry)
 
     def cancel(self, uid: str, reason: str) -> None:
-        entry = self.find(uid)
         if not reason.strip():
             raise RecordError("a cancellation needs a reason")
-        if entry.status == "done":
-            raise RecordError(f"{uid} is recorded done; run `calendar-app record reset {uid}` "
-                              "first if it did not take place")
-        self.store.record(uid, self.at, self.by, "cancelled",
-                          {"status": "cancelled", "remark": reason}, {"reason": reason})
+        with self.store.transaction():
+            entry = self.find(uid)
+            if entry.status == "done":
+                raise RecordError(f"{uid} is recorded done; run `calendar-app record reset {uid}` "
+                                  "first if it did not take place")
+            self.store.cancel(uid, self.at, self.by, reason)
+            self._touch(entry)
 
     def move(self, uid: str, to: date | datetime) -> None:
-        entry = self.find(uid)
-        if entry.status == "cancelled":
-            raise RecordError(f"{uid} is cancelled; add a make-up with "
-                              f"`calendar-app add --fills {uid}` instead of moving it")
-        self.check_day(to.date() if isinstance(to, datetime) else to, "move to")
-        start, end = _moved(entry, to)
-        day_start, day_end = day_span(start, end)
-        self.store.record(uid, self.at, self.by, "moved",
-                          {"moved_start": _iso(start), "moved_end": _iso(end),
-                           "day_start": day_start, "day_end": day_end},
-                          {"from": _iso(entry.start), "to": _iso(start)})
+        self.check_day(day_of(to), "move to")
+        with self.store.transaction():
+            entry = self.find(uid)
+            if entry.status == "cancelled":
+                raise RecordError(f"{uid} is cancelled; add a make-up with "
+                                  f"`calendar-app add --fills {uid}` instead of moving it")
+            start, end = _moved(entry, to)
+            self.store.move(uid, self.at, self.by, start, end, was=entry.start)
+            self._touch(entry)
 
     def reset(self, uid: str) -> None:
         """Forget what was recorded: back to what the plan says."""
-        entry = self.find(uid)
-        planned = self.store.planned_span(uid)
-        self.store.record(uid, self.at, self.by, "reset",
-                          {"status": "planned", "moved_start": None, "moved_end": None,
-                           "attendance": None, "done_on": None, "remark": "",
-                           "day_start": planned[0], "day_end": planned[1]},
-                          {"was": entry.shown_status})
+        with self.store.transaction():
+            entry = self.find(uid)
+            self.store.reset(uid, self.at, self.by, was=entry.shown_status)
+            self._touch(entry)
 
     def add(self, unit: str, title: str, on: date | datetime, measure: int | None = None,
             fills: str = "", toward: str = "") -> str:
@@ -107,38 +131,47 @@ class Recorder:
         unit_id = self.plan.resolve_unit(unit)
         if not title.strip():
             raise RecordError("an added event needs a title")
-        self.check_day(on.date() if isinstance(on, datetime) else on, "add on")
-        units: tuple[str, ...] = (unit_id,)
-        obligation, slot = "", None
-        if fills:
-            target = self.find(fills)
-            if target.live:
-                raise RecordError(f"{fills} is not cancelled; a make-up fills only a cancelled "
-                                  f"event's slot (`calendar-app record cancel {fills}` first)")
-            units += tuple(u for u in target.units if u != unit_id)
-            obligation, measure = target.obligation, target.measure
-            slot = Slot(target.slot, target.slot_start, target.slot_end)
-        if toward:
-            found = next((o for o in self.plan.obligations if o.id == toward), None)
-            if found is None or found.target is None:
-                with_targets = ", ".join(o.id for o in self.plan.obligations if o.target)
-                raise RecordError(f"{toward!r} is not an obligation with a target "
-                                  f"(those with one: {with_targets})")
-            obligation, measure = found.id, found.measure
-        if measure is not None and measure not in self.plan.measures:
-            raise RecordError(f"unknown measure {measure} (the plan has 1-{len(self.plan.measures)})")
-        day = on.date() if isinstance(on, datetime) else on
-        slot = slot or Slot("added", day, day + ONE_DAY)
-        digest = hashlib.sha1(f"{title}\n{fills}\n{toward}".encode()).hexdigest()[:8]
-        uid = f"added/{unit_id}/{day.isoformat()}/{digest}"
-        if self.store.entry(uid) is not None:
-            raise RecordError(f"{uid} already exists: the same title was added that day")
-        end = on + (timedelta(hours=1) if isinstance(on, datetime) else ONE_DAY)
-        category = self.plan.measures[measure].category if measure else ""
-        event = Event(uid=uid, obligation=obligation, measure=measure or 0, category=category,
-                      slot=slot, title=title.strip(), start=on, end=end, units=units)
-        self.store.add(event, self.at, self.by, fills)
+        day = day_of(on)
+        self.check_day(day, "add on")
+        with self.store.transaction():
+            units: tuple[str, ...] = (unit_id,)
+            obligation, slot = "", None
+            if fills:
+                target = self.find(fills)
+                if target.live:
+                    raise RecordError(f"{fills} is not cancelled; a make-up fills only a "
+                                      f"cancelled event's slot (`calendar-app record cancel "
+                                      f"{fills}` first)")
+                units += tuple(u for u in target.units if u != unit_id)
+                obligation, measure = target.obligation, target.measure
+                slot = Slot(target.slot, target.slot_start, target.slot_end)
+            if toward:
+                found = next((o for o in self.plan.obligations if o.id == toward), None)
+                if found is None or found.target is None:
+                    with_targets = ", ".join(o.id for o in self.plan.obligations if o.target)
+                    raise RecordError(f"{toward!r} is not an obligation with a target "
+                                      f"(those with one: {with_targets})")
+                obligation, measure = found.id, found.measure
+            if measure is not None and measure not in self.plan.measures:
+                raise RecordError(f"unknown measure {measure} "
+                                  f"(the plan has 1-{len(self.plan.measures)})")
+            slot = slot or Slot("added", day, day + ONE_DAY)
+            digest = hashlib.sha1(f"{title}\n{fills}\n{toward}".encode()).hexdigest()[:8]
+            uid = f"added/{unit_id}/{day.isoformat()}/{digest}"
+            if self.store.entry(uid) is not None:
+                raise RecordError(f"{uid} already exists: the same title was added that day")
+            end = on + (timedelta(hours=1) if isinstance(on, datetime) else ONE_DAY)
+            category = self.plan.measures[measure].category if measure else ""
+            event = Event(uid=uid, obligation=obligation, measure=measure or 0,
+                          category=category, slot=slot, title=title.strip(), start=on, end=end,
+                          units=units)
+            self.store.add_event(event, self.at, self.by, fills)
+            self.touched.append((event.start, event.end))
         return uid
+
+    def _touch(self, before: Entry) -> None:
+        after = self.find(before.uid)
+        self.touched += [(before.start, before.end), (after.start, after.end)]
 
 
 def _moved(entry: Entry, to: date | datetime) -> tuple[date | datetime, date | datetime]:
@@ -152,3 +185,30 @@ def _moved(entry: Entry, to: date | datetime) -> tuple[date | datetime, date | d
         return to, to + length
     start = datetime.combine(to, entry.start.timetz())
     return start, start + length
+
+
+class UidIndex:
+    """"Did you mean" for uids, without comparing a mistyped uid with every stored one.
+
+    A uid is `<obligation>/<slot>...`, so the uids worth suggesting sort next to the one that
+    was meant: the neighbours of the mistyped uid in sorted order, and the neighbours of its
+    slot part under the obligations whose names are closest to its own. A few dozen
+    candidates, however many events are stored: a sheet of 100,000 wrong uids costs seconds.
+    """
+
+    REACH = 8  # neighbours taken on each side of where a uid would sort
+
+    def __init__(self, uids: list[str]):
+        self.uids = sorted(uids)
+        self.obligations = sorted({u.split("/", 1)[0] for u in self.uids})
+
+    def close(self, uid: str, n: int = 3) -> list[str]:
+        head, _, rest = uid.partition("/")
+        candidates = set(self._near(uid))
+        for obligation in difflib.get_close_matches(head, self.obligations, n=2, cutoff=0.6):
+            candidates.update(self._near(f"{obligation}/{rest}"))
+        return difflib.get_close_matches(uid, sorted(candidates), n=n, cutoff=0.6)
+
+    def _near(self, key: str) -> list[str]:
+        at = bisect.bisect_left(self.uids, key)
+        return self.uids[max(0, at - self.REACH):at + self.REACH]

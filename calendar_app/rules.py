@@ -16,11 +16,9 @@ from typing import ClassVar
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, rrulestr
 
-from .model import Occurrence, Slot
+from .model import ONE_DAY, Occurrence, Slot
 from .workdays import WorkCalendar
 from .yearday import YearDay, parse_weekday
-
-ONE_DAY = timedelta(days=1)
 
 
 def _year_slot(year: int) -> Slot:

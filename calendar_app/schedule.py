@@ -11,14 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from .model import ZONE, Event, Obligation, Occurrence, Plan, days
+from .model import ONE_DAY, TZ, Event, Obligation, Occurrence, Plan, day_of, overlaps
 from .placement import Placer, Request
 from .rules import PerTerm, TimesAYear
 
-TZ = ZoneInfo(ZONE)
-ONE_DAY = timedelta(days=1)
 DEFAULT_LENGTH = timedelta(hours=1)
 
 
@@ -69,9 +66,9 @@ def expand(plan: Plan, start: date | None = None, end: date | None = None) -> Ex
         if want.day is None:
             continue
         event = _event(plan, want)
-        if _overlaps(event, start, end):
+        if overlaps(event.start, event.end, start, end):
             events.append(event)
-    events.sort(key=lambda e: (_day(e.start), e.uid))
+    events.sort(key=lambda e: (day_of(e.start), e.uid))
     years = sorted(y for y in cal.estimated_years if first <= y <= last)
     return Expansion(events, years)
 
@@ -131,11 +128,3 @@ def _event(plan: Plan, want: _Want) -> Event:
                  flexible=occ.window is not None,
                  context=f"{measure.title}\n{obligation.quote}\n{obligation.assumed}\n{names}")
 
-
-def _day(value: date | datetime) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
-def _overlaps(event: Event, start: date, end: date) -> bool:
-    first, after = days(event.start, event.end)
-    return first < end and after > start

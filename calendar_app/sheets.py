@@ -9,10 +9,7 @@ database already says change nothing, so importing the same sheet twice is harml
 from __future__ import annotations
 
 import csv
-import difflib
 import io
-import os
-import signal
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,13 +17,10 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Font
 
+from . import exports
 from .errors import CalendarAppError, Problem
-from .listing import STATUS_CN
-from .model import Entry, Plan
-from .publish import write_if_changed
-from .records import Recorder
-from .schedule import TZ
-from .store import Store
+from .model import STATUS_CN, TZ, Entry, Plan
+from .records import Recorder, RecordError
 from .yearday import WEEKDAY_CN
 
 COLUMNS = ("uid", "日期", "星期", "活动", "措施", "牵头单位", "状态", "实际日期", "参加人数",
@@ -35,8 +29,6 @@ FILL_IN = ("状态", "实际日期", "参加人数", "备注", "佐证材料", "
 STATUS_WORDS = {"完成": "done", "已完成": "done", "done": "done", "取消": "cancelled",
                 "已取消": "cancelled", "cancelled": "cancelled", "改期": "moved",
                 "moved": "moved", "计划": "planned", "planned": "planned"}
-# Set in tests to kill the importing process after N rows, inside the transaction.
-CRASH_AFTER = "CALENDAR_APP_CRASH_AFTER_ROWS"
 
 
 class SheetError(CalendarAppError):
@@ -65,17 +57,16 @@ def template_rows(entries: list[Entry], plan: Plan) -> list[list[object]]:
     return rows
 
 
-def write_template(entries: list[Entry], plan: Plan, folder: Path, unit: str, month: str,
-                   today: date) -> tuple[Path, Path]:
-    """`<unit>-<YYYY-MM>.csv` and `.xlsx` in `folder`; returns both paths."""
+def template_files(entries: list[Entry], plan: Plan, unit: str, month: str,
+                   today: date) -> dict[str, bytes]:
+    """A unit's month as a report sheet to fill in: its CSV and XLSX, by path under exports/."""
     rows = template_rows(entries, plan)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     writer.writerows(rows)
     # A BOM, so that Excel on a Chinese Windows opens the UTF-8 text correctly.
-    csv_path = folder / f"{unit}-{month}.csv"
-    write_if_changed(csv_path, ("\ufeff" + out.getvalue()).encode("utf-8"))
+    csv_bytes = ("\ufeff" + out.getvalue()).encode("utf-8")
 
     book = openpyxl.Workbook()
     sheet = book.active
@@ -93,9 +84,8 @@ def write_template(entries: list[Entry], plan: Plan, folder: Path, unit: str, mo
     book.properties.created = book.properties.modified = stamp
     buffer = io.BytesIO()
     book.save(buffer)
-    xlsx_path = folder / f"{unit}-{month}.xlsx"
-    write_if_changed(xlsx_path, buffer.getvalue())
-    return csv_path, xlsx_path
+    return {exports.sheet(unit, month, ".csv"): csv_bytes,
+            exports.sheet(unit, month, ".xlsx"): buffer.getvalue()}
 
 
 # -- reading a sheet back ------------------------------------------------------------------
@@ -157,44 +147,70 @@ class Change:
         detail = ", ".join(f"{k}={v}" for k, v in self.args.items() if v not in (None, ""))
         return f"row {self.row}: {self.action} {self.uid}" + (f" ({detail})" if detail else "")
 
+    def says_what_is_stored(self, entry: Entry) -> bool:
+        """The row repeats what the database already holds: importing it again is a no-op."""
+        args = self.args
+        if self.action == "done":
+            return (entry.status == "done" and entry.attendance == args["attendance"]
+                    and args["on"] in (None, entry.done_on) and entry.remark == args["note"])
+        if self.action == "cancelled":
+            return entry.status == "cancelled" and entry.remark == args["reason"]
+        return entry.moved and _same_start(entry, args["to"])
 
-def plan_changes(path: Path, store: Store, plan: Plan) -> list[Change]:
-    """Check every row; SheetError lists all bad rows, else the changes a clean sheet makes."""
+    def apply(self, recorder: Recorder) -> None:
+        verb = {"done": recorder.done, "cancelled": recorder.cancel, "moved": recorder.move}
+        verb[self.action](self.uid, **self.args)
+
+
+def import_sheet(path: Path, recorder: Recorder, dry_run: bool = False) -> list[Change]:
+    """Check every row of a filled-in sheet and apply it, all in one transaction.
+
+    SheetError lists every bad row as FILE:ROW and nothing changes. A row is checked against
+    the stored event inside the transaction that applies it, so what passes is what lands; a
+    dry run takes the same path and then takes its changes back. Returns the changes made
+    (rows that repeat what is stored change nothing).
+    """
+    changes, problems = read_changes(path, recorder.plan)
+    made = []
+    with recorder.batch(dry_run):
+        for change in changes:
+            try:
+                entry = recorder.lookup(change.uid)
+                if entry is None:
+                    raise RecordError(f"unknown uid {change.uid!r}{recorder.hint(change.uid)}")
+                if not change.says_what_is_stored(entry):
+                    change.apply(recorder)
+                    made.append(change)
+            except RecordError as exc:
+                problems.append(Problem(str(exc), str(path), change.row))
+        if problems:
+            raise SheetError(sorted(problems, key=lambda p: p.line or 0))
+    return made
+
+
+def read_changes(path: Path, plan: Plan) -> tuple[list[Change], list[Problem]]:
+    """What each row asks for, checked as far as the sheet alone allows, and the bad rows."""
     problems: list[Problem] = []
     changes: list[Change] = []
     seen: dict[str, int] = {}
-    known = store.uids()
     for row, cells in read_rows(path):
-        def bad(message: str, row: int = row) -> None:
-            problems.append(Problem(message, str(path), row))
-
         uid = cells.get("uid", "")
-        if not uid:
-            bad("missing uid")
-            continue
-        if uid in seen:
-            bad(f"duplicate row for {uid} (first at row {seen[uid]})")
-            continue
-        seen[uid] = row
-        entry = store.entry(uid)
-        if entry is None:
-            close = difflib.get_close_matches(uid, known, n=3, cutoff=0.6)
-            bad(f"unknown uid {uid!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
-            continue
         try:
-            change = _row_change(row, uid, cells, entry, plan)
+            if not uid:
+                raise ValueError("missing uid")
+            if uid in seen:
+                raise ValueError(f"duplicate row for {uid} (first at row {seen[uid]})")
+            seen[uid] = row
+            change = _row_change(row, uid, cells, plan)
         except ValueError as exc:
-            bad(str(exc))
+            problems.append(Problem(str(exc), str(path), row))
             continue
         if change is not None:
             changes.append(change)
-    if problems:
-        raise SheetError(problems)
-    return changes
+    return changes, problems
 
 
-def _row_change(row: int, uid: str, cells: dict[str, str], entry: Entry,
-                plan: Plan) -> Change | None:
+def _row_change(row: int, uid: str, cells: dict[str, str], plan: Plan) -> Change | None:
     word = cells.get("状态", "")
     status = STATUS_WORDS.get(word.lower()) if word else None
     if word and status is None:
@@ -210,26 +226,18 @@ def _row_change(row: int, uid: str, cells: dict[str, str], entry: Entry,
     if clash:
         raise ValueError(f"状态 {word} contradicts {'、'.join(clash)}")
     if status == "done":
-        attendance = _attendance(cells.get("参加人数", ""))
-        on = _day(cells.get("实际日期", ""), plan, "实际日期")
-        note, evidence = cells.get("备注", ""), cells.get("佐证材料", "")
-        if (entry.status == "done" and entry.attendance == attendance
-                and (on is None or on == entry.done_on) and note == entry.remark):
-            return None
-        return Change(row, uid, "done", {"on": on, "attendance": attendance, "note": note,
-                                         "evidence": evidence})
+        return Change(row, uid, "done", {
+            "on": _parse_day(cells.get("实际日期", ""), plan, "实际日期"),
+            "attendance": _attendance(cells.get("参加人数", "")),
+            "note": cells.get("备注", ""), "evidence": cells.get("佐证材料", "")})
     if status == "cancelled":
         reason = cells.get("取消原因", "")
         if not reason:
             raise ValueError("状态 取消 needs a 取消原因")
-        if entry.status == "cancelled" and entry.remark == reason:
-            return None
         return Change(row, uid, "cancelled", {"reason": reason})
     to = _when(cells.get("改期至", ""), plan)
     if to is None:
         raise ValueError("状态 改期 needs 改期至 (a date like 2025-06-18)")
-    if entry.moved and _same_start(entry, to):
-        return None
     return Change(row, uid, "moved", {"to": to})
 
 
@@ -247,7 +255,7 @@ def _attendance(text: str) -> int | None:
     return int(text)
 
 
-def _day(text: str, plan: Plan, column: str) -> date | None:
+def _parse_day(text: str, plan: Plan, column: str) -> date | None:
     if not text:
         return None
     try:
@@ -265,21 +273,6 @@ def _when(text: str, plan: Plan) -> date | datetime | None:
             moment = datetime.fromisoformat(text.replace("/", "-"))
         except ValueError:
             raise ValueError(f"改期至 {text!r} is not a date or date-time") from None
-        _day(moment.date().isoformat(), plan, "改期至")
+        _parse_day(moment.date().isoformat(), plan, "改期至")
         return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
-    return _day(text, plan, "改期至")
-
-
-def apply_changes(changes: list[Change], recorder: Recorder) -> None:
-    """All in one transaction: a crash part-way leaves the database as it was."""
-    crash_after = os.environ.get(CRASH_AFTER)
-    with recorder.store.transaction():
-        for count, change in enumerate(changes, start=1):
-            if change.action == "done":
-                recorder.done(change.uid, **change.args)
-            elif change.action == "cancelled":
-                recorder.cancel(change.uid, **change.args)
-            else:
-                recorder.move(change.uid, **change.args)
-            if crash_after and count == int(crash_after):
-                os.kill(os.getpid(), signal.SIGKILL)
+    return _parse_day(text, plan, "改期至")

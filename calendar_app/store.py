@@ -18,7 +18,7 @@ from pathlib import Path
 import peewee as pw
 
 from .errors import StoreError
-from .model import Entry, Event, day_span
+from .model import Entry, Event, days
 
 SCHEMA_VERSION = 1
 
@@ -120,16 +120,17 @@ PLAN_COLUMNS = ("obligation", "measure", "category", "slot", "slot_start", "slot
 PLAN_COLUMNS_NO_DAYS = tuple(c for c in PLAN_COLUMNS if c not in ("day_start", "day_end"))
 
 
-def _fields(event: Event, days: bool = True) -> tuple:
+def _fields(event: Event, with_days: bool = True) -> tuple:
     """The columns a rebuild owns (PLAN_COLUMNS, in order): what the plan says of an event."""
-    day_start, day_end = day_span(event.start, event.end)
+    first, after = days(event.start, event.end)
+    day_start, day_end = first.isoformat(), after.isoformat()
     slot = event.slot
     alarm = int(event.alarm.total_seconds()) if event.alarm is not None else None
     head = (event.obligation, event.measure, event.category, slot.key, slot.start.isoformat(),
             slot.end.isoformat(), event.title, event.start.isoformat(), event.end.isoformat())
     tail = (" ".join(event.units), event.location, alarm, "\n".join(event.notes),
             event.flexible, event.digest)
-    return (*head, day_start, day_end, *tail) if days else (*head, *tail)
+    return (*head, day_start, day_end, *tail) if with_days else (*head, *tail)
 
 
 def _insert_events(rows: list[tuple]) -> None:
@@ -197,8 +198,11 @@ class Store:
     # -- the rebuild ---------------------------------------------------------------------
 
     def sync(self, events: list[Event], window: tuple[date, date], at: datetime,
-             by: str) -> SyncResult:
+             by: str, source: dict | None = None) -> SyncResult:
         """Make the stored plan events of `window` match `events`, in one transaction.
+
+        `source`, if given, says what the events were made from; `last_sync` gives it back,
+        so a build of the same plan can tell that there is nothing to do.
 
         Rows go through plain `executemany`: row by row through the ORM, a cold build of the
         county plan spent most of its time building SQL text.
@@ -231,7 +235,7 @@ class Store:
                 action = "restored" if state == "removed" else "changed"
                 # A unit's move beats the rule: a moved event keeps the days it is found on.
                 (kept_days if moved else updates).append(
-                    (*_fields(event, days=not moved), sequence + 1, stamp, uid))
+                    (*_fields(event, with_days=not moved), sequence + 1, stamp, uid))
                 units += _unit_rows(uid, event.units)
                 history.append((uid, stamp, by, action,
                                 json.dumps({"digest": event.digest})))
@@ -258,40 +262,78 @@ class Store:
             _executemany("INSERT INTO event_unit (uid, unit, role) VALUES (?, ?, ?)", units)
             _executemany("INSERT INTO history (uid, at, by, action, detail) "
                          "VALUES (?, ?, ?, ?, ?)", history)
+            if source is not None:
+                Setting.replace(key="last_sync", value=json.dumps(source)).execute()
         return result
+
+    def last_sync(self) -> dict | None:
+        row = Setting.get_or_none(Setting.key == "last_sync")
+        return json.loads(row.value) if row else None
 
     # -- what units record --------------------------------------------------------------
 
     def transaction(self):
-        """One all-or-nothing unit of work; records and imports run inside one."""
+        """One all-or-nothing unit of work. BEGIN IMMEDIATE takes the write lock first, so what
+        is read inside it (the checks of a report) stays true until the commit; nested, it is
+        a savepoint of the outer one."""
         return database.atomic("IMMEDIATE")
 
     def entry(self, uid: str) -> Entry | None:
         row = EventRow.select(*ENTRY_COLUMNS).where(EventRow.uid == uid).tuples().first()
         return _entry(row) if row else None
 
-    def record(self, uid: str, at: datetime, by: str, action: str, columns: dict,
-               detail: dict) -> None:
-        """Apply a unit's report to one event: new columns, a new revision, a history row."""
-        EventRow.update(**columns, sequence=EventRow.sequence + 1,
-                        revised=at.isoformat()).where(EventRow.uid == uid).execute()
-        History.insert(_history(uid, at.isoformat(), by, action, detail)).execute()
+    def mark_done(self, uid: str, at: datetime, by: str, on: date, attendance: int | None,
+                  note: str, evidence: str = "") -> None:
+        self._record(uid, at, by, "done",
+                     {"status": "done", "done_on": on.isoformat(), "attendance": attendance,
+                      "remark": note},
+                     {"on": on.isoformat(), "attendance": attendance, "note": note,
+                      "evidence": evidence})
 
-    def planned_span(self, uid: str) -> tuple[str, str]:
-        """The first day and day after of an event as the plan placed it, before any move."""
-        row = EventRow.select(EventRow.dtstart, EventRow.dtend).where(
-            EventRow.uid == uid).tuples().first()
-        return day_span(_dt(row[0]), _dt(row[1]))
+    def cancel(self, uid: str, at: datetime, by: str, reason: str) -> None:
+        self._record(uid, at, by, "cancelled", {"status": "cancelled", "remark": reason},
+                     {"reason": reason})
 
-    def add(self, event: Event, at: datetime, by: str, fills: str = "") -> None:
+    def move(self, uid: str, at: datetime, by: str, start: date | datetime,
+             end: date | datetime, was: date | datetime) -> None:
+        """Put the event on new days; rebuilds keep it there until `reset`."""
+        first, after = days(start, end)
+        self._record(uid, at, by, "moved",
+                     {"moved_start": start.isoformat(), "moved_end": end.isoformat(),
+                      "day_start": first.isoformat(), "day_end": after.isoformat()},
+                     {"from": was.isoformat(), "to": start.isoformat()})
+
+    def reset(self, uid: str, at: datetime, by: str, was: str) -> None:
+        """Forget what was recorded: the event is again what the plan placed."""
+        with self.transaction():
+            dtstart, dtend = EventRow.select(EventRow.dtstart, EventRow.dtend).where(
+                EventRow.uid == uid).tuples().get()
+            first, after = days(_dt(dtstart), _dt(dtend))
+            self._record(uid, at, by, "reset",
+                         {"status": "planned", "moved_start": None, "moved_end": None,
+                          "attendance": None, "done_on": None, "remark": "",
+                          "day_start": first.isoformat(), "day_end": after.isoformat()},
+                         {"was": was})
+
+    def add_event(self, event: Event, at: datetime, by: str, fills: str = "") -> None:
         """Store an event a unit added itself (ad hoc, or a make-up filling another's slot)."""
         stamp = at.isoformat()
-        _insert_events([(event.uid, *_fields(event), stamp, "added", fills)])
-        _executemany("INSERT INTO event_unit (uid, unit, role) VALUES (?, ?, ?)",
-                     _unit_rows(event.uid, event.units))
-        History.insert(_history(event.uid, stamp, by, "added",
-                                {"title": event.title, "on": event.start.isoformat(),
-                                 "fills": fills})).execute()
+        with self.transaction():
+            _insert_events([(event.uid, *_fields(event), stamp, "added", fills)])
+            _executemany("INSERT INTO event_unit (uid, unit, role) VALUES (?, ?, ?)",
+                         _unit_rows(event.uid, event.units))
+            History.insert(_history(event.uid, stamp, by, "added",
+                                    {"title": event.title, "on": event.start.isoformat(),
+                                     "fills": fills})).execute()
+
+    def _record(self, uid: str, at: datetime, by: str, action: str, columns: dict,
+                detail: dict) -> None:
+        """A report: new columns, a new revision (feeds see SEQUENCE + 1) and its history row,
+        committed together or not at all."""
+        with self.transaction():
+            EventRow.update(**columns, sequence=EventRow.sequence + 1,
+                            revised=at.isoformat()).where(EventRow.uid == uid).execute()
+            History.insert(_history(uid, at.isoformat(), by, action, detail)).execute()
 
     # -- views ---------------------------------------------------------------------------
 
@@ -324,12 +366,8 @@ class Store:
         return History.select(pw.fn.MAX(History.id)).scalar() or 0
 
     def uids(self) -> list[str]:
-        return [uid for uid, in EventRow.select(EventRow.uid).tuples()]
-
-    def counts(self) -> dict[str, int]:
-        rows = EventRow.select(EventRow.state, pw.fn.COUNT(EventRow.uid)).group_by(
-            EventRow.state).tuples()
-        return dict(rows)
+        """Every stored uid, sorted."""
+        return [uid for uid, in EventRow.select(EventRow.uid).order_by(EventRow.uid).tuples()]
 
 
 def _history(uid: str, at: str, by: str, action: str, detail: dict) -> dict:

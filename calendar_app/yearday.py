@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from dateutil.relativedelta import weekday as rd_weekday
@@ -91,7 +91,3 @@ class YearDay:
         which = f"第{self.nth}个" if self.nth > 0 else ("最后一个" if self.nth == -1 else
                                                          f"倒数第{-self.nth}个")
         return f"{self.month}月{which}{WEEKDAY_CN[self.weekday]}"
-
-
-def week_monday(d: date) -> date:
-    return d - timedelta(days=d.weekday())

@@ -243,13 +243,14 @@ def _fresh_feeds(ws, today="2025-01-01"):
     """The feeds serialised from scratch, without the memo a build keeps."""
     from datetime import date
 
-    from calendar_app.ical import render_feeds
     from calendar_app.plan import load_plan
     from calendar_app.store import Store
 
+    from .feedcheck import rendered
+
     with Store.open(ws.db) as store:
         entries = store.entries()
-    return render_feeds(load_plan(ws.plan), entries, date.fromisoformat(today))
+    return rendered(load_plan(ws.plan), entries, date.fromisoformat(today))
 
 
 def test_the_memo_of_serialised_events_never_shows_a_stale_event(small):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from calendar_app import monthview
+from calendar_app import months, monthview
 from calendar_app.model import Entry
 from calendar_app.store import Store
 
@@ -26,7 +26,7 @@ def entry(uid: str, start, end=None, units=("yingji",), title=None, status="plan
 
 def stored(workspace, year, month, unit=None):
     workspace.run("build", "--today", "2025-01-01")
-    first, stop = monthview.month_bounds(year, month)
+    first, stop = months.bounds(year, month)
     with Store.open(workspace.db) as store:
         return store.entries(unit=unit, start=first, end=stop, include_removed=False)
 

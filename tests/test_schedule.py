@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from calendar_app.model import day_span
+from calendar_app.model import days
 from calendar_app.schedule import expand
 
 from .conftest import DATA
@@ -75,8 +75,8 @@ def test_a_window_selects_overlapping_events_and_keeps_their_placement(small_pla
     assert june and all(whole[e.uid] == e for e in june)
     assert "m02-month/2025" in {e.uid for e in june}
     for event in june:
-        first, after = day_span(event.start, event.end)
-        assert first < "2025-07-01" and after > "2025-06-01", event.uid
+        first, after = days(event.start, event.end)
+        assert first < date(2025, 7, 1) and after > date(2025, 6, 1), event.uid
 
 
 def test_a_window_beyond_the_plan_years_warns_of_estimated_working_days(small_plan):

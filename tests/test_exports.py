@@ -2,7 +2,7 @@
 
 import os
 
-from calendar_app.publish import write_if_changed
+from calendar_app.exports import write_if_changed
 
 
 def test_writes_new_files_and_leaves_identical_ones_alone(tmp_path):
