@@ -191,24 +191,43 @@ class UidIndex:
     """"Did you mean" for uids, without comparing a mistyped uid with every stored one.
 
     A uid is `<obligation>/<slot>...`, so the uids worth suggesting sort next to the one that
-    was meant: the neighbours of the mistyped uid in sorted order, and the neighbours of its
-    slot part under the obligations whose names are closest to its own. A few dozen
-    candidates, however many events are stored: a sheet of 100,000 wrong uids costs seconds.
+    was meant: the neighbours of the mistyped uid in sorted order, of its letters and digits
+    alone (a dropped "-", a lower-case "w"), of both cut short (a typo near the end moves where
+    it sorts), and of its slot part under the obligations whose names are closest to its own.
+    A hundred or so candidates, however many events are stored: a sheet of 100,000 wrong uids
+    costs seconds, not hours.
     """
 
-    REACH = 8  # neighbours taken on each side of where a uid would sort
+    REACH = 6  # neighbours taken on each side of where a key would sort
 
     def __init__(self, uids: list[str]):
         self.uids = sorted(uids)
+        self.plain = sorted((_plain(u), u) for u in uids)
+        self.plain_keys = [key for key, _ in self.plain]
         self.obligations = sorted({u.split("/", 1)[0] for u in self.uids})
 
     def close(self, uid: str, n: int = 3) -> list[str]:
         head, _, rest = uid.partition("/")
-        candidates = set(self._near(uid))
-        for obligation in difflib.get_close_matches(head, self.obligations, n=2, cutoff=0.6):
-            candidates.update(self._near(f"{obligation}/{rest}"))
+        keys = [uid] + [f"{o}/{rest}" for o in
+                        difflib.get_close_matches(head, self.obligations, n=2, cutoff=0.6)]
+        candidates: set[str] = set()
+        for key in keys:
+            candidates.update(_around(self.uids, key, self.REACH))
+            plain = _plain(key)
+            candidates.update(self.plain[i][1] for i in _around(
+                range(len(self.plain)), plain, self.REACH, self.plain_keys))
         return difflib.get_close_matches(uid, sorted(candidates), n=n, cutoff=0.6)
 
-    def _near(self, key: str) -> list[str]:
-        at = bisect.bisect_left(self.uids, key)
-        return self.uids[max(0, at - self.REACH):at + self.REACH]
+
+def _plain(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def _around(items, key: str, reach: int, keys: list[str] | None = None) -> list:
+    """Items sorting around `key` and around it cut short by one or two characters."""
+    keys = keys if keys is not None else items
+    found = []
+    for cut in (key, key[:-1], key[:-2]):
+        at = bisect.bisect_left(keys, cut)
+        found += items[max(0, at - reach):at + reach]
+    return found

@@ -330,10 +330,14 @@ class Store:
                 detail: dict) -> None:
         """A report: new columns, a new revision (feeds see SEQUENCE + 1) and its history row,
         committed together or not at all."""
-        with self.transaction():
-            EventRow.update(**columns, sequence=EventRow.sequence + 1,
-                            revised=at.isoformat()).where(EventRow.uid == uid).execute()
-            History.insert(_history(uid, at.isoformat(), by, action, detail)).execute()
+        try:
+            with self.transaction():
+                EventRow.update(**columns, sequence=EventRow.sequence + 1,
+                                revised=at.isoformat()).where(EventRow.uid == uid).execute()
+                History.insert(_history(uid, at.isoformat(), by, action, detail)).execute()
+        except pw.DatabaseError as exc:
+            raise StoreError(f"{self.path}: the report on {uid} was not saved, nothing "
+                             f"changed: {exc}") from None
 
     # -- views ---------------------------------------------------------------------------
 

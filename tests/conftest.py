@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from calendar_app.build import revision_time
 from calendar_app.cli import cli
 from calendar_app.plan import load_plan
+from calendar_app.schedule import expand
+from calendar_app.store import Store
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -67,4 +71,23 @@ def shipped(tmp_path) -> Workspace:
 @pytest.fixture
 def built_small(small) -> Workspace:
     small.run("build", "--today", "2025-01-01")
+    return small
+
+
+@pytest.fixture(scope="session")
+def _small_database(tmp_path_factory) -> Path:
+    """The small plan expanded and stored once a session, by expand + sync: no view rendered."""
+    plan = load_plan(DATA / "small.yaml")
+    path = tmp_path_factory.mktemp("stored") / "calendar.db"
+    with Store.open(path, create=True) as store:
+        store.sync(expand(plan).events, (plan.start, plan.end), revision_time(date(2025, 1, 1)),
+                   "build")
+    return path
+
+
+@pytest.fixture
+def stored_small(small, _small_database) -> Workspace:
+    """The small plan's workspace with its events stored as a build on 2025-01-01 would
+    store them, and no exports yet: for tests of the store, records and sheets."""
+    shutil.copy(_small_database, small.db)
     return small

@@ -105,3 +105,25 @@ def test_python_dash_m_runs_the_cli(small):
                              "validate"], capture_output=True, text=True, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
     assert "ok: 3 measures" in result.stdout
+
+
+def test_the_database_and_exports_sit_beside_the_plan_wherever_the_command_runs(small, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run([sys.executable, "-m", "calendar_app", "--plan", str(small.plan),
+                             "build", "--today", "2025-01-01"], capture_output=True, text=True,
+                            cwd=elsewhere, check=False)
+    assert result.returncode == 0, result.stderr
+    assert small.db.exists() and (small.exports / "feeds" / "all.ics").exists()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_help_loads_none_of_the_heavy_libraries():
+    code = ("import sys; from calendar_app.cli import main; sys.argv = ['calendar-app', '--help']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = {'weasyprint', 'openpyxl', 'waitress', 'icalendar', 'jinja2', 'peewee',"
+            " 'yaml', 'calendar_app.printing'}\n"
+            "print(sorted(heavy & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -79,3 +79,45 @@ def test_a_process_killed_in_the_middle_of_an_import_leaves_the_database_as_befo
         cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == -signal.SIGKILL
     assert dump() == before
+
+
+# Records an event done, pausing between reading the event and writing it, after saying so.
+SLOW_DONE = textwrap.dedent("""
+    import pathlib, sys, time
+    from calendar_app import cli, store
+
+    mark_done, inside = store.Store.mark_done, pathlib.Path(sys.argv.pop(1))
+
+    def slow(self, *args, **kwargs):
+        inside.touch()
+        time.sleep(1.5)
+        mark_done(self, *args, **kwargs)
+
+    store.Store.mark_done = slow
+    sys.argv[0] = "calendar-app"
+    cli.main()
+""")
+
+
+def test_a_done_and_a_cancel_racing_for_one_event_cannot_both_land(stored_small):
+    ws = stored_small
+    inside = ws.root / "inside"
+    args = ["--plan", str(ws.plan), "--db", str(ws.db)]
+    done = subprocess.Popen([sys.executable, "-c", SLOW_DONE, str(inside), *args, "record",
+                             "done", "m02-day/2025"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    while not inside.exists():
+        assert done.poll() is None, done.communicate()
+    # The done has read the event (planned) and not written yet: the cancel checks now.
+    cancel = subprocess.run([sys.executable, "-m", "calendar_app", *args, "record", "cancel",
+                             "m02-day/2025", "--reason", "下雨"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert done.wait(timeout=60) == 0
+    assert cancel.returncode == 1
+    assert "m02-day/2025 is recorded done" in cancel.stderr
+    with sqlite3.connect(ws.db) as conn:
+        assert conn.execute("SELECT status FROM event WHERE uid = 'm02-day/2025'").fetchone() \
+            == ("done",)
+        actions = [a for (a,) in conn.execute(
+            "SELECT action FROM history WHERE uid = 'm02-day/2025' ORDER BY id")]
+    assert actions == ["created", "done"]

@@ -25,7 +25,6 @@ def entry(uid: str, start, end=None, units=("yingji",), title=None, status="plan
 
 
 def stored(workspace, year, month, unit=None):
-    workspace.run("build", "--today", "2025-01-01")
     first, stop = months.bounds(year, month)
     with Store.open(workspace.db) as store:
         return store.entries(unit=unit, start=first, end=stop, include_removed=False)
@@ -40,9 +39,9 @@ def segments(view):
             for week in view.weeks for lane in week.lanes for cell in lane if cell.segment]
 
 
-def test_june_2025_for_the_emergency_bureau(small, small_plan):
+def test_june_2025_for_the_emergency_bureau(stored_small, small_plan):
     frame = monthview.frame(small_plan, 2025, 6)
-    view = monthview.view(small_plan, frame, stored(small, 2025, 6, "yingji"), "yingji")
+    view = monthview.view(small_plan, frame, stored(stored_small, 2025, 6, "yingji"), "yingji")
     grid = days(view)
     # Weeks run Monday to Sunday; June 2025 starts on a Sunday and needs six rows.
     assert len(view.weeks) == 6 and view.weeks[0].days[0].day.day == date(2025, 5, 26)
@@ -62,16 +61,16 @@ def test_june_2025_for_the_emergency_bureau(small, small_plan):
     assert (view.leads, view.partners) == (3, 4)
 
 
-def test_a_campaign_the_unit_does_not_run_is_still_drawn(small, small_plan):
+def test_a_campaign_the_unit_does_not_run_is_still_drawn(stored_small, small_plan):
     frame = monthview.frame(small_plan, 2025, 6)
-    view = monthview.view(small_plan, frame, stored(small, 2025, 6, "jiaoyu"), "jiaoyu")
+    view = monthview.view(small_plan, frame, stored(stored_small, 2025, 6, "jiaoyu"), "jiaoyu")
     bands = {s[3].label: s[3].kind for s in segments(view)}
     assert bands == {"安全生产月": "campaign"}
 
 
-def test_may_2025_for_the_county_names_observances_and_draws_the_week(small, small_plan):
+def test_may_2025_for_the_county_names_observances_and_draws_the_week(stored_small, small_plan):
     frame = monthview.frame(small_plan, 2025, 5)
-    view = monthview.view(small_plan, frame, stored(small, 2025, 5))
+    view = monthview.view(small_plan, frame, stored(stored_small, 2025, 5))
     grid = days(view)
     assert grid[date(2025, 5, 12)].day.observances == ("全国防灾减灾日",)
     assert grid[date(2025, 5, 1)].day.holiday == "劳动节"

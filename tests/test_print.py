@@ -86,12 +86,26 @@ def test_user_text_is_never_markup(tmp_path):
 
 
 def test_the_same_inputs_give_the_same_bytes(small):
-    small.run("build", "--today", "2025-01-01")
-    path, first = page(small, "--month", "2025-06", "--unit", "yingji")
+    small.run("build", "--today", "2025-01-02")
+    built = (small.exports / "print" / "2025-06" / "yingji.html").read_text(encoding="utf-8")
+    # `print` for the same day writes exactly the page the build wrote, and so does a second.
+    _, first = page(small, "--month", "2025-06", "--unit", "yingji")
     _, again = page(small, "--month", "2025-06", "--unit", "yingji")
-    assert first == again
-    assert (small.exports / "print" / "2025-06" / "yingji.html").read_text(encoding="utf-8") \
-        == first  # build wrote the same page, apart from the date
+    assert first == built and again == built
+    # Another day changes only the footer's date.
+    other = small.run("print", "--today", "2025-03-04", "--month", "2025-06", "--unit",
+                      "yingji").output.split()[0]
+    changed = Path(other).read_text(encoding="utf-8")
+    assert changed != built
+    assert changed.replace("2025年3月4日", "2025年1月2日") == built
+
+
+def test_a_month_outside_the_plan_is_refused_and_writes_nothing(small):
+    small.run("build", "--today", "2025-01-01")
+    result = small.run("print", "--month", "2027-01", ok=False)
+    assert result.exit_code == 2
+    assert "2027-01 is outside the plan period 2025-01 to 2025-12" in result.output
+    assert not (small.exports / "print" / "2027-01").exists()
 
 
 def test_build_writes_every_month_for_the_county_and_every_unit(small):

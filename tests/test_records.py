@@ -1,15 +1,17 @@
 """Units report what happened: done, cancel, move, reset, add; history; rebuilds keep it all."""
 
 import json
+import sqlite3
 
 import pytest
 
+from calendar_app.records import UidIndex
 from calendar_app.store import Store
 
 
 @pytest.fixture
-def built(built_small):
-    return built_small
+def built(stored_small):
+    return stored_small
 
 
 def _event(ws, uid):
@@ -150,3 +152,28 @@ def test_every_view_follows_the_records_at_once(built):
     # ... and a build after them finds the feeds and pages already current.
     out = built.run("build", "--today", "2025-01-01").output
     assert "feeds: 0 files" in out and "print: 0 files" in out
+
+
+def test_a_report_whose_history_row_cannot_be_written_changes_nothing(built):
+    # The database refuses the history row (as a full disk would): the event must not be
+    # left done with nobody recorded as saying so.
+    with sqlite3.connect(built.db) as conn:
+        conn.execute("CREATE TRIGGER no_history BEFORE INSERT ON history "
+                     "BEGIN SELECT RAISE(ABORT, 'no room for the history'); END")
+        before = conn.execute("SELECT * FROM event ORDER BY uid").fetchall()
+    result = built.run("record", "done", "m02-day/2025", "--attendance", "5", ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "the report on m02-day/2025 was not saved, nothing changed" in result.output
+    with sqlite3.connect(built.db) as conn:
+        assert conn.execute("SELECT * FROM event ORDER BY uid").fetchall() == before
+
+
+def test_did_you_mean_looks_among_neighbours_not_everywhere():
+    uids = [f"m19-tv-weekly/2025-W{w:02d}" for w in range(1, 53)]
+    uids += [f"m19-daily-push/2025-{d:03d}" for d in range(1, 366)] + ["m02-day/2025"]
+    index = UidIndex(uids)
+    for typo in ("m19-tv-weekyl/2025-W10", "m19-tv-weekly/2025W10", "m19-tv-weekly/2025-w10"):
+        assert index.close(typo)[0] == "m19-tv-weekly/2025-W10", typo
+    assert index.close("m19-daily-psuh/2025-100")[0] == "m19-daily-push/2025-100"
+    assert index.close("m02-dya/2025") == ["m02-day/2025"]
+    assert index.close("nothing-like-it") == []

@@ -10,8 +10,8 @@ from .conftest import DATA
 
 
 @pytest.fixture
-def built(built_small):
-    return built_small
+def built(stored_small):
+    return stored_small
 
 
 def _dump(db):
@@ -96,3 +96,18 @@ def test_an_exported_sheet_of_recorded_events_reimports_as_no_change(built):
     for suffix in ("csv", "xlsx"):
         out = built.run("import", str(built.exports / "reports" / f"yingji-2025-05.{suffix}"))
         assert out.output.strip().endswith("0 events changed"), suffix
+
+
+def test_a_dry_run_finds_a_contradiction_with_the_database_as_the_import_does(built, tmp_path):
+    built.run("record", "done", "m02-day/2025", "--attendance", "120")
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("uid,状态,取消原因\nm02-monthly/2025-05,完成,\nm02-day/2025,取消,下雨\n",
+                     encoding="utf-8")
+    before = _dump(built.db)
+    for args in (["--dry-run"], []):
+        result = built.run("import", *args, str(sheet), ok=False)
+        assert result.exit_code == 1, args
+        assert result.output.strip() == (f"{sheet}:3: m02-day/2025 is recorded done; run "
+                                         "`calendar-app record reset m02-day/2025` first if it "
+                                         "did not take place")
+    assert _dump(built.db) == before
