@@ -9,11 +9,10 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
-from importlib import metadata
+from importlib.util import find_spec
 from pathlib import Path
 from time import perf_counter
 
-from . import publish
 from .exports import Exports
 from .model import TZ, Plan
 from .store import Store, SyncResult
@@ -69,6 +68,7 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
 
 def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, pdf, templates,
            clock) -> BuildReport:
+    from . import publish
     from .plan import load_plan
     from .schedule import expand
 
@@ -137,12 +137,13 @@ def views_key(plan_text: bytes, generation: int, today: date, pdf: bool,
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """This program and the holiday data it reads: a new version of either may expand the
+    """This program and the holiday tables it reads: a new version of either may expand the
     same plan differently, or lay out the same events differently."""
     digest = hashlib.sha1()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
-    digest.update(metadata.version("chinesecalendar").encode())
+    holidays = Path(find_spec("chinese_calendar").origin).parent
+    for folder in (Path(__file__).parent, holidays):
+        for path in sorted(folder.glob("*.py")):
+            digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 
 from . import exports as layout
-from . import feeds as feed_view
 from . import months
 from .exports import Exports
 from .model import Entry, Plan, days
@@ -30,6 +29,7 @@ class FeedsReport:
 
 def feeds(plan: Plan, entries: list[Entry], out: Exports, today: date) -> FeedsReport:
     """Every feed and the subscription page."""
+    from . import feeds as feed_view
     from .ical import Feeds
 
     epoch = Feeds.epoch(plan)

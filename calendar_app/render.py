@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
-
-from .yearday import WEEKDAY_CN
+if TYPE_CHECKING:
+    import jinja2
 
 
 def default_templates() -> Path:
@@ -25,6 +25,10 @@ def default_templates() -> Path:
 
 @lru_cache(maxsize=8)
 def environment(override: Path | None = None) -> jinja2.Environment:
+    import jinja2  # here, not above: finding the templates (build's cache key) needs no Jinja
+
+    from .yearday import WEEKDAY_CN
+
     folders = [str(override)] if override else []
     folders.append(str(default_templates()))
     env = jinja2.Environment(
