@@ -101,6 +101,7 @@ class Obligation:
     location: str = ""
     alarm: timedelta | None = None  # how long before the start to remind
     assumed: str = ""  # why the cadence is the county's choice, not the seed's
+    assigned: str = ""  # why the county chose the lead or the unit set, "" when the table's own
     target: Target | None = None
     line: int = 0
 
@@ -191,6 +192,9 @@ class Settings:
     idle_months: int = 3  # a unit with no event for this many months is idle
     overload_day: int = 3  # more events than this on one day for one unit is overload
     overload_week: int = 12  # ... or in one ISO week (the daily push alone is 7)
+    feed_past_days: int = 90  # feeds carry events from this many days before today onwards
+    uid_domain: str = ""  # the domain part of feed UIDs; "" = base_url's host at the first build
+    co_alarms: bool = False  # reminders in co-organisers' feeds too, not only the lead's
 
 
 @dataclass(frozen=True)
@@ -276,6 +280,7 @@ class Entry:
     done_on: date | None = None
     remark: str = ""  # the unit's note, or why it was cancelled
     digest: str = ""  # of what the plan generated (Event.digest), as stored
+    planned_start: date | datetime | None = None  # where the plan put a moved event
 
     @property
     def all_day(self) -> bool:
@@ -294,6 +299,15 @@ class Entry:
     def orphaned(self) -> bool:
         """Its obligation no longer yields it; kept (with its records) as a cancelled tombstone."""
         return self.state == "removed"
+
+    def overdue(self, today: date, overdue_days: int) -> bool:
+        """Planned and live, ended more than `overdue_days` before today, nothing recorded."""
+        return (self.live and self.status == "planned"
+                and self.overdue_since(overdue_days) <= today)
+
+    def overdue_since(self, overdue_days: int) -> date:
+        """The first day on which it counts as overdue if still nothing is recorded."""
+        return days(self.start, self.end)[1] + timedelta(days=overdue_days)
 
     @property
     def shown_status(self) -> str:
