@@ -47,6 +47,23 @@ class Observance:
     rule: YearDay | None = None
     days: int = 1  # length of the fallback period
     until: YearDay | None = None  # or the fallback runs from `rule` to this day, inclusive
+    renamed: tuple[tuple[int, str], ...] = ()  # (first year, name): what it is called since
+
+    def name_in(self, year: int) -> str:
+        """The name the observance had in `year` (全国科普日 became 全国科普月 in 2025)."""
+        name = self.name
+        for since, called in sorted(self.renamed):
+            if year >= since:
+                name = called
+        return name
+
+    def middle(self, year: int) -> date | None:
+        """The middle day of the observance in `year`: where an event "around" it aims."""
+        found = self.dates(year)
+        if found is None:
+            return None
+        start, end, _ = found
+        return start + timedelta(days=((end - start).days - 1) // 2)
 
     def dates(self, year: int) -> tuple[date, date, bool] | None:
         """(start, exclusive end, guessed) in `year`, None if the rule has no such day."""
@@ -132,11 +149,18 @@ class WorkCalendar:
         return d in self._year(d.year)[1]
 
     def shift(self, d: date, policy: str) -> date | None:
-        """Apply an obligation's working-day policy: keep, next, previous or skip (None)."""
+        """Apply an obligation's working-day policy: keep, next, previous, skip (None) or
+        within-week (the nearest working day of the same week, the earlier on a tie; None
+        when the whole week is off)."""
         if policy == "keep" or self.is_workday(d):
             return d
         if policy == "skip":
             return None
+        if policy == "within-week":
+            monday = d - timedelta(days=d.weekday())
+            week = [monday + timedelta(days=n) for n in range(7)]
+            found = [w for w in week if self.is_workday(w)]
+            return min(found, key=lambda w: (abs((w - d).days), w > d)) if found else None
         step = timedelta(days=1 if policy == "next" else -1)
         while not self.is_workday(d):
             d += step

@@ -2,7 +2,8 @@
 
 from datetime import date
 
-from calendar_app.workdays import WorkCalendar, YearHolidays
+from calendar_app.workdays import Observance, WorkCalendar, YearHolidays
+from calendar_app.yearday import YearDay
 
 
 def test_statutory_holidays_and_makeup_days_come_from_chinesecalendar():
@@ -22,6 +23,29 @@ def test_policies_keep_next_previous_skip():
     assert cal.shift(labour_day, "previous") == date(2025, 4, 30)
     assert cal.shift(labour_day, "skip") is None
     assert cal.shift(date(2025, 5, 7), "skip") == date(2025, 5, 7)
+
+
+def test_within_week_moves_to_the_nearest_working_day_of_the_same_week_or_drops_it():
+    cal = WorkCalendar()
+    # Spring Festival 2021: Thursday 11 to Wednesday 17 February off.
+    assert cal.shift(date(2021, 2, 12), "within-week") == date(2021, 2, 10)  # Fri -> Wed
+    # National Day 2025 (1-8 October): Friday the 3rd goes back to Tuesday the 30th,
+    # still week 40.
+    assert cal.shift(date(2025, 10, 3), "within-week") == date(2025, 9, 30)
+    # Dragon Boat 2023 (22-24 June, Sunday 25th worked): two days either way, the earlier wins.
+    assert cal.shift(date(2023, 6, 23), "within-week") == date(2023, 6, 21)
+    # Spring Festival 2022 took the whole week of 31 January: nothing that week.
+    assert cal.shift(date(2022, 2, 4), "within-week") is None
+    assert cal.shift(date(2025, 5, 9), "within-week") == date(2025, 5, 9)  # a working day
+
+
+def test_an_observance_goes_by_the_name_it_had_that_year_and_has_a_middle():
+    science = Observance("全国科普日", {2021: (date(2021, 9, 11), date(2021, 9, 18))},
+                         YearDay(9, 1), until=YearDay(9, 30), renamed=((2025, "全国科普月"),))
+    assert [science.name_in(y) for y in (2021, 2024, 2025, 2027)] == \
+        ["全国科普日", "全国科普日", "全国科普月", "全国科普月"]
+    assert science.middle(2021) == date(2021, 9, 14)  # 11-17 September
+    assert science.middle(2025) == date(2025, 9, 15)  # the rule: 1-30 September
 
 
 def test_a_year_without_data_is_weekends_only_and_remembered():
