@@ -100,14 +100,22 @@ class Obligation:
     duration: timedelta | None = None
     location: str = ""
     alarm: timedelta | None = None  # how long before the start to remind
-    assumed: str = ""  # why the cadence is the county's choice, not the seed's
-    assigned: str = ""  # why the county chose the lead or the unit set, "" when the table's own
+    assumed: str = ""  # why the cadence (days, frequency) is the county's choice, not the table's
+    assigned: str = ""  # why the lead or the unit set is the county's choice, not the table's
+    short: str = ""  # the title calendars show when `title` is too long for them
     target: Target | None = None
     line: int = 0
 
     @property
     def lead(self) -> str:
         return self.units[0]
+
+    @property
+    def basis(self) -> str:
+        """What a unit reads about where the event comes from: 方案规定 when the table fixes
+        everything, else 县里安排 and the county's reasons."""
+        reasons = [r for r in (self.assigned, self.assumed) if r]
+        return "县里安排：" + "；".join(reasons) if reasons else "方案规定"
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,9 @@ class Occurrence:
     window: tuple[date, date] | None = None
     place: str = ""  # a rotation's place (a unit id)
     fallback: str = ""  # why this date is the rule's guess rather than the year's table
+    around: date | None = None  # the day a placed event should land as near as it can
+    spread: str = ""  # occurrences of one rule with the same key share out their window
+    label: str = ""  # the name of the observance the event hangs on, as called that year
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,36 @@
-"""Placing flexible occurrences (N a year, a term's lecture, a township's turn) on real days.
+"""Placing flexible occurrences (N a year, a term's lecture, a township's turn, a report due
+in a window) on real days.
 
-Deterministic and load-spreading: each request goes to the working day in its window where
-its busiest unit has the fewest flexible events, then the day nearest its ideal spot (spread
-evenly when a slot asks for several), then the earliest. So no unit gets two flexible events
-on one day while another working day in the window is free.
+Deterministic and load-spreading. Each request goes to the working day of its window that
+comes first by, in turn:
+
+1. no unit of it would go past the day or week limit (the plan's `overload_day` and
+   `overload_week`), while some day of the window keeps every unit within them;
+2. an ordinary working day rather than a weekend worked in exchange for a holiday (调休上班),
+   unless only those fit;
+3. the fewest flexible events already on that day for its busiest unit;
+4. nearest its ideal: the day it hangs on (`around`: 三八, the middle of 全国科普日), else
+   its share of the window: the middle for one event, evenly spread for several (a slot's
+   events, or a rotation's visits of one year);
+5. the earliest.
+
+So no unit gets two flexible events on one day while another working day in the window is
+free, and a rule that says "around day X" lands as near X as the calendar and the load allow.
 
 Fixed-date events do not steer placement on purpose: if they did, moving the weekly TV
 segment to another weekday would also move dozens of unrelated contests and lectures, and
-every subscriber would see them change.
+every subscriber would see them change. The limits are kept by the placed events among
+themselves; the fixed ones are few and spread by the plan itself.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .model import Event, days
 from .workdays import WorkCalendar
 
 
@@ -24,26 +39,30 @@ class Request:
     key: str  # the event's uid: orders requests and breaks ties
     units: tuple[str, ...]
     window: tuple[date, date]
-    share: tuple[int, int] = (0, 1)  # this is event `i` of `n` in its slot
+    share: tuple[int, int] = (0, 1)  # this is event `i` of `n` sharing the window
+    around: date | None = None  # the day to land as near as possible
 
 
 class Placer:
-    def __init__(self, cal: WorkCalendar):
+    def __init__(self, cal: WorkCalendar, day_limit: int = 3, week_limit: int = 12):
         self.cal = cal
-        # unit -> day -> events; plain dicts read with .get: a Counter's __missing__ on the
-        # hot path cost more than the rest of the placement.
+        self.day_limit, self.week_limit = day_limit, week_limit
+        # unit -> day -> events and unit -> Monday -> events; plain dicts read with .get: a
+        # Counter's __missing__ on the hot path cost more than the rest of the placement.
         self.flexible: dict[str, dict[date, int]] = defaultdict(dict)
-        self._days: dict[tuple[date, date], tuple[list[date], bool]] = {}
+        self.weekly: dict[str, dict[date, int]] = defaultdict(dict)
+        self._days: dict[tuple[date, date], tuple[list[tuple[date, date, bool]], bool]] = {}
 
-    def candidates(self, window: tuple[date, date]) -> tuple[list[date], bool]:
-        """Working days of the window, or every day (flagged) when it has none."""
+    def candidates(self, window: tuple[date, date]) -> tuple[list[tuple[date, date, bool]], bool]:
+        """(day, its Monday, a 调休 working weekend) for the working days of the window, or
+        for every day (flagged) when it has none."""
         if window not in self._days:
             days = self.cal.workdays_between(*window)
-            if days:
-                self._days[window] = (days, True)
-            else:
-                every = [window[0] + timedelta(n) for n in range((window[1] - window[0]).days)]
-                self._days[window] = (every, False)
+            working = bool(days)
+            if not working:
+                days = [window[0] + timedelta(n) for n in range((window[1] - window[0]).days)]
+            self._days[window] = ([(d, d - timedelta(days=d.weekday()),
+                                    self.cal.is_makeup_workday(d)) for d in days], working)
         return self._days[window]
 
     def place(self, requests: list[Request]) -> dict[str, tuple[date, bool]]:
@@ -51,13 +70,49 @@ class Placer:
         placed: dict[str, tuple[date, bool]] = {}
         for req in sorted(requests, key=lambda r: (r.window[0], r.window[1], r.key)):
             days, working = self.candidates(req.window)
-            i, n = req.share
-            span = (req.window[1] - req.window[0]).days
-            ideal = req.window[0].toordinal() + int(span * (2 * i + 1) / (2 * n))
-            flexible = [self.flexible[u] for u in req.units]
-            best = min(days, key=lambda d: (max(c.get(d, 0) for c in flexible),
-                                            abs(d.toordinal() - ideal), d))
-            for load in flexible:
+            if req.around is not None:
+                ideal = req.around.toordinal()
+            else:
+                i, n = req.share
+                span = (req.window[1] - req.window[0]).days
+                ideal = req.window[0].toordinal() + int(span * (2 * i + 1) / (2 * n))
+            daily = [self.flexible[u] for u in req.units]
+            weekly = [self.weekly[u] for u in req.units]
+            best, monday, _ = min(days, key=lambda c: self._cost(c, daily, weekly, ideal))
+            for load in daily:
                 load[best] = load.get(best, 0) + 1
+            for load in weekly:
+                load[monday] = load.get(monday, 0) + 1
             placed[req.key] = (best, working)
         return placed
+
+    def _cost(self, candidate: tuple[date, date, bool], daily: list[dict[date, int]],
+              weekly: list[dict[date, int]], ideal: int) -> tuple:
+        """What ranks a day for a request: the order of the module's docstring."""
+        day, monday, makeup = candidate
+        most = max(c.get(day, 0) for c in daily)
+        full = most >= self.day_limit or max(w.get(monday, 0) for w in weekly) >= self.week_limit
+        return full, makeup, most, abs(day.toordinal() - ideal), day
+
+
+def busiest(events: Iterable[Event], leave_out: Iterable[str] = ()) -> dict[str, tuple[int, int]]:
+    """unit -> (most events on one day, most in one ISO week) of an expansion: what the limits
+    above are measured by. Each event counts on its first day, as the gap report counts it;
+    the obligations in `leave_out` (the daily push) are not counted."""
+    skip = set(leave_out)
+    per_day: Counter = Counter()
+    per_week: Counter = Counter()
+    for event in events:
+        if event.obligation in skip:
+            continue
+        first = days(event.start, event.end)[0]
+        monday = first - timedelta(days=first.weekday())
+        for unit in dict.fromkeys(event.units):
+            per_day[unit, first] += 1
+            per_week[unit, monday] += 1
+    peaks: dict[str, tuple[int, int]] = {}
+    for (unit, _), n in per_day.items():
+        peaks[unit] = (max(peaks.get(unit, (0, 0))[0], n), 0)
+    for (unit, _), n in per_week.items():
+        peaks[unit] = (peaks[unit][0], max(peaks[unit][1], n))
+    return peaks

@@ -8,6 +8,7 @@ themselves; that is `placement`'s job, so load can be spread across rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,6 +20,8 @@ from dateutil.rrule import MONTHLY, WEEKLY, rrule, rrulestr
 from .model import ONE_DAY, Occurrence, Slot
 from .workdays import WorkCalendar
 from .yearday import YearDay, parse_weekday
+
+_MONTH_DAY_LIKE = re.compile(r"^\d{1,2}-\d{1,2}$")
 
 
 def _year_slot(year: int) -> Slot:
@@ -101,22 +104,28 @@ _PARTS = {1: "", 2: "H", 3: "T", 4: "Q", 6: "B", 12: "M"}
 
 @dataclass(frozen=True)
 class Yearly:
-    """On one or more days a year; k days split the year into k equal slots (H1/H2, Q1..Q4)."""
+    """On one or more days a year; k days split the year into k equal slots (H1/H2, Q1..Q4).
+
+    A day may also be a window, `{from: 06-11, to: 06-30}`: a deadline (a report, a check)
+    that the scheduler places inside it with everything else it places, so that forty
+    reports due "by the end of June" do not all land on one day.
+    """
 
     kind: ClassVar[str] = "yearly"
-    days: tuple[YearDay, ...]
+    days: tuple[YearDay | tuple[YearDay, YearDay], ...]
 
     @classmethod
     def parse(cls, value: object) -> Yearly:
         items = value if isinstance(value, list) else [value]
-        days = tuple(YearDay.parse(v) for v in items)
+        days = tuple(_day_or_window(v) for v in items)
         if len(days) not in _PARTS:
             raise ValueError("yearly takes 1, 2, 3, 4, 6 or 12 days (one per equal part)")
         months = 12 // len(days)
         for i, d in enumerate(days):
-            if not i * months < d.month <= (i + 1) * months:
-                raise ValueError(f"day {i + 1} of {len(days)} ({d.describe()}) must fall in "
-                                 f"months {i * months + 1}-{(i + 1) * months}")
+            for part in (d if isinstance(d, tuple) else (d,)):
+                if not i * months < part.month <= (i + 1) * months:
+                    raise ValueError(f"day {i + 1} of {len(days)} ({part.describe()}) must fall "
+                                     f"in months {i * months + 1}-{(i + 1) * months}")
         return cls(days)
 
     def occurrences(self, start: date, end: date, cal: WorkCalendar) -> Iterator[Occurrence]:
@@ -126,9 +135,24 @@ class Yearly:
                 first = date(year, i * months + 1, 1)
                 key = str(year) if len(self.days) == 1 else f"{year}-{_PARTS[len(self.days)]}{i+1}"
                 slot = Slot(key, first, first + relativedelta(months=months))
+                if isinstance(yd, tuple):
+                    low, high = yd[0].in_year(year), yd[1].in_year(year)
+                    if low and high and low < end and high >= start:
+                        yield Occurrence(slot, window=(low, high + ONE_DAY))
+                    continue
                 day = yd.in_year(year)
                 if day is not None and start <= day < end:
                     yield Occurrence(slot, start=day)
+
+
+def _day_or_window(value: object) -> YearDay | tuple[YearDay, YearDay]:
+    if isinstance(value, dict) and ("from" in value or "to" in value):
+        spec = _need(value, {"from", "to"}, {"from", "to"}, "a yearly window")
+        first, last = YearDay.parse(spec["from"]), YearDay.parse(spec["to"])
+        if not (first.day and last.day) or (last.month, last.day) < (first.month, first.day):
+            raise ValueError("a yearly window runs from MM-DD to a later MM-DD")
+        return first, last
+    return YearDay.parse(value)
 
 
 @dataclass(frozen=True)
@@ -152,8 +176,10 @@ class ObservanceRule:
                 continue
             first, stop, guessed = found
             if first < end and stop > start:
-                why = f"{observance.name}{year}年日期未列入年度表，按规则推定" if guessed else ""
-                yield Occurrence(_year_slot(year), start=first, end=stop, fallback=why)
+                name = observance.name_in(year)
+                why = f"{name}{year}年日期未列入年度表，按规则推定" if guessed else ""
+                yield Occurrence(_year_slot(year), start=first, end=stop, fallback=why,
+                                 label=name)
 
 
 @dataclass(frozen=True)
@@ -213,7 +239,8 @@ class PerTerm:
 
 @dataclass(frozen=True)
 class TimesAYear:
-    """Between `least` and `most` times a year inside a window; the scheduler places `count`."""
+    """Between `least` and `most` times a year inside a window; the scheduler places `count`,
+    as near to `around` (a day, or the middle of a named observance) as it can."""
 
     kind: ClassVar[str] = "times_a_year"
     least: int
@@ -221,10 +248,13 @@ class TimesAYear:
     count: int
     first: YearDay
     last: YearDay
+    around: YearDay | None = None
+    around_name: str = ""  # an observance of calendar.observances, checked by the loader
 
     @classmethod
     def parse(cls, value: object) -> TimesAYear:
-        spec = _need(value, {"min", "max", "count", "from", "to"}, {"min"}, "times_a_year")
+        spec = _need(value, {"min", "max", "count", "from", "to", "around"}, {"min"},
+                     "times_a_year")
         least = _count(spec["min"], "min", 1)
         most = _count(spec.get("max", least), "max", 1)
         if least > most:
@@ -236,7 +266,16 @@ class TimesAYear:
         last = YearDay.parse(spec.get("to", "12-31"))
         if (last.month, last.day) < (first.month, first.day):
             raise ValueError("times_a_year window must end after it starts within one year")
-        return cls(least, most, count, first, last)
+        around, name = None, ""
+        if "around" in spec:
+            text = str(spec["around"]).strip()
+            if _MONTH_DAY_LIKE.match(text):
+                around = YearDay.parse(text)
+            elif text:
+                name = text
+            else:
+                raise ValueError("around takes a day (03-08) or an observance's name")
+        return cls(least, most, count, first, last, around, name)
 
     def occurrences(self, start: date, end: date, cal: WorkCalendar) -> Iterator[Occurrence]:
         for year in range(start.year, end.year + 1):
@@ -244,9 +283,18 @@ class TimesAYear:
             if not (first and last):
                 continue
             window = (first, last + ONE_DAY)
+            around, label = self.aim(year, cal)
             if window[0] < end and window[1] > start:
                 for i in range(self.count):
-                    yield Occurrence(_year_slot(year), index=i, window=window)
+                    yield Occurrence(_year_slot(year), index=i, window=window, around=around,
+                                     label=label)
+
+    def aim(self, year: int, cal: WorkCalendar) -> tuple[date | None, str]:
+        """The day to aim at in `year` and the observance's name that year, if any."""
+        if self.around_name:
+            observance = cal.observances[self.around_name]
+            return observance.middle(year), observance.name_in(year)
+        return (self.around.in_year(year) if self.around else None), ""
 
 
 @dataclass(frozen=True)
@@ -328,13 +376,16 @@ class Rotation:
         cycle = self.since + ((start.year - self.since) // self.years) * self.years
         while cycle < end.year + 1:
             period = (date(cycle, 1, 1), date(cycle + self.years, 1, 1))
+            turn: dict[int, int] = {}  # the places of one year share out its window, in order
             for place, offset in zip(self.places, offsets, strict=True):
                 year = cycle + offset
+                index = turn[year] = turn.get(year, -1) + 1
                 first, last = self.first.in_year(year), self.last.in_year(year)
                 if not (first and last) or first >= end or last < start:
                     continue
                 slot = Slot(f"{cycle}-{cycle + self.years - 1}/{place}", *period)
-                yield Occurrence(slot, window=(first, last + ONE_DAY), place=place)
+                yield Occurrence(slot, index=index, window=(first, last + ONE_DAY), place=place,
+                                 spread=str(year))
             cycle += self.years
 
 
@@ -411,6 +462,13 @@ class Milestone:
             since = self.since or date(self.by.year, 1, 1)
             slot = Slot(f"by-{self.by.isoformat()}", min(since, self.by), self.by + ONE_DAY)
             yield Occurrence(slot, start=self.by)
+
+
+def observance_of(rule: object) -> str:
+    """The observance a rule hangs on: its own (observance) or the one it aims at (around)."""
+    if isinstance(rule, ObservanceRule):
+        return rule.name
+    return getattr(rule, "around_name", "")
 
 
 RULES: dict[str, type] = {r.kind: r for r in (

@@ -31,6 +31,7 @@ class _Want:
     occ: Occurrence
     units: tuple[str, ...]
     uid: str
+    spread: tuple = ()  # wants with the same key share out their window
     day: date | None = None
     end: date | None = None
     notes: tuple[str, ...] = ()
@@ -45,15 +46,16 @@ def expand(plan: Plan, start: date | None = None, end: date | None = None) -> Ex
     cal = plan.calendar
     wants = [w for o in plan.obligations for w in _wants(plan, o, span)]
 
-    placer = Placer(cal)
+    placer = Placer(cal, plan.settings.overload_day, plan.settings.overload_week)
     flexible: list[Request] = []
-    shares = Counter((w.obligation.id, w.occ.slot.key, w.units) for w in wants if w.occ.window)
+    shares = Counter(w.spread for w in wants if w.occ.window)
     for want in wants:
         if want.occ.window is None:
             _fix(want, plan)
         else:
-            n = shares[(want.obligation.id, want.occ.slot.key, want.units)]
-            flexible.append(Request(want.uid, want.units, want.occ.window, (want.occ.index, n)))
+            share = (want.occ.index, shares[want.spread])
+            flexible.append(Request(want.uid, want.units, want.occ.window, share,
+                                    want.occ.around))
     placed = placer.place(flexible)
 
     events = []
@@ -82,12 +84,22 @@ def _wants(plan: Plan, obligation: Obligation, span: tuple[date, date]) -> list[
         if numbered:
             uid += f"#{occ.index + 1}"
         for units in groups:
+            # A slot's several events share out its window; so do a rotation's visits of
+            # one year, each with its own place.
+            spread = (obligation.id, occ.spread or occ.slot.key, units)
             if occ.place and occ.place not in units:
                 units = units + (occ.place,)
             key = f"{uid}/{units[0]}" if obligation.fanout else uid
-            found.append(_Want(obligation, occ, units, key, notes=(occ.fallback,) if occ.fallback
-                               else ()))
+            found.append(_Want(obligation, occ, units, key, spread,
+                               notes=(occ.fallback,) if occ.fallback else ()))
     return found
+
+
+def titles(obligation: Obligation, label: str = "") -> tuple[str, str]:
+    """(what calendars show, the full title) of an obligation's event; `label` is the name
+    its observance had that year, for a title that says `{observance}`."""
+    full = obligation.title.replace("{observance}", label)
+    return (obligation.short.replace("{observance}", label) if obligation.short else full), full
 
 
 def _fix(want: _Want, plan: Plan) -> None:
@@ -115,7 +127,8 @@ def _event(plan: Plan, want: _Want) -> Event:
     if obligation.time is not None and want.end - want.day == ONE_DAY:
         start = datetime.combine(want.day, obligation.time, tzinfo=TZ)
         end = start + (obligation.duration or DEFAULT_LENGTH)
-    title, location = obligation.title, obligation.location
+    short, full = titles(obligation, occ.label)
+    title, location = short, obligation.location
     if occ.place:
         place = plan.units[occ.place].name
         title = f"{title}（{place}）"
@@ -126,5 +139,16 @@ def _event(plan: Plan, want: _Want) -> Event:
                  category=measure.category, slot=occ.slot, title=title, start=start, end=end,
                  units=want.units, location=location, alarm=obligation.alarm, notes=notes,
                  flexible=occ.window is not None,
-                 context=f"{measure.title}\n{obligation.quote}\n{obligation.assumed}\n{names}")
+                 context=_context(measure.title, obligation, names, full, short))
+
+
+def _context(measure: str, obligation: Obligation, names: str, full: str, short: str) -> str:
+    """The plan text printed around an event. What is new since the first release is added
+    only when set, so an event whose obligation does not use it keeps its revision."""
+    context = f"{measure}\n{obligation.quote}\n{obligation.assumed}\n{names}"
+    if obligation.assigned:
+        context += f"\n{obligation.assigned}"
+    if full != short:
+        context += f"\n{full}"
+    return context
 

@@ -1,6 +1,8 @@
-"""Flexible placement: on working days, deterministic, spreading each unit's load."""
+"""Flexible placement: on working days, deterministic, spreading each unit's load within the
+day and week limits, off 调休 weekends, as near its day as the load allows."""
 
-from datetime import date
+from collections import Counter
+from datetime import date, timedelta
 
 from calendar_app.placement import Placer, Request
 from calendar_app.workdays import WorkCalendar
@@ -50,3 +52,57 @@ def test_a_window_without_working_days_uses_its_days_and_says_so():
     golden_week = (date(2025, 10, 1), date(2025, 10, 9))
     (day, working), = Placer(cal).place([Request("r", ("a",), golden_week)]).values()
     assert golden_week[0] <= day < golden_week[1] and working is False
+
+
+def _loads(placed, requests):
+    """unit -> day -> events, and unit -> Monday -> events, of a placement."""
+    days, weeks = {}, {}
+    for req in requests:
+        day = placed[req.key][0]
+        monday = day - timedelta(days=day.weekday())
+        for unit in req.units:
+            days.setdefault(unit, Counter())[day] += 1
+            weeks.setdefault(unit, Counter())[monday] += 1
+    return days, weeks
+
+
+def test_no_unit_gets_more_than_the_day_limit_while_the_window_has_room():
+    cal = WorkCalendar()
+    week = (date(2025, 6, 9), date(2025, 6, 14))  # Monday to Friday, five working days
+    requests = [Request(f"r{i:02d}", ("a",), week, around=date(2025, 6, 11)) for i in range(15)]
+    days, _ = _loads(Placer(cal, day_limit=3).place(requests), requests)
+    assert set(days["a"].values()) == {3}  # all drawn to Wednesday, yet three a day at most
+
+
+def test_no_unit_gets_more_than_the_week_limit_while_the_window_has_room():
+    cal = WorkCalendar()
+    fortnight = (date(2025, 6, 9), date(2025, 6, 21))  # two working weeks
+    requests = [Request(f"r{i:02d}", ("a", f"b{i}"), fortnight, around=date(2025, 6, 10))
+                for i in range(12)]
+    _, weeks = _loads(Placer(cal, day_limit=3, week_limit=6).place(requests), requests)
+    assert sorted(weeks["a"].values()) == [6, 6]
+
+
+def test_a_weekend_worked_for_a_holiday_is_used_only_when_nothing_else_fits():
+    cal = WorkCalendar()
+    # 2023-06-25, a Sunday, was worked in exchange for the Dragon Boat holiday (22-24 June).
+    window = (date(2023, 6, 25), date(2023, 6, 28))  # Sun 25 (worked), Mon 26, Tue 27
+    assert cal.is_makeup_workday(date(2023, 6, 25))
+    requests = [Request(f"r{i}", ("a",), window, around=date(2023, 6, 25)) for i in range(6)]
+    placed = Placer(cal, day_limit=3).place(requests)
+    assert date(2023, 6, 25) not in {day for day, _ in placed.values()}
+    one_more = [*requests, Request("r6", ("a",), window)]
+    placed = Placer(cal, day_limit=3).place(one_more)
+    assert [day for day, _ in placed.values()].count(date(2023, 6, 25)) == 1
+
+
+def test_around_lands_on_the_day_or_as_near_as_the_load_allows():
+    cal = WorkCalendar()
+    march = (date(2025, 3, 1), date(2025, 3, 16))
+    women = date(2025, 3, 7)  # 3/8 2025 is a Saturday: the Friday before is nearest
+    placed = Placer(cal).place([Request("a", ("fulian",), march, around=women),
+                                Request("b", ("fulian", "nongye"), march, around=women),
+                                Request("c", ("nongye",), march, around=women)])
+    assert placed["a"][0] == women
+    assert placed["b"][0] == date(2025, 3, 6)  # 妇联 has 3/7 taken: the nearest free day
+    assert placed["c"][0] == women  # 农业农村局 has nothing else on 3/7

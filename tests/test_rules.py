@@ -82,6 +82,26 @@ def test_yearly_day_outside_its_part_is_refused():
         Yearly.parse(["07-25", "12-20"])
 
 
+def test_yearly_windows_are_deadlines_to_place_in_half_year_slots(cal):
+    rule = Yearly.parse([{"from": "06-11", "to": "06-30"}, {"from": "12-11", "to": "12-31"}])
+    occ = list(rule.occurrences(*Y2025, cal))
+    assert [(o.slot.key, o.window, o.start) for o in occ] == [
+        ("2025-H1", (date(2025, 6, 11), date(2025, 7, 1)), None),
+        ("2025-H2", (date(2025, 12, 11), date(2026, 1, 1)), None)]
+    (once,) = Yearly.parse({"from": "12-01", "to": "12-10"}).occurrences(*Y2025, cal)
+    assert once.slot.key == "2025" and once.window == (date(2025, 12, 1), date(2025, 12, 11))
+
+
+@pytest.mark.parametrize("spec, message", [
+    ([{"from": "06-20", "to": "07-05"}, "12-20"], r"day 1 of 2 \(7月5日\) must fall in months 1-6"),
+    ({"from": "12-10", "to": "12-01"}, "runs from MM-DD to a later MM-DD"),
+    ({"from": "12-01"}, "a yearly window needs 'to'"),
+])
+def test_a_yearly_window_outside_its_part_or_backwards_is_refused(spec, message):
+    with pytest.raises(ValueError, match=message):
+        Yearly.parse(spec)
+
+
 def test_observance_uses_the_table_then_the_rule_and_says_so(cal):
     rule = ObservanceRule("科技活动周")
     (y2025,) = rule.occurrences(*Y2025, cal)
@@ -117,6 +137,17 @@ def test_times_a_year_asks_for_count_in_the_window(cal):
     assert occ[0].window == (date(2025, 4, 1), date(2025, 12, 1))
 
 
+def test_times_a_year_aims_at_a_day_or_the_middle_of_an_observance(cal):
+    (women,) = TimesAYear.parse({"min": 1, "from": "03-01", "to": "03-15", "around": "03-08"}) \
+        .occurrences(*Y2025, cal)
+    assert women.around == date(2025, 3, 8) and women.label == ""
+    (week,) = TimesAYear.parse({"min": 1, "from": "05-01", "to": "06-15", "around": "科技活动周"}) \
+        .occurrences(*Y2025, cal)
+    assert week.around == date(2025, 5, 27) and week.label == "科技活动周"  # 24-31 May
+    plain = TimesAYear.parse({"min": 1})
+    assert next(plain.occurrences(*Y2025, cal)).around is None
+
+
 @pytest.mark.parametrize("spec, message", [
     ({"min": 3, "max": 1}, "runs backwards: 3 to 1"),
     ({"min": 1, "max": 2, "count": 5}, "count 5 must lie between"),
@@ -144,6 +175,10 @@ def test_rotation_reaches_every_place_once_per_cycle(cal):
     per_year = [sum(1 for o in occ if o.window[0].year == y) for y in range(2021, 2026)]
     assert per_year == [3, 3, 2, 2, 2]
     assert occ[0].slot.key == "2021-2025/t00"
+    # One year's visits share out its window in order: 2021's three are the 1st, 2nd and
+    # 3rd of three, spread by the scheduler instead of heaped on the middle.
+    assert [(o.spread, o.index) for o in occ[:4]] == [("2021", 0), ("2021", 1), ("2021", 2),
+                                                      ("2022", 0)]
 
 
 def test_rrule_is_the_escape_hatch(cal):
