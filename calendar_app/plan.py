@@ -26,9 +26,14 @@ _SPAN = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _FRAGMENT = re.compile(r"\s*(?:\.\.\.|…+)\s*")
 
-OBLIGATION_KEYS = {"id", "title", "quote", "assumed", "units", "lead", "fanout", "workdays",
-                   "time", "duration", "location", "alarm", "target"} | set(rule_kinds.RULES)
-WORKDAY_POLICIES = ("keep", "next", "previous", "skip")
+OBLIGATION_KEYS = {"id", "title", "short", "quote", "assumed", "assigned", "units", "lead",
+                   "fanout", "workdays", "time", "duration", "location", "alarm",
+                   "target"} | set(rule_kinds.RULES)
+WORKDAY_POLICIES = ("keep", "next", "previous", "skip", "within-week")
+# Where a reason quotes the table (分工表规定“……”), the words quoted must be the table's.
+_TABLE_QUOTE = re.compile(r"分工表[^“”，。；]{0,8}“([^”]+)”")
+# What units read names the source as the table or the plan, in the county's words.
+_NOT_FOR_READERS = "种子"
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -299,8 +304,8 @@ class _Reader:
             if not isinstance(item, Mapping):
                 self.fail(items.line_of(i), "an observance must be a mapping with a name")
                 continue
-            self.check_keys(item, {"name", "aliases", "rule", "days", "until", "years"},
-                            "an observance")
+            self.check_keys(item, {"name", "aliases", "rule", "days", "until", "years",
+                                   "renamed"}, "an observance")
             name = self.text(item, "name", "an observance")
             rule = until = None
             try:
@@ -315,12 +320,24 @@ class _Reader:
             table = self.read_year_table(item.get("years") or Mapping(), name)
             if rule is None and not table:
                 self.fail(item.line, f"observance {name} needs a rule, a years table, or both")
-            obs = Observance(name, table, rule, days, until)
+            obs = Observance(name, table, rule, days, until,
+                             self.read_renamed(item, name))
             for key in [name, *(item.get("aliases") or [])]:
                 if key in found:
                     self.fail(item.line, f"duplicate observance {key!r}")
                 found[key] = obs
         return found
+
+    def read_renamed(self, item: Mapping, name: str) -> tuple[tuple[int, str], ...]:
+        """`renamed: {2025: 全国科普月}`: from that year on the observance goes by that name."""
+        spec = item.get("renamed")
+        if spec is None:
+            return ()
+        if not isinstance(spec, Mapping) or not all(
+                isinstance(y, int) and isinstance(n, str) and n.strip() for y, n in spec.items()):
+            self.fail(item.line_of("renamed"), f"observance {name}: renamed is YEAR: new name")
+            return ()
+        return tuple((year, called.strip()) for year, called in spec.items())
 
     def read_year_table(self, table: Mapping, name: str) -> dict[int, tuple[date, date]]:
         result: dict[int, tuple[date, date]] = {}
@@ -431,6 +448,8 @@ class _Reader:
             self.fail(spec.line_of(kind), f"{what}: {exc}")
             return None
         units = self.obligation_units(spec, measure)
+        assigned = str(spec.get("assigned", "")).strip()
+        self.check_assigned(spec, what, measure, units, assigned)
         policy = spec.get("workdays", "keep")
         if policy not in WORKDAY_POLICIES:
             self.fail(spec.line_of("workdays"), f"{what}: workdays must be one of "
@@ -444,12 +463,56 @@ class _Reader:
             self.fail(spec.line_of("duration"), f"{what}: a duration needs a time of day")
         if isinstance(rule, rule_kinds.Milestone):
             rule = replace(rule, since=min(start, rule.by))
+        title = self.text(spec, "title", what)
+        short = str(spec.get("short", "")).strip()
+        assumed = str(spec.get("assumed", "")).strip()
+        self.check_reader_text(spec, what, measure, rule)
         return Obligation(
-            id=oid, measure=measure.number, title=self.text(spec, "title", what), quote=quote,
+            id=oid, measure=measure.number, title=title, quote=quote,
             rule=rule, units=tuple(units), fanout=fanout == "each", workdays=policy, time=at,
             duration=duration, location=str(spec.get("location", "")),
-            alarm=self.read_span(spec, "alarm", what), assumed=str(spec.get("assumed", "")),
-            target=self.read_target(spec, rule, what), line=spec.line)
+            alarm=self.read_span(spec, "alarm", what), assumed=assumed, assigned=assigned,
+            short=short, target=self.read_target(spec, rule, what), line=spec.line)
+
+    def check_assigned(self, spec: Mapping, what: str, measure: Measure, units: list[str],
+                       assigned: str) -> None:
+        """A lead or a unit set other than the table's is the county's choice, and says why."""
+        if not units or not measure.units:
+            return
+        if tuple(units) == measure.units:
+            if assigned:
+                self.fail(spec.line_of("assigned"), f"{what}: assigned says the county chose "
+                          f"the units, but they are measure {measure.number}'s own; drop it")
+            return
+        if assigned:
+            return
+        names = "、".join(self.units[u].name for u in units)
+        if units[0] != measure.units[0]:
+            change = (f"its lead {self.units[units[0]].name} is not measure {measure.number}'s "
+                      f"({self.units[measure.units[0]].name})")
+        else:
+            change = f"its units ({names}) are not all of measure {measure.number}'s"
+        self.fail(spec.line_of("lead") if "lead" in spec else spec.line_of("units"),
+                  f"{what}: {change}; say why in `assigned`")
+
+    def check_reader_text(self, spec: Mapping, what: str, measure: Measure, rule) -> None:
+        """What units read: never 种子, quotes of the table that are the table's words, and
+        `{observance}` only where the event hangs on an observance."""
+        flat = re.sub(r"\s+", "", measure.text)
+        for key in ("title", "short", "assumed", "assigned", "location"):
+            value = spec.get(key)
+            if not isinstance(value, str):
+                continue
+            if _NOT_FOR_READERS in value:
+                self.fail(spec.line_of(key), f"{what}: {key} says {_NOT_FOR_READERS}; units read "
+                          "it: call the source 分工表 or 实施方案")
+            for quoted in _TABLE_QUOTE.findall(value):
+                if re.sub(r"\s+", "", quoted) not in flat:
+                    self.fail(spec.line_of(key), f"{what}: {key} quotes “{quoted}” as the "
+                              f"table's words, but measure {measure.number} does not say it")
+            if "{observance}" in value and not rule_kinds.observance_of(rule):
+                self.fail(spec.line_of(key), f"{what}: {key} names {{observance}}, but the "
+                          "rule hangs on no observance")
 
     def read_rule(self, kind: str, value: object, calendar: WorkCalendar, start: date):
         cls = rule_kinds.RULES[kind]
@@ -462,13 +525,16 @@ class _Reader:
                 raise ValueError(f"rotation places must name a group, not {rule.group!r}")
             return replace(rule, places=members.members)
         rule = cls.parse(value)
-        if kind == "observance" and rule.name not in calendar.observances:
-            close = difflib.get_close_matches(rule.name, list(calendar.observances), n=2)
+        name = rule_kinds.observance_of(rule)
+        if name and name not in calendar.observances:
+            close = difflib.get_close_matches(name, list(calendar.observances), n=2)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ValueError(f"unknown observance {rule.name!r}{hint}")
+            raise ValueError(f"unknown observance {name!r}{hint}")
         return rule
 
     def obligation_units(self, spec: Mapping, measure: Measure) -> list[str]:
+        """The lead, then the co-organisers in the order the table lists them (a unit the
+        measure does not list goes after them, in the order written)."""
         units = list(measure.units)
         if "units" in spec:
             listed = spec["units"]
@@ -484,7 +550,9 @@ class _Reader:
                 units = lead + [u for u in units if u != lead[0]]
             elif lead:
                 self.fail(spec.line_of("lead"), "the lead must be one unit, not a group")
-        return units
+        order = {u: i for i, u in enumerate(measure.units)}
+        rest = sorted(units[1:], key=lambda u: (order.get(u, len(order)), units.index(u)))
+        return units[:1] + rest
 
     def read_time(self, spec: Mapping, what: str) -> time | None:
         if "time" not in spec:

@@ -17,6 +17,11 @@ CASES = {
     "duplicate_id.yaml": (24, "duplicate obligation id 'm01-weekly'", "first at line 20"),
     "duplicate_unit.yaml": (11, "duplicate unit id 'kexie'", ""),
     "bad_quote.yaml": (22, "quote '每天刊播科普知识' is not in the text of measure 1", ""),
+    "unassigned_lead.yaml": (24, "obligation m01-weekly: its lead 县应急管理局 is not measure "
+                                 "1's (县科协); say why in `assigned`", ""),
+    "seed_word.yaml": (24, "obligation m01-weekly: assumed says 种子; units read it", "分工表"),
+    "overquote.yaml": (24, "assumed quotes “每周刊播2次” as the table's words, but measure 1 "
+                           "does not say it", ""),
 }
 
 
@@ -93,9 +98,40 @@ def test_settings_are_read_and_checked(tmp_path):
     assert settings.refresh.total_seconds() == 7200 and settings.grace_days == 10
 
 
-def test_unit_ids_of_the_county_files_are_reserved(tmp_path):
+@pytest.mark.parametrize("old, new, line", [
+    # The county's own files are all.ics, category-X.ics and county.html.
+    ("{id: kexie, name: 县科协}", "{id: county, name: 县科协}",
+     "9: unit id 'county' is reserved for the county's own feeds and pages; choose another"),
+    ("        weekly: 周三\n", "        weekly: 周三\n        assigned: 县里安排\n",
+     "24: obligation m01-weekly: assigned says the county chose the units, but they are "
+     "measure 1's own; drop it"),
+])
+def test_one_edit_of_the_minimal_plan_gives_one_line(tmp_path, old, new, line):
     ws = Workspace(tmp_path, DATA / "minimal.yaml")
-    ws.edit("{id: kexie, name: 县科协}", "{id: county, name: 县科协}")
+    ws.edit(old, new)
     lines = ws.run("validate", ok=False).output.strip().splitlines()
-    assert lines == [f"{ws.plan}:9: unit id 'county' is reserved for the county's own feeds "
-                     "and pages; choose another"]
+    assert lines == [f"{ws.plan}:{line}"]
+
+
+def test_a_subset_of_units_keeps_the_table_s_order_and_names_its_reason(tmp_path):
+    from calendar_app.plan import load_plan
+
+    ws = Workspace(tmp_path, DATA / "small.yaml")
+    # Measure 2 lists 县应急管理局, 县广文旅局, 县委宣传部; written here in another order.
+    ws.edit("        lead: 县委宣传部\n", "        units: [县委宣传部, 县文旅局, 县应急管理局]\n")
+    tv = next(o for o in load_plan(ws.plan).obligations if o.id == "m02-tv")
+    assert tv.units == ("xuanchuan", "yingji", "wenlv")
+    assert tv.basis == "县里安排：电视栏目由宣传部门主管，县里安排县委宣传部牵头"
+
+
+def test_around_names_a_known_observance_and_a_title_names_one_only_if_it_has_one(tmp_path):
+    ws = Workspace(tmp_path, DATA / "small.yaml")
+    ws.edit("times_a_year: {min: 1, max: 2, from: 07-10, to: 08-20}",
+            "times_a_year: {min: 1, max: 2, from: 07-10, to: 08-20, around: 科技活动月}")
+    ws.edit("title: 月度例会", "title: \"月度例会（{observance}）\"")
+    lines = ws.run("validate", ok=False).output.strip().splitlines()
+    assert len(lines) == 2
+    assert "obligation m01-teachers: unknown observance '科技活动月' (did you mean 全国科技活动周?)" \
+        in lines[0]
+    assert "obligation m02-monthly: title names {observance}, but the rule hangs on no " \
+           "observance" in lines[1]
