@@ -23,8 +23,10 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from . import months
-from .model import ONE_DAY, ROLE_CN, STATUS_CN, TZ, Category, Entry, Plan
+from .model import ONE_DAY, ROLE_CN, STATUS_CN, TZ, Category, Entry, Obligation, Plan
 from .model import anchor as row_id
+from .rules import observance_of
+from .schedule import titles
 from .yearday import WEEKDAY_CN
 
 # Text lines a week row holds (bands plus events), by the number of weeks the month spans:
@@ -100,6 +102,8 @@ class Item:
     notes: tuple[str, ...]
     attendance: int | None
     uids: tuple[str, ...]
+    full_title: str = ""  # the plan's full title, when calendars show a shorter one
+    basis: str = ""  # 方案规定, or 县里安排 and why; "" for an event a unit added itself
 
     @property
     def anchor(self) -> str:
@@ -216,10 +220,11 @@ def frame(plan: Plan, year: int, month: int) -> Frame:
             if start >= stop or end <= first:
                 continue
             estimated = fallback and bool(obs.table)  # a fixed-date rule is never a guess
+            name = obs.name_in(y)  # 全国科普日 until 2024, 全国科普月 from 2025
             if end - start > ONE_DAY:
-                campaigns.append(Campaign(obs.name, names, start, end, estimated))
+                campaigns.append(Campaign(name, names, start, end, estimated))
             else:
-                one_day.setdefault(start, []).append(obs.name + ("（推定）" if estimated else ""))
+                one_day.setdefault(start, []).append(name + ("（推定）" if estimated else ""))
     days = []
     d = grid_start
     while d < grid_stop:
@@ -308,7 +313,8 @@ class Month:
             for unit in dict.fromkeys(record.units):  # a unit named twice is on the page once
                 self._by_unit.setdefault(unit, []).append(record)
         self._names = {u: unit.name for u, unit in plan.units.items()}
-        self._rank = {u: (i, u) for i, u in enumerate(plan.units)}
+        self._obligations = {o.id: o for o in plan.obligations}
+        self._rank = {u: i for i, u in enumerate(plan.units)}
         self._items: dict[tuple[tuple[str, ...], str], Item] = {}
         # (campaigns, bands) -> (monday, line budget) -> that week's lanes
         self._lanes_made: dict[tuple, dict[tuple[date, int], tuple[tuple[Cell, ...], ...]]] = {}
@@ -398,24 +404,42 @@ class Month:
 
     def _merge(self, members: list[Shown], role: str, uids: tuple[str, ...]) -> Item:
         first = members[0]
-        if len(members) == 1:  # most items: no copies to merge
-            leads = {first.units[0]}
-            partners = set(first.units[1:]) - leads
-        else:
-            leads = {m.units[0] for m in members}
-            partners = {u for m in members for u in m.units[1:]} - leads
+        # Units in the order the event lists them, which is the table's: the lead, then the
+        # co-organisers as the measure names them. Copies of a fan-out (one per lead) take
+        # their obligation's order, so 各乡镇 come before the leading group's units as the
+        # table writes them.
+        leads = list(dict.fromkeys(m.units[0] for m in members))
+        partners = [u for u in dict.fromkeys(u for m in members for u in m.units[1:])
+                    if u not in leads]
+        obligation = self._obligations.get(first.obligation)
+        if len(members) > 1:
+            # Ranked by the obligation's order, then (for units it lacks, or copies of an
+            # event the plan no longer knows) by the plan's.
+            order = {u: i for i, u in enumerate(obligation.units)} if obligation else {}
+            rank = self._rank
+            leads.sort(key=lambda u: (order.get(u, len(order)), rank.get(u, len(rank)), u))
+            partners.sort(key=lambda u: (order.get(u, len(order)), rank.get(u, len(rank)), u))
+        full, basis = first.title, ""
+        if obligation is not None:
+            basis = obligation.basis
+            full = self._full_title(obligation, first.title, first.start.year)
         return Item(first.uid, first.obligation, first.title, first.start, first.end, first.time,
-                    first.measure, first.category, self._names_in_plan_order(leads),
-                    self._names_in_plan_order(partners), first.location, first.status, role,
-                    first.notes, _total(m.attendance for m in members), uids)
+                    first.measure, first.category, self._names_of(leads),
+                    self._names_of(partners), first.location, first.status, role,
+                    first.notes, _total(m.attendance for m in members), uids, full, basis)
 
-    def _names_in_plan_order(self, ids: set[str]) -> tuple[str, ...]:
-        """The units' names in the order the plan lists them (ids it lacks go last, as named)."""
-        if len(ids) < 2:
-            return tuple(self._names.get(u, u) for u in ids)
-        last = len(self._rank)
-        ordered = sorted(ids, key=lambda u: self._rank.get(u) or (last, u))
-        return tuple(self._names.get(u, u) for u in ordered)
+    def _names_of(self, ids: list[str]) -> tuple[str, ...]:
+        return tuple(self._names.get(u, u) for u in ids)
+
+    def _full_title(self, obligation: Obligation, title: str, year: int) -> str:
+        """The plan's full title of an event whose calendars show a short one, named as
+        that year and with whatever the event added after it (a rotation's place)."""
+        if not obligation.short:
+            return title
+        name = observance_of(obligation.rule)
+        label = self.plan.calendar.observances[name].name_in(year) if name else ""
+        short, full = titles(obligation, label)
+        return full + title[len(short):] if title.startswith(short) else full
 
 
 def _total(counts: Iterable[int | None]) -> int | None:

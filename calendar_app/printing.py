@@ -4,7 +4,8 @@ Pure: the plan, the stored entries and the generation date in, pages out; writin
 exports/ (and skipping those already there) is the exports owner's job.
 
 A page is a function of its month's frame, the records of the entries it shows
-(`monthview.Shown`), the plan's names and categories, and the code and templates that lay it
+(`monthview.Shown`), the plan's names and categories and what it says of those entries'
+obligations (why: 方案规定 or 县里安排; the full title), and the code and templates that lay it
 out; not of the generation date. Each page carries a digest of those in a <meta> tag (and
 `Page.digest`), so a rebuild renders a page again only when its digest changed: an edit
 rewrites the pages it touches, and the others keep the date they were generated on.
@@ -66,6 +67,9 @@ class Printer:
             plan.name, plan.source, self.source_file, plan.units, plan.categories,
             _fingerprint(templates))).encode()).digest()
         self._records: dict[str, bytes] = {}  # uid -> digest of its record, once per run
+        # What a row prints of its obligation besides the record: its basis and full title.
+        self._plan_text = {o.id: f"{o.basis}\n{o.title}\n{o.short}"
+                           for o in self.plan.obligations}
         self._parts: tuple[monthview.Month, Parts] | None = None
 
     def months(self, entries: Iterable[Entry], window: tuple[date, date]
@@ -100,7 +104,8 @@ class Printer:
         for record in month.records_of(unit):
             known = self._records.get(record.uid)
             if known is None:
-                known = self._records[record.uid] = hashlib.sha1(repr(record).encode()).digest()
+                text = repr(record) + self._plan_text.get(record.obligation, "")
+                known = self._records[record.uid] = hashlib.sha1(text.encode()).digest()
             digest.update(known)
         return digest.hexdigest()
 

@@ -120,6 +120,39 @@ def test_copies_for_many_units_are_one_item(small_plan):
     assert len(item.uids) == 3
 
 
+def test_copies_of_a_fan_out_keep_their_obligation_s_order(small_plan):
+    # m03-theme belongs to 各乡镇: 天城镇, 沙坪镇, 石城镇 as the group lists them, although
+    # their uids sort 沙坪镇 (shaping) first.
+    day = date(2025, 6, 25)
+    copies = [entry(f"m03-theme/2025#1/{u}", day, units=(u,), title="主题科普活动",
+                    obligation="m03-theme") for u in ("shicheng", "shaping", "tiancheng")]
+    (item,) = monthview.view(small_plan, monthview.frame(small_plan, 2025, 6), copies).agenda
+    assert item.leads == ("天城镇", "沙坪镇", "石城镇")
+
+
+def test_an_event_lists_its_co_organisers_as_stored_and_says_where_it_comes_from(small_plan):
+    found = [entry("m02-tv/2025-W10", date(2025, 3, 5), units=("xuanchuan", "yingji", "wenlv")),
+             entry("m02-day/2025", date(2025, 3, 6), units=("yingji", "wenlv", "xuanchuan")),
+             entry("mine", date(2025, 3, 7), obligation="")]
+    view = monthview.view(small_plan, monthview.frame(small_plan, 2025, 3), found)
+    items = {i.key: i for i in view.agenda}
+    tv, day, mine = items["m02-tv/2025-W10"], items["m02-day/2025"], items["mine"]
+    assert tv.partners == ("县应急管理局", "县文旅局")  # the table's order, not the plan's units
+    assert tv.basis == "县里安排：电视栏目由宣传部门主管，县里安排县委宣传部牵头"
+    assert day.basis == "方案规定" and mine.basis == ""
+
+
+def test_the_agenda_has_the_full_title_where_calendars_show_a_short_one(small_plan):
+    from dataclasses import replace
+
+    plan = replace(small_plan, obligations=tuple(
+        replace(o, title="防灾减灾日应急科普宣传教育活动", short="防灾减灾日宣传")
+        if o.id == "m02-day" else o for o in small_plan.obligations))
+    found = [entry("m02-day/2025", date(2025, 5, 12), title="防灾减灾日宣传")]
+    (item,) = monthview.view(plan, monthview.frame(plan, 2025, 5), found).agenda
+    assert (item.title, item.full_title) == ("防灾减灾日宣传", "防灾减灾日应急科普宣传教育活动")
+
+
 def test_recorded_status_and_timed_events(small_plan):
     start = datetime(2025, 3, 5, 19, 30, tzinfo=TZ)
     found = [entry("a/1", date(2025, 3, 3), status="done", attendance=120),
