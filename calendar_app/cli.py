@@ -131,14 +131,15 @@ def cli(ctx: click.Context, plan_path: Path, db: Path | None, exports: Path | No
 @cli.command()
 @click.pass_obj
 def validate(paths: Paths) -> None:
-    """Check the plan file and say how its quirks were read."""
+    """Check the plan file, say how its quirks were read and list the county's choices."""
+    from . import choices
+
     plan = paths.load_plan()
-    click.echo(f"{paths.plan}: ok: {len(plan.measures)} measures, "
-               f"{len(plan.obligations)} obligations, {len(plan.units)} units, "
-               f"{len(plan.groups)} groups, period {plan.start} to "
-               f"{plan.end - timedelta(days=1)}")
+    click.echo(f"{paths.plan}: ok: {choices.summary(plan)}")
     for note in plan.notes:
         click.echo(f"note: {note}")
+    for line in choices.county_choices(plan):
+        click.echo(line)
 
 
 TEMPLATES = click.option(

@@ -1,0 +1,56 @@
+"""What `calendar-app validate` says of a plan: what it holds, and every choice the county made
+that the table (《重点任务责任分工表》) does not: a lead or a set of units other than the
+measure's (`assigned`), and a day, window or frequency the table leaves open (`assumed`).
+
+Units read each such obligation's events as 县里安排 with these reasons, the others as 方案规定,
+so the coordinator checks here, in one place, everything the plan adds to the table. Pure:
+a plan in, lines of text out.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .model import Obligation, Plan
+
+NAMES_SHOWN = 6  # a longer list of co-organisers is counted, not named
+
+
+def summary(plan: Plan) -> str:
+    """What the plan holds, in one line."""
+    return (f"{len(plan.measures)} measures, {len(plan.obligations)} obligations, "
+            f"{len(plan.units)} units ({unit_counts(plan)}), {len(plan.groups)} groups, "
+            f"period {plan.start} to {plan.end - timedelta(days=1)}")
+
+
+def unit_counts(plan: Plan) -> str:
+    county = sum(u.kind == "county" for u in plan.units.values())
+    towns = sum(u.kind == "township" for u in plan.units.values())
+    return f"{county} county units plus the {towns} townships"
+
+
+def county_choices(plan: Plan) -> list[str]:
+    """The section of `validate` that lists every county choice, obligation by obligation."""
+    chosen = [o for o in plan.obligations if o.assigned or o.assumed]
+    units = sum(bool(o.assigned) for o in chosen)
+    cadences = sum(bool(o.assumed) for o in chosen)
+    lines = [f"county choices ({len(chosen)} of {len(plan.obligations)} obligations: {units} "
+             f"leads or unit sets, {cadences} days or frequencies; units read them as 县里安排, "
+             "the rest as 方案规定):"]
+    for obligation in chosen:
+        lines.append(f"  {obligation.id} (measure {obligation.measure}, "
+                     f"{plan.file}:{obligation.line})")
+        if obligation.assigned:
+            lines.append(f"    units: {_who(plan, obligation)}: {obligation.assigned}")
+        if obligation.assumed:
+            lines.append(f"    cadence: {obligation.assumed}")
+    return lines
+
+
+def _who(plan: Plan, obligation: Obligation) -> str:
+    lead, *others = (plan.unit_name(u) for u in obligation.units)
+    if not others:
+        return f"{lead} alone"
+    if len(others) > NAMES_SHOWN:
+        return f"{lead} leads, with {len(others)} others"
+    return f"{lead} leads, with {'、'.join(others)}"
