@@ -457,6 +457,87 @@ def export_feeds(paths: Paths, today) -> None:
                f"files written (index.html included), {report.removed} stale feeds removed")
 
 
+# -- accounts of the web application ----------------------------------------------------------
+
+@cli.group(cls=AppGroup)
+def accounts() -> None:
+    """Accounts for the web application: one per person, of a unit or the coordinator."""
+
+
+def _password(stdin: bool) -> str | None:
+    if not stdin:
+        return None
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise click.UsageError("--password-stdin read an empty line")
+    return line
+
+
+@accounts.command("add")
+@click.argument("login")
+@click.option("--unit", help="The unit the account reports for (id, Chinese name or alias).")
+@click.option("--coordinator", is_flag=True, help="The coordinator's account: every unit.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input instead of making one.")
+@click.pass_obj
+def accounts_add(paths: Paths, login, unit, coordinator, password_stdin) -> None:
+    """Create an account; a new random password is printed once."""
+    from . import accounts as users
+
+    given = _password(password_stdin)
+    plan = paths.load_plan()
+    with paths.store() as store:
+        password = users.add(store, plan, login, unit, coordinator, given, datetime.now(_zone()))
+    who = "the coordinator" if coordinator else plan.units[plan.resolve_unit(unit)].name
+    click.echo(f"account {login} for {who} created")
+    if given is None:
+        click.echo(f"password: {password}  (shown once: hand it over now)")
+
+
+@accounts.command("list")
+@click.pass_obj
+def accounts_list(paths: Paths) -> None:
+    """List the accounts: login, unit, state, last change."""
+    from . import termtable
+
+    plan = paths.load_plan()
+    with paths.store() as store:
+        rows = [[a.login, "县科协（统筹）" if a.coordinator else
+                 (plan.units[a.unit].name if a.unit in plan.units else a.unit),
+                 "启用" if a.enabled else "停用", a.changed.strftime("%Y-%m-%d %H:%M")]
+                for a in store.accounts()]
+    click.echo(termtable.render(["用户名", "单位", "状态", "最近变更"], rows))
+
+
+@accounts.command("passwd")
+@click.argument("login")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new password from standard input instead of making one.")
+@click.pass_obj
+def accounts_passwd(paths: Paths, login, password_stdin) -> None:
+    """Give an account a new password (printed once) and sign out its sessions."""
+    from . import accounts as users
+
+    given = _password(password_stdin)
+    with paths.store() as store:
+        password = users.set_password(store, login, given, datetime.now(_zone()))
+    click.echo(f"account {login}: new password set")
+    if given is None:
+        click.echo(f"password: {password}  (shown once: hand it over now)")
+
+
+@accounts.command("disable")
+@click.argument("login")
+@click.pass_obj
+def accounts_disable(paths: Paths, login) -> None:
+    """Stop an account signing in; its sessions end at once, its reports stay."""
+    from . import accounts as users
+
+    with paths.store() as store:
+        users.disable(store, login, datetime.now(_zone()))
+    click.echo(f"account {login}: disabled")
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),

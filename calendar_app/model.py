@@ -206,6 +206,8 @@ class Settings:
     feed_past_days: int = 90  # feeds carry events from this many days before today onwards
     uid_domain: str = ""  # the domain part of feed UIDs; "" = base_url's host at the first build
     co_alarms: bool = False  # reminders in co-organisers' feeds too, not only the lead's
+    evidence_mb: int = 20  # the largest evidence file a unit may upload, in MB
+    public_print: bool = False  # the web application shows printed months without sign-in
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,40 @@ class Plan:
             return self.names[text]
         close = difflib.get_close_matches(text, list(self.names), n=3, cutoff=0.4)
         raise UnknownUnit(text, close)
+
+
+@dataclass(frozen=True)
+class Account:
+    """Someone who signs in to the web application: staff of one unit, or the coordinator."""
+
+    login: str
+    unit: str | None  # the unit id; None for the coordinator
+    coordinator: bool
+    password: str  # the stored hash
+    enabled: bool
+    created: datetime
+    changed: datetime  # the password or the state last changed: older sessions end
+
+    def may_report(self, entry: Entry) -> bool:
+        """A unit reports only what it leads or co-organises; the coordinator anything."""
+        return self.coordinator or self.unit in entry.units
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A file attached to a report, known by the digest of its bytes."""
+
+    uid: str
+    sha256: str
+    kind: str  # jpeg | png | heic | pdf | docx | xlsx
+    size: int
+    name: str  # what the client called it: shown to people, never used as a path
+    by: str
+    at: datetime
+
+    @property
+    def image(self) -> bool:
+        return self.kind in ("jpeg", "png", "heic")
 
 
 def anchor(uid: str) -> str:

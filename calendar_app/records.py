@@ -18,14 +18,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .errors import CalendarAppError
-from .model import ONE_DAY, Entry, Event, Plan, Slot, day_of
+from .model import ONE_DAY, Entry, Event, Evidence, Plan, Slot, day_of
 from .store import Store
 
 MOST_ATTENDANCE = 1_000_000  # more people than the county has: a typo, not an event
 
 
 class RecordError(CalendarAppError):
-    """A report that cannot be applied: unknown event, date off the plan, contradiction."""
+    """A report that cannot be applied: unknown event, date off the plan, contradiction.
+
+    `cn` says it to a unit's staff in the web application (the message names commands)."""
+
+    def __init__(self, message: str, cn: str = ""):
+        super().__init__(message)
+        self.cn = cn or message
+
+
+class Conflict(RecordError):
+    """Someone else reported on the event since the reporter last saw it."""
+
+    def __init__(self, entry: Entry):
+        super().__init__(f"{entry.uid} changed since it was shown (now revision "
+                         f"{entry.sequence}, {entry.shown_status})")
+        self.entry = entry
 
 
 class _Rollback(Exception):
@@ -47,23 +62,32 @@ class Recorder:
     def lookup(self, uid: str) -> Entry | None:
         return self.store.entry(uid)
 
-    def find(self, uid: str) -> Entry:
+    def find(self, uid: str, seen: int | None = None) -> Entry:
+        """The stored event; with `seen` (the revision the reporter was shown), Conflict if
+        it has changed since, so that two people reporting at once both get a true answer."""
         entry = self.store.entry(uid)
         if entry is None:
             raise RecordError(f"unknown event {uid!r}{self.hint(uid)}")
+        if seen is not None and entry.sequence != seen:
+            raise Conflict(entry)
         return entry
 
     def hint(self, uid: str) -> str:
         """" (did you mean ...?)" for a uid that is not stored, or ""."""
+        close = self.suggest(uid)
+        return f" (did you mean {', '.join(close)}?)" if close else ""
+
+    def suggest(self, uid: str) -> list[str]:
+        """Stored uids close to one that is not stored."""
         if self._uids is None:
             self._uids = UidIndex(self.store.uids())
-        close = self._uids.close(uid)
-        return f" (did you mean {', '.join(close)}?)" if close else ""
+        return self._uids.close(uid)
 
     def check_day(self, day: date, what: str) -> None:
         if not self.plan.start <= day < self.plan.end:
             last = self.plan.end - ONE_DAY
-            raise RecordError(f"{what} {day} is outside the plan period {self.plan.start} to {last}")
+            raise RecordError(f"{what} {day} is outside the plan period {self.plan.start} to {last}",
+                              f"日期须在实施方案期限内（{self.plan.start} 至 {last}）")
 
     @contextmanager
     def batch(self, dry_run: bool = False) -> Iterator[None]:
@@ -81,46 +105,50 @@ class Recorder:
     # -- reports -------------------------------------------------------------------------
 
     def done(self, uid: str, on: date | None = None, attendance: int | None = None,
-             note: str = "", evidence: str = "") -> None:
+             note: str = "", evidence: str = "", files: tuple[Evidence, ...] = (),
+             seen: int | None = None) -> None:
         if attendance is not None and not 0 <= attendance <= MOST_ATTENDANCE:
             raise RecordError(f"attendance must be a whole number from 0 to {MOST_ATTENDANCE}, "
-                              f"got {attendance}")
+                              f"got {attendance}", f"参加人数须为 0 至 {MOST_ATTENDANCE} 的整数")
         with self.store.transaction():
-            entry = self.find(uid)
+            entry = self.find(uid, seen)
             if entry.status == "cancelled":
                 raise RecordError(f"{uid} is recorded cancelled; run `calendar-app record reset "
-                                  f"{uid}` first if it took place after all")
+                                  f"{uid}` first if it took place after all",
+                                  "这项活动已登记为取消；如确已举行，请先撤销登记，再登记完成")
             day = on or day_of(entry.start)
             self.check_day(day, "done on")
-            self.store.mark_done(uid, self.at, self.by, day, attendance, note, evidence)
+            self.store.mark_done(uid, self.at, self.by, day, attendance, note, evidence, files)
             self._touch(entry)
 
-    def cancel(self, uid: str, reason: str) -> None:
+    def cancel(self, uid: str, reason: str, seen: int | None = None) -> None:
         if not reason.strip():
-            raise RecordError("a cancellation needs a reason")
+            raise RecordError("a cancellation needs a reason", "请填写取消原因")
         with self.store.transaction():
-            entry = self.find(uid)
+            entry = self.find(uid, seen)
             if entry.status == "done":
                 raise RecordError(f"{uid} is recorded done; run `calendar-app record reset {uid}` "
-                                  "first if it did not take place")
+                                  "first if it did not take place",
+                                  "这项活动已登记为完成；如实际未举行，请先撤销登记，再登记取消")
             self.store.cancel(uid, self.at, self.by, reason)
             self._touch(entry)
 
-    def move(self, uid: str, to: date | datetime) -> None:
+    def move(self, uid: str, to: date | datetime, seen: int | None = None) -> None:
         self.check_day(day_of(to), "move to")
         with self.store.transaction():
-            entry = self.find(uid)
+            entry = self.find(uid, seen)
             if entry.status == "cancelled":
                 raise RecordError(f"{uid} is cancelled; add a make-up with "
-                                  f"`calendar-app add --fills {uid}` instead of moving it")
+                                  f"`calendar-app add --fills {uid}` instead of moving it",
+                                  "这项活动已取消，不能改期；请用“补办”另行安排")
             start, end = _moved(entry, to)
             self.store.move(uid, self.at, self.by, start, end, was=entry.start)
             self._touch(entry)
 
-    def reset(self, uid: str) -> None:
+    def reset(self, uid: str, seen: int | None = None) -> None:
         """Forget what was recorded: back to what the plan says."""
         with self.store.transaction():
-            entry = self.find(uid)
+            entry = self.find(uid, seen)
             self.store.reset(uid, self.at, self.by, was=entry.shown_status)
             self._touch(entry)
 
@@ -130,7 +158,7 @@ class Recorder:
         with `toward`, one whose recorded attendance counts toward an obligation's target."""
         unit_id = self.plan.resolve_unit(unit)
         if not title.strip():
-            raise RecordError("an added event needs a title")
+            raise RecordError("an added event needs a title", "请填写活动名称")
         day = day_of(on)
         self.check_day(day, "add on")
         with self.store.transaction():
@@ -141,7 +169,7 @@ class Recorder:
                 if target.live:
                     raise RecordError(f"{fills} is not cancelled; a make-up fills only a "
                                       f"cancelled event's slot (`calendar-app record cancel "
-                                      f"{fills}` first)")
+                                      f"{fills}` first)", "只有已取消的活动才能补办")
                 units += tuple(u for u in target.units if u != unit_id)
                 obligation, measure = target.obligation, target.measure
                 slot = Slot(target.slot, target.slot_start, target.slot_end)
@@ -159,7 +187,8 @@ class Recorder:
             digest = hashlib.sha1(f"{title}\n{fills}\n{toward}".encode()).hexdigest()[:8]
             uid = f"added/{unit_id}/{day.isoformat()}/{digest}"
             if self.store.entry(uid) is not None:
-                raise RecordError(f"{uid} already exists: the same title was added that day")
+                raise RecordError(f"{uid} already exists: the same title was added that day",
+                                  "当天已登记过同名活动")
             end = on + (timedelta(hours=1) if isinstance(on, datetime) else ONE_DAY)
             category = self.plan.measures[measure].category if measure else ""
             event = Event(uid=uid, obligation=obligation, measure=measure or 0,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -32,9 +33,15 @@ STATUS_WORDS = {"完成": "done", "已完成": "done", "done": "done", "取消":
 
 
 class SheetError(CalendarAppError):
+    """Rows of a sheet that cannot be imported; every one is listed as FILE:ROW: message."""
+
     def __init__(self, problems: list[Problem]):
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+
+
+class SheetForbidden(SheetError):
+    """A sheet about events its sender may not report: refused whole."""
 
 
 # -- the template --------------------------------------------------------------------------
@@ -162,13 +169,15 @@ class Change:
         verb[self.action](self.uid, **self.args)
 
 
-def import_sheet(path: Path, recorder: Recorder, dry_run: bool = False) -> list[Change]:
+def import_sheet(path: Path, recorder: Recorder, dry_run: bool = False,
+                 owner: Callable[[Entry], bool] | None = None) -> list[Change]:
     """Check every row of a filled-in sheet and apply it, all in one transaction.
 
     SheetError lists every bad row as FILE:ROW and nothing changes. A row is checked against
     the stored event inside the transaction that applies it, so what passes is what lands; a
-    dry run takes the same path and then takes its changes back. Returns the changes made
-    (rows that repeat what is stored change nothing).
+    dry run takes the same path and then takes its changes back. With `owner`, a sheet with
+    a row about an event it does not allow (another unit's) is SheetForbidden, whole.
+    Returns the changes made (rows that repeat what is stored change nothing).
     """
     changes, problems = read_changes(path, recorder.plan)
     made = []
@@ -177,12 +186,17 @@ def import_sheet(path: Path, recorder: Recorder, dry_run: bool = False) -> list[
             try:
                 entry = recorder.lookup(change.uid)
                 if entry is None:
-                    raise RecordError(f"unknown uid {change.uid!r}{recorder.hint(change.uid)}")
+                    close = recorder.suggest(change.uid)
+                    hint = f"，是否应为 {'、'.join(close)}？" if close else ""
+                    raise RecordError("", f"没有 uid 为 {change.uid} 的活动{hint}")
+                if owner is not None and not owner(entry):
+                    raise SheetForbidden([Problem(f"“{entry.title}”不是本单位牵头或配合的活动",
+                                                  str(path), change.row)])
                 if not change.says_what_is_stored(entry):
                     change.apply(recorder)
                     made.append(change)
             except RecordError as exc:
-                problems.append(Problem(str(exc), str(path), change.row))
+                problems.append(Problem(exc.cn, str(path), change.row))
         if problems:
             raise SheetError(sorted(problems, key=lambda p: p.line or 0))
     return made
@@ -197,9 +211,9 @@ def read_changes(path: Path, plan: Plan) -> tuple[list[Change], list[Problem]]:
         uid = cells.get("uid", "")
         try:
             if not uid:
-                raise ValueError("missing uid")
+                raise ValueError("缺少 uid")
             if uid in seen:
-                raise ValueError(f"duplicate row for {uid} (first at row {seen[uid]})")
+                raise ValueError(f"与第 {seen[uid]} 行重复（uid {uid}）")
             seen[uid] = row
             change = _row_change(row, uid, cells, plan)
         except ValueError as exc:
@@ -214,17 +228,17 @@ def _row_change(row: int, uid: str, cells: dict[str, str], plan: Plan) -> Change
     word = cells.get("状态", "")
     status = STATUS_WORDS.get(word.lower()) if word else None
     if word and status is None:
-        raise ValueError(f"状态 {word!r} is not one of 完成, 取消, 改期, 计划")
+        raise ValueError(f"状态“{word}”应为 完成、取消、改期 或 计划")
     filled = [c for c in FILL_IN[1:] if cells.get(c)]
     if status in (None, "planned"):
         if filled:
-            raise ValueError(f"{'、'.join(filled)} filled in but 状态 is {word or 'empty'}")
+            raise ValueError(f"填写了{'、'.join(filled)}，但状态{'为' + word if word else '未填'}")
         return None
     others = {"done": ("取消原因", "改期至"), "cancelled": ("参加人数", "实际日期", "改期至"),
               "moved": ("参加人数", "实际日期", "取消原因")}[status]
     clash = [c for c in others if cells.get(c)]
     if clash:
-        raise ValueError(f"状态 {word} contradicts {'、'.join(clash)}")
+        raise ValueError(f"状态“{word}”与所填{'、'.join(clash)}矛盾")
     if status == "done":
         return Change(row, uid, "done", {
             "on": _parse_day(cells.get("实际日期", ""), plan, "实际日期"),
@@ -233,11 +247,11 @@ def _row_change(row: int, uid: str, cells: dict[str, str], plan: Plan) -> Change
     if status == "cancelled":
         reason = cells.get("取消原因", "")
         if not reason:
-            raise ValueError("状态 取消 needs a 取消原因")
+            raise ValueError("状态为取消时须填写取消原因")
         return Change(row, uid, "cancelled", {"reason": reason})
     to = _when(cells.get("改期至", ""), plan)
     if to is None:
-        raise ValueError("状态 改期 needs 改期至 (a date like 2025-06-18)")
+        raise ValueError("状态为改期时须填写改期至（如 2025-06-18）")
     return Change(row, uid, "moved", {"to": to})
 
 
@@ -251,7 +265,7 @@ def _attendance(text: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise ValueError(f"参加人数 {text!r} must be a whole number of 0 or more")
+        raise ValueError(f"参加人数“{text}”应为 0 或更大的整数")
     return int(text)
 
 
@@ -261,9 +275,9 @@ def _parse_day(text: str, plan: Plan, column: str) -> date | None:
     try:
         day = date.fromisoformat(text.replace("/", "-"))
     except ValueError:
-        raise ValueError(f"{column} {text!r} is not a date like 2025-06-18") from None
+        raise ValueError(f"{column}“{text}”不是日期（如 2025-06-18）") from None
     if not plan.start <= day < plan.end:
-        raise ValueError(f"{column} {day} is outside the plan period")
+        raise ValueError(f"{column} {day} 不在实施方案期限内")
     return day
 
 
@@ -272,7 +286,7 @@ def _when(text: str, plan: Plan) -> date | datetime | None:
         try:
             moment = datetime.fromisoformat(text.replace("/", "-"))
         except ValueError:
-            raise ValueError(f"改期至 {text!r} is not a date or date-time") from None
+            raise ValueError(f"改期至“{text}”不是日期或时间（如 2025-06-18 14:30）") from None
         _parse_day(moment.date().isoformat(), plan, "改期至")
         return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
     return _parse_day(text, plan, "改期至")

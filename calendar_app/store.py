@@ -18,9 +18,9 @@ from pathlib import Path
 import peewee as pw
 
 from .errors import StoreError
-from .model import Entry, Event, days
+from .model import Account, Entry, Event, Evidence, days
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: accounts, sign-in failures and evidence files, for the web application
 
 database = pw.SqliteDatabase(None)
 
@@ -94,7 +94,50 @@ class History(_Base):
     detail = pw.TextField(default="{}")
 
 
-MODELS = (Setting, EventRow, EventUnit, History)
+class AccountRow(_Base):
+    """Who may sign in: a unit's staff member, or the coordinator (unit empty)."""
+
+    login = pw.TextField(primary_key=True)
+    unit = pw.TextField(null=True)
+    coordinator = pw.BooleanField(default=False)
+    password = pw.TextField()  # a password hash, never the password
+    enabled = pw.BooleanField(default=True)
+    created = pw.TextField()
+    changed = pw.TextField()  # when the password or the state last changed: ends old sessions
+
+    class Meta:
+        table_name = "account"
+
+
+class LoginFailure(_Base):
+    id = pw.AutoField()
+    login = pw.TextField(index=True)
+    address = pw.TextField(index=True)
+    at = pw.TextField(index=True)
+
+    class Meta:
+        table_name = "login_failure"
+
+
+class EvidenceRow(_Base):
+    """A file a unit attached to a report; the bytes live beside the database, by digest."""
+
+    id = pw.AutoField()
+    uid = pw.TextField(index=True)
+    sha256 = pw.TextField()
+    kind = pw.TextField()  # jpeg | png | heic | pdf | docx | xlsx
+    size = pw.IntegerField()
+    name = pw.TextField()  # as the client called it: shown, never used as a path
+    by = pw.TextField()
+    at = pw.TextField()
+
+    class Meta:
+        table_name = "evidence"
+
+
+MODELS = (Setting, EventRow, EventUnit, History, AccountRow, LoginFailure, EvidenceRow)
+# Tables each schema version added to the one before: an older database gains them on open.
+ADDED = {2: (AccountRow, LoginFailure, EvidenceRow)}
 
 
 @dataclass
@@ -180,9 +223,16 @@ class Store:
                         "BEGIN SELECT RAISE(ABORT, 'history is append-only'); END")
                 Setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
         elif row.value != str(SCHEMA_VERSION):
-            database.close()
-            raise StoreError(f"{path} has schema version {row.value}; this calendar-app "
-                             f"reads version {SCHEMA_VERSION}")
+            version = int(row.value) if row.value.isdigit() else 0
+            if not 1 <= version < SCHEMA_VERSION:
+                database.close()
+                raise StoreError(f"{path} has schema version {row.value}; this calendar-app "
+                                 f"reads version {SCHEMA_VERSION}")
+            with database.atomic("IMMEDIATE"):
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    database.create_tables(ADDED[step])
+                Setting.update(value=str(SCHEMA_VERSION)).where(
+                    Setting.key == "schema_version").execute()
         return cls(path)
 
     def close(self) -> None:
@@ -283,12 +333,18 @@ class Store:
         return _entry(row) if row else None
 
     def mark_done(self, uid: str, at: datetime, by: str, on: date, attendance: int | None,
-                  note: str, evidence: str = "") -> None:
-        self._record(uid, at, by, "done",
-                     {"status": "done", "done_on": on.isoformat(), "attendance": attendance,
-                      "remark": note},
-                     {"on": on.isoformat(), "attendance": attendance, "note": note,
-                      "evidence": evidence})
+                  note: str, evidence: str = "", files: tuple[Evidence, ...] = ()) -> None:
+        """`evidence` says where the evidence is; `files` are evidence files attached now."""
+        detail = {"on": on.isoformat(), "attendance": attendance, "note": note,
+                  "evidence": evidence}
+        if files:
+            detail["files"] = [{"name": f.name, "sha256": f.sha256} for f in files]
+        with self.transaction():
+            self._record(uid, at, by, "done",
+                         {"status": "done", "done_on": on.isoformat(),
+                          "attendance": attendance, "remark": note}, detail)
+            for file in files:
+                self.add_evidence(file)
 
     def cancel(self, uid: str, at: datetime, by: str, reason: str) -> None:
         self._record(uid, at, by, "cancelled", {"status": "cancelled", "remark": reason},
@@ -369,9 +425,81 @@ class Store:
         """Grows with every change to any event: each one writes a history row."""
         return History.select(pw.fn.MAX(History.id)).scalar() or 0
 
+    # -- accounts and evidence (the web application) ---------------------------------------
+
+    def add_account(self, login: str, unit: str | None, coordinator: bool, password: str,
+                    at: datetime) -> None:
+        stamp = at.isoformat()
+        try:
+            AccountRow.insert(login=login, unit=unit, coordinator=coordinator,
+                              password=password, created=stamp, changed=stamp).execute()
+        except pw.IntegrityError:
+            raise StoreError(f"an account {login!r} exists already") from None
+
+    def account(self, login: str) -> Account | None:
+        row = AccountRow.get_or_none(AccountRow.login == login)
+        return _account(row) if row else None
+
+    def accounts(self) -> list[Account]:
+        return [_account(r) for r in AccountRow.select().order_by(AccountRow.login)]
+
+    def update_account(self, login: str, at: datetime, password: str | None = None,
+                       enabled: bool | None = None) -> None:
+        changes = {"changed": at.isoformat()}
+        if password is not None:
+            changes["password"] = password
+        if enabled is not None:
+            changes["enabled"] = enabled
+        if not AccountRow.update(**changes).where(AccountRow.login == login).execute():
+            raise StoreError(f"no account {login!r}")
+
+    def note_failed_login(self, login: str, address: str, at: datetime) -> None:
+        LoginFailure.insert(login=login, address=address, at=at.isoformat()).execute()
+
+    def failed_logins(self, login: str, address: str, since: datetime) -> tuple[int, int]:
+        """Failed sign-ins since `since`: for this login, and from this address."""
+        recent = LoginFailure.select().where(LoginFailure.at >= since.isoformat())
+        return (recent.where(LoginFailure.login == login).count(),
+                recent.where(LoginFailure.address == address).count())
+
+    def forget_failed_logins(self, login: str, before: datetime) -> None:
+        """A good sign-in clears the login's record, and old failures go in passing."""
+        LoginFailure.delete().where((LoginFailure.login == login)
+                                    | (LoginFailure.at < before.isoformat())).execute()
+
+    def add_evidence(self, evidence: Evidence) -> None:
+        EvidenceRow.insert(uid=evidence.uid, sha256=evidence.sha256, kind=evidence.kind,
+                           size=evidence.size, name=evidence.name, by=evidence.by,
+                           at=evidence.at.isoformat()).execute()
+
+    def evidence(self, uid: str) -> list[Evidence]:
+        rows = EvidenceRow.select().where(EvidenceRow.uid == uid).order_by(EvidenceRow.id)
+        return [_evidence(r) for r in rows]
+
+    def evidence_of(self, sha256: str) -> list[Evidence]:
+        """Every report a file was attached to (the same photo may serve two events)."""
+        rows = EvidenceRow.select().where(EvidenceRow.sha256 == sha256).order_by(EvidenceRow.id)
+        return [_evidence(r) for r in rows]
+
+    def evidence_counts(self) -> dict[str, int]:
+        """uid -> how many files its reports carry."""
+        rows = EvidenceRow.select(EvidenceRow.uid, pw.fn.COUNT(EvidenceRow.id)).group_by(
+            EvidenceRow.uid).tuples()
+        return dict(rows)
+
     def uids(self) -> list[str]:
         """Every stored uid, sorted."""
         return [uid for uid, in EventRow.select(EventRow.uid).order_by(EventRow.uid).tuples()]
+
+
+def _account(row: AccountRow) -> Account:
+    return Account(row.login, row.unit, bool(row.coordinator), row.password, bool(row.enabled),
+                   datetime.fromisoformat(row.created), datetime.fromisoformat(row.changed))
+
+
+def _evidence(row: EvidenceRow) -> Evidence:
+    return Evidence(row.uid, row.sha256, row.kind, row.size, row.name, row.by,
+                    datetime.fromisoformat(row.at))
 
 
 def _history(uid: str, at: str, by: str, action: str, detail: dict) -> dict:

@@ -81,7 +81,24 @@ def test_a_database_of_another_schema_version_is_refused(small):
         conn.execute("UPDATE setting SET value = '99' WHERE key = 'schema_version'")
     result = small.run("events", ok=False)
     assert result.exit_code == 1
-    assert "has schema version 99; this calendar-app reads version 1" in result.output
+    assert "has schema version 99; this calendar-app reads version 2" in result.output
+
+
+def test_a_database_of_the_version_before_gains_the_new_tables_and_keeps_its_events(small):
+    import sqlite3
+
+    small.run("build", "--today", "2025-01-01")
+    with sqlite3.connect(small.db) as conn:
+        for table in ("account", "login_failure", "evidence"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("UPDATE setting SET value = '1' WHERE key = 'schema_version'")
+        events = conn.execute("SELECT * FROM event ORDER BY uid").fetchall()
+    assert "188 events" in small.run("build", "--today", "2025-01-01").output
+    with sqlite3.connect(small.db) as conn:
+        assert conn.execute("SELECT value FROM setting WHERE key = 'schema_version'").fetchone() \
+            == ("2",)
+        assert conn.execute("SELECT COUNT(*) FROM account").fetchone() == (0,)
+        assert conn.execute("SELECT * FROM event ORDER BY uid").fetchall() == events
 
 
 def test_settings_are_read_and_checked(tmp_path):

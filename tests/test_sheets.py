@@ -58,8 +58,8 @@ def test_a_sheet_with_bad_rows_names_every_row_and_changes_nothing(built):
     lines = result.output.strip().splitlines()
     rows = [int(line.split(":")[1]) for line in lines]
     assert rows == [3, 4, 5, 6, 7, 8, 9, 10]
-    assert "unknown uid 'm02-tv/2025-W99'" in lines[0]
-    assert "duplicate row for m02-monthly/2025-05 (first at row 2)" in lines[5]
+    assert "没有 uid 为 m02-tv/2025-W99 的活动" in lines[0]
+    assert "与第 2 行重复（uid m02-monthly/2025-05）" in lines[5]
     assert _dump(built.db) == before
 
 
@@ -107,7 +107,6 @@ def test_a_dry_run_finds_a_contradiction_with_the_database_as_the_import_does(bu
     for args in (["--dry-run"], []):
         result = built.run("import", *args, str(sheet), ok=False)
         assert result.exit_code == 1, args
-        assert result.output.strip() == (f"{sheet}:3: m02-day/2025 is recorded done; run "
-                                         "`calendar-app record reset m02-day/2025` first if it "
-                                         "did not take place")
+        assert result.output.strip() == (f"{sheet}:3: 这项活动已登记为完成；如实际未举行，"
+                                         "请先撤销登记，再登记取消")
     assert _dump(built.db) == before

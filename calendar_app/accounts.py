@@ -1,0 +1,105 @@
+"""Who may sign in, and signing in: accounts, their passwords, and the brakes on guessing.
+
+Passwords are kept only as argon2id hashes (argon2-cffi, its recommended parameters). A new
+account gets a random password, shown once. Failed sign-ins are counted in the database, so
+every application process sees them: after a few for one login, or many from one address,
+each further attempt waits a little longer, and past a limit they are refused for a while.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .errors import CalendarAppError
+from .model import Account, Plan
+from .store import Store
+
+_HASHER = PasswordHasher()
+_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+# No 0/O, 1/l/I: a password read out over the phone or copied from paper must survive it.
+_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MIN_PASSWORD = 10
+WINDOW = timedelta(minutes=15)  # failures older than this are forgotten
+SLOW_AFTER = 3  # failures for one login before each attempt is slowed
+REFUSE_LOGIN = 10  # failures for one login in WINDOW before it is refused for a while
+REFUSE_ADDRESS = 30  # ... from one address, whatever logins it tries
+
+
+class AccountError(CalendarAppError):
+    """An account command that cannot be done: a bad login, a taken one, a short password."""
+
+
+class SignInRefused(CalendarAppError):
+    """Too many failed sign-ins: `wait` says for how long no attempt is checked."""
+
+    def __init__(self, wait: timedelta):
+        super().__init__(f"too many failed sign-ins; try again in {wait}")
+        self.wait = wait
+
+
+@dataclass(frozen=True)
+class SignIn:
+    account: Account | None  # None: wrong login or password (which, is not said)
+    delay: float  # seconds the answer should be held back, to slow guessing
+
+
+def new_password() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(14))
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    return _HASHER.hash(password)
+
+
+def add(store: Store, plan: Plan, login: str, unit: str | None, coordinator: bool,
+        password: str | None, at: datetime) -> str:
+    """A new account; returns its password (the one given, or a new random one)."""
+    if not _LOGIN.match(login):
+        raise AccountError(f"login {login!r} must be 2-32 lower-case letters, digits, '.', '_' "
+                           "or '-', starting with a letter or digit")
+    if coordinator == (unit is not None):
+        raise AccountError("an account is either a unit's (--unit) or the coordinator's")
+    unit_id = plan.resolve_unit(unit) if unit is not None else None
+    password = password or new_password()
+    store.add_account(login, unit_id, coordinator, hash_password(password), at)
+    return password
+
+
+def set_password(store: Store, login: str, password: str | None, at: datetime) -> str:
+    """A new password for an account (signing out its sessions); returns it."""
+    password = password or new_password()
+    store.update_account(login, at, password=hash_password(password))
+    return password
+
+
+def disable(store: Store, login: str, at: datetime) -> None:
+    store.update_account(login, at, enabled=False)
+
+
+def sign_in(store: Store, login: str, password: str, address: str, at: datetime) -> SignIn:
+    """Check a login and password, counting failures against the login and the address."""
+    by_login, by_address = store.failed_logins(login, address, at - WINDOW)
+    if by_login >= REFUSE_LOGIN or by_address >= REFUSE_ADDRESS:
+        raise SignInRefused(WINDOW)
+    account = store.account(login)
+    if account is not None and account.enabled and _matches(account.password, password):
+        store.forget_failed_logins(login, before=at - WINDOW)
+        return SignIn(account, 0.0)
+    store.note_failed_login(login, address, at)
+    slow = max(0, by_login + 1 - SLOW_AFTER)
+    return SignIn(None, min(0.5 * slow, 3.0))
+
+
+def _matches(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,102 @@
+"""Accounts of the web application through the real CLI: passwords shown once and kept only
+as argon2 hashes, passwd and disable, and the brakes on guessing."""
+
+import sqlite3
+from datetime import datetime, timedelta
+
+import pytest
+
+from calendar_app import accounts
+from calendar_app.cli import cli
+from calendar_app.model import TZ
+from calendar_app.plan import load_plan
+from calendar_app.store import Store
+
+NOW = datetime(2025, 6, 20, 9, 0, tzinfo=TZ)
+
+
+def _password(output: str) -> str:
+    line = next(line for line in output.splitlines() if line.startswith("password: "))
+    return line.split()[1]
+
+
+def test_a_new_account_gets_a_password_once_stored_only_as_a_hash(stored_small):
+    out = stored_small.run("accounts", "add", "zhang", "--unit", "县应急管理局").output
+    assert "account zhang for 县应急管理局 created" in out
+    password = _password(out)
+    assert len(password) >= 12
+    with sqlite3.connect(stored_small.db) as conn:
+        (stored,) = conn.execute("SELECT password FROM account WHERE login = 'zhang'").fetchone()
+    assert stored.startswith("$argon2id$") and password not in stored
+    with Store.open(stored_small.db) as store:
+        assert accounts.sign_in(store, "zhang", password, "1.2.3.4", NOW).account.unit == "yingji"
+    listed = stored_small.run("accounts", "list").output
+    assert "zhang" in listed and "县应急管理局" in listed and "启用" in listed
+
+
+def test_password_stdin_passwd_and_disable(stored_small):
+    ws = stored_small
+    out = ws.runner.invoke(cli, ["--plan", str(ws.plan), "--db", str(ws.db), "accounts", "add", "kx",
+                            "--coordinator", "--password-stdin"], input="a-long-secret-1\n")
+    assert out.exit_code == 0, out.output
+    assert "password:" not in out.output
+    with Store.open(ws.db) as store:
+        first = store.account("kx")
+        assert first.coordinator and first.unit is None
+        assert accounts.sign_in(store, "kx", "a-long-secret-1", "h", NOW).account is not None
+    new = _password(ws.run("accounts", "passwd", "kx").output)
+    with Store.open(ws.db) as store:
+        assert accounts.sign_in(store, "kx", "a-long-secret-1", "h", NOW).account is None
+        assert accounts.sign_in(store, "kx", new, "h", NOW).account is not None
+        assert store.account("kx").changed > first.changed  # older sessions end
+    ws.run("accounts", "disable", "kx")
+    with Store.open(ws.db) as store:
+        assert accounts.sign_in(store, "kx", new, "h", NOW).account is None
+    assert "停用" in ws.run("accounts", "list").output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["accounts", "add", "Zhang Wei", "--unit", "yingji"], "login 'Zhang Wei' must be"),
+    (["accounts", "add", "li", "--unit", "县应急"], "unknown unit '县应急'"),
+    (["accounts", "add", "li"], "either a unit's (--unit) or the coordinator's"),
+    (["accounts", "passwd", "nobody"], "no account 'nobody'"),
+    (["accounts", "disable", "nobody"], "no account 'nobody'"),
+])
+def test_bad_account_commands_are_one_line(stored_small, args, message):
+    result = stored_small.run(*args, ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_taken_login_and_a_short_password_are_refused(stored_small):
+    stored_small.run("accounts", "add", "wang", "--unit", "yingji")
+    assert "exists already" in stored_small.run("accounts", "add", "wang", "--unit", "kexie",
+                                                ok=False).output
+    plan = load_plan(stored_small.plan)
+    with Store.open(stored_small.db) as store, pytest.raises(accounts.AccountError):
+        accounts.add(store, plan, "zhao", "yingji", False, "short", NOW)
+
+
+def test_failed_sign_ins_are_slowed_then_refused_for_a_while(stored_small):
+    plan = load_plan(stored_small.plan)
+    with Store.open(stored_small.db) as store:
+        accounts.add(store, plan, "li", "yingji", False, "right-password-1", NOW)
+        delays = [accounts.sign_in(store, "li", "wrong", "10.0.0.1", NOW).delay
+                  for _ in range(accounts.REFUSE_LOGIN)]
+        assert delays[:accounts.SLOW_AFTER] == [0.0] * accounts.SLOW_AFTER
+        assert delays[-1] > delays[accounts.SLOW_AFTER] > 0
+        # Refused now, even with the right password ...
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(store, "li", "right-password-1", "10.0.0.2", NOW)
+        # ... until the window has passed.
+        later = NOW + accounts.WINDOW + timedelta(seconds=1)
+        assert accounts.sign_in(store, "li", "right-password-1", "10.0.0.2", later).account
+
+
+def test_one_address_guessing_many_logins_is_refused(stored_small):
+    with Store.open(stored_small.db) as store:
+        for i in range(accounts.REFUSE_ADDRESS):
+            accounts.sign_in(store, f"user{i}", "x", "10.9.9.9", NOW)
+        with pytest.raises(accounts.SignInRefused):
+            accounts.sign_in(store, "another", "x", "10.9.9.9", NOW)
+        assert accounts.sign_in(store, "another", "x", "10.1.1.1", NOW).account is None
