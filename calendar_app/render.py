@@ -27,6 +27,8 @@ def default_templates() -> Path:
 def environment(override: Path | None = None) -> jinja2.Environment:
     import jinja2  # here, not above: finding the templates (build's cache key) needs no Jinja
 
+    from . import words
+    from .model import day_of
     from .yearday import WEEKDAY_CN
 
     folders = [str(override)] if override else []
@@ -41,7 +43,22 @@ def environment(override: Path | None = None) -> jinja2.Environment:
         auto_reload=False,  # one run never sees templates change; stat calls cost per page
     )
     env.filters["weekday"] = lambda d: WEEKDAY_CN[d.weekday()]
+    env.filters.update(cn_date=words.cn_date, cn_day=words.cn_day, cn_when=words.cn_when,
+                       cn_period=words.cn_period, status_cn=words.status_cn,
+                       history_detail=words.history_detail, qr=qr_svg,
+                       day_iso=lambda value: day_of(value).isoformat(),
+                       groupby_obligation=words.by_obligation)
     return env
+
+
+def qr_svg(text: str):
+    """A QR code of `text` as inline SVG (drawn here: nothing fetched, no image file), for a
+    phone's camera to read off the screen or a printed page."""
+    import segno
+    from markupsafe import Markup
+
+    code = segno.make(text, error="m", micro=False)
+    return Markup(code.svg_inline(scale=3, border=2))
 
 
 def render(template: str, override: Path | None = None, **context) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from calendar_app.build import revision_time
 from calendar_app.cli import cli
+from calendar_app.model import TZ
 from calendar_app.plan import load_plan
 from calendar_app.schedule import expand
 from calendar_app.store import Store
@@ -91,3 +92,74 @@ def stored_small(small, _small_database) -> Workspace:
     store them, and no exports yet: for tests of the store, records and sheets."""
     shutil.copy(_small_database, small.db)
     return small
+
+
+# -- the web application ------------------------------------------------------------------------
+
+WEB_NOW = datetime(2025, 6, 20, 10, 0, tzinfo=TZ)
+PASSWORDS = {"yj": "yingji-password-1", "xc": "xuanchuan-password-1",
+             "kx": "coordinator-password-1", "old": "disabled-password-1"}
+
+
+@pytest.fixture(scope="session")
+def _web_database(_small_database, tmp_path_factory) -> Path:
+    """The stored small plan with four accounts: 县应急管理局 (yj), 县委宣传部 (xc), the
+    coordinator (kx) and a disabled one of 县应急管理局 (old). Hashing is slow on purpose,
+    so it is done once a session."""
+    from calendar_app import accounts
+
+    path = tmp_path_factory.mktemp("web") / "calendar.db"
+    shutil.copy(_small_database, path)
+    plan = load_plan(DATA / "small.yaml")
+    with Store.open(path) as store:
+        for login, unit in (("yj", "yingji"), ("xc", "xuanchuan"), ("old", "yingji")):
+            accounts.add(store, plan, login, unit, False, PASSWORDS[login], WEB_NOW)
+        accounts.add(store, plan, "kx", None, True, PASSWORDS["kx"], WEB_NOW)
+        accounts.disable(store, "old", WEB_NOW)
+    return path
+
+
+class Web:
+    """The web application on a workspace, with a Flask test client per person."""
+
+    def __init__(self, workspace: Workspace):
+        from calendar_app.web import Site, create_app
+
+        self.ws = workspace
+        self.site = Site(workspace.plan, workspace.db, workspace.exports, clock=lambda: WEB_NOW)
+        self.app = create_app(self.site, refresh_in_background=False)
+
+    def client(self, login: str | None = None, password: str | None = None):
+        client = self.app.test_client()
+        if login is not None:
+            page = client.get("/login").text
+            answer = client.post("/login", data={"login": login,
+                                                 "password": password or PASSWORDS[login],
+                                                 "csrf_token": csrf(page)})
+            assert answer.status_code == 303, answer.text
+        return client
+
+    def post(self, client, url: str, data: dict | None = None, page: str | None = None, **kw):
+        """A form post as a browser makes it: with the CSRF token of the page it came from."""
+        page = page if page is not None else client.get(url.rsplit("/", 1)[0]).text
+        return client.post(url, data={"csrf_token": csrf(page), **(data or {})}, **kw)
+
+    def entry(self, uid: str):
+        with Store.open(self.ws.db) as store:
+            return store.entry(uid)
+
+
+def csrf(page: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF token on the page"
+    return found[1]
+
+
+@pytest.fixture
+def web(small, _web_database) -> Web:
+    """The small plan stored with the four accounts (exports/ is written by the first
+    report, or by a build the test runs)."""
+    shutil.copy(_web_database, small.db)
+    return Web(small)

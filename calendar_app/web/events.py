@@ -1,0 +1,196 @@
+"""One event's page and the forms that report on it: done, cancelled, moved, a make-up,
+and taking a report back.
+
+Every form is checked field by field before anything is written; a refused form comes back
+with the message beside its field and what was typed still in it. Each form carries the
+revision of the event it was shown with, so when two people report the same event at once,
+one lands and the other is shown what happened instead of overwriting it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from flask import Blueprint, abort, flash, g, get_flashed_messages, redirect, request, url_for
+
+from ..evidence import KINDS_CN, EvidenceError, Upload
+from ..model import ONE_DAY, TZ, Entry
+from ..records import MOST_ATTENDANCE, Conflict, Recorder, RecordError
+from ..words import ACTION_CN
+from . import page, refresher, site
+from .auth import signed_in
+from .unit import visible
+
+blueprint = Blueprint("events", __name__)
+FORMS = ("done", "cancel", "move", "makeup", "reset")
+
+
+@dataclass
+class Form:
+    """A submitted form: which one, what was typed, and the message for each bad field."""
+
+    name: str = ""
+    values: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+
+    def bad(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+
+@blueprint.route("/events/<path:uid>")
+@signed_in
+def show(uid: str):
+    return _page(visible(g.store.entry(uid)))
+
+
+def _page(entry: Entry, form: Form | None = None, conflict: str = "", status: int = 200):
+    plan = site().plan()
+    obligation = next((o for o in plan.obligations if o.id == entry.obligation), None)
+    body = page("web/event.html", title=entry.title, entry=entry,
+                measure=plan.measures.get(entry.measure), obligation=obligation,
+                history=g.store.history(entry.uid), files=g.store.evidence(entry.uid),
+                form=form or Form(), conflict=conflict, flashes=get_flashed_messages(),
+                today=site().clock().date(), filled=_filled(entry),
+                limit_mb=plan.settings.evidence_mb, kinds_cn=KINDS_CN, actions_cn=ACTION_CN)
+    return body, status
+
+
+def _filled(entry: Entry) -> Entry | None:
+    """The make-up this cancelled event's slot has, if any."""
+    if entry.live:
+        return None
+    return next((e for e in g.store.entries(start=entry.slot_start, end=entry.slot_end)
+                 if e.fills == entry.uid and e.live), None)
+
+
+@blueprint.route("/events/<path:uid>/<action>", methods=["POST"])
+@signed_in
+def report(uid: str, action: str):
+    if action not in FORMS:
+        abort(404)
+    entry = visible(g.store.entry(uid))
+    clock = site().clock()
+    plan = site().plan()
+    form = Form(action, request.form.to_dict())
+    seen = _whole(request.form.get("seen", ""))
+    recorder = Recorder(g.store, plan, clock, g.account.login)
+    try:
+        done = {"done": _done, "cancel": _cancel, "move": _move, "makeup": _makeup,
+                "reset": _reset}[action](recorder, entry, form, seen)
+    except Conflict as conflict:
+        return _page(conflict.entry, conflict=_conflict_text(conflict.entry), status=409)
+    except RecordError as refused:
+        form.bad("", refused.cn)
+        return _page(g.store.entry(uid), form, status=400)
+    if form.errors:
+        return _page(entry, form, status=400)
+    refresher().touched(recorder.touched)
+    flash(done)
+    # A make-up is shown on its own page; every other report on the event's.
+    return redirect(url_for("events.show", uid=form.values.get("made", uid)), code=303)
+
+
+def _conflict_text(entry: Entry) -> str:
+    last = g.store.history(entry.uid)[-1]
+    return (f"这项活动刚刚由 {last['by']} 于 {last['at'][11:16]} 更新，现在的状态见下方；"
+            "你的登记没有保存，请核对后如需再提交。")
+
+
+def _done(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
+    plan = recorder.plan
+    on = _day(form, "on", plan) if form.values.get("on") else None
+    text = form.values.get("attendance", "").strip()
+    attendance = _whole(text)
+    if text and (attendance is None or attendance > MOST_ATTENDANCE):
+        form.bad("attendance", "参加人数须为 0 或更大的整数")
+    uploads = _uploads(form)
+    if form.errors:
+        return ""
+    files = site().files()
+    kept = tuple(files.keep(u, entry.uid, recorder.by, recorder.at) for u in uploads)
+    recorder.done(entry.uid, on, attendance, form.values.get("note", "").strip(),
+                  files=kept, seen=seen)
+    return "已登记完成" + (f"，附件 {len(kept)} 个" if kept else "")
+
+
+def _uploads(form: Form) -> list[Upload]:
+    """Every file of the form checked before any is kept: one refused, none is stored."""
+    files = site().files()
+    found = []
+    for upload in request.files.getlist("files"):
+        if not upload.filename:
+            continue
+        try:
+            found.append(files.check(upload.read(), upload.filename))
+        except EvidenceError as refused:
+            form.bad("files", str(refused))
+    return found
+
+
+def _cancel(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
+    reason = form.values.get("reason", "").strip()
+    if not reason:
+        form.bad("reason", "请填写取消原因")
+        return ""
+    recorder.cancel(entry.uid, reason, seen=seen)
+    return "已登记取消；如需补办，可在本页“补办”中安排"
+
+
+def _move(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
+    to = _moment(form, recorder.plan)
+    if form.errors:
+        return ""
+    recorder.move(entry.uid, to, seen=seen)
+    return "已登记改期"
+
+
+def _makeup(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
+    title = form.values.get("title", "").strip()
+    if not title:
+        form.bad("title", "请填写补办活动的名称")
+    on = _moment(form, recorder.plan)
+    if form.errors:
+        return ""
+    if seen is not None and entry.sequence != seen:
+        raise Conflict(entry)
+    unit = entry.lead if g.account.coordinator else g.account.unit
+    form.values["made"] = recorder.add(unit, title, on, fills=entry.uid)
+    return "已安排补办"
+
+
+def _reset(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
+    recorder.reset(entry.uid, seen=seen)
+    return "已撤销登记，恢复为计划安排"
+
+
+def _whole(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def _day(form: Form, name: str, plan) -> date | None:
+    text = form.values.get(name, "").strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        form.bad(name, "请填写日期，如 2025-06-18")
+        return None
+    if not plan.start <= day < plan.end:
+        form.bad(name, f"日期须在实施方案期限内（{plan.start} 至 {plan.end - ONE_DAY}）")
+        return None
+    return day
+
+
+def _moment(form: Form, plan) -> date | datetime | None:
+    """The new day, with a time of day when one is given (`day` and `clock` fields)."""
+    day = _day(form, "day", plan)
+    text = form.values.get("clock", "").strip()
+    if day is None or not text:
+        return day
+    try:
+        return datetime.combine(day, time.fromisoformat(text), tzinfo=TZ)
+    except ValueError:
+        form.bad("clock", "时间格式如 14:30")
+        return None
+

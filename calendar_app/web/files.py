@@ -1,0 +1,72 @@
+"""Files the web application hands out: evidence (to those who may see its event) and the
+public part of exports/ (to anyone).
+
+Public are the feeds, the subscription page and, when `settings.public_print` is on, the
+printed months: they are served from exports/ by `serve.application`, with its ETags and
+304s, before Flask sees the request. The gap report and the report sheets under exports/
+are not served; the coordinator reaches the gap report through the application.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, g
+
+from .. import exports as layout
+from .. import serve
+from ..evidence import MEDIA
+from .auth import signed_in
+
+blueprint = Blueprint("files", __name__)
+
+
+@blueprint.route("/evidence/<sha256>")
+@blueprint.route("/evidence/<sha256>/<variant>")
+@signed_in
+def evidence(sha256: str, variant: str = "file"):
+    from . import site
+
+    if variant not in ("file", "thumb"):
+        abort(404)
+    rows = _rows(sha256)
+    found = [f for f in rows if (entry := g.store.entry(f.uid)) and g.account.may_report(entry)]
+    if not found:
+        abort(403 if rows else 404)
+    file = found[0]
+    files = site().files()
+    path = files.thumbnail(sha256) if variant == "thumb" else files.path(sha256, file.kind)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        abort(404)
+    media = "image/jpeg" if variant == "thumb" else MEDIA[file.kind]
+    # Documents are downloaded, never shown inline: a file's content must not act on the site.
+    shown = "inline" if variant == "thumb" or file.kind in ("jpeg", "png") else "attachment"
+    return Response(data, mimetype=media, headers={
+        "Content-Disposition": f"{shown}; filename=\"evidence.{file.kind}\"",
+        "Cache-Control": "private, max-age=86400",
+        "Content-Security-Policy": "default-src 'none'"})
+
+
+def _rows(sha256: str) -> list:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        abort(404)
+    return g.store.evidence_of(sha256)
+
+
+class PublicFiles:
+    """WSGI middleware: the public files of exports/ straight from disk, the rest to Flask."""
+
+    def __init__(self, app, site):
+        self.app = app
+        self.site = site
+        self.files = serve.application(site.exports)
+
+    def public(self, path: str) -> bool:
+        if path == "/" + layout.INDEX or path.startswith(f"/{layout.FEEDS}/"):
+            return True
+        return path.startswith("/print/") and self.site.plan().settings.public_print
+
+    def __call__(self, environ, start_response):
+        if self.public(environ.get("PATH_INFO", "")):
+            return self.files(environ, start_response)
+        return self.app(environ, start_response)

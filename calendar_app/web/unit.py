@@ -1,0 +1,212 @@
+"""A unit's pages: its home (what is overdue, what comes next, its month, its targets, its
+feed), the month as the printed schedule, and the monthly report sheet to download and upload.
+
+The coordinator sees each of them for any unit (`?unit=`), and the county's month.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, g, redirect, request, url_for
+
+from .. import exports as layout
+from .. import months, printing, sheets
+from ..model import Entry, Plan, day_of, days, overlaps
+from ..records import Recorder
+from . import page, refresher, site
+from .auth import signed_in
+
+blueprint = Blueprint("unit", __name__)
+UPCOMING = timedelta(days=14)
+
+
+def chosen_unit(plan: Plan, required: bool = True) -> str | None:
+    """The unit a page is about: the account's own, or for the coordinator `?unit=` (None,
+    the county, when it gives none and `required` is false)."""
+    account = g.account
+    if not account.coordinator:
+        return account.unit
+    wanted = request.values.get("unit")
+    if wanted:
+        if wanted not in plan.units:
+            abort(404)
+        return wanted
+    if required:
+        abort(404)
+    return None
+
+
+@blueprint.route("/")
+@signed_in
+def home():
+    if g.account.coordinator and "unit" not in request.args:
+        return redirect(url_for("coordinator.units"))
+    plan = site().plan()
+    unit = chosen_unit(plan)
+    return page("web/home.html", title=plan.units[unit].name, **home_lists(plan, unit))
+
+
+def home_lists(plan: Plan, unit: str) -> dict:
+    today = site().clock().date()
+    settings = plan.settings
+    entries = [e for e in g.store.entries(unit=unit) if not e.orphaned]
+    overdue = [e for e in entries if e.overdue(today, settings.overdue_days)]
+    awaiting = [e for e in entries if e.live and e.status == "planned"
+                and days(e.start, e.end)[1] <= today and not e.overdue(today, settings.overdue_days)]
+    upcoming = [e for e in entries if e.live and today <= day_of(e.start) < today + UPCOMING]
+    first, stop = months.bounds(today.year, today.month)
+    this_month = [e for e in entries if overlaps(e.start, e.end, first, stop)]
+    out = site().out()
+    feed = layout.feed(unit)
+    return {
+        "unit": unit, "today": today, "overdue": overdue, "awaiting": awaiting,
+        "upcoming": upcoming, "this_month": this_month, "month_key": f"{first:%Y-%m}",
+        "progress": _progress(plan, unit, today),
+        "feed_https": out.url(feed), "feed_webcal": out.webcal(feed),
+        "overdue_days": settings.overdue_days, "plan_over": today >= plan.end,
+        "last_day": plan.end - timedelta(days=1),
+    }
+
+
+def _progress(plan: Plan, unit: str, today: date) -> list:
+    """Quota and milestone progress of the obligations the unit takes part in."""
+    from ..gaps import analyse
+
+    mine = {o.id: o for o in plan.obligations if o.target is not None and unit in o.units}
+    if not mine:
+        return []
+    entries = [e for e in g.store.entries() if e.obligation in mine]
+    report = analyse(plan, entries, today)
+    return [p for p in report.progress
+            if p.obligation in mine and (not mine[p.obligation].fanout or p.unit == unit)]
+
+
+# -- the month ----------------------------------------------------------------------------------
+
+def _month(key: str) -> tuple[int, int]:
+    try:
+        year, month = (int(part) for part in key.split("-"))
+        months.bounds(year, month)
+    except ValueError:
+        abort(404)
+    return year, month
+
+
+def _month_page(key: str) -> tuple[printing.Page, str | None]:
+    plan = site().plan()
+    unit = chosen_unit(plan, required=False)
+    year, month = _month(key)
+    first, stop = months.bounds(year, month)
+    if not (first < plan.end and stop > plan.start):
+        abort(404)
+    entries = g.store.entries(unit=unit, start=first, end=stop, include_removed=False)
+    return printing.month_page(plan, entries, year, month, unit, site().clock().date()), unit
+
+
+@blueprint.route("/month")
+@signed_in
+def this_month():
+    """This month, or the plan's last when it is over (its first before it starts)."""
+    plan = site().plan()
+    today = min(max(site().clock().date(), plan.start), plan.end - timedelta(days=1))
+    return redirect(url_for("unit.month", key=f"{today:%Y-%m}", **request.args))
+
+
+@blueprint.route("/month/<key>")
+@signed_in
+def month(key: str):
+    plan = site().plan()
+    printed, unit = _month_page(key)
+    view = printed.month.view(unit)
+    first = view.frame.first
+    before = months.bounds(*((first.year, first.month - 1) if first.month > 1
+                             else (first.year - 1, 12)))[0]
+    after = months.following(first)
+    return page("web/month.html", title=f"{view.frame.title} 活动安排", view=view, unit=unit,
+                key=key, previous=f"{before:%Y-%m}" if before >= plan.start.replace(day=1) else "",
+                following=f"{after:%Y-%m}" if after < plan.end else "")
+
+
+@blueprint.route("/month/<key>/print")
+@signed_in
+def month_print(key: str):
+    printed, _ = _month_page(key)
+    return Response(printed.html(), mimetype="text/html")
+
+
+@blueprint.route("/month/<key>/pdf")
+@signed_in
+def month_pdf(key: str):
+    printed, unit = _month_page(key)
+    data = printing.Pdf(True)(printed.html())
+    name = f"{key}-{unit or 'county'}.pdf"
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+# -- report sheets ------------------------------------------------------------------------------
+
+@blueprint.route("/sheets/<key>.<kind>")
+@signed_in
+def sheet_download(key: str, kind: str):
+    if kind not in ("xlsx", "csv"):
+        abort(404)
+    plan = site().plan()
+    unit = chosen_unit(plan)
+    year, month_ = _month(key)
+    first, stop = months.bounds(year, month_)
+    entries = [e for e in g.store.entries(unit=unit, start=first, end=stop) if not e.orphaned]
+    files = sheets.template_files(entries, plan, unit, key, site().clock().date())
+    data = files[layout.sheet(unit, key, f".{kind}")]
+    media = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "csv": "text/csv; charset=utf-8"}[kind]
+    return Response(data, mimetype=media, headers={
+        "Content-Disposition": f'attachment; filename="{unit}-{key}.{kind}"'})
+
+
+@blueprint.route("/sheets", methods=["GET", "POST"])
+@signed_in
+def sheet_upload():
+    plan = site().plan()
+    unit = chosen_unit(plan)
+    today = site().clock().date()
+    key = request.values.get("month") or f"{today:%Y-%m}"
+    context = {"unit": unit, "key": key, "problems": [], "changes": None, "forbidden": False}
+    if request.method == "GET":
+        return page("web/sheets.html", title="月度报表", **context)
+    upload = request.files.get("sheet")
+    if upload is None or not upload.filename:
+        return page("web/sheets.html", title="月度报表", **{
+            **context, "problems": ["请选择要上传的报表文件（xlsx 或 csv）。"]}), 400
+    suffix = ".xlsx" if upload.filename.lower().endswith(".xlsx") else ".csv"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"报表{suffix}"
+        upload.save(path)
+        recorder = Recorder(g.store, plan, site().clock(), g.account.login)
+        try:
+            changes = sheets.import_sheet(path, recorder, owner=g.account.may_report)
+        except sheets.SheetForbidden as refused:
+            return page("web/sheets.html", title="月度报表", **{
+                **context, "forbidden": True,
+                "problems": [_row(p) for p in refused.problems]}), 403
+        except sheets.SheetError as bad:
+            return page("web/sheets.html", title="月度报表", **{
+                **context, "problems": [_row(p) for p in bad.problems]}), 400
+    refresher().touched(recorder.touched)
+    return page("web/sheets.html", title="月度报表", **{**context, "changes": changes})
+
+
+def _row(problem) -> str:
+    return f"第 {problem.line} 行：{problem.message}" if problem.line else problem.message
+
+
+def visible(entry: Entry | None) -> Entry:
+    """The entry, if the account may see it; 404 or 403 otherwise."""
+    if entry is None:
+        abort(404)
+    if not g.account.may_report(entry):
+        abort(403)
+    return entry

@@ -1,0 +1,97 @@
+"""How a county office writes what the calendar holds: dates, periods, statuses, the history.
+
+Pure text functions shared by the web pages and the listings, so that a date or a record
+reads the same wherever a unit meets it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from .model import ONE_DAY, STATUS_CN, TZ, Entry, days
+from .yearday import WEEKDAY_CN
+
+# What each history row's action is called, and the details it may carry.
+ACTION_CN = {"created": "生成", "changed": "计划变更", "removed": "移出计划", "restored": "恢复",
+             "done": "登记完成", "cancelled": "登记取消", "moved": "登记改期", "reset": "撤销登记",
+             "added": "新增"}
+DETAIL_CN = {"on": "实际日期", "attendance": "参加人数", "note": "备注", "evidence": "佐证材料",
+             "reason": "取消原因", "from": "原定", "to": "改至", "was": "原状态", "title": "活动",
+             "fills": "补办"}
+
+
+def cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def cn_day(day: date) -> str:
+    """6月18日（周三）: a day within a page that already names its year."""
+    return f"{day.month}月{day.day}日（{WEEKDAY_CN[day.weekday()]}）"
+
+
+def cn_when(entry: Entry) -> str:
+    """When an event takes place: a day with its weekday and time, or a span of days."""
+    first, after = days(entry.start, entry.end)
+    last = after - ONE_DAY
+    if isinstance(entry.start, datetime):
+        return f"{cn_date(first)}（{WEEKDAY_CN[first.weekday()]}）{entry.start.astimezone(TZ):%H:%M}"
+    if last > first:
+        return f"{cn_date(first)}至{_short(last, first)}"
+    return f"{cn_date(first)}（{WEEKDAY_CN[first.weekday()]}）"
+
+
+def cn_period(start: date, end: date) -> str:
+    """A half-open period [start, end) as people write it: 2025年3月3日至3月9日."""
+    last = end - ONE_DAY
+    return cn_date(start) if last <= start else f"{cn_date(start)}至{_short(last, start)}"
+
+
+def _short(last: date, first: date) -> str:
+    if last.year != first.year:
+        return cn_date(last)
+    return f"{last.month}月{last.day}日"
+
+
+def by_obligation(entries: list[Entry]) -> list[list[Entry]]:
+    """Entries grouped by obligation (added events each on their own), in the order of each
+    group's first entry: a weekly routine left unreported is one line, not twenty."""
+    groups: dict[str, list[Entry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.obligation or entry.uid, []).append(entry)
+    return list(groups.values())
+
+
+def status_cn(entry: Entry) -> str:
+    """计划, 完成（120人）, 取消, 改期, or 取消（已移出计划）."""
+    word = STATUS_CN[entry.shown_status]
+    if entry.shown_status == "done" and entry.attendance is not None:
+        return f"{word}（{entry.attendance}人）"
+    if entry.orphaned:
+        return f"{word}（已移出计划）"
+    return word
+
+
+def history_detail(detail: dict) -> str:
+    """A history row's details in words: 参加人数：120；备注：广场演练."""
+    parts = []
+    for key, value in detail.items():
+        if key not in DETAIL_CN or value in (None, "", [], {}):
+            continue
+        if key == "was":
+            value = STATUS_CN.get(value, value)
+        elif key in ("on", "from", "to"):
+            value = _when_text(str(value))
+        parts.append(f"{DETAIL_CN[key]}：{value}")
+    if detail.get("files"):
+        parts.append("附件：" + "、".join(f["name"] for f in detail["files"]))
+    return "；".join(parts)
+
+
+def _when_text(text: str) -> str:
+    try:
+        moment = datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+    except ValueError:
+        return text
+    if isinstance(moment, datetime):
+        return f"{cn_date(moment.date())} {moment.astimezone(TZ):%H:%M}"
+    return cn_date(moment)

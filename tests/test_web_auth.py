@@ -1,0 +1,163 @@
+"""Who may see and do what in the web application: sign-in, sessions, CSRF, and the whole
+permission matrix, through Flask's test client on the real database."""
+
+import pytest
+
+from calendar_app import accounts
+
+from .conftest import PASSWORDS, csrf
+
+OWN = "m02-day/2025"  # led by 县应急管理局, co-organised by 县文旅局 and 县委宣传部
+OTHERS = "m03-push/2025-01-02"  # the townships'
+
+
+def with_settings(web, **values) -> None:
+    """Give the small plan (which has none) a settings section."""
+    lines = "".join(f"  {key}: {value}\n" for key, value in values.items())
+    text = web.ws.plan.read_text(encoding="utf-8")
+    assert "\nsettings:" not in text
+    web.ws.plan.write_text(f"{text}\nsettings:\n{lines}", encoding="utf-8")
+PAGES = ["/", "/units", "/events/" + OWN, "/month/2025-06", "/month/2025-06/print",
+         "/month/2025-06/pdf", "/sheets", "/sheets/2025-06.xlsx", "/evidence/" + "0" * 64]
+
+
+def test_the_sign_in_page_is_in_chinese_with_its_labels(web):
+    page = web.client().get("/login").text
+    assert '<label for="login">用户名</label>' in page
+    assert '<label for="password">密码</label>' in page
+    assert '<button class="primary" type="submit">登录</button>' in page
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_anonymous_requests_go_to_the_sign_in_page(web, url):
+    answer = web.client().get(url)
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/login?next=")
+
+
+def test_feeds_and_the_subscription_page_are_public_and_the_rest_of_exports_is_not(web):
+    web.ws.run("build", "--today", "2025-06-20")
+    client = web.client()
+    feed = client.get("/feeds/yingji.ics")
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    assert "BEGIN:VCALENDAR" in feed.text and feed.headers["ETag"]
+    assert client.get("/feeds/yingji.ics", headers={"If-None-Match": feed.headers["ETag"]}
+                      ).status_code == 304
+    assert client.get("/index.html").status_code == 200
+    assert (web.ws.exports / "gaps" / "index.html").exists()
+    for private in ("/gaps/index.html", "/gaps/gaps.json", "/print/2025-06/yingji.html"):
+        answer = client.get(private)
+        assert answer.status_code == 404 and "差距" not in answer.text, private
+
+
+def test_printed_months_are_public_when_the_coordinator_turns_it_on(web):
+    with_settings(web, public_print="true")
+    web.ws.run("build", "--today", "2025-06-20")
+    answer = web.client().get("/print/2025-06/yingji.html")
+    assert answer.status_code == 200 and "2025年6月" in answer.text
+    assert web.client().get("/gaps/index.html").status_code == 404
+
+
+def test_a_wrong_password_or_a_disabled_account_does_not_sign_in(web):
+    client = web.client()
+    for login, password in (("yj", "not-the-password"), ("old", PASSWORDS["old"]),
+                            ("nobody", "whatever-it-is")):
+        answer = client.post("/login", data={"login": login, "password": password,
+                                             "csrf_token": csrf(client.get("/login").text)})
+        assert answer.status_code == 401
+        assert "用户名或密码不正确" in answer.text
+        assert client.get("/").status_code == 302
+
+
+def test_signing_in_goes_back_where_it_was_asked_for_and_never_elsewhere(web):
+    client = web.client()
+    page = client.get("/login?next=/month/2025-06").text
+    answer = client.post("/login", data={"login": "yj", "password": PASSWORDS["yj"],
+                                         "next": "/month/2025-06", "csrf_token": csrf(page)})
+    assert answer.headers["Location"] == "/month/2025-06"
+    client = web.client()
+    page = client.get("/login").text
+    answer = client.post("/login", data={"login": "yj", "password": PASSWORDS["yj"],
+                                         "next": "//evil.example/x", "csrf_token": csrf(page)})
+    assert answer.headers["Location"] == "/"
+
+
+def test_the_session_cookie_is_httponly_and_samesite_and_secure_behind_https(web):
+    def cookie(app) -> str:
+        client = app.test_client()
+        page = client.get("/login").text
+        return client.post("/login", data={"login": "yj", "password": PASSWORDS["yj"],
+                                           "csrf_token": csrf(page)}).headers["Set-Cookie"]
+
+    from calendar_app.web import create_app
+
+    shipped = cookie(web.app)  # the plan's base_url is https
+    assert "HttpOnly" in shipped and "SameSite=Lax" in shipped and "Secure" in shipped
+    with_settings(web, base_url="http://192.168.1.20:8000")
+    plain = cookie(create_app(web.site, refresh_in_background=False))
+    assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Secure" not in plain
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(web):
+    client = web.client("yj")
+    before = web.entry(OWN)
+    for data in ({}, {"csrf_token": "forged"}):
+        answer = client.post(f"/events/{OWN}/done", data={"seen": "0", **data})
+        assert answer.status_code == 400 and "页面已过期" in answer.text
+    assert client.post("/logout").status_code == 400  # even signing out needs the token
+    assert web.entry(OWN) == before
+
+
+@pytest.mark.parametrize("who, uid, status", [
+    ("yj", OWN, 200), ("xc", OWN, 200), ("yj", OTHERS, 403), ("xc", OTHERS, 403),
+    ("kx", OWN, 200), ("kx", OTHERS, 200), ("yj", "no-such/event", 404),
+])
+def test_who_may_open_an_event(web, who, uid, status):
+    assert web.client(who).get(f"/events/{uid}").status_code == status
+
+
+@pytest.mark.parametrize("who, uid, status", [
+    ("yj", OWN, 303), ("xc", OWN, 303), ("yj", OTHERS, 403), ("kx", OTHERS, 303),
+])
+def test_who_may_report_an_event(web, who, uid, status):
+    client = web.client(who)
+    page = client.get("/").text if status == 403 else client.get(f"/events/{uid}").text
+    answer = client.post(f"/events/{uid}/cancel", data={
+        "seen": "0", "reason": "下雨", "csrf_token": csrf(page)})
+    assert answer.status_code == status
+    entry = web.entry(uid)
+    assert entry.status == ("cancelled" if status == 303 else "planned")
+    if status == 303:
+        assert web.ws.run("history", uid, "--format", "json").output.count(f'"by": "{who}"') == 1
+
+
+def test_only_the_coordinator_sees_the_units_and_other_units_pages(web):
+    assert web.client("yj").get("/units").status_code == 403
+    assert web.client("yj").get("/?unit=xuanchuan").status_code == 200  # its own, whatever asked
+    assert "县应急管理局" in web.client("yj").get("/?unit=xuanchuan").text
+    coordinator = web.client("kx")
+    assert coordinator.get("/").headers["Location"] == "/units"
+    page = coordinator.get("/units").text
+    assert "县委宣传部" in page and "天城镇" in page
+    assert "县委宣传部 · 任务一览" in coordinator.get("/?unit=xuanchuan").text
+    assert coordinator.get("/?unit=nowhere").status_code == 404
+
+
+def test_a_new_password_or_disabling_ends_the_accounts_sessions(web):
+    client = web.client("yj")
+    assert client.get("/").status_code == 200
+    web.ws.run("accounts", "passwd", "yj")
+    assert client.get("/").status_code == 302
+    client = web.client("xc")
+    web.ws.run("accounts", "disable", "xc")
+    assert client.get("/").status_code == 302
+
+
+def test_guessing_is_refused_after_too_many_failures(web):
+    client = web.client()
+    for _ in range(accounts.REFUSE_LOGIN):
+        client.post("/login", data={"login": "yj", "password": "guess-guess",
+                                    "csrf_token": csrf(client.get("/login").text)})
+    answer = client.post("/login", data={"login": "yj", "password": PASSWORDS["yj"],
+                                         "csrf_token": csrf(client.get("/login").text)})
+    assert answer.status_code == 429 and "登录失败次数过多" in answer.text

@@ -1,0 +1,148 @@
+"""What a unit sees on the web: its home, its month (on screen, printed, as PDF), its report
+sheet to download and upload; and the coordinator's view of every unit."""
+
+import io
+import re
+import subprocess
+
+import openpyxl
+
+from .conftest import csrf
+
+
+def test_home_lists_overdue_first_grouped_then_the_next_two_weeks_and_the_feed(web):
+    page = web.client("yj").get("/").text
+    assert "县应急管理局 · 任务一览" in page and "今天是 2025年6月20日" in page
+    overdue = page[page.index("逾期未报"):page.index("未来两周")]
+    # The weekly TV segment it co-organises is one line with a count, not 24 lines.
+    assert re.search(r"<strong>电视科普栏目</strong><span class=\"tag\">配合</span>\s*"
+                     r"<span class=\"tag red\">24 次</span>", overdue)
+    assert overdue.index("电视科普栏目") < overdue.index("月度例会")  # oldest first
+    upcoming = page[page.index("未来两周"):page.index("本月活动")]
+    assert "2025年6月25日" in upcoming and "2025年7月2日" in upcoming
+    assert "2025年7月9日" not in upcoming
+    assert "科普基地创建" in page and "落后于进度" in page  # the milestone it takes part in
+    assert "https://example.invalid/calendar/feeds/yingji.ics" in page
+    assert "webcal://example.invalid/calendar/feeds/yingji.ics" in page
+    assert "<svg" in page and "手机扫码订阅" in page
+
+
+def test_a_report_leaves_the_overdue_list(web):
+    client = web.client("yj")
+    uid = "m02-monthly/2025-01"
+    page = client.get(f"/events/{uid}").text
+    client.post(f"/events/{uid}/done", data={"csrf_token": csrf(page), "seen": "0"})
+    overdue = client.get("/").text.split("逾期未报")[1].split("未来两周")[0]
+    assert "5 次" in overdue and "2025年1月6日" not in overdue
+
+
+def test_after_the_plan_period_the_home_says_the_plan_is_over(web):
+    from datetime import datetime
+
+    from calendar_app.model import TZ
+
+    web.site.clock = lambda: datetime(2026, 12, 2, 9, tzinfo=TZ)
+    page = web.client("yj").get("/").text
+    assert "实施方案期限（2025年1月1日至2025年12月31日）已结束" in page
+
+
+def test_the_month_on_screen_in_print_and_as_pdf(web, tmp_path):
+    client = web.client("yj")
+    page = client.get("/month/2025-06").text
+    assert "县应急管理局 2025年6月 活动安排" in page
+    assert 'href="/events/m02-month/2025"' in page and "安全生产月" in page
+    assert 'href="/month/2025-05"' in page and 'href="/month/2025-07"' in page
+    printed = client.get("/month/2025-06/print")
+    assert printed.mimetype == "text/html" and "A4 landscape" in printed.text
+    assert "县应急管理局 2025年6月 科普活动安排" in printed.text
+    pdf = client.get("/month/2025-06/pdf")
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    (tmp_path / "m.pdf").write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", str(tmp_path / "m.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "安全生产月" in text and "县应急管理局" in text
+    assert client.get("/month").headers["Location"] == "/month/2025-06"
+    assert client.get("/month/2030-01").status_code == 404
+    assert client.get("/month/banana").status_code == 404
+
+
+def test_the_coordinator_sees_the_county_month_or_any_units(web):
+    client = web.client("kx")
+    assert "全县 2025年6月 活动安排" in client.get("/month/2025-06").text
+    assert "天城镇 2025年6月 活动安排" in client.get("/month/2025-06?unit=tiancheng").text
+
+
+def _sheet_with(rows: dict[str, dict[str, object]], data: bytes) -> bytes:
+    """The downloaded workbook with some rows filled in, saved as a unit would."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    for line in sheet.iter_rows(min_row=2):
+        filled = rows.get(line[0].value)
+        for column, value in (filled or {}).items():
+            line[header.index(column)].value = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _upload(client, data: bytes, month="2025-05", name="报表.xlsx"):
+    page = client.get(f"/sheets?month={month}").text
+    return client.post(f"/sheets?month={month}", data={
+        "csrf_token": csrf(page), "sheet": (io.BytesIO(data), name)},
+        content_type="multipart/form-data")
+
+
+def test_a_months_sheet_downloads_and_a_filled_one_uploads(web):
+    client = web.client("yj")
+    download = client.get("/sheets/2025-05.xlsx")
+    assert download.headers["Content-Disposition"] == 'attachment; filename="yingji-2025-05.xlsx"'
+    book = openpyxl.load_workbook(io.BytesIO(download.data))
+    uids = [row[0] for row in book.active.iter_rows(min_row=2, values_only=True)]
+    assert "m02-day/2025" in uids and "m03-push/2025-05-01" not in uids
+    filled = _sheet_with({"m02-day/2025": {"状态": "完成", "参加人数": 200},
+                          "m02-monthly/2025-05": {"状态": "取消", "取消原因": "停电"}},
+                         download.data)
+    answer = _upload(client, filled)
+    assert answer.status_code == 200 and "上传成功：2 项活动已更新" in answer.text
+    assert web.entry("m02-day/2025").attendance == 200
+    assert web.entry("m02-monthly/2025-05").status == "cancelled"
+    assert "上传成功：0 项活动已更新" in _upload(client, filled).text  # the same sheet again
+    assert client.get("/sheets/2025-05.csv").data.startswith("\ufeffuid".encode())
+
+
+def test_a_sheet_with_bad_rows_shows_them_and_changes_nothing(web):
+    client = web.client("yj")
+    download = client.get("/sheets/2025-05.xlsx").data
+    bad = _sheet_with({"m02-day/2025": {"状态": "完成", "参加人数": "很多"},
+                       "m02-monthly/2025-05": {"状态": "取消"}}, download)
+    answer = _upload(client, bad)
+    assert answer.status_code == 400 and "整张表未导入" in answer.text
+    assert "参加人数“很多”应为 0 或更大的整数" in answer.text
+    assert "状态为取消时须填写取消原因" in answer.text
+    assert web.entry("m02-day/2025").status == "planned"
+    assert _upload(client, b"not a sheet at all", name="x.csv").status_code == 400
+
+
+def test_a_sheet_about_another_units_event_is_refused_whole(web):
+    client = web.client("yj")
+    own = client.get("/sheets/2025-05.xlsx").data
+    theirs = web.client("kx").get("/sheets/2025-05.xlsx?unit=tiancheng").data
+    book = openpyxl.load_workbook(io.BytesIO(own))
+    other = openpyxl.load_workbook(io.BytesIO(theirs)).active
+    for row in other.iter_rows(min_row=2, max_row=2, values_only=True):
+        book.active.append([row[0], *row[1:6], "完成"])
+    out = io.BytesIO()
+    book.save(out)
+    filled = _sheet_with({"m02-day/2025": {"状态": "完成"}}, out.getvalue())
+    answer = _upload(client, filled)
+    assert answer.status_code == 403 and "不是本单位牵头或配合的活动" in answer.text
+    assert web.entry("m02-day/2025").status == "planned"
+
+
+def test_every_page_is_in_chinese_without_internal_words(web):
+    client = web.client("yj")
+    for url in ("/", "/events/m02-day/2025", "/month/2025-06", "/sheets", "/login"):
+        text = re.sub(r"<[^>]+>|<style>.*?</style>", " ", client.get(url).text, flags=re.S)
+        for word in ("种子", "seed", "slot", "Traceback", "None", "2025-W"):
+            assert word not in text, (url, word)
