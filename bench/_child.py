@@ -20,7 +20,7 @@ from dateutil.rrule import DAILY, rrule
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for the reference writer
 from calendar_app.build import build
-from calendar_app.ical import Feeds
+from calendar_app.ical import render_feeds
 from calendar_app.plan import load_plan
 from calendar_app.schedule import expand
 from calendar_app.store import Store
@@ -55,7 +55,7 @@ def floors(plan_path: str, db: str, today: str) -> dict:
     with Store.open(db) as store:
         entries = store.entries()
     t = perf_counter()
-    ours = Feeds(plan).render(entries, date.fromisoformat(today))
+    ours = render_feeds(plan, entries, date.fromisoformat(today))
     out["feeds"] = perf_counter() - t
     calendars = reference_calendars(plan, entries, date.fromisoformat(today))
     t = perf_counter()

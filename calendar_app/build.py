@@ -97,8 +97,11 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
             report.timings = clock.laps
             return report
         entries = store.entries()
+        from .feeds import feed_domain
+
+        domain = feed_domain(plan, store.uid_domain)
         clock.lap("read")
-    report.written["feeds"] = publish.feeds(plan, entries, out, today).written
+    report.written["feeds"] = publish.feeds(plan, entries, out, today, domain).written
     clock.lap("feeds")
     report.written["print"] = publish.pages(plan, entries, out, window, today, templates, pdf)
     clock.lap("print")

@@ -166,6 +166,8 @@ def build(paths: Paths, start, end, today, pdf, templates) -> None:
         click.echo(f"warning: no statutory holiday data for {year}; its working days assume "
                    "weekends only (add calendar.holidays to the plan when the State Council "
                    "publishes them)", err=True)
+    if report.plan is not None:
+        _warn_placeholder(report.plan)
     s = report.sync
     click.echo(f"{report.events} events from {report.window[0]} to "
                f"{report.window[1] - timedelta(days=1)} in {paths.db}: {s.created} new, "
@@ -173,6 +175,14 @@ def build(paths: Paths, start, end, today, pdf, templates) -> None:
                f"{s.unchanged} unchanged")
     for kind, count in report.written.items():
         click.echo(f"{kind}: {count} files written under {paths.exports}")
+
+
+def _warn_placeholder(plan) -> None:
+    from .feeds import placeholder_warning
+
+    warning = placeholder_warning(plan)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command()
@@ -299,8 +309,10 @@ def _reporting(paths: Paths, by: str) -> Iterator:
         recorder = Recorder(store, plan, now, by)
         yield recorder
         if recorder.touched:
+            from .feeds import feed_domain
+
             publish.refresh(plan, store.entries(), paths.exports_for(plan), now.date(),
-                            recorder.touched)
+                            recorder.touched, feed_domain(plan, store.uid_domain))
 
 
 @cli.group()
@@ -448,11 +460,14 @@ def import_sheet(paths: Paths, file, dry_run, by) -> None:
 def export_feeds(paths: Paths, today) -> None:
     """Write the iCal feeds (one per unit, the county, each category) and index.html."""
     from . import publish
+    from .feeds import feed_domain
 
     plan = paths.load_plan()
     with paths.store() as store:
         entries = store.entries()
-    report = publish.feeds(plan, entries, paths.exports_for(plan), _today(today))
+        domain = feed_domain(plan, store.uid_domain)
+    report = publish.feeds(plan, entries, paths.exports_for(plan), _today(today), domain)
+    _warn_placeholder(plan)
     click.echo(f"{report.feeds} feeds under {paths.exports / 'feeds'}: {report.written} "
                f"files written (index.html included), {report.removed} stale feeds removed")
 

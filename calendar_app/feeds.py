@@ -1,23 +1,54 @@
-"""The feeds view: stored events -> every iCalendar feed and the page that lists them with how
-to subscribe, as {path under exports/: bytes}. Pure; the exports owner writes the files."""
+"""The feeds view: stored events -> every iCalendar feed and the subscription page that lists
+them with how to subscribe and a QR code each, as {path under exports/: bytes}. Pure; the
+exports owner writes the files."""
 
 from __future__ import annotations
 
 from datetime import date
 
+import segno
+from markupsafe import Markup
+
 from . import exports as layout
 from .exports import Exports
-from .ical import Feed, Feeds, feeds_of
+from .feedevents import PLACEHOLDER_URL, Feed, feeds_of, uid_domain
+from .ical import render_feeds
 from .model import Entry, Plan
 from .render import render
 
+PLACEHOLDER_WARNING = ("settings.base_url is still the placeholder {url}: the feed links "
+                       "on exports/index.html lead nowhere until it is set in the plan")
+
+
+def feed_domain(plan: Plan, fixed) -> str:
+    """The UIDs' domain: settings.uid_domain, else the one `fixed` (`Store.uid_domain`) keeps
+    from the first build with a real base_url; example.invalid until there is one."""
+    kept = fixed(uid_domain(plan.settings))
+    return plan.settings.uid_domain or kept or "example.invalid"
+
+
+def placeholder_warning(plan: Plan) -> str:
+    """One line while base_url is the shipped placeholder, "" once it is set."""
+    url = plan.settings.base_url
+    return PLACEHOLDER_WARNING.format(url=url) if url == PLACEHOLDER_URL else ""
+
+
+def qr_svg(text: str) -> Markup:
+    """A QR code of `text` as inline SVG (no image file, nothing fetched), for a phone's
+    camera to read off the screen or a printed copy."""
+    code = segno.make(text, error="m", micro=False)
+    return Markup(code.svg_inline(scale=3, border=2, title=None))
+
 
 def links(out: Exports, feed: Feed) -> dict:
-    rel = layout.feed(feed.key)
-    return {"feed": feed, "https": out.url(rel), "webcal": out.webcal(rel)}
+    rel = feed.path
+    return {"feed": feed, "https": out.url(rel), "webcal": out.webcal(rel),
+            "qr": qr_svg(out.url(rel))}
 
 
 def index_page(plan: Plan, out: Exports) -> str:
+    """The subscription page: how to subscribe on the phones and programs a county office
+    has, then every feed with its addresses and QR code, a unit's own first (index.html#id)."""
     rows = [links(out, f) for f in feeds_of(plan)]
     units = {u.id: u for u in plan.units.values()}
     return render(
@@ -29,13 +60,13 @@ def index_page(plan: Plan, out: Exports) -> str:
         townships=[r for r in rows if r["feed"].kind == "unit"
                    and units[r["feed"].subject].kind == "township"],
         refresh_hours=plan.settings.refresh.total_seconds() / 3600,
-        grace_days=plan.settings.grace_days,
+        grace_days=plan.settings.grace_days, past_days=plan.settings.feed_past_days,
+        placeholder=plan.settings.base_url == PLACEHOLDER_URL,
     )
 
 
 def files(plan: Plan, entries: list[Entry], today: date, out: Exports,
-          memo: dict | None = None) -> dict[str, bytes]:
-    """Every feed (by its path) and the index page. `memo` holds events serialised before
-    (see `ical.Feeds`); it is filled in with the ones serialised now."""
-    feeds = Feeds(plan, memo, source=out.url).render(entries, today)
+          domain: str = "example.invalid") -> dict[str, bytes]:
+    """Every feed (by its path) and the index page; `domain` is the UIDs' (`feed_domain`)."""
+    feeds = render_feeds(plan, entries, today, domain, source=out.url)
     return {**feeds, layout.INDEX: index_page(plan, out).encode()}

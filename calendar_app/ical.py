@@ -1,84 +1,35 @@
 """Stored events -> RFC 5545 / 7986 feeds: one per unit, one for the county, one per category.
 
-What a feed says is decided once, as lists of typed properties (`calendar_props`,
-`event_props`, `summary`). `Feeds` writes content lines directly and serialises each event
-only once: its lines before and after SUMMARY are kept as bytes and spliced around the
-SUMMARY of the feed's role (牵头 / 配合 / none), so an event shared by six feeds costs one
-serialisation, not six. The tests hold it against icalendar's own serialiser of the same
-properties (tests/reference_ical.py), which the benchmarks use as the floor to beat.
+What each feed holds is decided in `feedevents` (events, windows, UIDs, revisions) and
+`routines` (daily and weekly obligations as one recurring event), in typed properties; the
+words are `feedtext`'s. This module writes those properties as content lines: CRLF, folding at
+75 octets between whole characters, TEXT escaped, `Asia/Shanghai` times with one VTIMEZONE
+(the only use of icalendar: it reads tzdata for it). Each event's role-free lines are written
+once and shared by all its feeds. tests/icalref.py writes the same properties through
+icalendar's own serialiser, and the tests hold the two against each other.
 
-No clock here: `today` (for the grace period of cancelled events) is an argument, and every
-time stamp comes from the stored revision, so identical inputs give identical bytes.
+No clock here: `today` is an argument, and every stamp comes from a stored revision or a day
+derived from `today`, so identical inputs give identical bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import icalendar
 
-from . import exports
+from . import fanout, routines
 from .errors import CalendarAppError
-from .model import ROLE_CN, STATUS_CN, TZ, ZONE, Entry, Plan
+from .feedevents import Component, Feed, Recur, Uri, Window, feeds_of, single_components, uid_stem
+from .model import ZONE, Entry, Plan
 
 PRODID = "-//Chongyang County//calendar_app//ZH"
 CRLF = b"\r\n"
 LIMIT = 75  # octets per physical line, CRLF not counted (RFC 5545 3.1)
 
-
-
-class Uri(str):
-    """A URI value: written as is, never TEXT-escaped."""
-
-
-# -- what the feeds hold ----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Feed:
-    key: str  # a unit id, exports.COUNTY_FEED or exports.CATEGORY + a category code
-    kind: str  # unit | county | category
-    label: str  # who or what it is for: 全县, a category, a unit
-    name: str  # NAME and X-WR-CALNAME: the plan and the label
-    description: str
-    subject: str = ""  # the unit id or category code it selects
-
-    @property
-    def path(self) -> str:
-        return exports.feed(self.key)
-
-
-def feeds_of(plan: Plan) -> list[Feed]:
-    """Every feed of the plan: the county, each category, each unit, in that order."""
-    out = [Feed(exports.COUNTY_FEED, "county", "全县", f"{plan.name} · 全县", f"{plan.name}：全县所有活动")]
-    for code in sorted(plan.categories):
-        cat = plan.categories[code]
-        out.append(Feed(exports.CATEGORY + code, "category", cat.name, f"{plan.name} · {cat.name}",
-                        f"{plan.name}：{cat.name}的所有活动", code))
-    for unit in plan.units.values():
-        out.append(Feed(unit.id, "unit", unit.name, f"{plan.name} · {unit.name}",
-                        f"{plan.name}：{unit.name}牵头或配合的活动", unit.id))
-    seen: dict[str, Feed] = {}
-    for feed in out:
-        if feed.key in seen:
-            raise CalendarAppError(f"unit id {feed.subject!r} would write {feed.path}, the "
-                                   f"feed of {seen[feed.key].label}; give the unit another id")
-        seen[feed.key] = feed
-    return out
-
-
-def shown(entry: Entry, today: date, grace_days: int) -> bool:
-    """Live events always; cancelled or removed ones until their grace period is over.
-
-    A subscriber only learns that an event is off by seeing it as CANCELLED, so it stays that
-    way for `grace_days` after the change before it may leave the feed.
-    """
-    if entry.live:
-        return True
-    return entry.revised.astimezone(TZ).date() + timedelta(days=grace_days) >= today
+__all__ = ["Feed", "Uri", "feeds_of", "render_feeds", "uid_stem"]
 
 
 def calendar_props(plan: Plan, feed: Feed, source: str) -> list[tuple]:
@@ -100,92 +51,33 @@ def calendar_props(plan: Plan, feed: Feed, source: str) -> list[tuple]:
     ]
 
 
-def _name(plan: Plan, unit_id: str) -> str:
-    unit = plan.units.get(unit_id)
-    return unit.name if unit else unit_id
+def components(plan: Plan, entries: Iterable[Entry], today: date) -> list[Component]:
+    """Every VEVENT of every feed, in feed order: routines as one recurring event each (with
+    their overrides after them), a fanned-out occurrence once in the county's feeds, every
+    other event on its own."""
+    entries = list(entries)
+    window = Window.of(plan, today)
+    by_uid = {e.uid: e for e in entries}
+    found, rest = routines.find(plan, entries)
+    out = []
+    for routine in found:
+        parts, alone = routines.components(plan, routine, window)
+        out += parts
+        rest += alone
+    obligations = {o.id: o for o in plan.obligations}
+    gathered = set()
+    for members, everyone in fanout.find(plan, rest, window):
+        out.append(fanout.component(plan, members, everyone,
+                                    obligations.get(members[0].obligation), window))
+        gathered |= {e.uid for e in members}
+    out += single_components(plan, rest, window, by_uid, gathered)
+    out.sort(key=lambda c: c.order)
+    return out
 
 
-def summary(plan: Plan, entry: Entry, role: str | None) -> str:
-    """The title, with the reader's role in a unit feed or the lead unit in the others."""
-    title = f"{entry.title}（{ROLE_CN[role]}）" if role else f"{entry.title} · {_name(plan, entry.lead)}"
-    # Some clients show cancelled events of a subscription as if nothing happened.
-    return title if entry.live else f"【已取消】{title}"
-
-
-def description(plan: Plan, entry: Entry, obligations: dict) -> str:
-    lines = []
-    measure = plan.measures.get(entry.measure)
-    if measure is not None:
-        lines.append(f"措施{measure.number}：{measure.title}")
-    obligation = obligations.get(entry.obligation)
-    if obligation is not None and obligation.quote:
-        lines.append(f"依据：“{obligation.quote}”")
-    if obligation is not None and obligation.assumed:
-        lines.append(f"频次为县里安排：{obligation.assumed}")
-    lines.append(f"牵头单位：{_name(plan, entry.lead)}")
-    if len(entry.units) > 1:
-        lines.append("配合单位：" + "、".join(_name(plan, u) for u in entry.units[1:]))
-    first, last = entry.slot_start.isoformat(), (entry.slot_end - timedelta(days=1)).isoformat()
-    span = first if first == last else f"{first} 至 {last}"
-    lines.append(f"时段：{entry.slot}" if entry.slot == span else f"时段：{entry.slot}（{span}）")
-    lines += [f"说明：{note}" for note in entry.notes]
-    if entry.state == "removed":
-        lines.append("状态：已取消（计划已不再包含此活动）")
-    elif entry.status != "planned":
-        status = "已" + STATUS_CN[entry.status]
-        if entry.status == "done" and entry.attendance is not None:
-            status += f"，参加人数 {entry.attendance}"
-        lines.append(f"状态：{status}")
-    return "\n".join(lines)
-
-
-def event_props(plan: Plan, entry: Entry, obligations: dict) -> tuple[list[tuple], list[tuple]]:
-    """The event's properties before SUMMARY and after it (VALARM last, as a sub-list)."""
-    revised = entry.revised.astimezone(UTC)
-    if entry.all_day:
-        start, end = entry.start, entry.end
-    else:
-        start, end = entry.start.astimezone(TZ), entry.end.astimezone(TZ)
-    head = [
-        ("UID", entry.uid, {}),
-        ("DTSTAMP", revised, {}),
-        ("LAST-MODIFIED", revised, {}),
-        ("SEQUENCE", entry.sequence, {}),
-        ("DTSTART", start, {}),
-        ("DTEND", end, {}),
-        ("STATUS", "CONFIRMED" if entry.live else "CANCELLED", {}),
-        # A month-long campaign must not mark a whole month busy in Outlook.
-        ("TRANSP", "TRANSPARENT" if entry.all_day else "OPAQUE", {}),
-    ]
-    category = plan.categories.get(entry.category)
-    tail = [
-        ("DESCRIPTION", description(plan, entry, obligations), {}),
-        ("CATEGORIES", [category.name if category else entry.category], {}),
-    ]
-    if entry.location:
-        tail.append(("LOCATION", entry.location, {}))
-    if entry.alarm is not None and entry.live:
-        tail.append(("VALARM", [
-            ("ACTION", "DISPLAY", {}),
-            ("TRIGGER", -entry.alarm, {}),
-            ("DESCRIPTION", f"提醒：{entry.title}", {}),
-        ], {}))
-    return head, tail
-
-
-def memberships(plan: Plan, entry: Entry) -> Iterable[tuple[str, str | None]]:
-    """(feed key, role) for every feed an event belongs to."""
-    yield exports.COUNTY_FEED, None
-    if entry.category in plan.categories:
-        yield exports.CATEGORY + entry.category, None
-    for i, unit in enumerate(entry.units):
-        if unit in plan.units:
-            yield unit, "lead" if i == 0 else "co"
-
-
-def timezone_years(entries: Iterable[Entry]) -> tuple[int, int]:
-    """The years the VTIMEZONE must cover: every event's year, so it is the same in every feed."""
-    years = [e.start.year for e in entries] + [e.end.year for e in entries]
+def timezone_years(parts: Iterable[Component]) -> tuple[int, int]:
+    """The years the VTIMEZONE must cover: every event's, so it is the same in every feed."""
+    years = [y for c in parts for y in c.years]
     return (min(years), max(years)) if years else (2000, 2000)
 
 
@@ -194,6 +86,7 @@ def vtimezone(first_year: int, last_year: int) -> bytes:
     """Asia/Shanghai as a VTIMEZONE covering those years (icalendar reads tzdata for it)."""
     tz = icalendar.Timezone.from_tzid(ZONE, first_date=date(first_year, 1, 1),
                                       last_date=date(last_year + 1, 1, 1))
+    tz.pop("COMMENT", None)  # icalendar's note on the years covered, in English
     return tz.to_ical(sorted=False)
 
 
@@ -224,7 +117,7 @@ def duration(span: timedelta) -> str:
 
 def value(name: str, val, params: dict) -> tuple[str, dict]:
     """A typed value as text, with the parameters its type needs."""
-    if isinstance(val, Uri):
+    if isinstance(val, (Uri, Recur)):
         return str(val), params
     if isinstance(val, str):
         return escape(val), params
@@ -232,6 +125,9 @@ def value(name: str, val, params: dict) -> tuple[str, dict]:
         raise TypeError(f"{name}: no boolean properties here")
     if isinstance(val, int):
         return str(val), params
+    if isinstance(val, list) and val and isinstance(val[0], date):
+        texts = [value(name, v, {}) for v in val]
+        return ",".join(t for t, _ in texts), {**texts[0][1], **params}
     if isinstance(val, datetime):
         if val.tzinfo is UTC:
             return val.strftime("%Y%m%dT%H%M%SZ"), params
@@ -289,69 +185,46 @@ def lines(props: list[tuple]) -> bytes:
     return b"".join(out)
 
 
-class Feeds:
-    """Writes every feed of a plan from its stored entries, serialising each event once.
-
-    `memo` carries serialised events from one build to the next: uid -> [version, head,
-    tail, {role: SUMMARY line}]. Every change to what an event shows raises its SEQUENCE and
-    its revision time (the store guarantees it), and the plan's part of it has a digest, so
-    an entry whose version matches is serialised already, even across a database made anew.
-    Plan text outside the events (category names...) is covered by `epoch`.
-    """
-
-    def __init__(self, plan: Plan, memo: dict | None = None,
-                 source: Callable[[str], str] | None = None):
-        self.plan = plan
-        # A feed's public URL from its path under exports/ (its SOURCE property).
-        self.source = source or (lambda rel: f"{plan.settings.base_url}/{rel}")
-        self.obligations = {o.id: o for o in plan.obligations}
-        self.memo = memo if memo is not None else {}
-
-    @staticmethod
-    def epoch(plan: Plan) -> str:
-        return hashlib.sha1(repr((plan.name, plan.categories, plan.units,
-                                  plan.settings)).encode()).hexdigest()
-
-    def event_parts(self, entry: Entry) -> tuple[bytes, bytes]:
-        head, tail = event_props(self.plan, entry, self.obligations)
-        return b"BEGIN:VEVENT\r\n" + lines(head), lines(tail) + b"END:VEVENT\r\n"
-
-    def _parts(self, entry: Entry) -> tuple[bytes, bytes, dict]:
-        version = f"{entry.sequence} {entry.revised.isoformat()} {entry.digest}"
-        found = self.memo.get(entry.uid)
-        if found is None or found[0] != version:
-            head, tail = self.event_parts(entry)
-            found = self.memo[entry.uid] = [version, head.decode(), tail.decode(), {}]
-        return found[1].encode(), found[2].encode(), found[3]
-
-    def render(self, entries: Iterable[Entry], today: date) -> dict[str, bytes]:
-        """Feed path under exports/ -> bytes, for every feed of the plan (empty ones too)."""
-        feeds = feeds_of(self.plan)
-        bodies: dict[str, list[bytes]] = {f.key: [] for f in feeds}
-        timed: set[str] = set()
-        kept = sorted((e for e in entries if shown(e, today, self.plan.settings.grace_days)),
-                      key=order)
-        for entry in kept:
-            head, tail, summaries = self._parts(entry)
-            for key, role in memberships(self.plan, entry):
-                line = summaries.get(str(role))
-                if line is None:
-                    line = summaries[str(role)] = content_line(
-                        "SUMMARY", summary(self.plan, entry, role), {}).decode()
-                bodies[key] += (head, line.encode(), tail)
-                if not entry.all_day:
-                    timed.add(key)
-        zone = vtimezone(*timezone_years(kept)) if timed else b""
-        out = {}
-        for feed in feeds:
-            props = calendar_props(self.plan, feed, self.source(feed.path))
-            top = b"BEGIN:VCALENDAR\r\n" + lines(props)
-            out[feed.path] = b"".join(
-                [top, zone if feed.key in timed else b"", *bodies[feed.key],
-                 b"END:VCALENDAR\r\n"])
-        return out
+def _part_bytes(part: Component, domain: str) -> dict[str | None, bytes]:
+    """The VEVENT of each role it appears in: role-free lines written once."""
+    head, tail = lines(part.head), lines(part.tail)
+    alarm = b"BEGIN:VALARM\r\n" + lines(part.alarm) + b"END:VALARM\r\n" if part.alarm else b""
+    out = {}
+    for role in part.summaries:
+        out[role] = b"".join([
+            b"BEGIN:VEVENT\r\n", content_line("UID", part.uid(role, domain), {}), head,
+            content_line("SUMMARY", part.summaries[role], {}), tail,
+            alarm if role in part.alarm_roles else b"", b"END:VEVENT\r\n"])
+    return out
 
 
-def order(entry: Entry) -> tuple[str, str]:
-    start = entry.start if entry.all_day else entry.start.astimezone(TZ)
-    return start.isoformat(), entry.uid
+def render_feeds(plan: Plan, entries: Iterable[Entry], today: date,
+                 domain: str = "example.invalid",
+                 source: Callable[[str], str] | None = None) -> dict[str, bytes]:
+    """Feed path under exports/ -> bytes, for every feed of the plan (empty ones included).
+    `source` gives a feed's public URL from its path (its SOURCE property)."""
+    source = source or (lambda rel: f"{plan.settings.base_url}/{rel}")
+    feeds = feeds_of(plan)
+    bodies: dict[str, list[bytes]] = {f.key: [] for f in feeds}
+    uids: dict[str, set[str]] = {f.key: set() for f in feeds}
+    timed: set[str] = set()
+    parts = components(plan, entries, today)
+    for part in parts:
+        written = _part_bytes(part, domain)
+        for key, role in part.feeds:
+            bodies[key].append(written[role])
+            if part.timed:
+                timed.add(key)
+            if not part.override:
+                uid = part.uid(role, domain)
+                if uid in uids[key]:
+                    raise CalendarAppError(f"two events would share the UID {uid} in {key}.ics; "
+                                           "rename one of their obligations")
+                uids[key].add(uid)
+    zone = vtimezone(*timezone_years(parts)) if timed else b""
+    out = {}
+    for feed in feeds:
+        top = b"BEGIN:VCALENDAR\r\n" + lines(calendar_props(plan, feed, source(feed.path)))
+        out[feed.path] = b"".join(
+            [top, zone if feed.key in timed else b"", *bodies[feed.key], b"END:VCALENDAR\r\n"])
+    return out

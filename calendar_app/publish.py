@@ -27,16 +27,13 @@ class FeedsReport:
     removed: int  # feeds of units or categories the plan no longer has
 
 
-def feeds(plan: Plan, entries: list[Entry], out: Exports, today: date) -> FeedsReport:
-    """Every feed and the subscription page."""
+def feeds(plan: Plan, entries: list[Entry], out: Exports, today: date,
+          domain: str = "example.invalid") -> FeedsReport:
+    """Every feed and the subscription page; `domain` is the UIDs' (`feeds.feed_domain`)."""
     from . import feeds as feed_view
-    from .ical import Feeds
 
-    epoch = Feeds.epoch(plan)
-    memo = out.memo(epoch)
-    files = feed_view.files(plan, entries, today, out, memo)
-    live = {e.uid for e in entries}
-    out.save_memo(epoch, {uid: v for uid, v in memo.items() if uid in live})
+    files = feed_view.files(plan, entries, today, out, domain)
+    out.remove(f"{layout.FEEDS}/{layout.MEMO}")  # serialised events of earlier versions
     written = out.write_all(files)
     # A feed of a unit the plan dropped would otherwise go on claiming its old events forever;
     # without the file its subscribers' clients report the feed as gone.
@@ -81,13 +78,13 @@ def gaps(plan: Plan, entries: list[Entry], out: Exports, today: date) -> int:
 
 
 def refresh(plan: Plan, entries: list[Entry], out: Exports, today: date,
-            spans: Iterable[tuple]) -> int:
+            spans: Iterable[tuple], domain: str = "example.invalid") -> int:
     """After reports: the feeds, the months the reported events were and are on (`spans`
     of (start, end)), and the gap report. Unchanged files are left alone."""
     touched: set[tuple[int, int]] = set()
     for start, end in spans:
         touched.update(months.between(*days(start, end)))
-    written = feeds(plan, entries, out, today).written
+    written = feeds(plan, entries, out, today, domain).written
     for year, month in sorted(touched):
         window = months.bounds(year, month)
         if window[0] < plan.end and window[1] > plan.start:

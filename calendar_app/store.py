@@ -487,6 +487,17 @@ class Store:
             EvidenceRow.uid).tuples()
         return dict(rows)
 
+    def uid_domain(self, proposed: str) -> str:
+        """The domain of feed UIDs, fixed by the first call that proposes one and kept from
+        then on: a UID that follows a later change of base_url would be a duplicate in every
+        subscriber's calendar. "" proposes nothing (and gets "" until something is fixed)."""
+        row = Setting.get_or_none(Setting.key == "uid_domain")
+        if row is not None:
+            return row.value
+        if proposed:
+            Setting.insert(key="uid_domain", value=proposed).execute()
+        return proposed
+
     def uids(self) -> list[str]:
         """Every stored uid, sorted."""
         return [uid for uid, in EventRow.select(EventRow.uid).order_by(EventRow.uid).tuples()]
@@ -529,4 +540,5 @@ def _entry(row: tuple) -> Entry:
         notes=tuple(n for n in notes.split("\n") if n), flexible=bool(flexible), origin=origin,
         state=state, status=status, sequence=sequence, revised=datetime.fromisoformat(revised),
         attendance=attendance, fills=fills, moved=moved_start is not None,
-        done_on=date.fromisoformat(done_on) if done_on else None, remark=remark, digest=digest)
+        done_on=date.fromisoformat(done_on) if done_on else None, remark=remark, digest=digest,
+        planned_start=_dt(dtstart) if moved_start else None)

@@ -1,10 +1,14 @@
-"""Reading feeds back in tests: the strict byte rules of RFC 5545, and icalendar's parse."""
+"""Reading feeds back in tests: the strict byte rules of RFC 5545, icalendar's parse, and the
+occurrences a calendar client would show (recurring-ical-events)."""
 
 from __future__ import annotations
 
+import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import icalendar
+import recurring_ical_events
 
 
 def feeds(exports: Path) -> dict[str, bytes]:
@@ -23,7 +27,40 @@ def parse(data: bytes) -> icalendar.Calendar:
 
 
 def by_uid(data: bytes) -> dict[str, icalendar.Event]:
-    return {str(e["UID"]): e for e in parse(data).walk("VEVENT")}
+    """Each UID's event on its own or a routine's master (overrides are left out)."""
+    return {str(e["UID"]): e for e in parse(data).walk("VEVENT") if "RECURRENCE-ID" not in e}
+
+
+def overrides(data: bytes, uid: str) -> dict[str, icalendar.Event]:
+    """A routine's overrides by the ISO text of their RECURRENCE-ID."""
+    return {e.decoded("RECURRENCE-ID").isoformat(): e for e in parse(data).walk("VEVENT")
+            if str(e["UID"]) == uid and "RECURRENCE-ID" in e}
+
+
+def status(event: icalendar.Event) -> str:
+    """planned | done | cancelled | moved, as a reader of the feed learns it."""
+    if event.get("STATUS") == "CANCELLED":
+        return "cancelled"
+    record = [line for line in str(event.get("DESCRIPTION", "")).split("\n")
+              if line.startswith("记录：")]
+    if record and record[0].startswith("记录：已完成"):
+        return "done"
+    if record and record[0].startswith("记录：已改期"):
+        return "moved"
+    return "planned"
+
+
+def expanded(data: bytes, first: date, last: date) -> list[tuple[str, str, str]]:
+    """(start, end, status) of every occurrence overlapping [first, last], sorted."""
+    found = recurring_ical_events.of(parse(data)).between(first, last + timedelta(days=1))
+    return sorted((e.decoded("DTSTART").isoformat(), e.decoded("DTEND").isoformat(), status(e))
+                  for e in found)
+
+
+def listed(ws, unit: str | None, first: date, last: date) -> list[dict]:
+    args = ["--unit", unit] if unit else []
+    return json.loads(ws.run("events", *args, "--from", first.isoformat(), "--to",
+                             last.isoformat(), "--format", "json").output)
 
 
 def logical_lines(data: bytes) -> list[str]:

@@ -1,8 +1,6 @@
-"""The reference writer: the feeds' properties serialised by icalendar itself.
-
-`ical.Feeds` writes content lines directly for speed; the tests hold it against this writer
-(the same content lines once unfolded) and bench/ uses it as the floor to beat.
-"""
+"""The reference writer, for tests and benchmarks only: the feeds' properties as icalendar
+components, serialised by the library's own `to_ical`. The app's writer (`calendar_app.ical`)
+must give the same content lines once unfolded."""
 
 from __future__ import annotations
 
@@ -11,18 +9,9 @@ from datetime import date, timedelta
 
 import icalendar
 
-from calendar_app.ical import (
-    Uri,
-    calendar_props,
-    event_props,
-    feeds_of,
-    memberships,
-    order,
-    shown,
-    summary,
-    timezone_years,
-)
-from calendar_app.model import ZONE, Entry, Plan
+from calendar_app.feedevents import Recur, Uri, feeds_of
+from calendar_app.ical import ZONE, calendar_props, components, timezone_years
+from calendar_app.model import Entry, Plan
 
 
 def _add(component: icalendar.cal.Component, props: list[tuple]) -> None:
@@ -35,6 +24,8 @@ def _add(component: icalendar.cal.Component, props: list[tuple]) -> None:
             component.add(name, icalendar.vDuration(val), parameters=params or None)
         elif isinstance(val, Uri):
             component.add(name, icalendar.vUri(str(val)), parameters=params or None)
+        elif isinstance(val, Recur):
+            component.add(name, icalendar.vRecur.from_ical(str(val)), parameters=params or None)
         elif isinstance(val, str):
             # As TEXT, also where icalendar would not know the type (NAME, X-WR-CALNAME).
             component.add(name, icalendar.vText(val), parameters=params or None)
@@ -42,33 +33,33 @@ def _add(component: icalendar.cal.Component, props: list[tuple]) -> None:
             component.add(name, val, parameters=params or None)
 
 
-def reference_feeds(plan: Plan, entries: Iterable[Entry], today: date) -> dict[str, bytes]:
-    """Every feed built as icalendar components and serialised by `to_ical`, event by event."""
-    calendars = reference_calendars(plan, entries, today)
-    return {f"feeds/{key}.ics": cal.to_ical(sorted=False) for key, cal in calendars.items()}
-
-
-def reference_calendars(plan: Plan, entries: Iterable[Entry],
-                        today: date) -> dict[str, icalendar.Calendar]:
-    """Every feed as icalendar components: what `reference_feeds` serialises."""
-    obligations = {o.id: o for o in plan.obligations}
-    kept = sorted((e for e in entries if shown(e, today, plan.settings.grace_days)), key=order)
+def reference_calendars(plan: Plan, entries: Iterable[Entry], today: date,
+                        domain: str = "example.invalid") -> dict[str, icalendar.Calendar]:
+    """Every feed as icalendar components, one component per event and feed."""
     calendars = {}
     for feed in feeds_of(plan):
         cal = icalendar.Calendar()
         _add(cal, calendar_props(plan, feed, f"{plan.settings.base_url}/{feed.path}"))
         calendars[feed.key] = cal
+    parts = components(plan, entries, today)
     timed: set[str] = set()
-    for entry in kept:
-        for key, role in memberships(plan, entry):
-            head, tail = event_props(plan, entry, obligations)
+    for part in parts:
+        for key, role in part.feeds:
             event = icalendar.Event()
-            _add(event, [*head, ("SUMMARY", summary(plan, entry, role), {}), *tail])
+            _add(event, part.props(role, domain))
             calendars[key].add_component(event)
-            if not entry.all_day:
+            if part.timed:
                 timed.add(key)
-    first, last = timezone_years(kept)
+    first, last = timezone_years(parts)
     for key in timed:
-        calendars[key].subcomponents.insert(0, icalendar.Timezone.from_tzid(
-            ZONE, first_date=date(first, 1, 1), last_date=date(last + 1, 1, 1)))
+        zone = icalendar.Timezone.from_tzid(ZONE, first_date=date(first, 1, 1),
+                                            last_date=date(last + 1, 1, 1))
+        zone.pop("COMMENT", None)
+        calendars[key].subcomponents.insert(0, zone)
     return calendars
+
+
+def reference_feeds(plan: Plan, entries: Iterable[Entry], today: date,
+                    domain: str = "example.invalid") -> dict[str, bytes]:
+    calendars = reference_calendars(plan, entries, today, domain)
+    return {f"feeds/{key}.ics": cal.to_ical(sorted=False) for key, cal in calendars.items()}

@@ -1,5 +1,5 @@
-"""The feed writer held against icalendar: same content lines, same parsed properties, and
-the strict byte rules of RFC 5545 on everything it writes."""
+"""The feed writer held against icalendar (tests/reference_ical.py): same content lines, same parsed
+properties, and the strict byte rules of RFC 5545 on everything it writes."""
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -10,12 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calendar_app import ical
+from calendar_app import feedtext, ical
+from calendar_app.errors import CalendarAppError
+from calendar_app.feedevents import feeds_of
 from calendar_app.plan import load_plan
 from calendar_app.store import Store
 
 from .conftest import DATA, Workspace
-from .feedcheck import by_uid, check_bytes, feeds, logical_lines, parse, rendered, unescape
+from .feedcheck import by_uid, check_bytes, feeds, logical_lines, parse, unescape
 from .reference_ical import reference_feeds
 
 TODAY = date(2025, 1, 1)
@@ -39,14 +41,14 @@ def built(request, tmp_path):
     return _built(tmp_path, request.param)
 
 
-def _reference(plan, entries) -> dict[str, bytes]:
-    return {rel.rsplit("/", 1)[1]: data
-            for rel, data in reference_feeds(plan, entries, TODAY).items()}
+def _names(files: dict[str, bytes]) -> dict[str, bytes]:
+    """{feeds/x.ics: bytes} by file name, as `feeds` reads them back."""
+    return {rel.rsplit("/", 1)[1]: data for rel, data in files.items()}
 
 
 def test_written_feeds_are_what_the_writer_renders(built):
     ws, plan, entries = built
-    assert feeds(ws.exports) == rendered(plan, entries, TODAY)
+    assert feeds(ws.exports) == _names(ical.render_feeds(plan, entries, TODAY))
 
 
 def test_every_feed_keeps_the_strict_byte_rules(built):
@@ -58,7 +60,7 @@ def test_every_feed_keeps_the_strict_byte_rules(built):
 
 def test_content_lines_are_icalendars_own_once_unfolded(built):
     ws, plan, entries = built
-    reference = _reference(plan, entries)
+    reference = _names(reference_feeds(plan, entries, TODAY))
     ours = feeds(ws.exports)
     assert set(reference) == set(ours)
     for name in ours:
@@ -67,7 +69,7 @@ def test_content_lines_are_icalendars_own_once_unfolded(built):
 
 def test_every_property_parses_back_as_icalendar_serialised_it(built):
     ws, plan, entries = built
-    reference = _reference(plan, entries)
+    reference = _names(reference_feeds(plan, entries, TODAY))
     for name, data in feeds(ws.exports).items():
         mine, theirs = parse(data).walk(), parse(reference[name]).walk()
         assert len(mine) == len(theirs), name
@@ -86,10 +88,10 @@ def test_awkward_text_reads_back_exactly(tmp_path):
     # icalendar leaves NAME and X-WR-CALNAME raw (it does not know their type): read the lines.
     assert unescape(cal["X-WR-CALNAME"].to_ical().decode()).endswith(" · 县科协, 秘书科")
     assert unescape(cal["NAME"].to_ical().decode()).startswith("转义测试计划; 含分号, 逗号与反斜杠\\ ")
-    event = by_uid(data)["m01-weekly/2025-W02"]
+    event = by_uid(data)["m01-weekly-lead@example.invalid"]
     assert str(event["SUMMARY"]) == "例会; 第1期, A\\B（牵头）"
     assert str(event["LOCATION"]) == "会议室, 3楼; 东侧\\北"
-    assert "频次为县里安排：第一行\n第二行; 第三, 行\n" in str(event["DESCRIPTION"])
+    assert str(event["DESCRIPTION"]).endswith("安排：县里安排：第一行\n第二行; 第三, 行")
     assert event["CATEGORIES"].cats == ["类别; 含分号, 逗号\\"]
     lines = logical_lines(data)
     assert "SUMMARY:例会\\; 第1期\\, A\\\\B（牵头）" in lines
@@ -139,20 +141,26 @@ def test_times_are_utc_or_shanghai_never_floating():
                           {})
 
 
-def test_a_recorded_status_is_written_in_chinese(tmp_path):
+def test_what_was_recorded_is_said_in_plain_chinese(tmp_path):
     _, plan, entries = _built(tmp_path, "small.yaml")
     entry = next(e for e in entries if e.uid == "m02-month/2025")
-    obligations = {o.id: o for o in plan.obligations}
+    days = plan.settings.overdue_days
     done = replace(entry, status="done", attendance=120)
-    assert ical.description(plan, done, obligations).endswith("\n状态：已完成，参加人数 120")
-    moved = replace(entry, status="moved")
-    assert ical.description(plan, moved, obligations).endswith("\n状态：已改期")
-    cancelled = replace(entry, status="cancelled")
-    assert ical.summary(plan, cancelled, "lead") == "【已取消】安全生产月（牵头）"
-    assert "状态：" not in ical.description(plan, entry, obligations)
+    assert feedtext.record_text(done, days, False) == "已完成（参加 120 人）"
+    noted = replace(done, done_on=date(2025, 6, 3), remark="广场演练")
+    assert feedtext.record_text(noted, days, False) == "已完成（6 月 3 日举行，参加 120 人）；备注：广场演练"
+    moved = replace(entry, moved=True, planned_start=date(2025, 3, 12))
+    assert feedtext.record_text(moved, days, False) == "已改期（原定 3 月 12 日）"
+    cancelled = replace(entry, status="cancelled", remark="设备检修")
+    assert feedtext.record_text(cancelled, days, False) == "已取消（原因：设备检修）"
+    assert feedtext.summary(plan, cancelled, "lead", False) == "【已取消】安全生产月（牵头）"
+    assert feedtext.summary(plan, entry, None, True) == "【逾期未报】安全生产月 · 县应急管理局"
+    assert feedtext.record_text(entry, days, False) == ""
+    assert feedtext.quote_text("开设科普宣传栏即时推送 ... 打造“天天科普”平台") == \
+        "开设科普宣传栏即时推送……打造‘天天科普’平台"
 
 
 def test_a_unit_id_cannot_take_the_county_feeds_file_name(small_plan):
     units = {**small_plan.units, "all": replace(small_plan.units["kexie"], id="all")}
-    with pytest.raises(ical.CalendarAppError, match="all.ics"):
-        ical.feeds_of(replace(small_plan, units=units))
+    with pytest.raises(CalendarAppError, match="all.ics"):
+        feeds_of(replace(small_plan, units=units))
