@@ -427,3 +427,39 @@ def test_every_feed_of_the_shipped_plan_parses_and_matches_the_listing(shipped):
     for unit in ("yingji", "xuanchuan", "kexie", units[-1]["id"]):
         assert expanded(files[f"{unit}.ics"], first, last) == \
             _expected(listed(shipped, unit, first, last)), unit
+
+
+def test_the_subscription_page_has_the_howto_first_and_a_qr_code_per_feed(small):
+    small.run("build", "--today", "2025-01-01")
+    html = (small.exports / "index.html").read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and '<html lang="zh-CN">' in html
+    names = feeds(small.exports)
+    for name in names:
+        assert f'href="https://example.invalid/calendar/feeds/{name}"' in html
+        assert f'href="webcal://example.invalid/calendar/feeds/{name}"' in html
+    assert html.count("<svg ") == len(names)
+    howto, cards = html.index("如何订阅"), html.index('class="feed"')
+    for words in ["iPhone", "华为", "荣耀", "小米", "OPPO", "vivo", "Outlook", "WPS",
+                  "添加已订阅的日历", "从 Internet 订阅", "不能订阅"]:
+        assert howto < html.index(words) < cards, words
+    assert 'id="search"' in html and 'id="yingji"' in html
+    assert "settings.base_url 仍是示例地址" in html
+    assert "http://" not in html.replace("http://www.w3.org", "")  # nothing fetched or linked
+
+
+def test_each_feeds_qr_code_encodes_its_https_address(small):
+    import segno
+
+    small.run("build", "--today", "2025-01-01")
+    html = (small.exports / "index.html").read_text(encoding="utf-8")
+    for name in feeds(small.exports):
+        code = segno.make(f"https://example.invalid/calendar/feeds/{name}", error="m", micro=False)
+        card = html[html.index(f'id="{name.removesuffix(".ics")}"'):]
+        assert card.split(">", 1)[1].lstrip().startswith(code.svg_inline(scale=3, border=2)), name
+
+
+def test_a_real_base_url_takes_the_warning_off_the_page(small):
+    small.edit("measures:", "settings: {base_url: 'https://kx.example/cal'}\nmeasures:")
+    small.run("build", "--today", "2025-01-01")
+    html = (small.exports / "index.html").read_text(encoding="utf-8")
+    assert "示例地址" not in html and 'href="webcal://kx.example/cal/feeds/all.ics"' in html

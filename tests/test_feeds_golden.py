@@ -1,8 +1,7 @@
-"""The small plan's feeds, byte for byte (issue 7: output stays byte-identical through the
-speed work). The files under tests/data/golden/feeds were written by the code of commit
-828dc84, from before the speed work; all.ics and tiancheng.ics were written again when
-placement stopped following fixed-date events, a change of behaviour of its own, which moved
-one of 天城镇's flexible events."""
+"""The small plan's feeds, byte for byte: an unchanged database must give the same bytes.
+The files under tests/data/golden/feeds were written again for issue 13, whose format is a
+change of its own: routines as one recurring event, UIDs with a domain and a role, plain
+Chinese descriptions, a rolling window, moving stamps, reminders in the lead's feed only."""
 
 import pytest
 
