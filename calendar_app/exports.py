@@ -11,13 +11,12 @@ the public as static files. This module alone knows
   unchanged file is left alone, so its mtime (and every HTTP cache keyed on it) stays put;
 - the caches that let a build skip work, and when they go stale: `.views` (the key of the
   build that wrote everything; any other write clears it), each month folder's `.content`
-  (the digest of each page in it) and `feeds/.events.json` (events serialised by the last
-  build). Hidden files are never served.
+  (the digest of each page in it); `feeds/.events.json`, a cache of earlier versions, is
+  removed. Hidden files are never served.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import re
@@ -34,7 +33,7 @@ COUNTY_PAGE = "county"
 CATEGORY = "category-"
 VIEWS = ".views"
 MANIFEST = ".content"
-MEMO = ".events.json"
+MEMO = ".events.json"  # the feed cache of earlier versions: removed when found
 # What a printed page says it shows, in its <head>: read when the manifest cannot be trusted.
 _PAGE_DIGEST = re.compile(rb'<meta name="calendar-app-content" content="([0-9a-f]+)">')
 
@@ -213,19 +212,6 @@ class Exports:
     def save_manifest(self, month: str, digests: dict[str, str]) -> None:
         text = "".join(f"{stem} {digest}\n" for stem, digest in digests.items())
         write_if_changed(self.path(f"print/{month}/{MANIFEST}"), text.encode())
-
-    def memo(self, epoch: str) -> dict:
-        """Events serialised by the last feeds written for the same plan text (`epoch`)."""
-        try:
-            data = json.loads(self.path(f"{FEEDS}/{MEMO}").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data["events"] if data.get("epoch") == epoch else {}
-
-    def save_memo(self, epoch: str, events: dict) -> None:
-        text = json.dumps({"epoch": epoch, "events": dict(sorted(events.items()))},
-                          ensure_ascii=False, separators=(",", ":"))
-        write_if_changed(self.path(f"{FEEDS}/{MEMO}"), text.encode())
 
 
 def _stem(rel: str) -> str:

@@ -15,13 +15,6 @@ def feeds(exports: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((exports / "feeds").glob("*.ics"))}
 
 
-def rendered(plan, entries, today) -> dict[str, bytes]:
-    """The feeds serialised from scratch (no memo), by file name as `feeds` gives them."""
-    from calendar_app.ical import Feeds
-
-    return {rel.rsplit("/", 1)[1]: data for rel, data in Feeds(plan).render(entries, today).items()}
-
-
 def parse(data: bytes) -> icalendar.Calendar:
     return icalendar.Calendar.from_ical(data)
 
