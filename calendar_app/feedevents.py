@@ -199,7 +199,8 @@ def event_component(plan: Plan, entry: Entry, obligation: Obligation | None, win
     ]
     planned = recurrence_id if entry.moved else None
     text = feedtext.description(plan, entry, obligation, when=when or feedtext.when_text(start, end),
-                                overdue=overdue, fills=fills, planned=planned)
+                                overdue=overdue, fills=fills, planned=planned,
+                                brief=recurrence_id is not None)
     category = plan.categories.get(entry.category)
     tail = [("DESCRIPTION", text, {}),
             ("CATEGORIES", [category.name if category else feedtext.TABLE[1:-1]], {})]

@@ -114,16 +114,23 @@ def record_text(entry: Entry, overdue_days: int, overdue: bool,
 def description(plan: Plan, entry: Entry, obligation: Obligation | None, *, when: str,
                 overdue: bool = False, fills: Entry | None = None,
                 planned: date | datetime | None = None,
-                together: list[tuple[Entry, bool]] | None = None) -> str:
+                together: list[tuple[Entry, bool]] | None = None, brief: bool = False) -> str:
     """The event's notice: measure, the table's words, units, time, rhythm, record.
 
     `together`: the events of several units gathered into one (the county's view of a
     fanned-out obligation), each with whether it is overdue, named with what it recorded.
+    `brief`: one occurrence of a routine, whose series already says the rest: its measure,
+    time, notes and record only (ninety overdue days of a daily push are a feed's bulk).
     """
     lines = []
     measure = plan.measures.get(entry.measure)
     if measure is not None:
         lines.append(f"{TABLE}措施 {measure.number}：{measure.title}")
+    if brief:
+        lines.append(f"时间：{when}")
+        lines += [f"说明：{note}" for note in entry.notes]
+        record = record_text(entry, plan.settings.overdue_days, overdue, planned)
+        return "\n".join(lines + ([f"记录：{record}"] if record else []))
     if obligation is not None and obligation.quote:
         lines.append(f"原文：“{quote_text(obligation.quote)}”")
     if together:

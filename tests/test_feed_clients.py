@@ -105,8 +105,6 @@ def test_no_slot_code_anywhere_a_unit_reads(shipped_feeds):
         assert found is None, (path.name, found and found.group())
 
 
-@pytest.mark.xfail(strict=True, reason="recurring.yaml's `assumed` reasons still say 种子 (its "
-                   "own word for the table); issue 14 rewrites them")
 def test_the_word_zhongzi_nowhere_a_unit_reads(shipped_feeds):
     for path in _unit_outputs(shipped_feeds):
         assert "种子" not in _readable(path), path.name
