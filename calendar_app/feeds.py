@@ -6,15 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import segno
-from markupsafe import Markup
-
 from . import exports as layout
 from .exports import Exports
 from .feedevents import PLACEHOLDER_URL, Feed, feeds_of, uid_domain
 from .ical import render_feeds
 from .model import Entry, Plan
-from .render import render
+from .render import qr_svg, render
 
 PLACEHOLDER_WARNING = ("settings.base_url is still the placeholder {url}: the feed links "
                        "on exports/index.html lead nowhere until it is set in the plan")
@@ -31,13 +28,6 @@ def placeholder_warning(plan: Plan) -> str:
     """One line while base_url is the shipped placeholder, "" once it is set."""
     url = plan.settings.base_url
     return PLACEHOLDER_WARNING.format(url=url) if url == PLACEHOLDER_URL else ""
-
-
-def qr_svg(text: str) -> Markup:
-    """A QR code of `text` as inline SVG (no image file, nothing fetched), for a phone's
-    camera to read off the screen or a printed copy."""
-    code = segno.make(text, error="m", micro=False)
-    return Markup(code.svg_inline(scale=3, border=2, title=None))
 
 
 def links(out: Exports, feed: Feed) -> dict:
