@@ -557,14 +557,26 @@ def accounts_disable(paths: Paths, login) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Requests answered at once.")
+@click.option("--today", type=DATE, help="Take this day as today, at the clock's time of day "
+              "(for training and tests; default: the clock's date).")
 @click.pass_obj
-def serve(paths: Paths, host, port) -> None:
-    """Serve the exports folder (feeds and pages) over HTTP until interrupted."""
+def serve(paths: Paths, host, port, threads, today) -> None:
+    """Run the web application (sign-in, tasks, reports) and serve the feeds, until
+    interrupted."""
     from . import serve as serving
+    from .web import Site, create_app
 
-    server = serving.make_server(paths.exports, host, port)
-    click.echo(f"serving {paths.exports} at http://{host}:{server.effective_port}/ "
-               "(Ctrl+C stops)")
+    paths.store().close()  # no database, or another schema: say so now, not on each request
+    site = Site(paths.plan, paths.db, paths.exports)
+    if today is not None:
+        day = today.date()
+        site.clock = lambda: datetime.combine(day, datetime.now(_zone()).timetz())
+    app = create_app(site)
+    server = serving.make_server(paths.exports, host, port, app=app, threads=threads)
+    click.echo(f"serving the web application and {paths.exports} at "
+               f"http://{host}:{server.effective_port}/ (Ctrl+C stops)")
     server.run()
 
 

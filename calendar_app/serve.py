@@ -153,13 +153,14 @@ def application(root: Path, clock: Callable[[], float] = time.time) -> Callable:
     return app
 
 
-def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, **options):
-    """A waitress server for `root`, listening but not yet running (call `.run()`)."""
+def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, app=None, **options):
+    """A waitress server for `root` (or for the WSGI `app` that serves it), listening but
+    not yet running (call `.run()`)."""
     root = Path(root)
     if not root.is_dir():
         raise ServeError(f"no exports folder at {root}; run `calendar-app build` first")
     try:
-        return waitress.server.create_server(application(root), host=host, port=port,
+        return waitress.server.create_server(app or application(root), host=host, port=port,
                                              **options)
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
