@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -577,7 +578,15 @@ def serve(paths: Paths, host, port, threads, today) -> None:
     server = serving.make_server(paths.exports, host, port, app=app, threads=threads)
     click.echo(f"serving the web application and {paths.exports} at "
                f"http://{host}:{server.effective_port}/ (Ctrl+C stops)")
-    server.run()
+    # A service manager stops with SIGTERM: end as on Ctrl+C, with the reports' refresh done.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        app.extensions["refresher"].close()
 
 
 def main() -> None:

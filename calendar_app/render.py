@@ -51,6 +51,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     return env
 
 
+@lru_cache(maxsize=256)
 def qr_svg(text: str):
     """A QR code of `text` as inline SVG (drawn here: nothing fetched, no image file), for a
     phone's camera to read off the screen or a printed page."""

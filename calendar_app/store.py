@@ -70,6 +70,8 @@ class EventRow(_Base):
 
     class Meta:
         table_name = "event"
+        # What a unit's home page asks of its events, answered from the index alone.
+        indexes = ((("uid", "state", "status", "day_end", "obligation", "day_start"), False),)
 
 
 class EventUnit(_Base):
@@ -231,6 +233,7 @@ class Store:
             with database.atomic("IMMEDIATE"):
                 for step in range(version + 1, SCHEMA_VERSION + 1):
                     database.create_tables(ADDED[step])
+                EventRow._schema.create_indexes(safe=True)
                 Setting.update(value=str(SCHEMA_VERSION)).where(
                     Setting.key == "schema_version").execute()
         return cls(path)
@@ -399,8 +402,11 @@ class Store:
 
     def entries(self, unit: str | None = None, start: date | None = None,
                 end: date | None = None, measure: int | None = None,
-                include_removed: bool = True) -> list[Entry]:
-        """Stored events overlapping [start, end), in date order."""
+                include_removed: bool = True, obligations: Iterable[str] | None = None,
+                unreported_by: date | None = None) -> list[Entry]:
+        """Stored events overlapping [start, end), in date order; only those of some
+        `obligations`, or only those still expected and with nothing reported that are over
+        by the day `unreported_by`."""
         query = EventRow.select(*ENTRY_COLUMNS)
         if unit is not None:
             query = query.join(EventUnit, on=(EventUnit.uid == EventRow.uid)).where(
@@ -413,9 +419,50 @@ class Store:
             query = query.where(EventRow.measure == measure)
         if not include_removed:
             query = query.where(EventRow.state == "live")
+        if obligations is not None:
+            query = query.where(EventRow.obligation.in_(list(obligations)))
+        if unreported_by is not None:
+            query = query.where((EventRow.state == "live") & (EventRow.status == "planned")
+                                & (EventRow.day_end <= unreported_by.isoformat()))
         query = query.order_by(EventRow.day_start, EventRow.uid)
         # Raw rows: peewee's conversion of each value doubled the time of a full read.
         return [_entry(row) for row in database.execute(query).fetchall()]
+
+    def unreported(self, unit: str, by: date, latest: int = 12) -> list[tuple[int, list[Entry]]]:
+        """A unit's events still expected, over by the day `by`, with nothing reported, by
+        obligation (an added event on its own), in the order of each one's first: how many,
+        and the `latest` of them. A busy unit's years of a daily routine are counted here,
+        not read."""
+        key = "CASE WHEN e.obligation = '' THEN e.uid ELSE e.obligation END"
+        where = ("FROM event e JOIN event_unit u ON u.uid = e.uid WHERE u.unit = ? "
+                 "AND e.state = 'live' AND e.status = 'planned' AND e.day_end <= ?")
+        args = (unit, by.isoformat())
+        # Both answered from indexes alone; only the latest few events are then read whole.
+        counts = database.execute_sql(
+            f"SELECT {key}, COUNT(*), MIN(e.day_start) {where} GROUP BY 1 ORDER BY 3, 1",
+            args).fetchall()
+        recent = [uid for uid, in database.execute_sql(
+            f"SELECT uid FROM (SELECT e.uid, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY "
+            f"e.day_start DESC, e.uid DESC) AS n {where}) AS latest WHERE n <= ?",
+            (*args, latest)).fetchall()]
+        found: dict[str, list[Entry]] = {}
+        for entry in self._by_uid(recent):
+            found.setdefault(entry.obligation or entry.uid, []).append(entry)
+        return [(count, found[k]) for k, count, _ in counts]
+
+    def _by_uid(self, uids: list[str]) -> list[Entry]:
+        """The events of these uids, in date order (read in batches: SQL's limit on
+        parameters)."""
+        found = []
+        columns = ", ".join(c.column_name for c in ENTRY_COLUMNS)
+        for i in range(0, len(uids), 500):
+            batch = uids[i:i + 500]
+            # Plain SQL: building an IN of a few hundred values through peewee cost more than
+            # running it.
+            rows = database.execute_sql(f"SELECT {columns} FROM event WHERE uid IN "
+                                        f"({', '.join('?' * len(batch))})", batch).fetchall()
+            found += [_entry(row) for row in rows]
+        return sorted(found, key=lambda e: (e.start if e.all_day else e.start.date(), e.uid))
 
     def history(self, uid: str) -> list[dict]:
         rows = History.select().where(History.uid == uid).order_by(History.id).dicts()

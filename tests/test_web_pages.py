@@ -146,3 +146,18 @@ def test_every_page_is_in_chinese_without_internal_words(web):
         text = re.sub(r"<[^>]+>|<style>.*?</style>", " ", client.get(url).text, flags=re.S)
         for word in ("种子", "seed", "slot", "Traceback", "None", "2025-W"):
             assert word not in text, (url, word)
+
+
+def test_links_to_events_whose_uid_has_a_hash_open_the_event(web):
+    client = web.client("kx")
+    page = client.get("/month/2025-04").text
+    links = re.findall(r'href="(/events/[^"]*%23[^"]*)"', page)
+    assert links, "April has numbered events (the spring term's tour, the themes)"
+    answer = client.get(links[0])
+    assert answer.status_code == 200 and "#" in answer.request.path
+    uid = answer.request.path.removeprefix("/events/")
+    action = re.search(r'<form method="post" action="([^"]+/cancel)"', answer.text)[1]
+    assert "%23" in action
+    form = client.post(action, data={"csrf_token": csrf(answer.text), "seen": "0",
+                                     "reason": "考试周"})
+    assert form.status_code == 303 and web.entry(uid).status == "cancelled"

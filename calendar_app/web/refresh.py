@@ -1,20 +1,49 @@
 """Keeping exports/ current after reports made on the web, without making anyone wait.
 
 A report commits first; then the spans it touched are handed to one background thread,
-which rewrites the feeds, the months and the gap report they affect. Reports that arrive
-while it works are taken together in its next round, so fifty people reporting at once cost a
-few refreshes, not fifty, and a subscriber sees each report on the next poll after that.
+which has a worker process rewrite the feeds, the months and the gap report they affect.
+Reports that arrive while it works are taken together in its next round, so fifty people
+reporting at once cost a few refreshes, not fifty, and a subscriber sees each report on the
+next poll after that. The rewriting runs in its own process so that it never holds the
+interpreter while page views wait for it.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
 
 from .. import publish
+from ..plan import load_plan
 from ..store import Store
 
 log = logging.getLogger(__name__)
+
+
+def refresh(plan_path: Path, db: Path, exports: Path, today: date, spans: list[tuple]) -> None:
+    """One round: the views these spans touched, from the database as it is now."""
+    from ..exports import Exports
+
+    plan = _plan(plan_path)
+    with Store.open(db) as store:
+        entries = store.entries()
+    publish.refresh(plan, entries, Exports(exports, plan.settings.base_url), today, spans)
+
+
+_plans: dict[Path, tuple[float, object]] = {}
+
+
+def _plan(path: Path):
+    """The plan, read again only when its file changed (the worker lives on)."""
+    stamp = Path(path).stat().st_mtime
+    known = _plans.get(path)
+    if known is None or known[0] != stamp:
+        known = _plans[path] = (stamp, load_plan(path))
+    return known[1]
 
 
 class Refresher:
@@ -25,13 +54,14 @@ class Refresher:
         self._lock = threading.Condition()
         self._busy = False
         self._thread: threading.Thread | None = None
+        self._worker: ProcessPoolExecutor | None = None
 
     def touched(self, spans: list[tuple]) -> None:
         """Spans (start, end) whose views must be rewritten; done now unless in background."""
         if not spans:
             return
         if not self.background:
-            self._refresh(list(spans))
+            self._round(list(spans))
             return
         with self._lock:
             self._pending += spans
@@ -45,6 +75,13 @@ class Refresher:
         with self._lock:
             return self._lock.wait_for(lambda: not self._pending and not self._busy, timeout)
 
+    def close(self, timeout: float = 60.0) -> None:
+        """Finish the refresh under way and what is pending, then stop the worker."""
+        self.wait(timeout)
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
+
     def _run(self) -> None:
         while True:
             with self._lock:
@@ -54,7 +91,7 @@ class Refresher:
                 spans, self._pending = self._pending, []
                 self._busy = True
             try:
-                self._refresh(spans)
+                self._round(spans)
             except Exception:  # a full disk must not end the thread: the next report retries
                 log.exception("refreshing exports/ failed")
             finally:
@@ -62,8 +99,14 @@ class Refresher:
                     self._busy = False
                     self._lock.notify_all()
 
-    def _refresh(self, spans: list[tuple]) -> None:
-        plan = self.site.plan()
-        with Store.open(self.site.db) as store:
-            entries = store.entries()
-        publish.refresh(plan, entries, self.site.out(), self.site.clock().date(), spans)
+    def _round(self, spans: list[tuple]) -> None:
+        site = self.site
+        args = (site.plan_path, site.db, site.exports, site.clock().date(), spans)
+        if not self.background:
+            refresh(*args)
+            return
+        if self._worker is None:
+            # spawn, not fork: this process has threads, and a forked copy could inherit a
+            # lock one of them held.
+            self._worker = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"))
+        self._worker.submit(refresh, *args).result()

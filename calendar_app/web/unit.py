@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from .. import exports as layout
 from .. import months, printing, sheets
-from ..model import Entry, Plan, day_of, days, overlaps
+from ..model import Entry, Plan, day_of, overlaps
 from ..records import Recorder
 from . import page, refresher, site
 from .auth import signed_in
@@ -50,15 +50,20 @@ def home():
 
 
 def home_lists(plan: Plan, unit: str) -> dict:
+    """What a unit's home shows, each list read by its own narrow query (a busy unit has
+    thousands of events: reading them all made the page slow)."""
     today = site().clock().date()
     settings = plan.settings
-    entries = [e for e in g.store.entries(unit=unit) if not e.orphaned]
-    overdue = [e for e in entries if e.overdue(today, settings.overdue_days)]
-    awaiting = [e for e in entries if e.live and e.status == "planned"
-                and days(e.start, e.end)[1] <= today and not e.overdue(today, settings.overdue_days)]
-    upcoming = [e for e in entries if e.live and today <= day_of(e.start) < today + UPCOMING]
+    store = g.store
+    late = today - timedelta(days=settings.overdue_days)  # over by then: overdue today
+    overdue = store.unreported(unit, late)
+    awaiting = [e for e in store.entries(unit=unit, start=late, unreported_by=today)
+                if not e.overdue(today, settings.overdue_days)]
     first, stop = months.bounds(today.year, today.month)
-    this_month = [e for e in entries if overlaps(e.start, e.end, first, stop)]
+    near = store.entries(unit=unit, start=min(first, today), end=max(stop, today + UPCOMING),
+                         include_removed=False)
+    upcoming = [e for e in near if e.live and today <= day_of(e.start) < today + UPCOMING]
+    this_month = [e for e in near if overlaps(e.start, e.end, first, stop)]
     out = site().out()
     feed = layout.feed(unit)
     return {
@@ -78,8 +83,7 @@ def _progress(plan: Plan, unit: str, today: date) -> list:
     mine = {o.id: o for o in plan.obligations if o.target is not None and unit in o.units}
     if not mine:
         return []
-    entries = [e for e in g.store.entries() if e.obligation in mine]
-    report = analyse(plan, entries, today)
+    report = analyse(plan, g.store.entries(obligations=mine), today)
     return [p for p in report.progress
             if p.obligation in mine and (not mine[p.obligation].fanout or p.unit == unit)]
 
