@@ -208,6 +208,9 @@ class Settings:
     co_alarms: bool = False  # reminders in co-organisers' feeds too, not only the lead's
     evidence_mb: int = 20  # the largest evidence file a unit may upload, in MB
     public_print: bool = False  # the web application shows printed months without sign-in
+    warn_days: int = 7  # amber: a report falls overdue within this many days
+    pace_margin: int = 20  # percent: a quota this little behind its pace is amber, more is red
+    issuer: str = "县全民科学素质工作领导小组办公室"  # who signs the monthly circular
 
 
 @dataclass(frozen=True)
@@ -364,3 +367,17 @@ class Entry:
         if self.status == "done":
             return "done"
         return "moved" if self.moved else "planned"
+
+    @property
+    def after(self) -> date:
+        """The day after the event ends: from then on its report is due."""
+        return days(self.start, self.end)[1]
+
+
+@dataclass(frozen=True)
+class Reported:
+    """What the history says of one event's reports: when the last came, how many pieces of
+    evidence were handed in with them."""
+
+    at: datetime
+    evidence: int = 0

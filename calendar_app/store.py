@@ -18,7 +18,7 @@ from pathlib import Path
 import peewee as pw
 
 from .errors import StoreError
-from .model import Account, Entry, Event, Evidence, days
+from .model import Account, Entry, Event, Evidence, Reported, days
 
 SCHEMA_VERSION = 2  # 2: accounts, sign-in failures and evidence files, for the web application
 
@@ -140,6 +140,7 @@ class EvidenceRow(_Base):
 MODELS = (Setting, EventRow, EventUnit, History, AccountRow, LoginFailure, EvidenceRow)
 # Tables each schema version added to the one before: an older database gains them on open.
 ADDED = {2: (AccountRow, LoginFailure, EvidenceRow)}
+REPORTS = ("done", "cancelled", "moved", "added")  # history actions that are a unit's report
 
 
 @dataclass
@@ -467,6 +468,19 @@ class Store:
     def history(self, uid: str) -> list[dict]:
         rows = History.select().where(History.uid == uid).order_by(History.id).dicts()
         return [{**r, "detail": json.loads(r["detail"])} for r in rows]
+
+    def reports(self) -> dict[str, Reported]:
+        """Every event units reported on (done, cancelled, moved, added): when the last report
+        came, and the evidence handed in: the done reports that named some, plus the files
+        attached. Two queries for the whole plan."""
+        named = pw.fn.json_extract(History.detail, "$.evidence")
+        rows = (History.select(History.uid, pw.fn.MAX(History.at),
+                               pw.fn.SUM(pw.Case(None, [((History.action == "done")
+                                                         & (named != ""), 1)], 0)))
+                .where(History.action.in_(REPORTS)).group_by(History.uid).tuples())
+        files = self.evidence_counts()
+        return {uid: Reported(datetime.fromisoformat(at), count + files.get(uid, 0))
+                for uid, at, count in rows}
 
     def generation(self) -> int:
         """Grows with every change to any event: each one writes a history row."""
