@@ -2,18 +2,21 @@
 what the units reported. Pure: the plan, the stored events, `today` and the period in,
 findings out; no clock, no I/O.
 
-Each finding has one cause and is raised once for it: a past event with nothing recorded is
+The analysis first finds one detail per cause: a past event with nothing recorded is
 `overdue`; a slot whose events were all cancelled (and not made up) is `unfilled_slot`; a
 rotation place still to be reached is `rotation_uncovered` only while its visit lies ahead.
+`aggregate` then folds the details into findings, one per problem of one obligation for one
+unit ("崇阳网推送逾期未报214次"), which is what a person reads; `Report.detail` keeps the
+details for `gaps --detail`.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from .model import ONE_DAY, Entry, Obligation, Plan, days
+from .model import ONE_DAY, Entry, Obligation, Plan, Settings
 from .model import day_of as _day
 from .months import firsts, following
 from .rules import Rotation, TimesAYear
@@ -21,10 +24,15 @@ from .rules import Rotation, TimesAYear
 SEVERITIES = ("info", "low", "medium", "high")
 KINDS = ("uncovered_measure", "unfilled_slot", "overdue", "quota_behind", "milestone_behind",
          "rotation_uncovered", "idle_unit", "overload")
+# Notes on the plan's arrangement rather than a unit's failure: they change no light.
+HINTS = ("rotation_uncovered", "idle_unit", "overload")
 
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem: of one event or slot (a detail), or of one obligation for one unit with
+    every event it covers (`count` of them, from `start` to `end`, exclusive)."""
+
     kind: str
     severity: str
     measure: int | None
@@ -35,12 +43,21 @@ class Finding:
     end: date  # exclusive
     message: str
     uids: tuple[str, ...] = ()
+    title: str = ""  # what it is about: the obligation's (or event's) title, for the summary
+    count: int = 1  # events it covers; for an unfilled slot, the events lacking
+    note: str = ""  # what tells a detail from its siblings, for the summary of them all
+
+    @property
+    def last(self) -> date:
+        return self.end - ONE_DAY
 
     def as_json(self) -> dict:
         return {"kind": self.kind, "severity": self.severity, "measure": self.measure,
                 "obligation": self.obligation, "unit": self.unit, "slot": self.slot,
                 "start": self.start.isoformat(), "end": self.end.isoformat(),
-                "message": self.message, "uids": list(self.uids)}
+                "message": self.message, "uids": list(self.uids), "title": self.title,
+                "count": self.count, "first": self.start.isoformat(),
+                "last": self.last.isoformat(), "events": list(self.uids)}
 
 
 @dataclass(frozen=True)
@@ -56,6 +73,13 @@ class Progress:
     target: int
     due_now: float  # what the pace line asks for by today
     recorded: int
+    what: str = ""  # what is counted: 人次, 名 ...
+    over: bool = False  # the year or the deadline has passed: what is recorded is final
+
+    @property
+    def behind(self) -> float:
+        """How far behind the pace, as a share of it: 0 when on pace or ahead."""
+        return max(0.0, 1 - self.recorded / self.due_now) if self.due_now else 0.0
 
 
 @dataclass
@@ -63,19 +87,19 @@ class Report:
     as_of: date
     start: date
     end: date
-    findings: list[Finding]
+    findings: list[Finding]  # aggregated: one per problem, most severe first
     progress: list[Progress]
-    # unit -> "YYYY-MM" -> (events, of which overdue)
-    heat: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    detail: list[Finding]  # one per event or slot
+    missed: frozenset[str] = frozenset()  # cancelled events whose slot is still short
 
     def at_least(self, severity: str) -> list[Finding]:
         floor = SEVERITIES.index(severity)
         return [f for f in self.findings if SEVERITIES.index(f.severity) >= floor]
 
 
-def _end_day(entry: Entry) -> date:
-    """The day after the event ends."""
-    return days(entry.start, entry.end)[1]
+def _when(e: Entry) -> tuple[date, str]:
+    """Events in date order, whatever order they came in."""
+    return _day(e.start), e.uid
 
 
 def _lateness(days: int) -> str:
@@ -83,13 +107,15 @@ def _lateness(days: int) -> str:
 
 
 class _Analysis:
-    def __init__(self, plan: Plan, entries: list[Entry], today: date, start: date, end: date):
+    def __init__(self, plan: Plan, entries: list[Entry], today: date, start: date, end: date,
+                 settings: Settings):
         self.plan, self.today, self.start, self.end = plan, today, start, end
         self.entries = entries
         self.obligations = {o.id: o for o in plan.obligations}
-        self.settings = plan.settings
+        self.settings = settings
         self.findings: list[Finding] = []
         self.progress: list[Progress] = []
+        self.missed: set[str] = set()
 
     def name(self, unit: str) -> str:
         return self.plan.units[unit].name if unit in self.plan.units else unit
@@ -103,20 +129,26 @@ class _Analysis:
     # -- the kinds ---------------------------------------------------------------------
 
     def uncovered_measures(self) -> None:
-        by_measure = Counter(e.measure for e in self.entries
-                             if e.live and self.in_period(_day(e.start), _end_day(e)))
+        """A measure with no obligation; or, for each whole year of the period inside the
+        plan, a measure with no live event that year (a shorter period proves nothing)."""
         with_obligations = {o.measure for o in self.plan.obligations}
+        years = [y for y in range(self.start.year, self.end.year + 1)
+                 if self.start <= date(y, 1, 1) and date(y + 1, 1, 1) <= self.end
+                 and self.plan.start <= date(y, 1, 1) < self.plan.end]
+        busy = {(e.measure, _day(e.start).year) for e in self.entries if e.live}
         for number, measure in sorted(self.plan.measures.items()):
+            lead = measure.units[0] if measure.units else None
+            common = dict(kind="uncovered_measure", severity="high", measure=number,
+                          obligation=None, unit=lead, title=measure.title)
             if number not in with_obligations:
-                why = "计划中没有任何对应的工作安排"
-            elif not by_measure[number]:
-                why = "本期内日历中没有任何活动"
-            else:
+                self.add(**common, slot=None, start=self.start, end=self.end,
+                         message=f"措施{number}“{measure.title}”计划中没有任何对应的工作安排")
                 continue
-            self.add(kind="uncovered_measure", severity="high", measure=number, obligation=None,
-                     unit=measure.units[0] if measure.units else None, slot=None,
-                     start=self.start, end=self.end,
-                     message=f"措施{number}“{measure.title}”{why}")
+            for year in years:
+                if (number, year) not in busy:
+                    self.add(**common, slot=str(year), start=date(year, 1, 1),
+                             end=date(year + 1, 1, 1),
+                             message=f"措施{number}“{measure.title}”{year}年日历中没有任何活动")
 
     def slots(self) -> None:
         """Unfilled slots: fewer live events than the rule requires."""
@@ -137,28 +169,34 @@ class _Analysis:
             live = [e for e in events if e.live]
             if len(live) >= need:
                 continue
+            cancelled = sorted((e for e in planned if e.status == "cancelled"),
+                               key=lambda e: (_day(e.start), e.uid))
+            self.missed.update(e.uid for e in cancelled[:need - len(live)])
             first, stop = events[0].slot_start, events[0].slot_end
             late = (self.today - stop).days
             severity = _lateness(late) if late >= 0 else "medium" if first <= self.today else "low"
             unit = who or obligation.lead
             self.add(kind="unfilled_slot", severity=severity, measure=obligation.measure,
                      obligation=oid, unit=unit, slot=slot, start=first, end=stop,
-                     message=f"{obligation.title}：时段{slot}应有{need}次，现有{len(live)}次"
-                             f"（已取消且未补办）", uids=tuple(e.uid for e in events))
+                     title=obligation.title, count=need - len(live),
+                     message=f"{obligation.title}：{first}至{stop - ONE_DAY}应办{need}次，"
+                             f"现有{len(live)}次（已取消且未补办）",
+                     uids=tuple(e.uid for e in sorted(events, key=_when)))
 
     def overdue(self) -> None:
-        grace = timedelta(days=self.settings.overdue_days)
         for e in self.entries:
-            if not e.live or e.status != "planned":
+            if not e.overdue(self.today, self.settings.overdue_days):
                 continue
-            stop = _end_day(e)
-            if stop + grace > self.today or not self.in_period(_day(e.start), stop):
+            stop = e.after
+            if not self.in_period(_day(e.start), stop):
                 continue
             late = (self.today - stop).days + 1
+            obligation = self.obligations.get(e.obligation)
             self.add(kind="overdue", severity=_lateness(late), measure=e.measure or None,
                      obligation=e.obligation or None, unit=e.lead, slot=e.slot,
                      start=_day(e.start), end=stop,
-                     message=f"{e.title}（{_day(e.start)}）已过{late}天，尚未记录完成或取消",
+                     title=obligation.title if obligation else e.title,
+                     message=f"{e.title}（{_day(e.start)}）逾期未报，已过{late}天",
                      uids=(e.uid,))
 
     def targets(self) -> None:
@@ -186,14 +224,15 @@ class _Analysis:
             got = sum(e.attendance or 0 for e in done if _day(e.done_on or e.start).year == year)
             self.progress.append(Progress("quota", obligation.id, obligation.measure,
                                           obligation.title, obligation.lead, str(year),
-                                          target.amount, due, got))
+                                          target.amount, due, got, target.unit, share >= 1))
             if got >= due:
                 continue
             gap = 1 - got / due if due else 0
             severity = "high" if gap > 0.5 and share >= 0.5 else "medium" if gap > 0.25 else "low"
             self.add(kind="quota_behind", severity=severity, measure=obligation.measure,
                      obligation=obligation.id, unit=obligation.lead, slot=str(year),
-                     start=first, end=stop,
+                     start=first, end=stop, title=obligation.title,
+                     note=f"{year}年已记录{got}{target.unit}，按进度应达{due:.0f}{target.unit}",
                      message=f"{obligation.title}：{year}年已记录{got}{target.unit}，按进度应达"
                              f"{due:.0f}{target.unit}（全年目标{target.amount}{target.unit}）")
 
@@ -206,19 +245,24 @@ class _Analysis:
         span = max(1, (by - since).days + 1)
         share = min(1.0, ((self.today - since).days + 1) / span)
         due = target.amount * share
+        # A deadline before the plan began (the seed's 2020 volunteer count) is judged in the
+        # plan's first days rather than never.
+        if max(by, self.plan.start) < self.start or since >= self.end:
+            return
         units = obligation.units if obligation.fanout else (obligation.lead,)
+        late = self.today > by
         for unit in units:
             got = sum(e.attendance or 0 for e in done if not obligation.fanout or e.lead == unit)
-            period = f"{since}—{by}"
+            period = f"{since}—{by}" if since < by else f"{by}前"
             self.progress.append(Progress("milestone", obligation.id, obligation.measure,
-                                          obligation.title, unit, period, target.amount, due, got))
+                                          obligation.title, unit, period, target.amount, due,
+                                          got, target.unit, late))
             if got >= due:
                 continue
-            late = self.today > by
             severity = "high" if late or (share >= 0.5 and got < due / 2) else "medium"
             self.add(kind="milestone_behind", severity=severity, measure=obligation.measure,
                      obligation=obligation.id, unit=unit, slot=f"by-{by}", start=since,
-                     end=by + ONE_DAY,
+                     end=by + ONE_DAY, title=obligation.title,
                      message=f"{obligation.title}：已记录{got}{target.unit}，按进度应达{due:.0f}"
                              f"{target.unit}（{by}前目标{target.amount}{target.unit}）"
                              + ("，已过期限" if late else ""))
@@ -239,12 +283,14 @@ class _Analysis:
                 severity = "medium" if left < 120 else "info"
                 self.add(kind="rotation_uncovered", severity=severity, measure=obligation.measure,
                          obligation=obligation.id, unit=obligation.lead, slot=e.slot,
-                         start=e.slot_start, end=e.slot_end,
+                         start=e.slot_start, end=e.slot_end, title=obligation.title,
+                         note=f"{self.name(place)}（计划于{start}）",
                          message=f"{obligation.title}尚未到达{self.name(place)}，计划于{start}，"
                                  f"本轮剩余{left}天", uids=(e.uid,))
 
     def idle_units(self) -> None:
-        months = firsts(self.start, self.end)
+        # Only months the plan covers: a period reaching past it is not idle out there.
+        months = firsts(max(self.start, self.plan.start), min(self.end, self.plan.end))
         busy = defaultdict(set)
         for e in self.entries:
             if e.live:
@@ -261,7 +307,7 @@ class _Analysis:
                     stop = following(run[-1])
                     self.add(kind="idle_unit", severity="high" if len(run) >= 2 * n else "medium",
                              measure=None, obligation=None, unit=unit, slot=None,
-                             start=run[0], end=stop,
+                             start=run[0], end=stop, title=self.name(unit),
                              message=f"{self.name(unit)}连续{len(run)}个月（{run[0]:%Y-%m}至"
                                      f"{run[-1]:%Y-%m}）没有任何活动")
                 run = []
@@ -275,7 +321,7 @@ class _Analysis:
             if e.flexible and not self.plan.calendar.is_workday(start):
                 self.add(kind="overload", severity="low", measure=e.measure or None,
                          obligation=e.obligation or None, unit=e.lead, slot=e.slot,
-                         start=start, end=start + ONE_DAY,
+                         start=start, end=start + ONE_DAY, title=e.title,
                          message=f"{e.title}安排在休息日{start}", uids=(e.uid,))
             iso = start.isocalendar()
             for unit in e.units:
@@ -286,37 +332,24 @@ class _Analysis:
             if len(uids) > day_cap:
                 self.add(kind="overload", severity="medium", measure=None, obligation=None,
                          unit=unit, slot=day.isoformat(), start=day, end=day + ONE_DAY,
-                         message=f"{self.name(unit)}在{day}有{len(uids)}项活动（上限{day_cap}）",
-                         uids=tuple(uids))
+                         title="day", uids=tuple(sorted(uids)),
+                         message=f"{self.name(unit)}在{day}有{len(uids)}项活动（上限{day_cap}）")
         for (unit, year, week), uids in sorted(per_week.items()):
             if len(uids) > week_cap:
                 monday = date.fromisocalendar(year, week, 1)
                 self.add(kind="overload", severity="low", measure=None, obligation=None,
                          unit=unit, slot=f"{year}-W{week:02d}", start=monday,
-                         end=monday + timedelta(days=7),
+                         end=monday + timedelta(days=7), title="week", uids=tuple(sorted(uids)),
                          message=f"{self.name(unit)}在{year}年第{week}周有{len(uids)}项活动"
-                                 f"（上限{week_cap}）", uids=tuple(uids))
-
-    def heat(self) -> dict[str, dict[str, tuple[int, int]]]:
-        overdue = {u for f in self.findings if f.kind == "overdue" for u in f.uids}
-        cells: dict[str, dict[str, list[int]]] = {u: {} for u in self.plan.units}
-        for e in self.entries:
-            start = _day(e.start)
-            if not e.live or not self.in_period(start, start + ONE_DAY):
-                continue
-            month, late = start.isoformat()[:7], e.uid in overdue
-            for unit in e.units:
-                cell = cells.setdefault(unit, {}).setdefault(month, [0, 0])
-                cell[0] += 1
-                cell[1] += late
-        return {u: {m: (c[0], c[1]) for m, c in row.items()} for u, row in cells.items()}
+                                 f"（上限{week_cap}）")
 
 
 def analyse(plan: Plan, entries: list[Entry], today: date, start: date | None = None,
-            end: date | None = None) -> Report:
+            end: date | None = None, settings: Settings | None = None) -> Report:
     """Every finding for [start, end) as of `today` (default period: the plan's)."""
     start, end = start or plan.start, end or plan.end
-    run = _Analysis(plan, entries, today, start, end)
+    settings = settings or plan.settings
+    run = _Analysis(plan, entries, today, start, end, settings)
     run.uncovered_measures()
     run.slots()
     run.overdue()
@@ -324,11 +357,88 @@ def analyse(plan: Plan, entries: list[Entry], today: date, start: date | None = 
     run.rotations()
     run.idle_units()
     run.overloads()
-    order = {k: i for i, k in enumerate(KINDS)}
-    findings = sorted(run.findings, key=lambda f: (-SEVERITIES.index(f.severity),
-                                                  order[f.kind], f.start, f.unit or "",
-                                                  f.slot or "", f.obligation or ""))
-    return Report(today, start, end, findings, run.progress, run.heat())
+    detail = sorted(run.findings, key=_order)
+    return Report(today, start, end, aggregate(detail, plan, settings), run.progress, detail,
+                  frozenset(run.missed))
+
+
+def _order(f: Finding) -> tuple:
+    return (-SEVERITIES.index(f.severity), KINDS.index(f.kind), f.start, f.unit or "",
+            f.slot or "", f.obligation or "")
+
+
+# -- one finding per problem -------------------------------------------------------------------
+
+def aggregate(detail: list[Finding], plan: Plan, settings: Settings) -> list[Finding]:
+    """Details of one kind, one obligation (or measure) and one unit as one finding: the
+    worst severity, the whole span, every event, and a message that counts them."""
+    groups: dict[tuple, list[Finding]] = defaultdict(list)
+    for f in detail:
+        about = f.obligation or (f.title if f.kind != "overload" else None)
+        groups[(f.kind, f.unit, f.measure, about)].append(f)
+    found = []
+    for parts in groups.values():
+        first = parts[0]
+        if len(parts) == 1 and not (first.kind == "overload" and first.title in ("day", "week")):
+            found.append(first)
+            continue
+        start = min(f.start for f in parts)
+        end = max(f.end for f in parts)
+        uids = tuple(dict.fromkeys(u for f in parts for u in f.uids))
+        severity = max((f.severity for f in parts), key=SEVERITIES.index)
+        slots = [f.slot for f in parts if f.slot]
+        slot = slots[0] if len(set(slots)) == 1 else f"{slots[0]}—{slots[-1]}" if slots else None
+        count = sum(f.count for f in parts) if first.kind in ("overdue", "unfilled_slot") \
+            else len(parts)
+        title = first.title if first.kind != "overload" else ""
+        merged = replace(first, severity=severity, slot=slot, start=start, end=end, uids=uids,
+                         count=count, title=title)
+        found.append(replace(merged, message=_summary(merged, parts, plan, settings)))
+    return sorted(found, key=_order)
+
+
+def _summary(f: Finding, parts: list[Finding], plan: Plan, settings: Settings) -> str:
+    span = f"（{_spans(parts)}）"
+    name = plan.units[f.unit].name if f.unit in plan.units else (f.unit or "")
+    if f.kind == "overdue":
+        return f"{f.title}：逾期未报{f.count}次{span}"
+    if f.kind == "unfilled_slot":
+        return f"{f.title}：{len(parts)}个时段的活动已取消且未补办，共少办{f.count}次{span}"
+    if f.kind == "uncovered_measure":
+        years = "、".join(p.slot for p in parts if p.slot)
+        return f"措施{f.measure}“{f.title}”{years}年日历中没有任何活动"
+    if f.kind == "quota_behind":
+        return f"{f.title}：" + "；".join(p.note for p in parts)
+    if f.kind == "rotation_uncovered":
+        return f"{f.title}尚未到达{len(parts)}处：{'、'.join(p.note for p in parts)}"
+    if f.kind == "idle_unit":
+        runs = "、".join(f"{p.start:%Y-%m}至{p.last:%Y-%m}" for p in parts)
+        return f"{name}有{len(parts)}段连续{settings.idle_months}个月以上没有任何活动：{runs}"
+    kinds = Counter(p.title if p.title in ("day", "week") else "rest" for p in parts)
+    said = []
+    if kinds["day"]:
+        said.append(f"{kinds['day']}天单日活动超过{settings.overload_day}项")
+    if kinds["week"]:
+        said.append(f"{kinds['week']}周单周活动超过{settings.overload_week}项")
+    if kinds["rest"]:
+        said.append(f"{kinds['rest']}项灵活安排的活动落在休息日")
+    return f"{name}活动过于集中：{'，'.join(said)}{span}"
+
+
+def _spans(parts: list[Finding]) -> str:
+    """When the details fall: runs of consecutive months, or first to last beyond three runs
+    (30 pushes in 2024-11 and 8 in 2025-12 are not one stretch from 2024 to 2025)."""
+    runs: list[list[date]] = []
+    for f in sorted(parts, key=lambda f: f.start):
+        month = f.start.year * 12 + f.start.month
+        if runs and month <= runs[-1][2] + 1:
+            runs[-1][1] = max(runs[-1][1], f.last)
+            runs[-1][2] = max(runs[-1][2], f.last.year * 12 + f.last.month)
+        else:
+            runs.append([f.start, f.last, f.last.year * 12 + f.last.month])
+    if len(runs) > 3:
+        runs = [[runs[0][0], max(r[1] for r in runs)]]
+    return "、".join(str(a) if a == b else f"{a}至{b}" for a, b, *_ in runs)
 
 
 def only(report: Report, plan: Plan, unit: str | None = None,
@@ -341,7 +451,6 @@ def only(report: Report, plan: Plan, unit: str | None = None,
 
     progress = [p for p in report.progress if (not unit or p.unit == unit)
                 and (not category or plan.measures[p.measure].category == category)]
-    heat = {u: row for u, row in report.heat.items() if not unit or u == unit}
-    return Report(report.as_of, report.start, report.end, [f for f in report.findings if keep(f)],
-                  progress, heat)
-
+    return Report(report.as_of, report.start, report.end,
+                  [f for f in report.findings if keep(f)], progress,
+                  [f for f in report.detail if keep(f)], report.missed)

@@ -69,13 +69,21 @@ def test_a_year_needs_only_min_contests(ws):
 
 
 def test_overdue_beyond_the_grace_period(ws):
-    overdue = {f["slot"] for f in findings(ws, "2025-03-12", "overdue")
+    overdue = {f["slot"] for f in findings(ws, "2025-03-12", "overdue", "--detail")
                if f["obligation"] == "m01-tv"}
     assert "2025-W10" not in overdue  # Wednesday Mar 5 plus 7 days of grace: not yet
     assert "2025-W09" in overdue
     ws.run("record", "done", "m01-tv/2025-W09")
-    overdue = {f["slot"] for f in findings(ws, "2025-03-12", "overdue")}
+    overdue = {f["slot"] for f in findings(ws, "2025-03-12", "overdue", "--detail")}
     assert "2025-W09" not in overdue and "2025-W08" in overdue
+
+
+def test_overdue_events_of_one_obligation_are_one_finding(ws):
+    (found,) = [f for f in findings(ws, "2025-03-12", "overdue") if f["obligation"] == "m01-tv"]
+    assert (found["count"], found["first"], found["last"]) == (9, "2025-01-01", "2025-02-26")
+    assert found["message"] == "电视科普栏目：逾期未报9次（2025-01-01至2025-02-26）"
+    assert found["events"] == [f"m01-tv/2025-W{w:02d}" for w in range(1, 10)]
+    assert found["uids"] == found["events"] and found["unit"] == "xuanchuan"
 
 
 def test_quota_behind_pro_rata_and_met(ws):
@@ -97,9 +105,11 @@ def test_milestone_behind_the_line_and_on_it(ws):
 
 
 def test_rotation_uncovered_while_visits_lie_ahead(ws):
-    found = findings(ws, "2025-06-01", "rotation_uncovered")
+    found = findings(ws, "2025-06-01", "rotation_uncovered", "--detail")
     assert {f["slot"] for f in found} == {"2025-2025/tiancheng", "2025-2025/shaping"}
     assert all("本轮剩余" in f["message"] for f in found)
+    (both,) = findings(ws, "2025-06-01", "rotation_uncovered")
+    assert both["count"] == 2 and both["message"].startswith("科普大篷车尚未到达2处：")
     for f in found:
         ws.run("record", "done", f["uids"][0])
     assert findings(ws, "2025-06-01", "rotation_uncovered") == []
@@ -146,7 +156,7 @@ def test_check_exits_non_zero_at_or_above_the_severity(ws):
 
 def test_text_lines_up_and_html_is_escaped(ws):
     text = ws.run("gaps", "--today", "2025-11-15").output
-    assert text.startswith("差距报告  截至 2025-11-15") and "按措施" in text and "按单位" in text
+    assert text.startswith("督查报告  截至 2025-11-15") and "各措施" in text and "各单位排名" in text
     ws.run("add", "--unit", "县科协", "--title", "<b>注入</b>", "--on", "2025-02-02",
            "--toward", "m02-bases")
     html = ws.run("gaps", "--today", "2025-11-15", "--format", "html").output
