@@ -1,49 +1,76 @@
-"""The gap report as a terminal text, JSON, or an HTML page with a heat map."""
+"""The supervision report as terminal text and as JSON: lights and ranking of units and
+measures, then the findings grouped by unit (or, `detail`, one line per event)."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from datetime import date, timedelta
 
 from . import termtable
-from .gaps import KINDS, SEVERITIES, Report
-from .model import Plan, anchor
-from .months import firsts
-from .render import render
+from .gaps import HINTS, KINDS, SEVERITIES, Finding
+from .lights import LIGHT_CN, LIGHTS, Review, Standing, Tally, rules
+from .model import Plan
 
-KIND_CN = {"uncovered_measure": "措施未覆盖", "unfilled_slot": "时段空缺", "overdue": "逾期未报",
+KIND_CN = {"uncovered_measure": "措施未覆盖", "unfilled_slot": "取消未补办", "overdue": "逾期未报",
            "quota_behind": "年度指标落后", "milestone_behind": "目标进度落后",
            "rotation_uncovered": "轮转未到达", "idle_unit": "单位闲置", "overload": "负荷过重"}
 SEVERITY_CN = {"info": "提示", "low": "低", "medium": "中", "high": "高"}
 
 
-def summary(report: Report) -> dict:
+def percent(rate: float | None) -> str:
+    """A completion rate as the page prints it: 97.5%, or — when nothing is due."""
+    return "—" if rate is None else f"{rate:.1%}"
+
+
+def summary(review: Review, findings: list[Finding]) -> dict:
     by_measure: dict[int, Counter] = defaultdict(Counter)
     by_unit: dict[str, Counter] = defaultdict(Counter)
-    for f in report.findings:
+    for f in findings:
         if f.measure is not None:
             by_measure[f.measure][f.kind] += 1
         if f.unit is not None:
             by_unit[f.unit][f.kind] += 1
+    total = review.total
     return {
-        "findings": len(report.findings),
-        "by_severity": {s: sum(1 for f in report.findings if f.severity == s)
+        "findings": len(findings),
+        "by_severity": {s: sum(1 for f in findings if f.severity == s)
                         for s in reversed(SEVERITIES)},
-        "by_kind": {k: sum(1 for f in report.findings if f.kind == k) for k in KINDS},
+        "by_kind": {k: sum(1 for f in findings if f.kind == k) for k in KINDS},
         "by_measure": {str(m): dict(c) for m, c in sorted(by_measure.items())},
         "by_unit": {u: dict(c) for u, c in sorted(by_unit.items())},
+        "due": total.due, "done": total.done, "rate": _rate(total), "overdue": total.overdue,
+        "missed": total.missed, "soon": total.soon,
+        "lights": {light: review.count(light) for light in LIGHT_CN},
     }
 
 
-def as_json(report: Report) -> str:
+def _rate(tally: Tally) -> float | None:
+    return None if tally.rate is None else round(tally.rate, 4)
+
+
+def _standing(s: Standing) -> dict:
+    t = s.tally
+    return {"id": s.id, "name": s.name, "rank": s.rank, "light": s.light,
+            "reasons": list(s.reasons), "due": t.due, "done": t.done, "rate": _rate(t),
+            "overdue": t.overdue, "missed": t.missed, "soon": t.soon, "events": t.events,
+            "last_report": s.last_report.isoformat() if s.last_report else None,
+            "findings": s.findings, **({"lead": s.lead} if s.lead else {})}
+
+
+def as_json(review: Review, detail: bool = False) -> str:
+    report = review.report
+    findings = report.detail if detail else report.findings
     data = {
-        "as_of": report.as_of.isoformat(),
-        "period": {"from": report.start.isoformat(),
-                   "to": (report.end - timedelta(days=1)).isoformat()},
-        "summary": summary(report),
-        "progress": [{**p.__dict__, "due_now": round(p.due_now, 1)} for p in report.progress],
-        "findings": [f.as_json() for f in report.findings],
+        "as_of": review.as_of.isoformat(),
+        "period": {"from": review.start.isoformat(), "to": review.last.isoformat()},
+        "plan": {"stage": review.stage.state, "says": review.stage.text},
+        "rules": rules(review.settings),
+        "summary": summary(review, findings),
+        "units": [_standing(s) for s in review.units],
+        "measures": [_standing(s) for s in review.measures],
+        "progress": [{**p.progress.__dict__, "due_now": round(p.progress.due_now, 1),
+                      "light": p.light} for p in review.paces],
+        "findings": [f.as_json() for f in findings],
     }
     # One finding per line: readable in a diff, and much faster to write than indented JSON.
     head = json.dumps({k: v for k, v in data.items() if k != "findings"}, ensure_ascii=False)
@@ -51,52 +78,91 @@ def as_json(report: Report) -> str:
     return f'{head[:-1]}, "findings": [\n{lines}\n]}}\n'
 
 
-def as_text(report: Report, plan: Plan) -> str:
-    def unit_name(unit: str | None) -> str:
-        return plan.units[unit].name if unit in plan.units else (unit or "")
-
-    info = summary(report)
-    last = report.end - timedelta(days=1)
-    out = [f"差距报告  截至 {report.as_of}  期间 {report.start} 至 {last}",
-           "共 {} 项：{}".format(info["findings"], "，".join(
-               f"{SEVERITY_CN[s]} {n}" for s, n in info["by_severity"].items())), ""]
-    kinds = [k for k in KINDS if info["by_kind"][k]]
-    headers = [KIND_CN[k] for k in kinds]
-    rows = [[f"{m} {plan.measures[int(m)].title}", *[str(c.get(k, "")) for k in kinds]]
-            for m, c in info["by_measure"].items()]
-    if rows:
-        out += ["按措施", termtable.render(["措施", *headers], rows), ""]
-    rows = [[unit.name, *[str(info["by_unit"][unit.id].get(k, "")) for k in kinds]]
-            for unit in plan.units.values() if unit.id in info["by_unit"]]
-    if rows:
-        out += ["按单位", termtable.render(["单位", *headers], rows), ""]
-    rows = [[SEVERITY_CN[f.severity], KIND_CN[f.kind], str(f.measure or ""), unit_name(f.unit),
-             f.slot or "", f.message] for f in report.findings]
-    out += ["问题清单", termtable.render(["级别", "类别", "措施", "单位", "时段", "说明"], rows)]
-    return "\n".join(out) + "\n"
-
-
-def as_html(report: Report, plan: Plan, source: str) -> str:
-    months = [f"{first:%Y-%m}" for first in firsts(report.start, report.end)]
-    years = Counter(m[:4] for m in months)
-    units = [u for u in plan.units.values() if u.id in report.heat]
-    names = {u.id: u.name for u in plan.units.values()}
-    rows = [(f.severity, SEVERITY_CN[f.severity], KIND_CN[f.kind], f.measure or "",
-             names.get(f.unit, ""), f.slot or "", _link(f.unit, f.start, f.uids), f.message)
-            for f in report.findings]
-    return render("gaps.html", plan_name=plan.name, source=source, report=report, rows=rows,
-                  info=summary(report), months=months, years=sorted(years.items()), units=units,
-                  level=_level, plan=plan,
-                  kind_cn=KIND_CN, severity_cn=SEVERITY_CN, last_day=report.end - timedelta(days=1),
-                  link=_link)
-
-
-def _level(count: int) -> int:
-    """Shade of a heat-map cell: fixed steps, so one busy unit does not wash out the rest."""
-    return 1 if count <= 2 else 2 if count <= 5 else 3 if count <= 14 else 4
+def as_text(review: Review, plan: Plan, detail: bool = False) -> str:
+    report = review.report
+    findings = report.detail if detail else report.findings
+    info = summary(review, findings)
+    out = [f"督查报告  截至 {review.as_of}  统计期间 {review.start} 至 {review.last}",
+           review.stage.text]
+    if not review.total.due and all(f.kind in HINTS for f in findings):
+        ahead = review.total.events
+        out.append("本期内还没有到期的事项，也没有发现问题。"
+                   + (f"（本期共有{ahead}项活动尚未到期。）" if ahead else ""))
+        notes = hints(findings)
+        if notes:
+            out += ["", "计划安排提示（不影响灯色）", *(_line(f) for f in notes)]
+        return "\n".join(out) + "\n"
+    t = review.total
+    lights = "，".join(f"{LIGHT_CN[k]} {n}" for k, n in info["lights"].items() if n)
+    out += [f"应办 {t.due} 项，已完成 {t.done} 项，完成率 {percent(t.rate)}；"
+            f"逾期未报 {t.overdue} 项，取消未补办 {t.missed} 项。",
+            f"单位灯色：{lights}。问题 {info['findings']} 项：" + "，".join(
+                f"{SEVERITY_CN[s]} {n}" for s, n in info["by_severity"].items()) + "。"]
+    said = rules(review.settings)
+    out += ["灯色规则：", *(f"  {LIGHT_CN[k]}：{said[k]}" for k in ("red", "amber", "green")),
+            f"  {said['rate']}", "", "各单位排名（按完成率）"]
+    rows = [[str(s.rank or ""), s.name, s.light_cn, percent(s.tally.rate),
+             f"{s.tally.done}/{s.tally.due}", str(s.tally.overdue), str(s.tally.missed),
+             str(s.last_report or "—"), "；".join(s.reasons)] for s in review.units]
+    out += [termtable.render(["名次", "单位", "灯色", "完成率", "完成/应办", "逾期", "未补办",
+                              "最近登记", "说明"], rows), "", "各措施"]
+    rows = [[s.id, s.name, s.lead, s.light_cn, percent(s.tally.rate),
+             f"{s.tally.done}/{s.tally.due}", str(s.tally.overdue)] for s in review.measures]
+    out += [termtable.render(["措施", "名称", "牵头单位", "灯色", "完成率", "完成/应办", "逾期"],
+                             rows), ""]
+    if detail:
+        out += ["问题明细（逐项）", _detail_table(findings, plan)]
+    elif findings:
+        out += ["问题清单（红灯单位在前）", *_by_unit(review, findings, plan)]
+    else:
+        out.append("没有发现问题。")
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _link(unit: str | None, day: date, uids: tuple[str, ...]) -> str:
-    """Where a finding's events are printed: the month page of its unit, at the first one."""
-    page = f"../print/{day:%Y-%m}/{unit or 'county'}.html"
-    return f"{page}#{anchor(uids[0])}" if uids else page
+def _detail_table(findings: list[Finding], plan: Plan) -> str:
+    rows = [[SEVERITY_CN[f.severity], KIND_CN[f.kind], str(f.measure or ""),
+             unit_name(plan, f.unit), str(f.start), f.message] for f in findings]
+    return termtable.render(["级别", "类别", "措施", "单位", "日期", "说明"], rows)
+
+
+def unit_name(plan: Plan, unit: str | None) -> str:
+    return plan.units[unit].name if unit in plan.units else (unit or "")
+
+
+def grouped(review: Review, findings: list[Finding]) -> list[tuple[Standing | None, list[Finding]]]:
+    """The problems by unit, red units first and the most overdue first among them; notes
+    on the plan's arrangement (HINTS) are left out, see `hints`."""
+    by_unit: dict[str | None, list[Finding]] = defaultdict(list)
+    for f in findings:
+        if f.kind not in HINTS:
+            by_unit[f.unit].append(f)
+    order = sorted(review.units, key=lambda s: (LIGHTS.index(s.light),
+                                                -(s.tally.overdue + s.tally.missed),
+                                                s.rank or 999))
+    out: list[tuple[Standing | None, list[Finding]]] = [
+        (s, by_unit.pop(s.id)) for s in order if s.id in by_unit]
+    rest = [f for group in by_unit.values() for f in group]
+    return out + ([(None, rest)] if rest else [])
+
+
+def hints(findings: list[Finding]) -> list[Finding]:
+    """Idle months, crowded days and rotations still ahead, by unit."""
+    return sorted((f for f in findings if f.kind in HINTS), key=lambda f: (f.unit or "", f.kind))
+
+
+def _by_unit(review: Review, findings: list[Finding], plan: Plan) -> list[str]:
+    lines = []
+    for standing, group in grouped(review, findings):
+        head = f"【{standing.name}】{standing.light_cn}" if standing else "【其他】"
+        lines.append(f"{head}  问题 {len(group)} 项")
+        lines += [_line(f) for f in group]
+    notes = hints(findings)
+    if notes:
+        lines += ["", "计划安排提示（不影响灯色）", *(_line(f) for f in notes)]
+    return lines
+
+
+def _line(f: Finding) -> str:
+    measure = f"措施{f.measure}" if f.measure else ""
+    return f"  {SEVERITY_CN[f.severity]}  {KIND_CN[f.kind]}  {measure}  {f.message}".replace(
+        "    ", "  ")
