@@ -96,7 +96,7 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
             report.written = dict.fromkeys(("feeds", "print", "gaps"), 0)
             report.timings = clock.laps
             return report
-        entries = store.entries()
+        entries, reports = store.entries(), store.reports()
         from .feeds import feed_domain
 
         domain = feed_domain(plan, store.uid_domain)
@@ -105,7 +105,7 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
     clock.lap("feeds")
     report.written["print"] = publish.pages(plan, entries, out, window, today, templates, pdf)
     clock.lap("print")
-    report.written["gaps"] = publish.gaps(plan, entries, out, today)
+    report.written["gaps"] = publish.gaps(plan, entries, out, today, reports)
     clock.lap("gaps")
     out.complete(key)
     report.timings = clock.laps

@@ -260,15 +260,16 @@ def units(paths: Paths, fmt) -> None:
 @click.option("--category", help="Only measures of this category (A-M).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
               show_default=True)
+@click.option("--detail", is_flag=True, help="One finding per event or slot, not per problem.")
 @click.option("--check", is_flag=True,
               help="Exit with status 3 when findings at or above --severity exist.")
 @click.option("--severity", type=click.Choice(SEVERITIES), default="high",
               show_default=True, help="The lowest severity --check counts.")
 @click.pass_obj
-def gaps(paths: Paths, start, end, today, unit, category, fmt, check, severity) -> None:
-    """The coordinator's gap report: what the plan requires but the calendar lacks."""
-    from . import gaps as gap_analysis
-    from . import gapviews
+def gaps(paths: Paths, start, end, today, unit, category, fmt, detail, check,
+         severity) -> None:
+    """The coordinator's supervision report: lights, completion rates, ranking and findings."""
+    from . import dashboard, gapviews, lights
 
     plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit) if unit else None
@@ -277,17 +278,18 @@ def gaps(paths: Paths, start, end, today, unit, category, fmt, check, severity) 
                                  param_hint="--category")
     first, stop = _window(None, start, end)
     with paths.store() as store:
-        entries = store.entries()
-    report = gap_analysis.analyse(plan, entries, _today(today), first, stop)
-    report = gap_analysis.only(report, plan, unit_id, category)
+        entries, reports = store.entries(), store.reports()
+    review = lights.review(plan, entries, _today(today), first, stop, reports=reports,
+                           unit=unit_id, category=category)
     if fmt == "json":
-        click.echo(gapviews.as_json(report), nl=False)
+        click.echo(gapviews.as_json(review, detail), nl=False)
     elif fmt == "html":
-        click.echo(gapviews.as_html(report, plan, str(paths.plan)), nl=False)
+        click.echo(dashboard.page(review, plan, entries), nl=False)
     else:
-        click.echo(gapviews.as_text(report, plan), nl=False)
-    if check and report.at_least(severity):
-        click.echo(f"{len(report.at_least(severity))} findings at or above {severity}", err=True)
+        click.echo(gapviews.as_text(review, plan, detail), nl=False)
+    found = review.report.at_least(severity)
+    if check and found:
+        click.echo(f"{len(found)} findings at or above {severity}", err=True)
         sys.exit(3)
 
 
@@ -313,7 +315,8 @@ def _reporting(paths: Paths, by: str) -> Iterator:
             from .feeds import feed_domain
 
             publish.refresh(plan, store.entries(), paths.exports_for(plan), now.date(),
-                            recorder.touched, feed_domain(plan, store.uid_domain))
+                            recorder.touched, feed_domain(plan, store.uid_domain),
+                            store.reports())
 
 
 @cli.group()
@@ -433,6 +436,71 @@ def export_report_template(paths: Paths, unit, month, today) -> None:
     files = sheets.template_files(entries, plan, unit_id, f"{first:%Y-%m}", _today(today))
     out.write_all(files)
     for rel in files:
+        click.echo(out.path(rel))
+
+
+YEAR = click.IntRange(1900, 2999)
+
+
+def _inside_plan(plan, first: date, stop: date, what: str) -> None:
+    if not (first < plan.end and stop > plan.start):
+        raise CalendarAppError(f"{what} is outside the plan period {plan.start} to "
+                               f"{plan.end - timedelta(days=1)}")
+
+
+@export.command("ledger")
+@click.option("--year", type=YEAR, help="One year of the plan (default: the whole plan period).")
+@click.option("--from", "start", type=DATE, help="First day of the period.")
+@click.option("--to", "end", type=DATE, help="Last day of the period (inclusive).")
+@click.option("--today", type=DATE, help="Judge as of this day (default: the clock's date).")
+@click.pass_obj
+def export_ledger(paths: Paths, year, start, end, today) -> None:
+    """Write the ledger (台账): by measure, by unit and every event, as XLSX."""
+    from . import exports, ledger, lights, publish
+
+    if year is not None and (start or end):
+        raise click.UsageError("--year and --from/--to exclude each other")
+    plan = paths.load_plan()
+    if year is not None:
+        first, stop = date(year, 1, 1), date(year + 1, 1, 1)
+    else:
+        first, stop = _window(None, start, end)
+        first, stop = first or plan.start, stop or plan.end
+    if stop <= first:
+        raise click.BadParameter(f"{first} is after {stop - timedelta(days=1)}", param_hint="--to")
+    _inside_plan(plan, first, stop, f"{first} to {stop - timedelta(days=1)}")
+    first, stop = max(first, plan.start), min(stop, plan.end)
+    with paths.store() as store:
+        entries, reports = store.entries(), store.reports()
+    review = lights.review(plan, entries, _today(today), first, stop, reports=reports)
+    out, rel = paths.exports_for(plan), exports.ledger(first, stop)
+    out.write(rel, ledger.workbook(review, plan, entries, reports))
+    publish.gaps(plan, entries, out, _today(today), reports)  # the dashboard offers it
+    click.echo(out.path(rel))
+
+
+@export.command("circular")
+@click.option("--month", type=MONTH, required=True, help="The month, YYYY-MM.")
+@click.option("--today", type=DATE, help="The day the circular is made, and judged as of "
+              "(default: the clock's date).")
+@click.pass_obj
+def export_circular(paths: Paths, month, today) -> None:
+    """Write the monthly circular (通报) as HTML and PDF, one or two A4 pages."""
+    from . import circular, exports, months, publish
+
+    plan = paths.load_plan()
+    first = month.date()
+    _inside_plan(plan, first, months.following(first), f"{first:%Y-%m}")
+    circular.pdf_check()
+    with paths.store() as store:
+        entries, reports = store.entries(), store.reports()
+    html = circular.page(plan, entries, first, _today(today), reports)
+    made = {exports.circular(first, ".html"): html.encode(),
+            exports.circular(first, ".pdf"): circular.pdf(html)}
+    out = paths.exports_for(plan)
+    out.write_all(made)
+    publish.gaps(plan, entries, out, _today(today), reports)  # the dashboard offers it
+    for rel in made:
         click.echo(out.path(rel))
 
 

@@ -5,7 +5,8 @@ the public as static files. This module alone knows
 
 - the layout: `feeds/<unit|all|category-X>.ics`, `index.html` (how to subscribe),
   `print/YYYY-MM/<unit|county>.html` (and `.pdf`), `gaps/index.html` and `gaps/gaps.json`,
-  `reports/<unit>-YYYY-MM.csv` (and `.xlsx`), and so the names a unit id must not take;
+  `reports/<unit>-YYYY-MM.csv` (and `.xlsx`), the ledger `reports/台账-….xlsx` and the
+  circular `reports/通报-YYYY-MM.html` (and `.pdf`), and so the names a unit id must not take;
 - the addresses: a file's URL under `settings.base_url`, and relative links between files;
 - the writing: every file lands whole (a temporary file renamed over it) or not at all, and an
   unchanged file is left alone, so its mtime (and every HTTP cache keyed on it) stays put;
@@ -21,6 +22,7 @@ import os
 import posixpath
 import re
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
@@ -70,6 +72,21 @@ def page(month: str, unit: str | None, suffix: str = ".html") -> str:
 
 def sheet(unit: str, month: str, suffix: str) -> str:
     return f"reports/{unit}-{month}{suffix}"
+
+
+def ledger(start: date, end: date) -> str:
+    """The ledger of [start, end): 台账-2025.xlsx for a year, 台账-2021-2025.xlsx for whole
+    years, else named by its first and last day."""
+    last = date.fromordinal(end.toordinal() - 1)
+    if (start.month, start.day, last.month, last.day) == (1, 1, 12, 31):
+        years = str(start.year) if start.year == last.year else f"{start.year}-{last.year}"
+        return f"reports/台账-{years}.xlsx"
+    return f"reports/台账-{start}至{last}.xlsx"
+
+
+def circular(month: date, suffix: str) -> str:
+    """The circular of the month starting `month` (`suffix` .html or .pdf)."""
+    return f"reports/通报-{month:%Y-%m}{suffix}"
 
 
 def link(source: str, target: str, anchor: str = "") -> str:

@@ -9,7 +9,7 @@ subscriber sees it on the next poll without a rebuild.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,7 +17,7 @@ from pathlib import Path
 from . import exports as layout
 from . import months
 from .exports import Exports
-from .model import Entry, Plan, days
+from .model import Entry, Plan, Reported, days
 
 
 @dataclass
@@ -65,20 +65,19 @@ def page(plan: Plan, entries: Iterable[Entry], out: Exports, year: int, month: i
                             Pdf(pdf))
 
 
-def gaps(plan: Plan, entries: list[Entry], out: Exports, today: date) -> int:
-    """The gap report for the plan period, as of `today`: its page and its JSON."""
-    from . import gapviews
-    from .gaps import analyse
+def gaps(plan: Plan, entries: list[Entry], out: Exports, today: date,
+         reports: Mapping[str, Reported] | None = None) -> int:
+    """The supervision dashboard and its JSON for the plan period, as of `today`, offering
+    the ledgers and circulars made so far."""
+    from . import supervision
 
-    report = analyse(plan, entries, today)
-    return out.write_all({
-        layout.GAPS_JSON: gapviews.as_json(report).encode(),
-        layout.GAPS_PAGE: gapviews.as_html(report, plan, plan.file).encode(),
-    })
+    documents = supervision.offered(out.listing("reports"))
+    return out.write_all(supervision.files(plan, entries, today, reports, documents))
 
 
 def refresh(plan: Plan, entries: list[Entry], out: Exports, today: date,
-            spans: Iterable[tuple], domain: str = "example.invalid") -> int:
+            spans: Iterable[tuple], domain: str = "example.invalid",
+            reports: Mapping[str, Reported] | None = None) -> int:
     """After reports: the feeds, the months the reported events were and are on (`spans`
     of (start, end)), and the gap report. Unchanged files are left alone."""
     touched: set[tuple[int, int]] = set()
@@ -89,4 +88,4 @@ def refresh(plan: Plan, entries: list[Entry], out: Exports, today: date,
         window = months.bounds(year, month)
         if window[0] < plan.end and window[1] > plan.start:
             written += pages(plan, entries, out, window, today, pdf=plan.settings.pdf)
-    return written + gaps(plan, entries, out, today)
+    return written + gaps(plan, entries, out, today, reports)

@@ -163,3 +163,27 @@ def web(small, _web_database) -> Web:
     report, or by a build the test runs)."""
     shutil.copy(_web_database, small.db)
     return Web(small)
+
+
+@pytest.fixture(scope="session")
+def realistic(tmp_path_factory):
+    """The shipped plan with five years of realistic records (tests/realistic.py), built once
+    per session: tests that change it work on a copy (`realistic_ws`)."""
+    from .realistic import make
+
+    return make(tmp_path_factory.mktemp("realistic"))
+
+
+@pytest.fixture(scope="session")
+def snapshot(realistic):
+    """What the realistic database holds: (plan, entries, reports), read once."""
+    with Store.open(realistic.db) as store:
+        return load_plan(realistic.plan), store.entries(), store.reports()
+
+
+@pytest.fixture
+def realistic_ws(realistic, tmp_path) -> Workspace:
+    """A workspace holding a copy of the realistic plan and database, free to change."""
+    ws = Workspace(tmp_path, realistic.plan)
+    shutil.copy(realistic.db, ws.db)
+    return ws

@@ -30,8 +30,9 @@ def refresh(plan_path: Path, db: Path, exports: Path, today: date, spans: list[t
 
     plan = _plan(plan_path)
     with Store.open(db) as store:
-        entries = store.entries()
-    publish.refresh(plan, entries, Exports(exports, plan.settings.base_url), today, spans)
+        entries, reports = store.entries(), store.reports()
+    publish.refresh(plan, entries, Exports(exports, plan.settings.base_url), today, spans,
+                    reports=reports)
 
 
 _plans: dict[Path, tuple[float, object]] = {}
