@@ -2,14 +2,13 @@
 
 import http.client
 import os
+import shutil
 import threading
 from email.utils import formatdate, parsedate_to_datetime
 
 import pytest
-from click.testing import CliRunner
 
 from calendar_app import serve
-from calendar_app.cli import cli
 
 FEED = "BEGIN:VCALENDAR\r\nNAME:县科协\r\nEND:VCALENDAR\r\n".encode()
 MTIME = 1_700_000_000
@@ -134,16 +133,20 @@ def test_only_get_and_head(server):
     assert status == 405 and headers["Allow"] == "GET, HEAD"
 
 
-def test_serve_on_a_port_in_use_is_one_clean_line(server, exports):
-    result = CliRunner().invoke(cli, ["--exports", str(exports), "serve", "--port",
-                                      str(server.effective_port)])
+def test_serve_on_a_port_in_use_is_one_clean_line(server, built_small):
+    result = built_small.run("serve", "--port", str(server.effective_port), ok=False)
     assert result.exit_code == 1
     assert result.output == f"cannot listen on 127.0.0.1:{server.effective_port}: " \
                             "Address already in use\n"
 
 
-def test_serve_without_exports_says_what_to_do(tmp_path):
-    result = CliRunner().invoke(cli, ["--exports", str(tmp_path / "none"), "serve"])
+def test_serve_without_a_database_or_exports_says_what_to_do(built_small):
+    shutil.rmtree(built_small.exports)
+    result = built_small.run("serve", ok=False)
     assert result.exit_code == 1
-    assert result.output == f"no exports folder at {tmp_path / 'none'}; " \
+    assert result.output == f"no exports folder at {built_small.exports}; " \
                             "run `calendar-app build` first\n"
+    built_small.db.unlink()
+    result = built_small.run("serve", ok=False)
+    assert result.exit_code == 1
+    assert result.output == f"no database at {built_small.db}; run `calendar-app build` first\n"
