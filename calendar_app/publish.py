@@ -28,7 +28,7 @@ class FeedsReport:
 
 
 def feeds(plan: Plan, entries: list[Entry], out: Exports, today: date,
-          domain: str = "example.invalid") -> FeedsReport:
+          domain: str) -> FeedsReport:
     """Every feed and the subscription page; `domain` is the UIDs' (`feeds.feed_domain`)."""
     from . import feeds as feed_view
 
@@ -76,7 +76,7 @@ def gaps(plan: Plan, entries: list[Entry], out: Exports, today: date,
 
 
 def refresh(plan: Plan, entries: list[Entry], out: Exports, today: date,
-            spans: Iterable[tuple], domain: str = "example.invalid",
+            spans: Iterable[tuple], domain: str,
             reports: Mapping[str, Reported] | None = None) -> int:
     """After reports: the feeds, the months the reported events were and are on (`spans`
     of (start, end)), and the gap report. Unchanged files are left alone."""

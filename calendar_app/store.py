@@ -430,13 +430,14 @@ class Store:
         return [_entry(row) for row in database.execute(query).fetchall()]
 
     def unreported(self, unit: str, by: date, latest: int = 12) -> list[tuple[int, list[Entry]]]:
-        """A unit's events still expected, over by the day `by`, with nothing reported, by
-        obligation (an added event on its own), in the order of each one's first: how many,
-        and the `latest` of them. A busy unit's years of a daily routine are counted here,
-        not read."""
+        """The events a unit leads (and so must report) that are still expected, over by the
+        day `by`, with nothing reported, by obligation (an added event on its own), in the
+        order of each one's first: how many, and the `latest` of them. A busy unit's years of
+        a daily routine are counted here, not read."""
         key = "CASE WHEN e.obligation = '' THEN e.uid ELSE e.obligation END"
         where = ("FROM event e JOIN event_unit u ON u.uid = e.uid WHERE u.unit = ? "
-                 "AND e.state = 'live' AND e.status = 'planned' AND e.day_end <= ?")
+                 "AND u.role = 'lead' AND e.state = 'live' AND e.status = 'planned' "
+                 "AND e.day_end <= ?")
         args = (unit, by.isoformat())
         # Both answered from indexes alone; only the latest few events are then read whole.
         counts = database.execute_sql(

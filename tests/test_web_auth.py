@@ -17,8 +17,11 @@ def with_settings(web, **values) -> None:
     text = web.ws.plan.read_text(encoding="utf-8")
     assert "\nsettings:" not in text
     web.ws.plan.write_text(f"{text}\nsettings:\n{lines}", encoding="utf-8")
-PAGES = ["/", "/units", "/events/" + OWN, "/month/2025-06", "/month/2025-06/print",
-         "/month/2025-06/pdf", "/sheets", "/sheets/2025-06.xlsx", "/evidence/" + "0" * 64]
+
+
+PAGES = ["/", "/dashboard", "/dashboard.json", "/ledger.xlsx", "/circular", "/events/" + OWN,
+         "/month/2025-06", "/month/2025-06/print", "/month/2025-06/pdf", "/sheets",
+         "/sheets/2025-06.xlsx", "/evidence/" + "0" * 64]
 
 
 def test_the_sign_in_page_is_in_chinese_with_its_labels(web):
@@ -132,12 +135,13 @@ def test_who_may_report_an_event(web, who, uid, status):
 
 
 def test_only_the_coordinator_sees_the_units_and_other_units_pages(web):
-    assert web.client("yj").get("/units").status_code == 403
+    for url in ("/dashboard", "/dashboard.json", "/ledger.xlsx", "/circular", "/circular.pdf"):
+        assert web.client("yj").get(url).status_code == 403, url
     assert web.client("yj").get("/?unit=xuanchuan").status_code == 200  # its own, whatever asked
     assert "县应急管理局" in web.client("yj").get("/?unit=xuanchuan").text
     coordinator = web.client("kx")
-    assert coordinator.get("/").headers["Location"] == "/units"
-    page = coordinator.get("/units").text
+    assert coordinator.get("/").headers["Location"] == "/dashboard"
+    page = coordinator.get("/dashboard").text
     assert "县委宣传部" in page and "天城镇" in page
     assert "县委宣传部 · 任务一览" in coordinator.get("/?unit=xuanchuan").text
     assert coordinator.get("/?unit=nowhere").status_code == 404

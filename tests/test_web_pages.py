@@ -14,10 +14,12 @@ def test_home_lists_overdue_first_grouped_then_the_next_two_weeks_and_the_feed(w
     page = web.client("yj").get("/").text
     assert "县应急管理局 · 任务一览" in page and "今天是 2025年6月20日" in page
     overdue = page[page.index("逾期未报"):page.index("未来两周")]
-    # The weekly TV segment it co-organises is one line with a count, not 24 lines.
-    assert re.search(r"<strong>电视科普栏目</strong><span class=\"tag\">配合</span>\s*"
-                     r"<span class=\"tag red\">24 次</span>", overdue)
-    assert overdue.index("电视科普栏目") < overdue.index("月度例会")  # oldest first
+    # The monthly meeting it leads is one line with a count, not six lines; the weekly TV
+    # segment it only co-organises is 县委宣传部's to report, not listed here.
+    assert re.search(r"<strong>月度例会</strong><span class=\"tag\">牵头</span>\s*"
+                     r"<span class=\"tag red\">6 次</span>", overdue)
+    assert "电视科普栏目" not in overdue
+    assert overdue.index("月度例会") < overdue.index("科技活动周")  # oldest first
     upcoming = page[page.index("未来两周"):page.index("本月活动")]
     assert "2025年6月25日" in upcoming and "2025年7月2日" in upcoming
     assert "2025年7月9日" not in upcoming
@@ -161,3 +163,36 @@ def test_links_to_events_whose_uid_has_a_hash_open_the_event(web):
     form = client.post(action, data={"csrf_token": csrf(answer.text), "seen": "0",
                                      "reason": "考试周"})
     assert form.status_code == 303 and web.entry(uid).status == "cancelled"
+
+
+def test_the_coordinators_dashboard_links_into_the_application(web):
+    client = web.client("kx")
+    page = client.get("/dashboard").text
+    assert "督查看板" in page and "县应急管理局" in page
+    links = re.findall(r'href="(/events/[^"#]+)"', page)
+    assert links and client.get(links[0]).status_code == 200
+    assert re.search(r'href="/month/2025-\d\d\?unit=\w+"', page)
+    data = client.get("/dashboard.json")
+    assert data.mimetype == "application/json" and '"findings"' in data.text
+    # A report shows on the dashboard at once (it is judged again after each change).
+    uid = "m02-day/2025"
+    form = client.get(f"/events/{uid}").text
+    client.post(f"/events/{uid}/done", data={"csrf_token": csrf(form), "seen": "0"})
+    assert client.get("/dashboard.json").text != data.text
+
+
+def test_the_coordinator_downloads_the_ledger_and_the_circular(web, tmp_path):
+    client = web.client("kx")
+    book = client.get("/ledger.xlsx")
+    assert book.mimetype.endswith("spreadsheetml.sheet")
+    assert "filename*=UTF-8''%E5%8F%B0%E8%B4%A6-2025.xlsx" in book.headers["Content-Disposition"]
+    sheets = openpyxl.load_workbook(io.BytesIO(book.data)).sheetnames
+    assert sheets[:3] == ["按措施", "按单位", "活动明细"]
+    circular = client.get("/circular?month=2025-05")
+    assert circular.mimetype == "text/html" and "通报" in circular.text
+    pdf = client.get("/circular.pdf?month=2025-05")
+    (tmp_path / "c.pdf").write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "通报" in text and "县应急管理局" in text
+    assert client.get("/circular?month=2031-01").status_code == 404

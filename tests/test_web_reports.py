@@ -206,3 +206,15 @@ def test_what_units_type_is_text_everywhere(web):
     page = client.get(f"/events/{UID}").text
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+
+
+def test_a_report_on_the_web_keeps_the_feed_uids_the_build_gave(web):
+    text = web.ws.plan.read_text(encoding="utf-8")
+    web.ws.plan.write_text(text + "\nsettings:\n  base_url: https://kx.chongyang.example/cal\n",
+                           encoding="utf-8")
+    web.ws.run("build", "--today", "2025-06-20")
+    feed = web.ws.exports / "feeds" / "yingji.ics"
+    before = set(by_uid(feed.read_bytes()))
+    assert before and all(uid.endswith("@kx.chongyang.example") for uid in before)
+    assert report(web, web.client("yj"), "done", {"attendance": "9"}).status_code == 303
+    assert set(by_uid(feed.read_bytes())) == before

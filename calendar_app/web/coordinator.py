@@ -1,32 +1,153 @@
-"""The coordinator's pages: every unit at a glance, each linking to that unit's own pages."""
+"""The coordinator's pages: the supervision dashboard (lights, ranking, heat map, findings)
+linking to every unit's and event's own pages, and the ledger and the monthly circular made
+on request for download.
+
+The dashboard is the one `calendar-app build` writes to exports/gaps/, with links into the
+application instead of the printed files; it is judged afresh only when something was
+reported (or the day changed), since it reads every event of the plan.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+import threading
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote
 
-from .. import model
-from . import page, site
+from flask import Blueprint, Response, abort, g, request
+
+from .. import months
+from ..model import ONE_DAY
+from . import site
 from .auth import coordinator_only
 
 blueprint = Blueprint("coordinator", __name__)
 
 
-@blueprint.route("/units")
+@dataclass(frozen=True)
+class WebLinks:
+    """Where the dashboard points inside the application."""
+
+    def event(self, uid: str, unit: str, day: date) -> str:
+        return f"/events/{quote(uid, safe='/')}"
+
+    def month(self, unit: str, month: str) -> str:
+        return f"/month/{month}?unit={quote(unit)}"
+
+    def data(self) -> str:
+        return "/dashboard.json"
+
+
+DOCUMENTS = [("本年度台账（Excel）", "/ledger.xlsx"), ("全期台账（Excel）", "/ledger.xlsx?whole=1"),
+             ("上月通报（PDF）", "/circular.pdf"), ("上月通报（网页）", "/circular")]
+
+
+class _Reviews:
+    """The last review made, kept while the database and the day are the same."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.kept: tuple | None = None
+
+    def get(self, store, plan, today: date):
+        from ..lights import review
+
+        key = (store.generation(), today, id(plan))
+        with self.lock:
+            if self.kept is not None and self.kept[0] == key:
+                return self.kept[1:]
+        entries, reports = store.entries(), store.reports()
+        made = (review(plan, entries, today, reports=reports), entries, reports)
+        with self.lock:
+            self.kept = (key, *made)
+        return made
+
+
+_reviews = _Reviews()
+
+
+@blueprint.route("/dashboard")
 @coordinator_only
-def units():
+def dashboard():
+    from ..dashboard import page
+
+    plan = site().plan()
+    review, entries, _ = _reviews.get(g.store, plan, site().clock().date())
+    html = page(review, plan, entries, WebLinks(), DOCUMENTS)
+    return Response(_with_home_link(html), mimetype="text/html")
+
+
+def _with_home_link(html: str) -> str:
+    """The dashboard is a page of its own (it prints on A4): give it a way back."""
+    bar = ('<nav class="noprint" style="padding:.4rem .8rem;background:#8f1d1d">'
+           '<a href="/dashboard" style="color:#fff">督查看板</a> · '
+           '<a href="/month" style="color:#fff">月历</a> · '
+           '<a href="/index.html" style="color:#fff">日历订阅</a></nav>')
+    return html.replace("<body>", "<body>" + bar, 1)
+
+
+@blueprint.route("/dashboard.json")
+@coordinator_only
+def dashboard_data():
+    from ..gapviews import as_json
+
+    review, _, _ = _reviews.get(g.store, site().plan(), site().clock().date())
+    return Response(as_json(review), mimetype="application/json")
+
+
+@blueprint.route("/ledger.xlsx")
+@coordinator_only
+def ledger_download():
+    """This year's ledger, or the whole plan period's with `?whole=1` (`?year=` for another)."""
+    from .. import ledger
+    from ..lights import review
+
     plan = site().plan()
     today = site().clock().date()
-    days = plan.settings.overdue_days
-    counts = {u: {"overdue": 0, "done": 0, "due": 0} for u in plan.units}
-    for entry in g.store.entries(end=today, include_removed=False):
-        if not entry.live or model.days(entry.start, entry.end)[1] > today:
-            continue  # cancelled, or not over yet: nothing is due
-        for unit in dict.fromkeys(entry.units):
-            tally = counts.get(unit)
-            if tally is not None:
-                tally["due"] += 1
-                tally["done"] += entry.status == "done"
-                tally["overdue"] += entry.overdue(today, days)
-    rows = [{"unit": u, "name": plan.units[u].name, "kind": plan.units[u].kind, **counts[u]}
-            for u in plan.units]
-    return page("web/units.html", title="各单位", rows=rows, today=today)
+    if request.args.get("whole"):
+        first, stop, name = plan.start, plan.end, f"{plan.start.year}-{plan.end.year - 1}"
+    else:
+        year = request.args.get("year", type=int) or min(today.year, plan.end.year - 1)
+        first, stop, name = date(year, 1, 1), date(year + 1, 1, 1), str(year)
+        if not (first < plan.end and stop > plan.start):
+            abort(404)
+    first, stop = max(first, plan.start), min(stop, plan.end)
+    entries, reports = g.store.entries(), g.store.reports()
+    book = ledger.workbook(review(plan, entries, today, first, stop, reports=reports), plan,
+                           entries, reports)
+    return Response(book, mimetype="application/vnd.openxmlformats-officedocument."
+                    "spreadsheetml.sheet", headers={"Content-Disposition": _attachment(
+                        f"台账-{name}.xlsx")})
+
+
+@blueprint.route("/circular")
+@blueprint.route("/circular.pdf")
+@coordinator_only
+def circular_download():
+    """The circular of a month (`?month=YYYY-MM`, default: the month before this one)."""
+    from .. import circular
+
+    plan = site().plan()
+    today = site().clock().date()
+    wanted = request.args.get("month")
+    if wanted:
+        try:
+            first = date.fromisoformat(wanted + "-01")
+        except ValueError:
+            abort(404)
+    else:
+        last_month = today.replace(day=1) - ONE_DAY
+        first = min(last_month, plan.end - ONE_DAY).replace(day=1)
+    if not (first < plan.end and months.following(first) > plan.start):
+        abort(404)
+    html = circular.page(plan, g.store.entries(), first, today, g.store.reports())
+    if request.path.endswith(".pdf"):
+        return Response(circular.pdf(html), mimetype="application/pdf", headers={
+            "Content-Disposition": _attachment(f"通报-{first:%Y-%m}.pdf", inline=True)})
+    return Response(html, mimetype="text/html")
+
+
+def _attachment(name: str, inline: bool = False) -> str:
+    """A Content-Disposition whose Chinese file name every browser keeps (RFC 6266)."""
+    return f"{'inline' if inline else 'attachment'}; filename=\"download\"; " \
+           f"filename*=UTF-8''{quote(name)}"

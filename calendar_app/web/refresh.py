@@ -27,12 +27,14 @@ log = logging.getLogger(__name__)
 def refresh(plan_path: Path, db: Path, exports: Path, today: date, spans: list[tuple]) -> None:
     """One round: the views these spans touched, from the database as it is now."""
     from ..exports import Exports
+    from ..feeds import feed_domain
 
     plan = _plan(plan_path)
     with Store.open(db) as store:
         entries, reports = store.entries(), store.reports()
+        domain = feed_domain(plan, store.uid_domain)
     publish.refresh(plan, entries, Exports(exports, plan.settings.base_url), today, spans,
-                    reports=reports)
+                    domain, reports=reports)
 
 
 _plans: dict[Path, tuple[float, object]] = {}

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from .. import exports as layout
 from .. import months, printing, sheets
+from ..lights import due_soon
 from ..model import Entry, Plan, day_of, overlaps
 from ..records import Recorder
 from . import page, refresher, site
@@ -43,7 +44,7 @@ def chosen_unit(plan: Plan, required: bool = True) -> str | None:
 @signed_in
 def home():
     if g.account.coordinator and "unit" not in request.args:
-        return redirect(url_for("coordinator.units"))
+        return redirect(url_for("coordinator.dashboard"))
     plan = site().plan()
     unit = chosen_unit(plan)
     return page("web/home.html", title=plan.units[unit].name, **home_lists(plan, unit))
@@ -57,8 +58,9 @@ def home_lists(plan: Plan, unit: str) -> dict:
     store = g.store
     late = today - timedelta(days=settings.overdue_days)  # over by then: overdue today
     overdue = store.unreported(unit, late)
-    awaiting = [e for e in store.entries(unit=unit, start=late, unreported_by=today)
-                if not e.overdue(today, settings.overdue_days)]
+    awaiting = [e for e in store.entries(unit=unit, start=late,
+                                         end=today + timedelta(days=settings.warn_days))
+                if e.lead == unit and due_soon(e, today, settings)]
     first, stop = months.bounds(today.year, today.month)
     near = store.entries(unit=unit, start=min(first, today), end=max(stop, today + UPCOMING),
                          include_removed=False)
@@ -71,7 +73,8 @@ def home_lists(plan: Plan, unit: str) -> dict:
         "upcoming": upcoming, "this_month": this_month, "month_key": f"{first:%Y-%m}",
         "progress": _progress(plan, unit, today),
         "feed_https": out.url(feed), "feed_webcal": out.webcal(feed),
-        "overdue_days": settings.overdue_days, "plan_over": today >= plan.end,
+        "overdue_days": settings.overdue_days, "warn_days": settings.warn_days,
+        "plan_over": today >= plan.end,
         "last_day": plan.end - timedelta(days=1),
     }
 
