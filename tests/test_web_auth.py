@@ -157,7 +157,9 @@ def test_a_new_password_or_disabling_ends_the_accounts_sessions(web):
     assert client.get("/").status_code == 302
 
 
-def test_guessing_is_refused_after_too_many_failures(web):
+def test_guessing_is_slowed_then_refused_after_too_many_failures(web):
+    held = []
+    web.site.pause = held.append  # the delays asked for, without waiting them out
     client = web.client()
     for _ in range(accounts.REFUSE_LOGIN):
         client.post("/login", data={"login": "yj", "password": "guess-guess",
@@ -165,3 +167,5 @@ def test_guessing_is_refused_after_too_many_failures(web):
     answer = client.post("/login", data={"login": "yj", "password": PASSWORDS["yj"],
                                          "csrf_token": csrf(client.get("/login").text)})
     assert answer.status_code == 429 and "登录失败次数过多" in answer.text
+    assert held[:accounts.SLOW_AFTER] == [0.0] * accounts.SLOW_AFTER
+    assert held[-1] > held[accounts.SLOW_AFTER] > 0

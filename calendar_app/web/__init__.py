@@ -13,6 +13,7 @@ other page needs a signed-in account.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,6 +44,7 @@ class Site:
     db: Path
     exports: Path
     clock: Callable[[], datetime] = _now  # tests pass a fixed one
+    pause: Callable[[float], None] = time.sleep  # how a wrong password is held back
     _plan: tuple[float, Plan] | None = field(default=None, repr=False)
 
     def plan(self) -> Plan:

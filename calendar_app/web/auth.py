@@ -7,7 +7,6 @@ every session made before it.
 
 from __future__ import annotations
 
-import time
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -77,7 +76,7 @@ def login():
         return page("web/login.html", title="登录", login=name, next=target or "",
                     error=f"登录失败次数过多，请 {minutes} 分钟后再试。"), 429
     if result.account is None:
-        time.sleep(result.delay)  # each further wrong guess costs the guesser more time
+        site().pause(result.delay)  # each further wrong guess costs the guesser more time
         return page("web/login.html", title="登录", login=name, next=target or "",
                     error="用户名或密码不正确。"), 401
     session.clear()
