@@ -16,8 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from .model import ONE_DAY, Entry, Obligation, Plan, Settings
-from .model import day_of as _day
+from .model import ONE_DAY, Entry, Obligation, Plan, Settings, day_of
 from .months import firsts, following
 from .rules import Rotation, TimesAYear
 
@@ -99,7 +98,7 @@ class Report:
 
 def _when(e: Entry) -> tuple[date, str]:
     """Events in date order, whatever order they came in."""
-    return _day(e.start), e.uid
+    return day_of(e.start), e.uid
 
 
 def _lateness(days: int) -> str:
@@ -135,7 +134,7 @@ class _Analysis:
         years = [y for y in range(self.start.year, self.end.year + 1)
                  if self.start <= date(y, 1, 1) and date(y + 1, 1, 1) <= self.end
                  and self.plan.start <= date(y, 1, 1) < self.plan.end]
-        busy = {(e.measure, _day(e.start).year) for e in self.entries if e.live}
+        busy = {(e.measure, day_of(e.start).year) for e in self.entries if e.live}
         for number, measure in sorted(self.plan.measures.items()):
             lead = measure.units[0] if measure.units else None
             common = dict(kind="uncovered_measure", severity="high", measure=number,
@@ -170,7 +169,7 @@ class _Analysis:
             if len(live) >= need:
                 continue
             cancelled = sorted((e for e in planned if e.status == "cancelled"),
-                               key=lambda e: (_day(e.start), e.uid))
+                               key=lambda e: (day_of(e.start), e.uid))
             self.missed.update(e.uid for e in cancelled[:need - len(live)])
             first, stop = events[0].slot_start, events[0].slot_end
             late = (self.today - stop).days
@@ -188,15 +187,15 @@ class _Analysis:
             if not e.overdue(self.today, self.settings.overdue_days):
                 continue
             stop = e.after
-            if not self.in_period(_day(e.start), stop):
+            if not self.in_period(day_of(e.start), stop):
                 continue
             late = (self.today - stop).days + 1
             obligation = self.obligations.get(e.obligation)
             self.add(kind="overdue", severity=_lateness(late), measure=e.measure or None,
                      obligation=e.obligation or None, unit=e.lead, slot=e.slot,
-                     start=_day(e.start), end=stop,
+                     start=day_of(e.start), end=stop,
                      title=obligation.title if obligation else e.title,
-                     message=f"{e.title}（{_day(e.start)}）逾期未报，已过{late}天",
+                     message=f"{e.title}（{day_of(e.start)}）逾期未报，已过{late}天",
                      uids=(e.uid,))
 
     def targets(self) -> None:
@@ -221,7 +220,7 @@ class _Analysis:
                 continue
             share = min(1.0, ((self.today - first).days + 1) / (stop - first).days)
             due = target.amount * share
-            got = sum(e.attendance or 0 for e in done if _day(e.done_on or e.start).year == year)
+            got = sum(e.attendance or 0 for e in done if day_of(e.done_on or e.start).year == year)
             self.progress.append(Progress("quota", obligation.id, obligation.measure,
                                           obligation.title, obligation.lead, str(year),
                                           target.amount, due, got, target.unit, share >= 1))
@@ -274,7 +273,7 @@ class _Analysis:
             visits = [e for e in self.entries if e.obligation == obligation.id]
             reached = {e.slot for e in visits if e.status == "done"}
             for e in visits:
-                start = _day(e.start)
+                start = day_of(e.start)
                 if (e.slot in reached or not e.live or e.origin != "plan"
                         or start <= self.today or not self.in_period(e.slot_start, e.slot_end)):
                     continue  # reached, or already an overdue or unfilled finding
@@ -295,7 +294,7 @@ class _Analysis:
         for e in self.entries:
             if e.live:
                 for unit in e.units:
-                    busy[unit].add(_day(e.start).replace(day=1))
+                    busy[unit].add(day_of(e.start).replace(day=1))
         n = max(1, self.settings.idle_months)
         for unit in self.plan.units:
             run: list[date] = []
@@ -315,7 +314,7 @@ class _Analysis:
     def overloads(self) -> None:
         per_day, per_week = defaultdict(list), defaultdict(list)
         for e in self.entries:
-            start = _day(e.start)
+            start = day_of(e.start)
             if not e.live or not self.in_period(start, start + ONE_DAY):
                 continue
             if e.flexible and not self.plan.calendar.is_workday(start):

@@ -9,9 +9,8 @@ from datetime import date, datetime
 
 from . import termtable
 from .model import Entry, Plan
+from .words import ACTION_CN, status_cn
 from .yearday import WEEKDAY_CN
-
-STATUS_CN = {"planned": "计划", "done": "完成", "cancelled": "取消", "moved": "改期"}
 
 EVENT_FIELDS = ("uid", "title", "start", "end", "all_day", "lead", "units", "measure",
                 "category", "obligation", "slot", "status", "location", "notes", "sequence")
@@ -47,47 +46,33 @@ def events_csv(entries: list[Entry]) -> str:
     return out.getvalue()
 
 
-def status_text(entry: Entry) -> str:
-    """计划, 完成（120人）, 取消, 改期, and 取消（已移出计划） for an orphaned tombstone."""
-    word = STATUS_CN[entry.shown_status]
-    if entry.shown_status == "done" and entry.attendance is not None:
-        return f"{word}（{entry.attendance}人）"
-    if entry.orphaned:
-        return f"{word}（已移出计划）"
-    return word
-
-
-HISTORY_CN = {"created": "生成", "changed": "计划变更", "removed": "移出计划", "restored": "恢复",
-              "done": "完成", "cancelled": "取消", "moved": "改期", "reset": "重置", "added": "新增"}
-
-
 def history_table(rows: list[dict]) -> str:
     lines = []
     for row in rows:
         detail = "; ".join(f"{k}={v}" for k, v in sorted(row["detail"].items())
                            if v not in (None, ""))
         lines.append([row["at"][:16].replace("T", " "), row["by"],
-                      HISTORY_CN.get(row["action"], row["action"]), detail])
+                      ACTION_CN.get(row["action"], row["action"]), detail])
     return termtable.render(["时间", "操作人", "操作", "详情"], lines)
 
 
 def when(entry: Entry) -> str:
     """`2025-06-01 周日` for a day, `2025-06-01 周日 至 06-30` for a span, with time if timed."""
     if isinstance(entry.start, datetime):
-        return f"{_day(entry.start.date())} {entry.start:%H:%M}"
+        return f"{_day_text(entry.start.date())} {entry.start:%H:%M}"
     last = date.fromordinal(entry.end.toordinal() - 1)
     if last > entry.start:
-        return f"{_day(entry.start)} 至 {last:%m-%d}"
-    return _day(entry.start)
+        return f"{_day_text(entry.start)} 至 {last:%m-%d}"
+    return _day_text(entry.start)
 
 
-def _day(d: date) -> str:
+def _day_text(d: date) -> str:
     return f"{d.isoformat()} {WEEKDAY_CN[d.weekday()]}"
 
 
 def events_table(entries: list[Entry], plan: Plan) -> str:
     rows = [[when(e), e.title, str(e.measure or ""),
-             plan.unit_name(e.lead) if e.lead in plan.units else e.lead, status_text(e), e.uid]
+             plan.unit_name(e.lead) if e.lead in plan.units else e.lead, status_cn(e), e.uid]
             for e in entries]
     table = termtable.render(["日期", "活动", "措施", "牵头单位", "状态", "uid"], rows)
     return f"{table}\n{len(entries)} events"
