@@ -15,7 +15,7 @@ from time import perf_counter
 
 from .exports import Exports
 from .model import TZ, Plan
-from .store import Store, SyncResult
+from .store import NoDatabase, Store, SyncResult
 
 
 @dataclass
@@ -83,7 +83,10 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
     clock.lap("expand")
     last = {"from": window[0].isoformat(), "to": window[1].isoformat(),
             "events": len(expansion.events), "estimated": expansion.estimated_years}
-    with Store.open(db_path, create=True) as store:
+    # The whole build holds the county's build lock (PostgreSQL): a second build waits, then
+    # finds the sync and the files done. A build cut short leaves the last commit's state, and
+    # the files of what it did commit are written by the next build, which finds them behind.
+    with Store.open(db_path, create=True) as store, store.building():
         result = store.sync(expansion.events, window, revision_time(today), by,
                             {**made_from, "last": last})
         clock.lap("store")
@@ -101,22 +104,25 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
 
         domain = feed_domain(plan, store.uid_domain)
         clock.lap("read")
-    report.written["feeds"] = publish.feeds(plan, entries, out, today, domain).written
-    clock.lap("feeds")
-    report.written["print"] = publish.pages(plan, entries, out, window, today, templates, pdf)
-    clock.lap("print")
-    report.written["gaps"] = publish.gaps(plan, entries, out, today, reports)
-    clock.lap("gaps")
-    out.complete(key)
+        report.written["feeds"] = publish.feeds(plan, entries, out, today, domain).written
+        clock.lap("feeds")
+        report.written["print"] = publish.pages(plan, entries, out, window, today, templates,
+                                                pdf)
+        clock.lap("print")
+        report.written["gaps"] = publish.gaps(plan, entries, out, today, reports)
+        clock.lap("gaps")
+        out.complete(key)
     report.timings = clock.laps
     return report
 
 
 def _unchanged(db_path: str | Path, made_from: dict) -> dict | None:
     """What the database says of its last build, if it was made from exactly `made_from`."""
-    if not Path(db_path).exists():
+    try:
+        store = Store.open(db_path)
+    except NoDatabase:
         return None
-    with Store.open(db_path) as store:
+    with store:
         last = store.last_sync()
         if last is None or any(last.get(k) != v for k, v in made_from.items()):
             return None

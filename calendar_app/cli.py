@@ -29,7 +29,7 @@ class Paths:
     """Where this run's plan, database and exports are (the global options)."""
 
     plan: Path
-    db: Path
+    db: str  # a SQLite file's path, or a postgresql:// URL
     exports: Path
 
     def load_plan(self):
@@ -117,16 +117,18 @@ def _os_user() -> str:
 @click.group(cls=AppGroup)
 @click.option("--plan", "plan_path", default="recurring.yaml", show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help="The plan file.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
-              show_default="calendar.db beside the plan", help="The SQLite database.")
+@click.option("--db", envvar="CALENDAR_APP_DB", metavar="PATH|URL",
+              show_default="calendar.db beside the plan",
+              help="The database: a SQLite file, or a PostgreSQL URL such as "
+                   "postgresql://user@host/dbname?schema=county (also from CALENDAR_APP_DB).")
 @click.option("--exports", type=click.Path(file_okay=False, path_type=Path),
               show_default="exports/ beside the plan", help="Where output files go.")
 @click.version_option(package_name="calendar_app")
 @click.pass_context
-def cli(ctx: click.Context, plan_path: Path, db: Path | None, exports: Path | None) -> None:
+def cli(ctx: click.Context, plan_path: Path, db: str | None, exports: Path | None) -> None:
     """Chongyang County's scientific-literacy plan as calendars for its units."""
     home = plan_path.parent
-    ctx.obj = Paths(plan_path, db or home / "calendar.db", exports or home / "exports")
+    ctx.obj = Paths(plan_path, db or str(home / "calendar.db"), exports or home / "exports")
 
 
 @cli.command()
@@ -169,9 +171,11 @@ def build(paths: Paths, start, end, today, pdf, templates) -> None:
                    "publishes them)", err=True)
     if report.plan is not None:
         _warn_placeholder(report.plan)
+    from .store import shown
+
     s = report.sync
     click.echo(f"{report.events} events from {report.window[0]} to "
-               f"{report.window[1] - timedelta(days=1)} in {paths.db}: {s.created} new, "
+               f"{report.window[1] - timedelta(days=1)} in {shown(paths.db)}: {s.created} new, "
                f"{s.changed} changed, {s.removed} cancelled, {s.restored} restored, "
                f"{s.unchanged} unchanged")
     for kind, count in report.written.items():
@@ -620,6 +624,17 @@ def accounts_disable(paths: Paths, login) -> None:
     with paths.store() as store:
         users.disable(store, login, datetime.now(_zone()))
     click.echo(f"account {login}: disabled")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def backup(paths: Paths, file: Path) -> None:
+    """Copy the SQLite database to FILE, safely while others use it (PostgreSQL: pg_dump)."""
+    with paths.store() as store:
+        store.backup(file)
+        events, generation = len(store.uids()), store.generation()
+    click.echo(f"{store.shown} backed up to {file}: {events} events, {generation} history rows")
 
 
 @cli.command()

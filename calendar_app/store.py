@@ -1,7 +1,13 @@
-"""SQLite storage through peewee: the only module that knows SQL.
+"""Storage through peewee, in a SQLite file or a PostgreSQL schema: the only module that knows
+SQL.
 
-The database is deferred (bound by `Store.open`), runs in WAL mode with a busy timeout so
-several processes can record at once, and carries a schema version that is checked on open.
+`Store.open` takes a path (SQLite, the embedded default) or a `postgresql://` URL, read by
+playhouse.db_url; a URL's `?schema=NAME` picks the county's schema in a province's database.
+Both carry the same tables, the same schema version checked on open and the same trigger that
+refuses to rewrite the history. SQLite runs in WAL mode with a busy timeout and takes its
+write lock first (BEGIN IMMEDIATE); on PostgreSQL a transaction locks the events it reads,
+a rebuild locks the event table against reports for its few seconds, and a whole build holds
+an advisory lock, so several processes write at once and none loses another's change.
 `sync` reconciles what the plan generates with what is stored: new events are inserted,
 changed ones get a new revision, events the plan no longer yields become cancelled
 tombstones, and nothing units recorded is touched. Every change is also a history row.
@@ -9,11 +15,18 @@ tombstones, and nothing units recorded is touched. Every change is also a histor
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from importlib.util import find_spec
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import peewee as pw
 
@@ -22,7 +35,226 @@ from .model import Account, Entry, Event, Evidence, Reported, days
 
 SCHEMA_VERSION = 2  # 2: accounts, sign-in failures and evidence files, for the web application
 
-database = pw.SqliteDatabase(None)
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+POOL = {"max_connections": 20, "stale_timeout": 300, "timeout": 30}  # per process and database
+
+
+class NoDatabase(StoreError):
+    """Nothing is stored there yet: a build creates it."""
+
+
+class _ThreadDatabase(pw.DatabaseProxy):
+    """The database of the store this thread opened last. The models are bound to it, so each
+    of a web server's threads, and a background thread beside them, works on the store it
+    opened, with its own connection; a store belongs to the thread that opened it."""
+
+    __slots__ = ("_local",)
+
+    def __init__(self):
+        object.__setattr__(self, "_local", threading.local())
+        super().__init__()
+
+    @property
+    def obj(self):
+        return getattr(self._local, "db", None)
+
+    @obj.setter
+    def obj(self, value):
+        self._local.db = value
+
+    @property
+    def shown(self) -> str:
+        """What this thread's store is called in messages."""
+        return getattr(self._local, "shown", "")
+
+    def use(self, db: pw.Database, where: Target) -> None:
+        self.initialize(db)
+        self._local.shown = where.shown
+
+    def __setattr__(self, attr, value):
+        object.__setattr__(self, attr, value)
+
+
+database = _ThreadDatabase()
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a calendar is stored, read from `--db`: a SQLite file, or a PostgreSQL URL."""
+
+    spec: str  # as given
+    path: Path | None  # the SQLite file; None on PostgreSQL
+    shown: str  # what messages call it: the path, or the URL without a password
+    schema: str | None = None  # PostgreSQL: the county's schema, None for the default
+
+    @property
+    def sqlite(self) -> bool:
+        return self.path is not None
+
+
+def target(spec: str | Path) -> Target:
+    """A path, or a postgresql:// URL; anything else with a scheme is refused."""
+    text = str(spec)
+    if "://" not in text:
+        return Target(text, Path(text), text)
+    shown = _without_password(text)
+    scheme = text.split("://", 1)[0].lower()
+    if scheme not in POSTGRES_SCHEMES:
+        raise StoreError(f"{shown}: not a database calendar-app stores in: give a SQLite file's "
+                         "path or a postgresql://user@host/dbname URL")
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError as exc:
+        raise StoreError(f"{shown}: not a database URL: {exc}") from None
+    if not parts.path.strip("/"):
+        raise StoreError(f"{shown}: the URL names no database (postgresql://user@host/dbname)")
+    schema = dict(_query(parts.query)).get("schema")
+    if schema is not None and not SCHEMA_NAME.fullmatch(schema):
+        raise StoreError(f"{shown}: schema {schema!r} must be lower-case letters, digits and "
+                         "_, starting with a letter")
+    return Target(text, None, shown, schema)
+
+
+def shown(spec: str | Path) -> str:
+    """How messages name a database: its path, or its URL without a password."""
+    return _without_password(str(spec)) if "://" in str(spec) else str(spec)
+
+
+def _query(query: str) -> list[tuple[str, str]]:
+    return [tuple(p.split("=", 1)) if "=" in p else (p, "") for p in query.split("&") if p]
+
+
+def _without_password(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+        query = re.sub(r"(^|&)password=[^&]*", r"\1password=***", parts.query)
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
+    except ValueError:
+        return re.sub(r":[^:/@]*@", ":***@", url, count=1)
+
+
+def _reason(exc: Exception) -> str:
+    """The first line of what the database said (PostgreSQL adds CONTEXT and HINT lines)."""
+    return next((line.strip() for line in str(exc).splitlines() if line.strip()),
+                type(exc).__name__)
+
+
+_WRAP = pw.__exception_wrapper__  # driver errors -> peewee's, as peewee's own queries get
+
+
+class _Faults:
+    """Turns what the connection does wrong (refused, lost, a lock held too long, a deadlock)
+    into one StoreError line naming the database, so no command shows a driver's traceback.
+    Errors of the data (a constraint, the history's trigger) stay peewee's, for the verbs."""
+
+    def fault(self, exc: Exception) -> StoreError:
+        reason = _reason(exc)
+        if self.lost():
+            return StoreError(f"{database.shown}: lost the connection to the database ({reason}); "
+                              "nothing since the last commit was saved: run the command again")
+        return StoreError(f"{database.shown}: {reason}")
+
+    def lost(self) -> bool:
+        conn = self._state.conn
+        return conn is not None and bool(getattr(conn, "broken", False) or conn.closed)
+
+    def connect(self, reuse_if_open=False):
+        try:
+            return super().connect(reuse_if_open)
+        except (pw.OperationalError, pw.InterfaceError, ValueError) as exc:
+            raise StoreError(f"{database.shown}: cannot connect to the database: "
+                             f"{_reason(exc)}") from None
+
+    def execute_sql(self, sql, params=None):
+        try:
+            return super().execute_sql(sql, params)
+        except (pw.OperationalError, pw.InterfaceError) as exc:
+            raise self.fault(exc) from None
+
+    def executemany(self, sql: str, rows: list[tuple]) -> None:
+        """Plain rows through the driver, `?` marking the values on either database."""
+        try:
+            with _WRAP:
+                self.cursor().executemany(sql.replace("?", self.param), rows)
+        except (pw.OperationalError, pw.InterfaceError) as exc:
+            raise self.fault(exc) from None
+
+    def begin(self, *args):
+        try:
+            return super().begin(*args)
+        except (pw.OperationalError, pw.InterfaceError) as exc:
+            raise self.fault(exc) from None
+
+    def commit(self):
+        try:
+            return super().commit()
+        except (pw.OperationalError, pw.InterfaceError) as exc:
+            raise self.fault(exc) from None
+
+    def rollback(self):
+        try:
+            return super().rollback()
+        except (pw.OperationalError, pw.InterfaceError) as exc:
+            if self.lost():
+                return None  # the server ended the transaction with the session
+            raise self.fault(exc) from None
+
+
+class _Sqlite(_Faults, pw.SqliteDatabase):
+    pass
+
+
+_databases: dict[str, pw.Database] = {}
+_databases_lock = threading.Lock()
+
+
+def _database_for(where: Target) -> pw.Database:
+    """One database object per SQLite file or PostgreSQL server, per process: connections
+    are per thread and, on PostgreSQL, pooled and shared by the counties' schemas, so opening
+    a store per request costs no new connection, however many counties a process serves."""
+    key = str(where.path) if where.sqlite else _without_schema(where.spec)
+    with _databases_lock:
+        found = _databases.get(key)
+        if found is None:
+            found = _databases[key] = (_sqlite_database(where) if where.sqlite
+                                       else _postgres_database(key, where))
+        return found
+
+
+def _without_schema(url: str) -> str:
+    parts = urlsplit(url)
+    query = "&".join(f"{k}={v}" if v else k for k, v in _query(parts.query) if k != "schema")
+    return urlunsplit(parts._replace(query=query))
+
+
+def _sqlite_database(where: Target) -> pw.Database:
+    return _Sqlite(str(where.path), pragmas={"journal_mode": "wal", "busy_timeout": 10000,
+                                             "foreign_keys": 1, "synchronous": "normal"})
+
+
+def _postgres_database(url: str, where: Target) -> pw.Database:
+    if find_spec("psycopg") is None and find_spec("psycopg2") is None:
+        raise StoreError(f"{where.shown}: PostgreSQL needs its driver: "
+                         "pip install 'calendar_app[pg]'")
+    from playhouse import db_url
+    from playhouse.pool import PooledPostgresqlDatabase
+
+    class _Postgres(_Faults, PooledPostgresqlDatabase):
+        pass
+
+    return _Postgres(prefer_psycopg3=True, **{
+        **POOL, "connect_timeout": 10, "application_name": "calendar-app",
+        **db_url.parse(url, unquote_password=True, unquote_user=True)})
+
+
+def _bytewise(field):
+    """Text ordered by its bytes, as SQLite orders it, whatever collation the server has."""
+    return field if isinstance(database.obj, pw.SqliteDatabase) else field.collate('"C"')
 
 
 class _Base(pw.Model):
@@ -188,56 +420,113 @@ def _insert_events(rows: list[tuple]) -> None:
 
 def _executemany(sql: str, rows: list[tuple]) -> None:
     if rows:
-        database.cursor().executemany(sql, rows)
+        database.executemany(sql, rows)
 
 
 def _unit_rows(uid: str, units: Iterable[str]) -> list[tuple]:
     return [(uid, u, "lead" if i == 0 else "co") for i, u in enumerate(units)]
 
 
-class Store:
-    """One open calendar database."""
+# The history is the record of what units said: the database itself refuses to rewrite it,
+# whatever program connects. PROCEDURE, not FUNCTION: the servers that speak PostgreSQL's
+# dialect from before version 11 (openGauss among them) know only that spelling.
+SQLITE_GUARD = tuple(f"CREATE TRIGGER history_no_{verb.lower()} BEFORE {verb} ON history "
+                     "BEGIN SELECT RAISE(ABORT, 'history is append-only'); END"
+                     for verb in ("UPDATE", "DELETE"))
+POSTGRES_GUARD = (
+    "CREATE FUNCTION history_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION "
+    "'history is append-only' USING ERRCODE = 'integrity_constraint_violation'; END $$ "
+    "LANGUAGE plpgsql",
+    *(f"CREATE TRIGGER history_no_{verb.lower()} BEFORE {verb} ON history FOR EACH {each} "
+      "EXECUTE PROCEDURE history_append_only()"
+      for verb, each in (("UPDATE", "ROW"), ("DELETE", "ROW"), ("TRUNCATE", "STATEMENT"))))
 
-    def __init__(self, path: Path):
-        self.path = path
+
+class Store:
+    """One open calendar database, used by the thread that opened it."""
+
+    def __init__(self, where: Target):
+        self.where = where
+        self.path = where.path  # the SQLite file; None on PostgreSQL
+        self.shown = where.shown
 
     @classmethod
-    def open(cls, path: str | Path, create: bool = False) -> Store:
-        path = Path(path)
-        if not create and not path.exists():
-            raise StoreError(f"no database at {path}; run `calendar-app build` first")
-        database.init(str(path), pragmas={"journal_mode": "wal", "busy_timeout": 10000,
-                                          "foreign_keys": 1, "synchronous": "normal"})
+    def open(cls, spec: str | Path, create: bool = False) -> Store:
+        """The store at `spec` (a path or a postgresql:// URL), its schema checked; with
+        `create`, made (tables, triggers, version) where there is none yet."""
+        where = target(spec)
+        if where.sqlite and not create and not where.path.exists():
+            raise NoDatabase(f"no database at {where.shown}; run `calendar-app build` first")
+        db = _database_for(where)
+        database.use(db, where)
+        db.connect(reuse_if_open=True)
+        store = cls(where)
         try:
-            database.connect(reuse_if_open=True)
-            database.create_tables([Setting])
-            row = Setting.get_or_none(Setting.key == "schema_version")
-        except pw.DatabaseError as exc:
-            database.close()
-            raise StoreError(f"{path} is not a calendar database: {exc}") from None
-        if row is None:
-            with database.atomic():
+            if not where.sqlite:
+                # Per open, not per connection: a pooled connection serves every county.
+                database.execute_sql(f"SET search_path TO {where.schema or 'DEFAULT'}")
+            store._check_schema(create)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _check_schema(self, create: bool) -> None:
+        version = self._version()
+        if version == str(SCHEMA_VERSION):
+            return
+        if version is None and not create and not self.where.sqlite:
+            raise NoDatabase(f"no calendar in {self.shown}; run `calendar-app build` first")
+        with self._schema_lock():
+            version = self._version()  # again: another process may have made it meanwhile
+            if version is None:
                 database.create_tables(MODELS)
-                for verb in ("UPDATE", "DELETE"):
-                    # The history is the record of what units said: the database itself
-                    # refuses to rewrite it, whatever program holds the file.
-                    database.execute_sql(
-                        f"CREATE TRIGGER history_no_{verb.lower()} BEFORE {verb} ON history "
-                        "BEGIN SELECT RAISE(ABORT, 'history is append-only'); END")
+                for sql in SQLITE_GUARD if self.where.sqlite else POSTGRES_GUARD:
+                    database.execute_sql(sql)
                 Setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
-        elif row.value != str(SCHEMA_VERSION):
-            version = int(row.value) if row.value.isdigit() else 0
-            if not 1 <= version < SCHEMA_VERSION:
-                database.close()
-                raise StoreError(f"{path} has schema version {row.value}; this calendar-app "
-                                 f"reads version {SCHEMA_VERSION}")
-            with database.atomic("IMMEDIATE"):
-                for step in range(version + 1, SCHEMA_VERSION + 1):
+            elif version != str(SCHEMA_VERSION):
+                old = int(version) if version.isdigit() else 0
+                if not 1 <= old < SCHEMA_VERSION:
+                    raise StoreError(f"{self.shown} has schema version {version}; this "
+                                     f"calendar-app reads version {SCHEMA_VERSION}")
+                for step in range(old + 1, SCHEMA_VERSION + 1):
                     database.create_tables(ADDED[step])
                 EventRow._schema.create_indexes(safe=True)
                 Setting.update(value=str(SCHEMA_VERSION)).where(
                     Setting.key == "schema_version").execute()
-        return cls(path)
+
+    def _version(self) -> str | None:
+        """The stored schema version, None where no calendar is stored yet."""
+        if self.where.sqlite:
+            exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'setting'"
+        else:
+            exists = ("SELECT 1 FROM information_schema.tables "
+                      "WHERE table_schema = current_schema() AND table_name = 'setting'")
+        try:
+            if database.execute_sql(exists).fetchone() is None:
+                return None
+            row = Setting.get_or_none(Setting.key == "schema_version")
+        except pw.DatabaseError as exc:
+            raise StoreError(f"{self.shown} is not a calendar database: {_reason(exc)}") from None
+        return row.value if row else None
+
+    @contextmanager
+    def _schema_lock(self) -> Iterator[None]:
+        """Making or upgrading the tables, one process at a time."""
+        with self.transaction():
+            if not self.where.sqlite:
+                database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (self._key("schema"),))
+                # Only when missing: a county's role may own its schema and not the database.
+                if self.where.schema and not database.execute_sql(
+                        "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
+                        (self.where.schema,)).fetchone():
+                    database.execute_sql(f"CREATE SCHEMA {self.where.schema}")
+            yield
+
+    def _key(self, purpose: str) -> int:
+        """An advisory lock's number: one per purpose and county in the server's database."""
+        digest = hashlib.sha1(f"calendar_app {purpose} {self.where.schema}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
 
     def close(self) -> None:
         if not database.is_closed():
@@ -248,6 +537,48 @@ class Store:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    @contextmanager
+    def building(self) -> Iterator[None]:
+        """Held for the whole of a build, on PostgreSQL: a second build of the same county
+        waits for the first to end (and then finds its work done) instead of interleaving.
+        On SQLite the syncs take the write lock in turn, which is all one machine needs."""
+        if self.where.sqlite:
+            yield
+            return
+        key = self._key("build")
+        database.execute_sql("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            if not database.lost():  # a lost session took its locks with it
+                database.execute_sql("SELECT pg_advisory_unlock(%s)", (key,))
+
+    def backup(self, to: Path) -> None:
+        """A consistent copy of a SQLite database, while others read and write it: SQLite's
+        online backup copies the pages in one step, from one snapshot (in WAL mode writers go
+        on meanwhile), into a file beside `to` that is renamed onto it once checked."""
+        if not self.where.sqlite:
+            raise StoreError(f"{self.shown}: back up PostgreSQL with pg_dump (see the README)")
+        if to.resolve() == self.where.path.resolve():
+            raise StoreError(f"{to}: that is the database itself")
+        part = to.with_name(f".{to.name}.part")
+        part.unlink(missing_ok=True)
+        copy = sqlite3.connect(part)
+        try:
+            with _WRAP:
+                database.connection().backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            (check,) = copy.execute("PRAGMA quick_check").fetchone()
+        except (pw.DatabaseError, sqlite3.Error, OSError) as exc:
+            copy.close()
+            part.unlink(missing_ok=True)
+            raise StoreError(f"{to}: the backup failed, nothing written: {_reason(exc)}") from None
+        copy.close()
+        if check != "ok":
+            part.unlink(missing_ok=True)
+            raise StoreError(f"{to}: the copy does not check out ({check}); nothing written")
+        part.replace(to)
 
     # -- the rebuild ---------------------------------------------------------------------
 
@@ -266,6 +597,11 @@ class Store:
         wanted = {e.uid: e for e in events}
         lo, hi = window[0].isoformat(), window[1].isoformat()
         with self.transaction():
+            if not self.where.sqlite:
+                # Reports wait for the sync, and the sync for reports under way, so a report
+                # is neither lost between what the sync read and what it writes nor left half
+                # applied; readers go on. (SQLite: BEGIN IMMEDIATE does the same.)
+                database.execute_sql("LOCK TABLE event IN EXCLUSIVE MODE")
             stored = {
                 uid: (digest, sequence, state, moved)
                 for uid, digest, sequence, state, moved in EventRow.select(
@@ -317,7 +653,8 @@ class Store:
             _executemany("INSERT INTO history (uid, at, by, action, detail) "
                          "VALUES (?, ?, ?, ?, ?)", history)
             if source is not None:
-                Setting.replace(key="last_sync", value=json.dumps(source)).execute()
+                Setting.insert(key="last_sync", value=json.dumps(source)).on_conflict(
+                    conflict_target=[Setting.key], preserve=[Setting.value]).execute()
         return result
 
     def last_sync(self) -> dict | None:
@@ -327,13 +664,19 @@ class Store:
     # -- what units record --------------------------------------------------------------
 
     def transaction(self):
-        """One all-or-nothing unit of work. BEGIN IMMEDIATE takes the write lock first, so what
-        is read inside it (the checks of a report) stays true until the commit; nested, it is
-        a savepoint of the outer one."""
-        return database.atomic("IMMEDIATE")
+        """One all-or-nothing unit of work, in which what is read (the checks of a report)
+        stays true until the commit: on SQLite, BEGIN IMMEDIATE takes the write lock first;
+        on PostgreSQL each event read inside is locked (`entry`) and a rebuild locks them all
+        (`sync`). Nested, it is a savepoint of the outer one."""
+        return database.atomic("IMMEDIATE") if self.where.sqlite else database.atomic()
 
     def entry(self, uid: str) -> Entry | None:
-        row = EventRow.select(*ENTRY_COLUMNS).where(EventRow.uid == uid).tuples().first()
+        """The stored event; inside a transaction on PostgreSQL its row is locked until the
+        commit, so what a report checks of it is still so when the report is written."""
+        query = EventRow.select(*ENTRY_COLUMNS).where(EventRow.uid == uid)
+        if not self.where.sqlite and database.in_transaction():
+            query = query.for_update()
+        row = query.tuples().first()
         return _entry(row) if row else None
 
     def mark_done(self, uid: str, at: datetime, by: str, on: date, attendance: int | None,
@@ -379,7 +722,11 @@ class Store:
         """Store an event a unit added itself (ad hoc, or a make-up filling another's slot)."""
         stamp = at.isoformat()
         with self.transaction():
-            _insert_events([(event.uid, *_fields(event), stamp, "added", fills)])
+            try:
+                _insert_events([(event.uid, *_fields(event), stamp, "added", fills)])
+            except pw.IntegrityError:
+                # Another process added the same event since this one looked.
+                raise StoreError(f"{event.uid} exists already") from None
             _executemany("INSERT INTO event_unit (uid, unit, role) VALUES (?, ?, ?)",
                          _unit_rows(event.uid, event.units))
             History.insert(_history(event.uid, stamp, by, "added",
@@ -396,8 +743,8 @@ class Store:
                                 revised=at.isoformat()).where(EventRow.uid == uid).execute()
                 History.insert(_history(uid, at.isoformat(), by, action, detail)).execute()
         except pw.DatabaseError as exc:
-            raise StoreError(f"{self.path}: the report on {uid} was not saved, nothing "
-                             f"changed: {exc}") from None
+            raise StoreError(f"{self.shown}: the report on {uid} was not saved, nothing "
+                             f"changed: {_reason(exc)}") from None
 
     # -- views ---------------------------------------------------------------------------
 
@@ -425,7 +772,7 @@ class Store:
         if unreported_by is not None:
             query = query.where((EventRow.state == "live") & (EventRow.status == "planned")
                                 & (EventRow.day_end <= unreported_by.isoformat()))
-        query = query.order_by(EventRow.day_start, EventRow.uid)
+        query = query.order_by(_bytewise(EventRow.day_start), _bytewise(EventRow.uid))
         # Raw rows: peewee's conversion of each value doubled the time of a full read.
         return [_entry(row) for row in database.execute(query).fetchall()]
 
@@ -484,8 +831,10 @@ class Store:
                 for uid, at, count in rows}
 
     def generation(self) -> int:
-        """Grows with every change to any event: each one writes a history row."""
-        return History.select(pw.fn.MAX(History.id)).scalar() or 0
+        """Grows with every change to any event: each one writes a history row, and none is
+        ever taken away. The count, not the last id: on PostgreSQL ids are handed out before
+        commit, so a later id can be seen while an earlier one is still to come."""
+        return History.select(pw.fn.COUNT(History.id)).scalar() or 0
 
     # -- accounts and evidence (the web application) ---------------------------------------
 
@@ -503,7 +852,7 @@ class Store:
         return _account(row) if row else None
 
     def accounts(self) -> list[Account]:
-        return [_account(r) for r in AccountRow.select().order_by(AccountRow.login)]
+        return [_account(r) for r in AccountRow.select().order_by(_bytewise(AccountRow.login))]
 
     def update_account(self, login: str, at: datetime, password: str | None = None,
                        enabled: bool | None = None) -> None:
@@ -562,7 +911,7 @@ class Store:
 
     def uids(self) -> list[str]:
         """Every stored uid, sorted."""
-        return [uid for uid, in EventRow.select(EventRow.uid).order_by(EventRow.uid).tuples()]
+        return [uid for uid, in EventRow.select(EventRow.uid).order_by(_bytewise(EventRow.uid)).tuples()]
 
 
 def _account(row: AccountRow) -> Account:

@@ -1,9 +1,28 @@
-"""Shared fixtures: named plan files under tests/data, a temporary database, the real CLI."""
+"""Shared fixtures: named plan files under tests/data, a temporary database, the real CLI.
+
+The database under test is the `database` fixture: a SQLite file by default. A module whose
+tests must hold on both databases says
+
+    pytestmark = on_both_databases
+
+(or marks one test `@on_both_databases`) and each of its tests that stores a calendar (through
+`small`, `stored_small`, `built_small` or `database` itself) runs twice, `[sqlite]` and
+`[postgresql]`; tests that store nothing run once. The second in a fresh schema of the PostgreSQL
+server whose URL is in CALENDAR_APP_TEST_PG (`.ci/run` starts a throwaway one with
+`.ci/postgres`), skipped with the reason when there is none or psycopg is not installed, so
+`pytest` alone runs the SQLite half anywhere. `database.rows(sql)` and `database.execute(sql)`
+reach the tables directly, on either, for what a test must see or break behind the program.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
+import sqlite3
+import uuid
+from collections.abc import Iterator
 from datetime import date, datetime
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -35,14 +54,118 @@ def shipped_plan():
     return load_plan(SHIPPED)
 
 
+PG_URL = "CALENDAR_APP_TEST_PG"
+on_both_databases = pytest.mark.on_both_databases
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "on_both_databases: run each test that stores a "
+                            "calendar on SQLite and on PostgreSQL (see tests/conftest.py)")
+
+
+def pytest_generate_tests(metafunc):
+    if ("database" in metafunc.fixturenames
+            and metafunc.definition.get_closest_marker("on_both_databases")):
+        metafunc.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+
+
+class DatabaseUnderTest:
+    """Where a test's calendar is stored: `target` is what `--db` and `Store.open` take."""
+
+    def __init__(self, kind: str, target: str | Path, connect):
+        self.kind = kind
+        self.target = target
+        self._connect = connect
+
+    @property
+    def sqlite(self) -> bool:
+        return self.kind == "sqlite"
+
+    @property
+    def integrity_error(self) -> type[Exception]:
+        """What the driver raises when the database refuses a change."""
+        if self.sqlite:
+            return sqlite3.IntegrityError
+        import psycopg
+
+        return psycopg.IntegrityError
+
+    def rows(self, sql: str) -> list[tuple]:
+        conn = self._connect()
+        try:
+            return [tuple(row) for row in conn.execute(sql).fetchall()]
+        finally:
+            conn.close()
+
+    def execute(self, sql: str) -> None:
+        """One statement, committed; errors are the driver's own."""
+        conn = self._connect()
+        try:
+            conn.execute(sql)
+            conn.commit()
+        finally:
+            conn.close()
+
+    def refuse_inserts(self, table: str, message: str) -> None:
+        """From now on the database refuses every new row of `table`, as a full disk would."""
+        if self.sqlite:
+            self.execute(f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+                         f"BEGIN SELECT RAISE(ABORT, '{message}'); END")
+            return
+        self.execute(f"CREATE FUNCTION refuse_{table}() RETURNS trigger AS $$ BEGIN "
+                     f"RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql")
+        self.execute(f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+                     f"FOR EACH ROW EXECUTE PROCEDURE refuse_{table}()")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The URL of a PostgreSQL database the tests may make schemas in, or a skip."""
+    url = os.environ.get(PG_URL)
+    if not url:
+        pytest.skip(f"no PostgreSQL to test on: set {PG_URL} to a database URL "
+                    "(`.ci/postgres start DIR` starts a throwaway server and prints one)")
+    if find_spec("psycopg") is None:
+        pytest.skip("psycopg is not installed: pip install -e '.[pg]'")
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        pytest.fail(f"{PG_URL}={url} does not answer: {exc}")
+    return url
+
+
+@pytest.fixture
+def database(request, tmp_path) -> Iterator[DatabaseUnderTest]:
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        path = tmp_path / "calendar.db"
+        yield DatabaseUnderTest(kind, path, lambda: sqlite3.connect(path))
+        return
+    import psycopg
+
+    server = request.getfixturevalue("postgres_server")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    url = f"{server}{'&' if '?' in server else '?'}schema={schema}"
+
+    def connect():
+        return psycopg.connect(server, options=f"-c search_path={schema}")
+
+    yield DatabaseUnderTest(kind, url, connect)
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
 class Workspace:
     """A temporary folder holding a copy of a plan, its database and exports."""
 
-    def __init__(self, root: Path, plan: Path):
+    def __init__(self, root: Path, plan: Path, database: DatabaseUnderTest | None = None):
         self.root = root
         self.plan = root / "recurring.yaml"
         shutil.copy(plan, self.plan)
-        self.db = root / "calendar.db"
+        self.database = database
+        self.db = database.target if database else root / "calendar.db"
         self.exports = root / "exports"
         self.runner = CliRunner()
 
@@ -60,8 +183,8 @@ class Workspace:
 
 
 @pytest.fixture
-def small(tmp_path) -> Workspace:
-    return Workspace(tmp_path, DATA / "small.yaml")
+def small(tmp_path, database) -> Workspace:
+    return Workspace(tmp_path, DATA / "small.yaml", database)
 
 
 @pytest.fixture
@@ -76,21 +199,32 @@ def built_small(small) -> Workspace:
 
 
 @pytest.fixture(scope="session")
-def _small_database(tmp_path_factory) -> Path:
-    """The small plan expanded and stored once a session, by expand + sync: no view rendered."""
+def _small_expansion():
     plan = load_plan(DATA / "small.yaml")
+    return plan, expand(plan).events
+
+
+@pytest.fixture(scope="session")
+def _small_database(tmp_path_factory, _small_expansion) -> Path:
+    """The small plan expanded and stored once a session, by expand + sync: no view rendered."""
     path = tmp_path_factory.mktemp("stored") / "calendar.db"
-    with Store.open(path, create=True) as store:
-        store.sync(expand(plan).events, (plan.start, plan.end), revision_time(date(2025, 1, 1)),
-                   "build")
+    _store(path, *_small_expansion)
     return path
 
 
+def _store(target, plan, events) -> None:
+    with Store.open(target, create=True) as store:
+        store.sync(events, (plan.start, plan.end), revision_time(date(2025, 1, 1)), "build")
+
+
 @pytest.fixture
-def stored_small(small, _small_database) -> Workspace:
+def stored_small(small, request) -> Workspace:
     """The small plan's workspace with its events stored as a build on 2025-01-01 would
     store them, and no exports yet: for tests of the store, records and sheets."""
-    shutil.copy(_small_database, small.db)
+    if small.database.sqlite:
+        shutil.copy(request.getfixturevalue("_small_database"), small.db)
+    else:
+        _store(small.db, *request.getfixturevalue("_small_expansion"))
     return small
 
 
@@ -106,17 +240,21 @@ def _web_database(_small_database, tmp_path_factory) -> Path:
     """The stored small plan with four accounts: 县应急管理局 (yj), 县委宣传部 (xc), the
     coordinator (kx) and a disabled one of 县应急管理局 (old). Hashing is slow on purpose,
     so it is done once a session."""
-    from calendar_app import accounts
-
     path = tmp_path_factory.mktemp("web") / "calendar.db"
     shutil.copy(_small_database, path)
+    _add_web_accounts(path)
+    return path
+
+
+def _add_web_accounts(target) -> None:
+    from calendar_app import accounts
+
     plan = load_plan(DATA / "small.yaml")
-    with Store.open(path) as store:
+    with Store.open(target) as store:
         for login, unit in (("yj", "yingji"), ("xc", "xuanchuan"), ("old", "yingji")):
             accounts.add(store, plan, login, unit, False, PASSWORDS[login], WEB_NOW)
         accounts.add(store, plan, "kx", None, True, PASSWORDS["kx"], WEB_NOW)
         accounts.disable(store, "old", WEB_NOW)
-    return path
 
 
 class Web:
@@ -158,10 +296,14 @@ def csrf(page: str) -> str:
 
 
 @pytest.fixture
-def web(small, _web_database) -> Web:
+def web(small, request) -> Web:
     """The small plan stored with the four accounts (exports/ is written by the first
-    report, or by a build the test runs)."""
-    shutil.copy(_web_database, small.db)
+    report, or by a build the test runs); on either database (`on_both_databases`)."""
+    if small.database.sqlite:
+        shutil.copy(request.getfixturevalue("_web_database"), small.db)
+    else:
+        _store(small.db, *request.getfixturevalue("_small_expansion"))
+        _add_web_accounts(small.db)
     return Web(small)
 
 

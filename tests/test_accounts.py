@@ -1,7 +1,6 @@
 """Accounts of the web application through the real CLI: passwords shown once and kept only
 as argon2 hashes, passwd and disable, and the brakes on guessing."""
 
-import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,6 +10,10 @@ from calendar_app.cli import cli
 from calendar_app.model import TZ
 from calendar_app.plan import load_plan
 from calendar_app.store import Store
+
+from .conftest import on_both_databases
+
+pytestmark = on_both_databases
 
 NOW = datetime(2025, 6, 20, 9, 0, tzinfo=TZ)
 
@@ -25,8 +28,7 @@ def test_a_new_account_gets_a_password_once_stored_only_as_a_hash(stored_small):
     assert "account zhang for 县应急管理局 created" in out
     password = _password(out)
     assert len(password) >= 12
-    with sqlite3.connect(stored_small.db) as conn:
-        (stored,) = conn.execute("SELECT password FROM account WHERE login = 'zhang'").fetchone()
+    [(stored,)] = stored_small.database.rows("SELECT password FROM account WHERE login = 'zhang'")
     assert stored.startswith("$argon2id$") and password not in stored
     with Store.open(stored_small.db) as store:
         assert accounts.sign_in(store, "zhang", password, "1.2.3.4", NOW).account.unit == "yingji"

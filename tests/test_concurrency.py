@@ -1,12 +1,15 @@
-"""Real processes: two recording at once both land; one killed mid-import changes nothing."""
+"""Real processes, on SQLite and PostgreSQL: two recording at once both land; one killed
+mid-import changes nothing; a done and a cancel racing cannot both land; reports made while a
+build syncs wait for it and are all kept."""
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
 
-from .conftest import DATA, ROOT
+from .conftest import DATA, ROOT, on_both_databases
+
+pytestmark = on_both_databases
 
 RECORDER = textwrap.dedent("""
     import sys
@@ -45,11 +48,10 @@ KILLED_IMPORT = textwrap.dedent("""
 """)
 
 
-def test_two_processes_recording_at_the_same_moment_both_land(built_small):
+def test_two_processes_recording_at_the_same_moment_both_land(built_small, database):
     ws = built_small
-    with sqlite3.connect(ws.db) as conn:
-        uids = [u for (u,) in conn.execute(
-            "SELECT uid FROM event WHERE obligation = 'm03-push' ORDER BY uid")]
+    uids = sorted(u for (u,) in database.rows(
+        "SELECT uid FROM event WHERE obligation = 'm03-push'"))
     halves = uids[:40], uids[40:80]
     go = ws.root / "go"
     procs = [subprocess.Popen([sys.executable, "-c", RECORDER, str(ws.plan), str(ws.db),
@@ -57,20 +59,18 @@ def test_two_processes_recording_at_the_same_moment_both_land(built_small):
              for who, half in zip(("a", "b"), halves, strict=True)]
     go.touch()
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
-    with sqlite3.connect(ws.db) as conn:
-        done = conn.execute("SELECT COUNT(*) FROM event WHERE status = 'done'").fetchone()[0]
-        by = dict(conn.execute("SELECT by, COUNT(*) FROM history WHERE action = 'done' "
-                               "GROUP BY by").fetchall())
+    [(done,)] = database.rows("SELECT COUNT(*) FROM event WHERE status = 'done'")
+    by = dict(database.rows("SELECT by, COUNT(*) FROM history WHERE action = 'done' GROUP BY by"))
     assert done == 80 and by == {"a": 40, "b": 40}
 
 
-def test_a_process_killed_in_the_middle_of_an_import_leaves_the_database_as_before(built_small):
+def test_a_process_killed_in_the_middle_of_an_import_leaves_the_database_as_before(built_small,
+                                                                                    database):
     ws = built_small
 
     def dump():
-        with sqlite3.connect(ws.db) as conn:
-            return (conn.execute("SELECT * FROM event ORDER BY uid").fetchall(),
-                    conn.execute("SELECT * FROM history ORDER BY id").fetchall())
+        return (database.rows("SELECT * FROM event ORDER BY uid"),
+                database.rows("SELECT * FROM history ORDER BY id"))
 
     before = dump()
     result = subprocess.run(
@@ -99,7 +99,7 @@ SLOW_DONE = textwrap.dedent("""
 """)
 
 
-def test_a_done_and_a_cancel_racing_for_one_event_cannot_both_land(stored_small):
+def test_a_done_and_a_cancel_racing_for_one_event_cannot_both_land(stored_small, database):
     ws = stored_small
     inside = ws.root / "inside"
     args = ["--plan", str(ws.plan), "--db", str(ws.db)]
@@ -115,9 +115,56 @@ def test_a_done_and_a_cancel_racing_for_one_event_cannot_both_land(stored_small)
     assert done.wait(timeout=60) == 0
     assert cancel.returncode == 1
     assert "m02-day/2025 is recorded done" in cancel.stderr
-    with sqlite3.connect(ws.db) as conn:
-        assert conn.execute("SELECT status FROM event WHERE uid = 'm02-day/2025'").fetchone() \
-            == ("done",)
-        actions = [a for (a,) in conn.execute(
-            "SELECT action FROM history WHERE uid = 'm02-day/2025' ORDER BY id")]
+    assert database.rows("SELECT status FROM event WHERE uid = 'm02-day/2025'") == [("done",)]
+    actions = [a for (a,) in database.rows(
+        "SELECT action FROM history WHERE uid = 'm02-day/2025' ORDER BY id")]
     assert actions == ["created", "done"]
+
+
+# A build whose sync pauses once inside its transaction, after saying so: reports arrive then.
+SLOW_SYNC = textwrap.dedent("""
+    import pathlib, sys, time
+    from calendar_app import cli, store
+
+    many, inside = store._executemany, pathlib.Path(sys.argv.pop(1))
+
+    def slow(sql, rows):
+        if not inside.exists():
+            inside.touch()
+            time.sleep(2)
+        many(sql, rows)
+
+    store._executemany = slow
+    sys.argv[0] = "calendar-app"
+    cli.main()
+""")
+
+
+def test_reports_made_while_a_build_syncs_wait_for_it_and_all_land(built_small, database):
+    ws = built_small
+    ws.edit("weekly: 周三", "weekly: 周四")  # 52 TV events change in this build
+    reported = [f"m02-tv/2025-W{w:02d}" for w in range(10, 20)]
+    inside = ws.root / "inside"
+    build = subprocess.Popen([sys.executable, "-c", SLOW_SYNC, str(inside), "--plan", str(ws.plan),
+                              "--db", str(ws.db), "--exports", str(ws.exports), "build",
+                              "--today", "2025-02-01"], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    while not inside.exists():
+        assert build.poll() is None, build.communicate()
+    go = ws.root / "go"
+    go.touch()
+    recorder = subprocess.run([sys.executable, "-c", RECORDER, str(ws.plan), str(ws.db), str(go),
+                               "unit", *reported], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+    out, err = build.communicate(timeout=120)
+    assert build.returncode == 0 and recorder.returncode == 0, (err, recorder.stderr)
+    assert "0 new, 52 changed" in out
+    rows = dict(((uid, (status, sequence)) for uid, status, sequence in database.rows(
+        "SELECT uid, status, sequence FROM event WHERE obligation = 'm02-tv'")))
+    # Each reported event: changed by the build and then recorded done, one revision each.
+    assert all(rows[uid] == ("done", 2) for uid in reported), rows
+    assert sum(status == "done" for status, _ in rows.values()) == len(reported)
+    for uid in reported:
+        actions = [a for (a,) in database.rows(
+            f"SELECT action FROM history WHERE uid = '{uid}' ORDER BY id")]
+        assert actions == ["created", "changed", "done"], (uid, actions)

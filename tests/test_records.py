@@ -1,12 +1,15 @@
 """Units report what happened: done, cancel, move, reset, add; history; rebuilds keep it all."""
 
 import json
-import sqlite3
 
 import pytest
 
 from calendar_app.records import UidIndex
 from calendar_app.store import Store
+
+from .conftest import on_both_databases
+
+pytestmark = on_both_databases
 
 
 @pytest.fixture
@@ -159,18 +162,16 @@ def test_every_view_follows_the_records_at_once(built):
     assert "feeds: 0 files" in out and "print: 0 files" in out  # feeds as exported above
 
 
-def test_a_report_whose_history_row_cannot_be_written_changes_nothing(built):
+def test_a_report_whose_history_row_cannot_be_written_changes_nothing(built, database):
     # The database refuses the history row (as a full disk would): the event must not be
     # left done with nobody recorded as saying so.
-    with sqlite3.connect(built.db) as conn:
-        conn.execute("CREATE TRIGGER no_history BEFORE INSERT ON history "
-                     "BEGIN SELECT RAISE(ABORT, 'no room for the history'); END")
-        before = conn.execute("SELECT * FROM event ORDER BY uid").fetchall()
+    database.refuse_inserts("history", "no room for the history")
+    before = database.rows("SELECT * FROM event ORDER BY uid")
     result = built.run("record", "done", "m02-day/2025", "--attendance", "5", ok=False)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "the report on m02-day/2025 was not saved, nothing changed" in result.output
-    with sqlite3.connect(built.db) as conn:
-        assert conn.execute("SELECT * FROM event ORDER BY uid").fetchall() == before
+    assert len(result.output.strip().splitlines()) == 1
+    assert database.rows("SELECT * FROM event ORDER BY uid") == before
 
 
 def test_did_you_mean_looks_among_neighbours_not_everywhere():

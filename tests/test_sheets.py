@@ -1,12 +1,13 @@
 """Monthly report sheets: export, fill in, import back; all or nothing; every encoding."""
 
 import json
-import sqlite3
 
 import openpyxl
 import pytest
 
-from .conftest import DATA
+from .conftest import DATA, on_both_databases
+
+pytestmark = on_both_databases
 
 
 @pytest.fixture
@@ -14,10 +15,9 @@ def built(stored_small):
     return stored_small
 
 
-def _dump(db):
-    with sqlite3.connect(db) as conn:
-        return (conn.execute("SELECT * FROM event ORDER BY uid").fetchall(),
-                conn.execute("SELECT * FROM history ORDER BY id").fetchall())
+def _dump(database):
+    return (database.rows("SELECT * FROM event ORDER BY uid"),
+            database.rows("SELECT * FROM history ORDER BY id"))
 
 
 def _statuses(ws):
@@ -46,13 +46,13 @@ def test_a_filled_sheet_lands_and_a_second_import_changes_nothing(built, name):
     assert got["m02-tv/2025-W20"] == ("cancelled", None)
     assert got["m02-tv/2025-W21"] == ("moved", None)
     assert got["m02-tv/2025-W22"] == ("planned", None)
-    before = _dump(built.db)
+    before = _dump(built.database)
     assert built.run("import", str(DATA / name)).output.strip().endswith("0 events changed")
-    assert _dump(built.db) == before
+    assert _dump(built.database) == before
 
 
 def test_a_sheet_with_bad_rows_names_every_row_and_changes_nothing(built):
-    before = _dump(built.db)
+    before = _dump(built.database)
     result = built.run("import", str(DATA / "report_may_bad.csv"), ok=False)
     assert result.exit_code == 1 and "Traceback" not in result.output
     lines = result.output.strip().splitlines()
@@ -60,15 +60,15 @@ def test_a_sheet_with_bad_rows_names_every_row_and_changes_nothing(built):
     assert rows == [3, 4, 5, 6, 7, 8, 9, 10]
     assert "没有 uid 为 m02-tv/2025-W99 的活动" in lines[0]
     assert "与第 2 行重复（uid m02-monthly/2025-05）" in lines[5]
-    assert _dump(built.db) == before
+    assert _dump(built.database) == before
 
 
 def test_dry_run_shows_the_changes_and_applies_none(built):
-    before = _dump(built.db)
+    before = _dump(built.database)
     out = built.run("import", "--dry-run", str(DATA / "report_may_filled.csv")).output
     assert "row 5: cancelled m02-tv/2025-W20 (reason=设备检修)" in out
     assert out.strip().endswith("6 events would change")
-    assert _dump(built.db) == before
+    assert _dump(built.database) == before
 
 
 def test_the_xlsx_template_filled_in_by_hand_imports(built):
@@ -103,10 +103,10 @@ def test_a_dry_run_finds_a_contradiction_with_the_database_as_the_import_does(bu
     sheet = tmp_path / "sheet.csv"
     sheet.write_text("uid,状态,取消原因\nm02-monthly/2025-05,完成,\nm02-day/2025,取消,下雨\n",
                      encoding="utf-8")
-    before = _dump(built.db)
+    before = _dump(built.database)
     for args in (["--dry-run"], []):
         result = built.run("import", *args, str(sheet), ok=False)
         assert result.exit_code == 1, args
         assert result.output.strip() == (f"{sheet}:3: 这项活动已登记为完成；如实际未举行，"
                                          "请先撤销登记，再登记取消")
-    assert _dump(built.db) == before
+    assert _dump(built.database) == before

@@ -1,28 +1,51 @@
-"""Rebuilding against a real SQLite file: idempotent, revisions, tombstones, records kept."""
+"""Rebuilding against a real database, SQLite and PostgreSQL: idempotent, revisions,
+tombstones, records kept, the schema's version, the history the database guards."""
 
-import sqlite3
+import pytest
 
-from calendar_app.store import EventRow, Store
+from calendar_app.store import SCHEMA_VERSION, EventRow, Store
+
+from .conftest import on_both_databases
+
+pytestmark = on_both_databases
 
 
-def _rows(db):
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT * FROM event ORDER BY uid").fetchall()
+def _rows(database):
+    return database.rows("SELECT * FROM event ORDER BY uid")
 
 
-def test_a_second_build_changes_no_row(small):
+def test_a_second_build_changes_no_row(small, database):
     small.run("build", "--today", "2025-01-01")
-    before = _rows(small.db)
+    before = _rows(database)
     result = small.run("build", "--today", "2025-03-01")
     assert "0 new, 0 changed, 0 cancelled, 0 restored" in result.output
-    assert _rows(small.db) == before
+    assert _rows(database) == before
 
 
-def test_the_database_runs_in_wal_mode_with_a_schema_version(small):
+def test_the_database_carries_its_schema_version(small, database):
     small.run("build", "--today", "2025-01-01")
-    with sqlite3.connect(small.db) as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert conn.execute("SELECT value FROM setting WHERE key='schema_version'").fetchone()
+    assert database.rows("SELECT value FROM setting WHERE key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)]
+    if database.sqlite:
+        assert database.rows("PRAGMA journal_mode") == [("wal",)]
+
+
+def test_another_schema_version_is_refused_in_one_line(small, database):
+    small.run("build", "--today", "2025-01-01")
+    database.execute("UPDATE setting SET value = '99' WHERE key = 'schema_version'")
+    result = small.run("events", ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        f"{small.db} has schema version 99; this calendar-app reads version {SCHEMA_VERSION}"]
+
+
+def test_a_version_1_database_gains_the_tables_of_version_2(stored_small, database):
+    for table in ("account", "login_failure", "evidence"):
+        database.execute(f"DROP TABLE {table}")
+    database.execute("UPDATE setting SET value = '1' WHERE key = 'schema_version'")
+    assert "zhang" in stored_small.run("accounts", "add", "zhang", "--unit", "yingji").output
+    assert database.rows("SELECT value FROM setting WHERE key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)]
 
 
 def test_an_edit_bumps_only_the_changed_events(small):
@@ -95,12 +118,12 @@ def test_editing_the_quoted_words_is_a_new_revision_too(small):
     assert "0 new, 53 changed, 0 cancelled" in result.output
 
 
-def test_the_history_cannot_be_rewritten(small):
-    import pytest
-
+def test_the_history_cannot_be_rewritten(small, database):
     small.run("build", "--today", "2025-01-01")
-    with sqlite3.connect(small.db) as conn:
-        for sql in ("UPDATE history SET by = 'x'", "DELETE FROM history"):
-            with pytest.raises(sqlite3.IntegrityError, match="history is append-only"):
-                conn.execute(sql)
-        assert conn.execute("SELECT COUNT(*) FROM history").fetchone()[0] == 188
+    statements = ["UPDATE history SET by = 'x'", "DELETE FROM history"]
+    if not database.sqlite:
+        statements.append("TRUNCATE history")
+    for sql in statements:
+        with pytest.raises(database.integrity_error, match="history is append-only"):
+            database.execute(sql)
+    assert database.rows("SELECT COUNT(*) FROM history") == [(188,)]
