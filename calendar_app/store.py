@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -243,6 +244,10 @@ def _postgres_database(url: str, where: Target) -> pw.Database:
                          "pip install 'calendar_app[pg]'")
     from playhouse import db_url
     from playhouse.pool import PooledPostgresqlDatabase
+
+    # psycopg warns on stderr of what it tidies up after a lost connection; the loss is told
+    # in one line already. A program that sets up logging still receives the warnings.
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
     class _Postgres(_Faults, PooledPostgresqlDatabase):
         pass
@@ -905,9 +910,11 @@ class Store:
         row = Setting.get_or_none(Setting.key == "uid_domain")
         if row is not None:
             return row.value
-        if proposed:
-            Setting.insert(key="uid_domain", value=proposed).execute()
-        return proposed
+        if not proposed:
+            return proposed
+        # Two processes proposing at once: the first one's stands, for both.
+        Setting.insert(key="uid_domain", value=proposed).on_conflict_ignore().execute()
+        return Setting.get(Setting.key == "uid_domain").value
 
     def uids(self) -> list[str]:
         """Every stored uid, sorted."""
