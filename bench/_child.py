@@ -3,15 +3,22 @@
     python bench/_child.py build PLAN DB EXPORTS TODAY
     python bench/_child.py floors PLAN DB TODAY
     python bench/_child.py many TODAY DIR...   (each DIR holds a county's recurring.yaml)
+    python bench/_child.py report PLAN GO SECONDS SEED DB...
+
+`many` stores each county in DIR/calendar.db, or, with BENCH_DB set to a URL holding
+`{county}`, in that database (a PostgreSQL schema per county).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import random
 import resource
 import sqlite3
 import sys
 import tempfile
+import time
 from datetime import date, datetime
 from pathlib import Path
 from time import perf_counter
@@ -20,7 +27,9 @@ from dateutil.rrule import DAILY, rrule
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for the reference writer
 from calendar_app.build import build
+from calendar_app.errors import CalendarAppError
 from calendar_app.ical import render_feeds
+from calendar_app.model import TZ
 from calendar_app.plan import load_plan
 from calendar_app.schedule import expand
 from calendar_app.store import Store
@@ -99,13 +108,47 @@ def many(today: str, *folders: str) -> dict:
     start = perf_counter()
     events = 0
     for folder in map(Path, folders):
-        report = build(folder / "recurring.yaml", folder / "calendar.db", folder / "exports",
+        report = build(folder / "recurring.yaml", county_db(folder), folder / "exports",
                        date.fromisoformat(today), "bench")
         events += report.events
     return {"seconds": perf_counter() - start, "events": events, "rss_mib": peak_rss_mib()}
 
 
+def county_db(folder: Path) -> str:
+    template = os.environ.get("BENCH_DB")
+    if not template:
+        return str(folder / "calendar.db")
+    return template.format(county=folder.name.replace("-", "_"))
+
+
+def report(plan_path: str, go: str, seconds: str, seed: str, *dbs: str) -> dict:
+    """Report events done in random counties, as the web application does it (a store opened
+    per report, the check and the write in one transaction), for `seconds` after GO appears;
+    the latency of each report, from opening the store to closing it."""
+    from calendar_app.records import Recorder
+
+    plan = load_plan(plan_path)  # every county has the shipped plan's period and uids
+    uids = [e.uid for e in expand(plan).events]
+    pick = random.Random(int(seed))
+    while not os.path.exists(go):
+        time.sleep(0.01)
+    latencies, failed = [], 0
+    deadline = perf_counter() + float(seconds)
+    while perf_counter() < deadline:
+        db, uid = pick.choice(dbs), pick.choice(uids)
+        t = perf_counter()
+        try:
+            with Store.open(db) as store:
+                Recorder(store, plan, datetime.now(TZ), "bench").done(
+                    uid, attendance=pick.randint(1, 300))
+        except CalendarAppError:
+            failed += 1
+            continue
+        latencies.append(perf_counter() - t)
+    return {"latencies": latencies, "failed": failed, "rss_mib": peak_rss_mib()}
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    run = {"build": run_build, "floors": floors, "many": many}[command]
+    run = {"build": run_build, "floors": floors, "many": many, "report": report}[command]
     print(json.dumps(run(*args)))

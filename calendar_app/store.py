@@ -20,7 +20,9 @@ import json
 import logging
 import re
 import sqlite3
+import sys
 import threading
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,10 +31,23 @@ from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import peewee as pw
-
 from .errors import StoreError
 from .model import Account, Entry, Event, Evidence, Reported, days
+
+# peewee imports whatever PostgreSQL driver it finds as it loads, which would cost every
+# command 0.1-0.4 s once the pg extra is installed, SQLite or not. So the drivers are hidden
+# while peewee loads, and psycopg is imported when a URL is opened (`_psycopg_adapter`).
+_DRIVERS = ("psycopg", "psycopg2", "psycopg2cffi")
+_found = {name: sys.modules.get(name) for name in _DRIVERS}
+sys.modules.update(dict.fromkeys(_DRIVERS))
+try:
+    import peewee as pw
+finally:
+    for _name, _module in _found.items():
+        if _module is None:
+            del sys.modules[_name]
+        else:
+            sys.modules[_name] = _module
 
 SCHEMA_VERSION = 2  # 2: accounts, sign-in failures and evidence files, for the web application
 
@@ -239,7 +254,7 @@ def _sqlite_database(where: Target) -> pw.Database:
 
 
 def _postgres_database(url: str, where: Target) -> pw.Database:
-    if find_spec("psycopg") is None and find_spec("psycopg2") is None:
+    if find_spec("psycopg") is None:
         raise StoreError(f"{where.shown}: PostgreSQL needs its driver: "
                          "pip install 'calendar_app[pg]'")
     from playhouse import db_url
@@ -250,11 +265,46 @@ def _postgres_database(url: str, where: Target) -> pw.Database:
     logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
     class _Postgres(_Faults, PooledPostgresqlDatabase):
-        pass
+        psycopg2_adapter = psycopg3_adapter = _psycopg_adapter()
 
-    return _Postgres(prefer_psycopg3=True, **{
+    return _Postgres(**{
         **POOL, "connect_timeout": 10, "application_name": "calendar-app",
         **db_url.parse(url, unquote_password=True, unquote_user=True)})
+
+
+def _psycopg_adapter() -> type:
+    """peewee's psycopg 3 adapter, for a peewee that loaded without the driver: its own
+    refers to the driver it found on import."""
+    import psycopg
+    from psycopg.pq import TransactionStatus
+    from psycopg.types.json import Json, Jsonb
+
+    class Psycopg(pw.Psycopg3Adapter):
+        txn_idle = TransactionStatus.IDLE
+        txn_inerror = TransactionStatus.INERROR
+        txn_unknown = TransactionStatus.UNKNOWN
+
+        def __init__(self):
+            super().__init__()
+            self.json_type, self.jsonb_type = Json, Jsonb
+
+        def check_driver(self):
+            pass
+
+        def get_binary_type(self):
+            return psycopg.Binary
+
+        def connect(self, db, **params):
+            if db._encoding:
+                params.setdefault("client_encoding", db._encoding)
+            params.setdefault("dbname", db.database)
+            return psycopg.connect(**params)
+
+        def server_side_cursor(self, conn):
+            in_txn = self.txn_status(conn) == TransactionStatus.INTRANS
+            return conn.cursor(name=uuid.uuid4().hex, withhold=not in_txn)
+
+    return Psycopg
 
 
 def _bytewise(field):
