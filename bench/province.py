@@ -111,6 +111,15 @@ def report_all(plan: Path, dbs: list[str], reporters: int, seconds: float) -> di
             "rss_mib": max(r["rss_mib"] for r in results)}
 
 
+def drop_counties(url: str, count: int) -> None:
+    """A cold build starts from nothing: the schemas of an earlier run go."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for n in range(1, count + 1):
+            conn.execute(f"DROP SCHEMA IF EXISTS county_{n:03d} CASCADE")
+
+
 class ServerMemory:
     """The PostgreSQL server's memory, sampled while it works: the PSS of the postmaster and
     all its children (shared buffers counted once, unlike RSS). Needs to read /proc of the
@@ -123,11 +132,12 @@ class ServerMemory:
             data = conn.execute("SHOW data_directory").fetchone()[0]
         self.postmaster = int(Path(data, "postmaster.pid").read_text().split()[0])
         self.peak = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def __enter__(self):
+        """Sampling starts afresh: `peak` is the most used until the block ends."""
         self.peak = self.now()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
 
@@ -165,6 +175,8 @@ def with_reports(count: int, workers: int, reporters: int, seconds: float,
           f"then {reporters} reporters for {seconds:.0f} s")
     print()
     memory = ServerMemory(url) if url else None
+    if url:
+        drop_counties(url, count)
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         folders = make_counties(Path(tmp), count)
         db = county_url(url) if url else None
@@ -174,7 +186,6 @@ def with_reports(count: int, workers: int, reporters: int, seconds: float,
               f"{'server MiB':>11}")
         for run in ("cold", "warm"):
             if memory:
-                memory.peak = memory.now()
                 with memory:
                     r = build_all(folders, workers, db)
             else:
@@ -184,7 +195,6 @@ def with_reports(count: int, workers: int, reporters: int, seconds: float,
                   f"{r['rss_mib']:11.0f} {server}", flush=True)
         print()
         if memory:
-            memory.peak = memory.now()
             with memory:
                 r = report_all(folders[0] / "recurring.yaml", dbs, reporters, seconds)
         else:
