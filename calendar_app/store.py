@@ -161,6 +161,9 @@ def _reason(exc: Exception) -> str:
 
 
 _WRAP = pw.__exception_wrapper__  # driver errors -> peewee's, as peewee's own queries get
+# What the database says of the connection or of a damaged schema, not of the data.
+_FAULTS = (pw.OperationalError, pw.InterfaceError, pw.ProgrammingError, pw.DataError,
+           pw.NotSupportedError)
 
 
 class _Faults:
@@ -176,8 +179,9 @@ class _Faults:
         return StoreError(f"{database.shown}: {reason}")
 
     def lost(self) -> bool:
-        conn = self._state.conn
-        return conn is not None and bool(getattr(conn, "broken", False) or conn.closed)
+        conn = self._state.conn  # SQLite's has neither attribute: it cannot be lost
+        return conn is not None and bool(getattr(conn, "broken", False)
+                                         or getattr(conn, "closed", False))
 
     def connect(self, reuse_if_open=False):
         try:
@@ -189,7 +193,7 @@ class _Faults:
     def execute_sql(self, sql, params=None):
         try:
             return super().execute_sql(sql, params)
-        except (pw.OperationalError, pw.InterfaceError) as exc:
+        except _FAULTS as exc:
             raise self.fault(exc) from None
 
     def executemany(self, sql: str, rows: list[tuple]) -> None:
@@ -197,25 +201,25 @@ class _Faults:
         try:
             with _WRAP:
                 self.cursor().executemany(sql.replace("?", self.param), rows)
-        except (pw.OperationalError, pw.InterfaceError) as exc:
+        except _FAULTS as exc:
             raise self.fault(exc) from None
 
     def begin(self, *args):
         try:
             return super().begin(*args)
-        except (pw.OperationalError, pw.InterfaceError) as exc:
+        except _FAULTS as exc:
             raise self.fault(exc) from None
 
     def commit(self):
         try:
             return super().commit()
-        except (pw.OperationalError, pw.InterfaceError) as exc:
+        except _FAULTS as exc:
             raise self.fault(exc) from None
 
     def rollback(self):
         try:
             return super().rollback()
-        except (pw.OperationalError, pw.InterfaceError) as exc:
+        except _FAULTS as exc:
             if self.lost():
                 return None  # the server ended the transaction with the session
             raise self.fault(exc) from None

@@ -80,6 +80,15 @@ def test_a_read_of_nothing_stored_says_build_first_and_creates_nothing(small, da
 
 
 @on_both_databases
+def test_a_damaged_database_is_one_line(stored_small, database):
+    database.execute("DROP TABLE event_unit")
+    result = stored_small.run("events", "--unit", "yingji", ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith(f"{stored_small.db}: ") and "event_unit" in line
+
+
+@on_both_databases
 def test_threads_each_with_its_own_store_all_land(stored_small, database):
     """The web application's shape: a store opened per request, in several threads at once."""
     plan = load_plan(stored_small.plan)
