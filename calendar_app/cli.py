@@ -171,7 +171,7 @@ def build(paths: Paths, start, end, today, pdf, templates) -> None:
                    "publishes them)", err=True)
     if report.plan is not None:
         _warn_placeholder(report.plan)
-    from .store import shown
+    from .target import shown
 
     s = report.sync
     click.echo(f"{report.events} events from {report.window[0]} to "

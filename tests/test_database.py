@@ -12,6 +12,7 @@ from importlib.util import find_spec
 
 import pytest
 
+from calendar_app.cli import cli
 from calendar_app.plan import load_plan
 from calendar_app.records import Recorder
 from calendar_app.store import Store
@@ -40,8 +41,7 @@ needs_psycopg = pytest.mark.skipif(find_spec("psycopg") is None,
 ])
 def test_a_wrong_or_unreachable_database_is_one_line_without_the_password(small, url, message):
     for command in (["events"], ["build", "--today", "2025-01-01"]):
-        result = small.runner.invoke(__import__("calendar_app.cli").cli.cli,
-                                     ["--plan", str(small.plan), "--db", url, *command])
+        result = small.runner.invoke(cli, ["--plan", str(small.plan), "--db", url, *command])
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith(message), lines
@@ -49,22 +49,18 @@ def test_a_wrong_or_unreachable_database_is_one_line_without_the_password(small,
     assert not (small.root / "calendar.db").exists() and not small.exports.exists()
 
 
+@on_both_databases
 def test_the_database_can_come_from_the_environment(small, database):
-    from calendar_app.cli import cli
-
     env = {"CALENDAR_APP_DB": str(database.target)}
     built = small.runner.invoke(cli, ["--plan", str(small.plan), "--exports", str(small.exports),
                                       "build", "--today", "2025-01-01"], env=env)
     assert built.exit_code == 0, built.output
     assert database.rows("SELECT COUNT(*) FROM event") == [(188,)]
-    assert not (small.root / "calendar.db").exists() or database.sqlite
+    if not database.sqlite:
+        assert not (small.root / "calendar.db").exists()
     listed = small.runner.invoke(cli, ["--plan", str(small.plan), "events", "--month", "2025-05"],
                                  env=env)
     assert "m02-day/2025" in listed.output
-
-
-test_the_database_can_come_from_the_environment = on_both_databases(
-    test_the_database_can_come_from_the_environment)
 
 
 @on_both_databases
