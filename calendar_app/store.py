@@ -134,6 +134,10 @@ class _Faults:
         except _FAULTS as exc:
             raise self.fault(exc) from None
 
+    def query(self, sql: str, params: tuple | list = ()):
+        """Plain SQL, `?` marking the values on either database."""
+        return self.execute_sql(sql.replace("?", self.param), params)
+
     def executemany(self, sql: str, rows: list[tuple]) -> None:
         """Plain rows through the driver, `?` marking the values on either database."""
         try:
@@ -246,6 +250,18 @@ def _psycopg_adapter() -> type:
 def _bytewise(field):
     """Text ordered by its bytes, as SQLite orders it, whatever collation the server has."""
     return field if isinstance(database.obj, pw.SqliteDatabase) else field.collate('"C"')
+
+
+def _bytewise_sql() -> str:
+    """The same in plain SQL: what follows a text expression in an ORDER BY."""
+    return "" if isinstance(database.obj, pw.SqliteDatabase) else ' COLLATE "C"'
+
+
+def _json_text(field, key: str):
+    """The text of one key of a JSON object stored as text, NULL where it has none."""
+    if isinstance(database.obj, pw.SqliteDatabase):
+        return pw.fn.json_extract(field, f"$.{key}")
+    return pw.NodeList((pw.Cast(field, "json"), pw.SQL("->>"), pw.Value(key)))
 
 
 class _Base(pw.Model):
@@ -778,12 +794,13 @@ class Store:
                  "AND e.day_end <= ?")
         args = (unit, by.isoformat())
         # Both answered from indexes alone; only the latest few events are then read whole.
-        counts = database.execute_sql(
-            f"SELECT {key}, COUNT(*), MIN(e.day_start) {where} GROUP BY 1 ORDER BY 3, 1",
-            args).fetchall()
-        recent = [uid for uid, in database.execute_sql(
+        c = _bytewise_sql()
+        counts = database.query(
+            f"SELECT {key}, COUNT(*), MIN(e.day_start) {where} GROUP BY 1 "
+            f"ORDER BY MIN(e.day_start){c}, {key}{c}", args).fetchall()
+        recent = [uid for uid, in database.query(
             f"SELECT uid FROM (SELECT e.uid, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY "
-            f"e.day_start DESC, e.uid DESC) AS n {where}) AS latest WHERE n <= ?",
+            f"e.day_start{c} DESC, e.uid{c} DESC) AS n {where}) AS latest WHERE n <= ?",
             (*args, latest)).fetchall()]
         found: dict[str, list[Entry]] = {}
         for entry in self._by_uid(recent):
@@ -799,8 +816,8 @@ class Store:
             batch = uids[i:i + 500]
             # Plain SQL: building an IN of a few hundred values through peewee cost more than
             # running it.
-            rows = database.execute_sql(f"SELECT {columns} FROM event WHERE uid IN "
-                                        f"({', '.join('?' * len(batch))})", batch).fetchall()
+            rows = database.query(f"SELECT {columns} FROM event WHERE uid IN "
+                                  f"({', '.join('?' * len(batch))})", batch).fetchall()
             found += [_entry(row) for row in rows]
         return sorted(found, key=lambda e: (e.start if e.all_day else e.start.date(), e.uid))
 
@@ -812,7 +829,7 @@ class Store:
         """Every event units reported on (done, cancelled, moved, added): when the last report
         came, and the evidence handed in: the done reports that named some, plus the files
         attached. Two queries for the whole plan."""
-        named = pw.fn.json_extract(History.detail, "$.evidence")
+        named = _json_text(History.detail, "evidence")
         rows = (History.select(History.uid, pw.fn.MAX(History.at),
                                pw.fn.SUM(pw.Case(None, [((History.action == "done")
                                                          & (named != ""), 1)], 0)))

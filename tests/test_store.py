@@ -127,3 +127,17 @@ def test_the_history_cannot_be_rewritten(small, database):
         with pytest.raises(database.integrity_error, match="history is append-only"):
             database.execute(sql)
     assert database.rows("SELECT COUNT(*) FROM history") == [(188,)]
+
+
+def test_a_units_unreported_events_and_the_reports_read_alike_on_both(stored_small):
+    from datetime import date
+
+    stored_small.run("record", "done", "m02-day/2025", "--evidence", "照片存档")
+    stored_small.run("record", "done", "m02-monthly/2025-01")
+    with Store.open(stored_small.db) as store:
+        unreported = [(n, [e.uid for e in events])
+                      for n, events in store.unreported("yingji", date(2025, 6, 1), latest=2)]
+        reports = {uid: r.evidence for uid, r in store.reports().items()}
+    assert unreported == [(4, ["m02-monthly/2025-04", "m02-monthly/2025-05"]),
+                          (1, ["m02-week/2025"])]
+    assert reports == {"m02-day/2025": 1, "m02-monthly/2025-01": 0}
