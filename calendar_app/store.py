@@ -57,6 +57,15 @@ class NoDatabase(StoreError):
     """Nothing is stored there yet: a build creates it."""
 
 
+class Fault(StoreError):
+    """The database refused or failed a statement; `lost` when the connection went with it."""
+
+    def __init__(self, message: str, reason: str, lost: bool = False):
+        super().__init__(message)
+        self.reason = reason
+        self.lost = lost
+
+
 class _ThreadDatabase(pw.DatabaseProxy):
     """The database of the store this thread opened last. The models are bound to it, so each
     of a web server's threads, and a background thread beside them, works on the store it
@@ -109,12 +118,13 @@ class _Faults:
     into one StoreError line naming the database, so no command shows a driver's traceback.
     Errors of the data (a constraint, the history's trigger) stay peewee's, for the verbs."""
 
-    def fault(self, exc: Exception) -> StoreError:
+    def fault(self, exc: Exception) -> Fault:
         reason = _reason(exc)
         if self.lost():
-            return StoreError(f"{database.shown}: lost the connection to the database ({reason}); "
-                              "nothing since the last commit was saved: run the command again")
-        return StoreError(f"{database.shown}: {reason}")
+            return Fault(f"{database.shown}: lost the connection to the database ({reason}); "
+                         "nothing since the last commit was saved: run the command again",
+                         reason, lost=True)
+        return Fault(f"{database.shown}: {reason}", reason)
 
     def lost(self) -> bool:
         conn = self._state.conn  # SQLite's has neither attribute: it cannot be lost
@@ -749,9 +759,12 @@ class Store:
                 EventRow.update(**columns, sequence=EventRow.sequence + 1,
                                 revised=at.isoformat()).where(EventRow.uid == uid).execute()
                 History.insert(_history(uid, at.isoformat(), by, action, detail)).execute()
-        except pw.DatabaseError as exc:
+        except (pw.DatabaseError, Fault) as exc:
+            if isinstance(exc, Fault) and exc.lost:
+                raise  # it says what happened, and that nothing was saved
+            reason = exc.reason if isinstance(exc, Fault) else _reason(exc)
             raise StoreError(f"{self.shown}: the report on {uid} was not saved, nothing "
-                             f"changed: {_reason(exc)}") from None
+                             f"changed: {reason}") from None
 
     # -- views ---------------------------------------------------------------------------
 
