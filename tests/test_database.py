@@ -38,7 +38,8 @@ needs_psycopg = pytest.mark.skipif(find_spec("psycopg") is None,
     pytest.param("postgresql://calendar:secret@127.0.0.1:1/province",
                  "postgresql://calendar:***@127.0.0.1:1/province: cannot connect to the "
                  "database: ", marks=needs_psycopg),
-])
+], ids=["another scheme", "no database", "a port that is no number", "a bad schema",
+        "refused"])
 def test_a_wrong_or_unreachable_database_is_one_line_without_the_password(small, url, message):
     for command in (["events"], ["build", "--today", "2025-01-01"]):
         result = small.runner.invoke(cli, ["--plan", str(small.plan), "--db", url, *command])
