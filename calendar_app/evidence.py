@@ -64,10 +64,6 @@ class Files:
     folder: Path
     limit_mb: int = 20
 
-    @classmethod
-    def beside(cls, db: Path, limit_mb: int = 20) -> Files:
-        return cls(Path(db).with_suffix(".files"), limit_mb)
-
     def path(self, sha256: str, kind: str) -> Path:
         return self.folder / sha256[:2] / f"{sha256}.{kind}"
 

@@ -169,9 +169,9 @@ class Workspace:
         self.exports = root / "exports"
         self.runner = CliRunner()
 
-    def run(self, *args: str, ok: bool = True):
+    def run(self, *args: str, ok: bool = True, input: str | None = None):
         result = self.runner.invoke(cli, ["--plan", str(self.plan), "--db", str(self.db),
-                                          "--exports", str(self.exports), *args])
+                                          "--exports", str(self.exports), *args], input=input)
         if ok:
             assert result.exit_code == 0, result.output
         return result

@@ -5,7 +5,9 @@ import pytest
 
 from calendar_app import accounts
 
-from .conftest import PASSWORDS, csrf
+from .conftest import PASSWORDS, csrf, on_both_databases
+
+pytestmark = on_both_databases
 
 OWN = "m02-day/2025"  # led by 县应急管理局, co-organised by 县文旅局 and 县委宣传部
 OTHERS = "m03-push/2025-01-02"  # the townships'

@@ -7,7 +7,9 @@ import subprocess
 
 import openpyxl
 
-from .conftest import csrf
+from .conftest import csrf, on_both_databases
+
+pytestmark = on_both_databases
 
 
 def test_home_lists_overdue_first_grouped_then_the_next_two_weeks_and_the_feed(web):

@@ -9,12 +9,12 @@ import zipfile
 import pytest
 from PIL import Image
 
-from calendar_app.cli import cli
 from calendar_app.store import Store
 
-from .conftest import csrf
+from .conftest import csrf, on_both_databases
 from .feedcheck import by_uid
 
+pytestmark = on_both_databases
 UID = "m02-day/2025"  # 县应急管理局 leads it, on 2025-05-12
 
 
@@ -84,8 +84,8 @@ def test_evidence_of_another_units_event_is_not_served(web):
         (kept,) = store.evidence(push)
     assert web.client("yj").get(f"/evidence/{kept.sha256}").status_code == 200
     # 天城镇 has nothing to do with it.
-    web.ws.runner.invoke(cli, ["--plan", str(web.ws.plan), "accounts", "add", "tc", "--unit",
-                               "tiancheng", "--password-stdin"], input="tiancheng-password\n")
+    web.ws.run("accounts", "add", "tc", "--unit", "tiancheng", "--password-stdin",
+               input="tiancheng-password\n")
     assert web.client("tc", "tiancheng-password").get(f"/evidence/{kept.sha256}").status_code \
         == 403
 

@@ -29,6 +29,7 @@ from ..exports import Exports
 from ..model import ONE_DAY, TZ, Plan
 from ..plan import load_plan
 from ..store import Store
+from ..target import target
 from .refresh import Refresher
 
 
@@ -41,7 +42,7 @@ class Site:
     """What the application serves: the plan, its database, exports and evidence folder."""
 
     plan_path: Path
-    db: Path
+    db: str | Path  # a SQLite file, or a postgresql:// URL
     exports: Path
     clock: Callable[[], datetime] = _now  # tests pass a fixed one
     pause: Callable[[float], None] = time.sleep  # how a wrong password is held back
@@ -58,13 +59,19 @@ class Site:
         return Exports(self.exports, self.plan().settings.base_url)
 
     def files(self) -> Files:
-        return Files.beside(self.db, self.plan().settings.evidence_mb)
+        return Files(self.private(".files"), self.plan().settings.evidence_mb)
+
+    def private(self, suffix: str) -> Path:
+        """Where something that must stay private is kept: beside a SQLite database, or
+        beside the plan when the database is on a server (one plan folder per county)."""
+        where = target(self.db)
+        base = where.path if where.sqlite else Path(self.plan_path).parent / "calendar.db"
+        return base.with_suffix(suffix)
 
 
-def secret_key(db: Path) -> bytes:
+def secret_key(path: Path) -> bytes:
     """The key that signs session cookies: made once, kept beside the database (not in
     exports/, which is public), readable by its owner alone."""
-    path = Path(db).with_suffix(".secret")
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -86,7 +93,7 @@ def create_app(site: Site, refresh_in_background: bool = True) -> Flask:
     app = Flask(__name__, static_folder=None)
     plan = site.plan()
     app.config.update(
-        SECRET_KEY=secret_key(site.db),
+        SECRET_KEY=secret_key(site.private(".secret")),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=plan.settings.base_url.startswith("https://"),
