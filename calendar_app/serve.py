@@ -17,6 +17,7 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
 import waitress.server
+from waitress import wasyncore
 
 from .errors import CalendarAppError
 
@@ -159,23 +160,38 @@ def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, app=None,
     root = Path(root)
     if not root.is_dir():
         raise ServeError(f"no exports folder at {root}; run `calendar-app build` first")
+    return listen(app or application(root), host, port, **options)
+
+
+def listen(app: Callable, host: str, port: int, **options):
+    """A waitress server for any WSGI app, listening but not yet running."""
     try:
-        return waitress.server.create_server(app or application(root), host=host, port=port,
-                                             **options)
+        return waitress.server.create_server(app, host=host, port=port, **options)
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def shutdown(server) -> None:
-    """Stop a server whose `.run()` loop is in another thread.
+    """Stop a server whose `.run()` loop is in another thread, and wait for its workers.
 
-    The loop ends once every channel (the listening socket included) is closed; closing them
-    from the loop's own thread, woken by its trigger, ends it at once instead of after its
-    next select timeout.
+    The order matters. A worker thread that finishes a response pulls the loop's trigger (a
+    pipe) to wake the loop; closing the trigger while a worker may still pull it makes that
+    worker write to a closed descriptor (EBADF) or, worse, to whatever file was opened next
+    under the same number. So: first the loop closes the listening socket and every
+    connection (waking workers blocked on a slow client), then the workers are joined, and
+    only then is the trigger closed, from the loop's own thread, which ends the loop at once.
     """
-    def close_all() -> None:
+    def close_connections() -> None:
+        for channel in list(server._map.values()):
+            if channel is server:
+                wasyncore.dispatcher.close(server)  # its own close() would close the trigger
+            elif channel is not server.trigger:
+                channel.handle_close()  # also wakes a worker waiting to send to this client
+
+    def close_trigger() -> None:
         for channel in list(server._map.values()):
             channel.close()
 
-    server.trigger.pull_trigger(close_all)
+    server.trigger.pull_trigger(close_connections)
     server.task_dispatcher.shutdown()
+    server.trigger.pull_trigger(close_trigger)

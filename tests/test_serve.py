@@ -1,9 +1,12 @@
 """The feed server on loopback: waitress in a thread, a real HTTP client, real files."""
 
 import http.client
+import logging
 import os
 import shutil
+import socket
 import threading
+import time
 from email.utils import formatdate, parsedate_to_datetime
 
 import pytest
@@ -29,7 +32,7 @@ def exports(tmp_path):
 
 
 @pytest.fixture
-def server(exports):
+def server(exports, caplog):
     srv = serve.make_server(exports, "127.0.0.1", 0)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -37,6 +40,8 @@ def server(exports):
     serve.shutdown(srv)
     thread.join(timeout=5)
     assert not thread.is_alive()
+    # waitress logs what goes wrong in its threads instead of raising it
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 def fetch(server, path, method="GET", **headers):
@@ -150,3 +155,39 @@ def test_serve_without_a_database_or_exports_says_what_to_do(built_small):
     result = built_small.run("serve", ok=False)
     assert result.exit_code == 1
     assert result.output == f"no database at {built_small.db}; run `calendar-app build` first\n"
+
+
+def test_shutdown_is_prompt_with_a_client_that_stopped_reading(caplog):
+    """A worker blocked sending to a client that stopped reading is woken and ends, and the
+    loop's trigger is closed only after every worker is gone (a worker pulling a closed
+    trigger failed with EBADF in one teardown in four)."""
+    chunk, sent, done = b"x" * 65536, threading.Event(), []
+
+    def big(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        for i in range(256):  # 16 MiB, far more than the socket buffers hold
+            if i == 2:
+                sent.set()
+            yield chunk
+        done.append(True)
+
+    srv = serve.listen(big, "127.0.0.1", 0, outbuf_high_watermark=len(chunk))
+    loop = threading.Thread(target=srv.run, daemon=True)
+    loop.start()
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    client.connect(("127.0.0.1", int(srv.effective_port)))
+    client.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # and never read the answer
+    try:
+        assert sent.wait(5)
+        time.sleep(0.3)  # the worker is now waiting for the client to read
+        assert not done
+        began = time.monotonic()
+        serve.shutdown(srv)
+        loop.join(5)
+        assert time.monotonic() - began < 2 and not loop.is_alive()
+    finally:
+        client.close()
+    assert srv.task_dispatcher.threads == set() and srv.trigger._closed
+    complaints = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert complaints == []
