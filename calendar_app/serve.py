@@ -94,11 +94,12 @@ def _etag_matches(header: str, etag: str) -> bool:
 def _not_modified_since(header: str, stamp: int) -> bool:
     try:
         since = parsedate_to_datetime(header)
-    except (TypeError, ValueError, IndexError):
-        return False  # an unreadable date is ignored, as RFC 9110 13.1.3 says
-    if since is None or since.tzinfo is None:
+        if since is None or since.tzinfo is None:
+            return False
+        return stamp <= since.timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        # Any unreadable date (twenty-digit years overflow) is ignored: RFC 9110 13.1.3.
         return False
-    return stamp <= since.timestamp()
 
 
 def application(root: Path, clock: Callable[[], float] = time.time) -> Callable:

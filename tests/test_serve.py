@@ -100,6 +100,16 @@ def test_if_modified_since_compares_dates(server):
     assert status("not a date") == 200
 
 
+@pytest.mark.parametrize("since", [
+    "Mon, 01 Jan 12345678901234567890 00:00:00 GMT",  # OverflowError in the parser
+    "Mon, 31 Feb 2024 00:00:00 GMT", "Mon, 01 Jan 2024 25:00:00 GMT", "Mon, 01 Jan 2024",
+    "", "2024-01-01T00:00:00Z", "Mon, 01 Jan 2024 00:00:00 +99999999999999999999",
+])
+def test_an_unreadable_if_modified_since_is_treated_as_absent(server, since):
+    status, _, body = fetch(server, "/feeds/kexie.ics", **{"If-Modified-Since": since})
+    assert (status, body) == (200, FEED)
+
+
 def test_if_none_match_wins_over_if_modified_since(server):
     later = formatdate(MTIME + 3600, usegmt=True)
     headers = {"If-None-Match": '"other"', "If-Modified-Since": later}
