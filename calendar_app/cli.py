@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 
 from .errors import CalendarAppError
+from .limits import ServeLimits
 
 SEVERITIES = ("info", "low", "medium", "high")  # gaps.SEVERITIES, without importing it
 
@@ -641,12 +642,19 @@ def backup(paths: Paths, file: Path) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Requests answered at once.")
+@click.option("--threads", default=ServeLimits.threads, show_default=True,
+              type=click.IntRange(1, 64), help="Requests answered at once.")
+@click.option("--header-timeout", default=ServeLimits.header_timeout, show_default=True,
+              type=click.IntRange(1), help="Seconds a client has to send a whole request.")
+@click.option("--channel-timeout", default=ServeLimits.channel_timeout, show_default=True,
+              type=click.IntRange(1), help="Seconds an idle kept-alive connection stays open.")
+@click.option("--connection-limit", default=ServeLimits.connection_limit,
+              show_default=True, type=click.IntRange(1), help="Connections open at once.")
 @click.option("--today", type=DATE, help="Take this day as today, at the clock's time of day "
               "(for training and tests; default: the clock's date).")
 @click.pass_obj
-def serve(paths: Paths, host, port, threads, today) -> None:
+def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, connection_limit,
+          today) -> None:
     """Run the web application (sign-in, tasks, reports) and serve the feeds, until
     interrupted."""
     from . import serve as serving
@@ -658,7 +666,9 @@ def serve(paths: Paths, host, port, threads, today) -> None:
         day = today.date()
         site.clock = lambda: datetime.combine(day, datetime.now(_zone()).timetz())
     app = create_app(site)
-    server = serving.make_server(paths.exports, host, port, app=app, threads=threads)
+    limits = ServeLimits(threads=threads, header_timeout=header_timeout,
+                         channel_timeout=channel_timeout, connection_limit=connection_limit)
+    server = serving.make_server(paths.exports, host, port, limits, app=app)
     click.echo(f"serving the web application and {paths.exports} at "
                f"http://{host}:{server.effective_port}/ (Ctrl+C stops)")
     # A service manager stops with SIGTERM: end as on Ctrl+C, with the reports' refresh done.

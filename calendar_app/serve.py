@@ -1,13 +1,17 @@
-"""Serving exports/ over HTTP: a plain WSGI function, run by waitress.
+"""Serving exports/ over HTTP: a plain WSGI function (`httpserver` runs it under waitress).
 
 Calendar clients poll feeds every few hours, so the answers are made for caching: a strong
 ETag from the body, a Last-Modified that never moves backwards, and 304 for If-None-Match or
-(when that is absent) If-Modified-Since. Nothing outside the exports folder can be reached:
-dot segments, encoded slashes, backslashes, hidden files and symlinks leading out are all 404.
+(when that is absent) If-Modified-Since. Text is sent gzip-compressed to clients that accept
+it, as its own representation: `Vary: Accept-Encoding` and an ETag of its own (RFC 9110
+8.8.3), both stable, since the compressed bytes are. Nothing outside the exports folder can be
+reached: dot segments, encoded slashes, backslashes, hidden files and symlinks leading out
+are all 404.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import mimetypes
 import threading
@@ -16,10 +20,11 @@ from collections.abc import Callable, Iterable
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
-import waitress.server
-from waitress import wasyncore
+from .httpserver import ServeError, listen, shutdown
+from .limits import ServeLimits
 
-from .errors import CalendarAppError
+__all__ = ["ServeError", "ServeLimits", "application", "listen", "make_server", "resolve",
+           "shutdown"]
 
 TYPES = {
     ".ics": "text/calendar; charset=utf-8",
@@ -31,10 +36,8 @@ TYPES = {
     ".pdf": "application/pdf",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-class ServeError(CalendarAppError):
-    """The server cannot start: no exports folder, or the address is taken."""
+COMPRESSIBLE = {".ics", ".html", ".css", ".txt", ".csv", ".json"}  # PDF and XLSX are zipped
+GZIP_MIN = 1024  # bytes: below this, gzip's own header and trailer eat what it saves
 
 
 class _Clock:
@@ -102,10 +105,53 @@ def _not_modified_since(header: str, stamp: int) -> bool:
         return False
 
 
+def accepts_gzip(header: str | None) -> bool:
+    """Whether Accept-Encoding allows gzip: named with q > 0, or `*` when gzip is not named."""
+    named = star = None
+    for item in (header or "").split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, number = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(number)
+                except ValueError:
+                    q = 0.0
+        coding = coding.lower()
+        if coding in ("gzip", "x-gzip"):
+            named = q
+        elif coding == "*":
+            star = q
+    chosen = named if named is not None else star
+    return chosen is not None and chosen > 0  # NaN is not > 0
+
+
+class _Gzipped:
+    """Compressed bodies by the ETag of their plain body, so each is compressed once."""
+
+    def __init__(self, size: int = 256):
+        self.lock = threading.Lock()
+        self.size = size
+        self.bodies: dict[str, bytes] = {}
+
+    def get(self, etag: str, body: bytes) -> bytes:
+        with self.lock:
+            found = self.bodies.get(etag)
+        if found is None:
+            found = gzip.compress(body, compresslevel=6, mtime=0)  # mtime=0: stable bytes
+            with self.lock:
+                if len(self.bodies) >= self.size:
+                    self.bodies.clear()
+                self.bodies[etag] = found
+        return found
+
+
 def application(root: Path, clock: Callable[[], float] = time.time) -> Callable:
     """A WSGI app serving the files under `root` (read on every request: always current)."""
     root = Path(root)
     stamps = _Clock()
+    compressed = _Gzipped()
 
     def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -131,11 +177,16 @@ def application(root: Path, clock: Callable[[], float] = time.time) -> Callable:
         now = clock()
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         stamp = stamps.stamp(str(target), etag, mtime, now)
-        headers = [
-            ("ETag", etag),
-            ("Last-Modified", formatdate(stamp, usegmt=True)),
-            ("Cache-Control", "no-cache"),  # keep a copy, but ask (cheaply, by 304) each time
-        ]
+        headers = [("Last-Modified", formatdate(stamp, usegmt=True)),
+                   ("Cache-Control", "no-cache")]  # keep a copy, but ask (cheaply, by 304)
+        suffix = target.suffix.lower()
+        if suffix in COMPRESSIBLE and len(body) >= GZIP_MIN:
+            headers.append(("Vary", "Accept-Encoding"))
+            if accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING")):
+                body = compressed.get(etag, body)
+                etag = etag[:-1] + '-gzip"'
+                headers.append(("Content-Encoding", "gzip"))
+        headers.insert(0, ("ETag", etag))
         inm = environ.get("HTTP_IF_NONE_MATCH")
         ims = environ.get("HTTP_IF_MODIFIED_SINCE")
         if inm is not None:
@@ -143,9 +194,10 @@ def application(root: Path, clock: Callable[[], float] = time.time) -> Callable:
         else:
             fresh = ims is not None and _not_modified_since(ims, stamp)
         if fresh:
-            start_response("304 Not Modified", headers)
+            start_response("304 Not Modified",
+                           [h for h in headers if h[0] != "Content-Encoding"])
             return [b""]
-        kind = TYPES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0]
+        kind = TYPES.get(suffix) or mimetypes.guess_type(target.name)[0]
         headers += [("Content-Type", kind or "application/octet-stream"),
                     ("Content-Length", str(len(body))),
                     ("X-Content-Type-Options", "nosniff")]
@@ -155,44 +207,12 @@ def application(root: Path, clock: Callable[[], float] = time.time) -> Callable:
     return app
 
 
-def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000, app=None, **options):
-    """A waitress server for `root` (or for the WSGI `app` that serves it), listening but
-    not yet running (call `.run()`)."""
+def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000,
+                limits: ServeLimits | None = None, app: Callable | None = None, **adjustments):
+    """A server for the files under `root` (or for the WSGI `app` that serves them with
+    the web application), listening but not yet running (call `.run()`)."""
     root = Path(root)
     if not root.is_dir():
         raise ServeError(f"no exports folder at {root}; run `calendar-app build` first")
-    return listen(app or application(root), host, port, **options)
-
-
-def listen(app: Callable, host: str, port: int, **options):
-    """A waitress server for any WSGI app, listening but not yet running."""
-    try:
-        return waitress.server.create_server(app, host=host, port=port, **options)
-    except OSError as exc:
-        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-
-
-def shutdown(server) -> None:
-    """Stop a server whose `.run()` loop is in another thread, and wait for its workers.
-
-    The order matters. A worker thread that finishes a response pulls the loop's trigger (a
-    pipe) to wake the loop; closing the trigger while a worker may still pull it makes that
-    worker write to a closed descriptor (EBADF) or, worse, to whatever file was opened next
-    under the same number. So: first the loop closes the listening socket and every
-    connection (waking workers blocked on a slow client), then the workers are joined, and
-    only then is the trigger closed, from the loop's own thread, which ends the loop at once.
-    """
-    def close_connections() -> None:
-        for channel in list(server._map.values()):
-            if channel is server:
-                wasyncore.dispatcher.close(server)  # its own close() would close the trigger
-            elif channel is not server.trigger:
-                channel.handle_close()  # also wakes a worker waiting to send to this client
-
-    def close_trigger() -> None:
-        for channel in list(server._map.values()):
-            channel.close()
-
-    server.trigger.pull_trigger(close_connections)
-    server.task_dispatcher.shutdown()
-    server.trigger.pull_trigger(close_trigger)
+    return listen(app or application(root), host, port, limits or ServeLimits(),
+                  **adjustments)

@@ -1,5 +1,6 @@
 """The feed server on loopback: waitress in a thread, a real HTTP client, real files."""
 
+import gzip
 import http.client
 import logging
 import os
@@ -12,9 +13,13 @@ from email.utils import formatdate, parsedate_to_datetime
 import pytest
 
 from calendar_app import serve
+from calendar_app.limits import ServeLimits
 
 FEED = "BEGIN:VCALENDAR\r\nNAME:县科协\r\nEND:VCALENDAR\r\n".encode()
 MTIME = 1_700_000_000
+BIG = ("BEGIN:VCALENDAR\r\n" + "".join(
+    f"BEGIN:VEVENT\r\nUID:m19-tv-weekly-2025-W{w:02d}\r\nSUMMARY:崇阳电视台科普知识栏目（牵头）\r\n"
+    "END:VEVENT\r\n" for w in range(1, 53)) + "END:VCALENDAR\r\n").encode()
 
 
 @pytest.fixture
@@ -22,11 +27,15 @@ def exports(tmp_path):
     root = tmp_path / "exports"
     (root / "feeds").mkdir(parents=True)
     (root / "feeds" / "kexie.ics").write_bytes(FEED)
+    (root / "feeds" / "xuanchuan.ics").write_bytes(BIG)
+    (root / "print").mkdir()
+    (root / "print" / "county.pdf").write_bytes(b"%PDF-1.7\n" + b"0" * 4096)
     (root / "index.html").write_text("<!doctype html><p>订阅</p>", encoding="utf-8")
     (root / "feeds" / ".kexie.ics.x.tmp").write_bytes(b"half a file")
     (tmp_path / "secret.txt").write_text("secret", encoding="utf-8")
     (root / "feeds" / "out.ics").symlink_to(tmp_path / "secret.txt")
-    for path in (root / "feeds" / "kexie.ics", root / "index.html"):
+    for path in (root / "feeds" / "kexie.ics", root / "feeds" / "xuanchuan.ics",
+                 root / "index.html"):
         os.utime(path, (MTIME, MTIME))
     return root
 
@@ -62,7 +71,7 @@ def test_a_feed_is_served_with_its_type_etag_and_date(server):
     assert headers["Last-Modified"] == formatdate(MTIME, usegmt=True)
     etag = headers["ETag"]
     assert etag.startswith('"') and etag.endswith('"') and not etag.startswith("W/")
-    assert "Content-Encoding" not in headers  # feeds are never compressed
+    assert "Content-Encoding" not in headers and "Vary" not in headers  # too small to gzip
     assert fetch(server, "/feeds/kexie.ics")[1]["ETag"] == etag  # from the body: stable
 
 
@@ -166,7 +175,6 @@ def test_serve_without_a_database_or_exports_says_what_to_do(built_small):
     assert result.exit_code == 1
     assert result.output == f"no database at {built_small.db}; run `calendar-app build` first\n"
 
-
 def test_shutdown_is_prompt_with_a_client_that_stopped_reading(caplog):
     """A worker blocked sending to a client that stopped reading is woken and ends, and the
     loop's trigger is closed only after every worker is gone (a worker pulling a closed
@@ -201,3 +209,209 @@ def test_shutdown_is_prompt_with_a_client_that_stopped_reading(caplog):
     assert srv.task_dispatcher.threads == set() and srv.trigger._closed
     complaints = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert complaints == []
+
+
+def test_text_is_gzipped_for_clients_that_ask_as_its_own_representation(server):
+    plain = fetch(server, "/feeds/xuanchuan.ics")
+    zipped = fetch(server, "/feeds/xuanchuan.ics", **{"Accept-Encoding": "gzip, deflate"})
+    assert plain[0] == zipped[0] == 200
+    assert plain[2] == BIG and "Content-Encoding" not in plain[1]
+    assert zipped[1]["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped[2]) == BIG and len(zipped[2]) < len(BIG) / 4
+    assert zipped[1]["Content-Length"] == str(len(zipped[2]))
+    assert plain[1]["Vary"] == zipped[1]["Vary"] == "Accept-Encoding"  # caches keep both
+    assert plain[1]["Content-Type"] == zipped[1]["Content-Type"] == "text/calendar; charset=utf-8"
+    assert plain[1]["ETag"] != zipped[1]["ETag"]  # RFC 9110 8.8.3: one tag per representation
+    assert plain[1]["Last-Modified"] == zipped[1]["Last-Modified"]
+    again = fetch(server, "/feeds/xuanchuan.ics", **{"Accept-Encoding": "gzip"})
+    assert again[2] == zipped[2] and again[1]["ETag"] == zipped[1]["ETag"]  # stable bytes
+
+
+@pytest.mark.parametrize("accept, gzipped", [
+    ("gzip", True), ("GZIP", True), ("x-gzip", True), ("*", True), ("br, gzip;q=0.5", True),
+    ("gzip;q=0", False), ("gzip;q=0.000", False), ("*, gzip;q=0", False), ("identity", False),
+    ("deflate, br", False), ("gzip;q=nan", False), ("gzip;q=oops", False), ("", False),
+])
+def test_what_accept_encoding_allows(server, accept, gzipped):
+    _, headers, body = fetch(server, "/feeds/xuanchuan.ics", **{"Accept-Encoding": accept})
+    assert (headers.get("Content-Encoding") == "gzip") is gzipped
+    assert (gzip.decompress(body) if gzipped else body) == BIG
+
+
+def test_head_and_304_for_the_gzipped_representation(server):
+    gz = {"Accept-Encoding": "gzip"}
+    _, headers, body = fetch(server, "/feeds/xuanchuan.ics", **gz)
+    status, head, nothing = fetch(server, "/feeds/xuanchuan.ics", "HEAD", **gz)
+    assert (status, nothing) == (200, b"")
+    assert head["Content-Length"] == str(len(body)) and head["ETag"] == headers["ETag"]
+    status, fresh, _ = fetch(server, "/feeds/xuanchuan.ics", **gz,
+                             **{"If-None-Match": headers["ETag"]})
+    assert status == 304 and fresh["ETag"] == headers["ETag"]
+    assert fresh["Vary"] == "Accept-Encoding"
+    # The plain body's tag does not validate the gzipped one, nor the other way round.
+    plain_tag = fetch(server, "/feeds/xuanchuan.ics")[1]["ETag"]
+    assert fetch(server, "/feeds/xuanchuan.ics", **gz, **{"If-None-Match": plain_tag})[0] == 200
+    assert fetch(server, "/feeds/xuanchuan.ics", **{"If-None-Match": headers["ETag"]})[0] == 200
+
+
+def test_pdfs_and_small_files_are_sent_as_they_are(server):
+    _, headers, body = fetch(server, "/print/county.pdf", **{"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in headers and body.startswith(b"%PDF")
+
+
+def test_a_304_keeps_the_connection_open(server):
+    conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=5)
+    try:
+        conn.request("GET", "/feeds/xuanchuan.ics")
+        first = conn.getresponse()
+        first.read()
+        etag, sock = first.headers["ETag"], conn.sock
+        for _ in range(3):
+            conn.request("GET", "/feeds/xuanchuan.ics", headers={"If-None-Match": etag})
+            answer = conn.getresponse()
+            assert answer.status == 304 and answer.read() == b""
+            assert answer.headers.get("Connection") is None and not answer.will_close
+        conn.request("GET", "/feeds/kexie.ics")
+        last = conn.getresponse()
+        assert last.status == 200 and last.read() == FEED
+        assert conn.sock is sock  # the same connection all along, never reopened
+    finally:
+        conn.close()
+
+
+def test_a_304_still_closes_when_the_client_asks(server):
+    etag = fetch(server, "/feeds/kexie.ics")[1]["ETag"]
+    headers = fetch(server, "/feeds/kexie.ics", **{"If-None-Match": etag, "Connection": "close"})[1]
+    assert headers["Connection"] == "close"
+
+
+def _closed_by_server(sock, within):
+    """Whether the server closes `sock` within `within` seconds (reads EOF or a reset)."""
+    sock.settimeout(within)
+    try:
+        while sock.recv(4096):
+            pass
+        return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except TimeoutError:
+        return False
+
+
+def _limited(exports, **limits):
+    srv = serve.make_server(exports, "127.0.0.1", 0, ServeLimits(**limits))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    return srv, thread
+
+
+def test_a_client_that_sends_nothing_or_trickles_is_cut_at_the_header_timeout(exports):
+    srv, thread = _limited(exports, header_timeout=1)
+    try:
+        silent = socket.create_connection(("127.0.0.1", int(srv.effective_port)))
+        trickle = socket.create_connection(("127.0.0.1", int(srv.effective_port)))
+        trickle.sendall(b"GET /feeds/kexie.ics HTTP/1.1\r\nHost: x\r\n")
+        began = time.monotonic()
+        cut = None
+        while cut is None and time.monotonic() - began < 5:  # a byte every 0.3 s: never idle
+            try:
+                trickle.send(b"X")
+            except OSError:
+                cut = time.monotonic() - began
+            time.sleep(0.3)
+        assert cut is not None and cut < 3.5
+        assert _closed_by_server(silent, 0.5)
+        assert fetch(srv, "/feeds/kexie.ics")[0] == 200  # the server itself is fine
+    finally:
+        serve.shutdown(srv)
+        thread.join(5)
+
+
+def test_an_idle_kept_alive_connection_is_closed_at_the_channel_timeout(exports):
+    srv, thread = _limited(exports, channel_timeout=1, header_timeout=30)
+    try:
+        conn = socket.create_connection(("127.0.0.1", int(srv.effective_port)))
+        conn.sendall(b"GET /feeds/kexie.ics HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+        assert not _closed_by_server(conn, 0.5)  # kept alive for a while
+        assert _closed_by_server(conn, 3)
+    finally:
+        serve.shutdown(srv)
+        thread.join(5)
+
+
+class Slowloris:
+    """`count` connections on loopback that each send a request line and then one byte of
+    header every `pace` seconds, never finishing; a connection the server cuts is reopened."""
+
+    def __init__(self, port: int, count: int, pace: float = 0.5):
+        self.port, self.count, self.pace = port, count, pace
+        self.cuts = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def open(self) -> socket.socket:
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(("127.0.0.1", self.port))
+        return sock
+
+    def run(self) -> None:
+        socks = [self.open() for _ in range(self.count)]
+        started = [False] * self.count
+        while not self.stop.is_set():
+            for i, sock in enumerate(socks):
+                try:
+                    if sock.recv(1, socket.MSG_PEEK) == b"":
+                        raise ConnectionResetError  # EOF: the server closed it
+                except BlockingIOError:
+                    pass  # nothing to read: still open (or still connecting)
+                except OSError:
+                    sock.close()
+                    socks[i], started[i] = self.open(), False
+                    self.cuts += 1
+                    continue
+                try:
+                    sock.send(b"X" if started[i] else b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                    started[i] = True
+                except OSError:
+                    pass  # not connected yet (the server is at its limit), or just cut
+            self.stop.wait(self.pace)
+        for sock in socks:
+            sock.close()
+
+
+def test_normal_requests_are_answered_through_a_slowloris(exports):
+    """300 slow clients against a limit of 100 connections: with waitress alone they held
+    every connection for as long as they trickled, and nobody else was answered."""
+    srv, thread = _limited(exports, header_timeout=2, connection_limit=100)
+    attack = Slowloris(int(srv.effective_port), 300)
+    attack.thread.start()
+    waits = []
+    try:
+        time.sleep(1)  # the attack fills every connection the server allows
+        began = time.monotonic()
+        while time.monotonic() - began < 6:
+            asked = time.monotonic()
+            status, _, body = fetch(srv, "/feeds/kexie.ics")
+            assert (status, body) == (200, FEED)
+            waits.append(time.monotonic() - asked)
+            time.sleep(0.2)
+    finally:
+        attack.stop.set()
+        attack.thread.join(5)
+        serve.shutdown(srv)
+        thread.join(5)
+    assert len(waits) >= 5 and max(waits) < 3, (len(waits), max(waits))
+    assert attack.cuts >= 300  # every slow client was cut at least once
+
+
+def test_serve_takes_its_limits_as_options(built_small):
+    result = built_small.run("serve", "--help")
+    for option in ("--threads", "--header-timeout", "--channel-timeout", "--connection-limit"):
+        assert option in result.output
+    result = built_small.run("serve", "--port", "0", "--connection-limit", "100000000", ok=False)
+    assert result.exit_code == 1
+    assert result.output.startswith("connection-limit 100000000 needs 100000064 open files")
+    result = built_small.run("serve", "--header-timeout", "0", ok=False)
+    assert result.exit_code == 2 and "--header-timeout" in result.output

@@ -1,0 +1,181 @@
+"""Running a WSGI app under waitress with limits that outlast slow clients; the only waitress user.
+
+waitress on its own lets any client keep a connection as long as it sends a byte now and
+then (its `channel_timeout` counts idleness, not progress) and stops accepting at 100
+connections, so a hundred clients trickling a request line lock everyone else out. Here:
+
+- `header_timeout`: a request (its line, headers and any body) must arrive within this many
+  seconds of the connection opening, or of its first byte on a kept-alive connection;
+- `channel_timeout`: a connection idle between requests is closed after this many seconds;
+- `connection_limit`: at most this many connections at once (poll(), not select(), so more
+  than 1024 descriptors work), the process's file limit raised to fit when it can be.
+
+Also: a 304 answer keeps the connection open (waitress closes any answer without a
+Content-Length, though a 304 never has a body), and `shutdown` stops a server run in a thread.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable
+
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher, WSGITask
+
+from .errors import CalendarAppError
+from .limits import ServeLimits
+
+
+class ServeError(CalendarAppError):
+    """The server cannot start: no exports folder, the address is taken, a limit is impossible."""
+
+
+SPARE_FILES = 64  # descriptors kept for everything but connections (the files served, logs)
+
+
+class _Task(WSGITask):
+    def set_close_on_finish(self) -> None:
+        # waitress closes after every answer without Content-Length, including 304, which
+        # has no body by definition (RFC 9112 6.3), so the client knows where it ends.
+        if (self.status.startswith("304") and self.version == "1.1"
+                and self.request.headers.get("CONNECTION", "").lower() != "close"):
+            return
+        super().set_close_on_finish()
+
+
+class _Channel(HTTPChannel):
+    task_class = _Task
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reading_since: float | None = self.creation_time  # when this request began
+
+    def received(self, data: bytes) -> bool:
+        if self.reading_since is None and data:
+            self.reading_since = time.time()
+        try:
+            return super().received(data)
+        finally:
+            if self.request is None:  # every request received so far is complete
+                self.reading_since = None
+
+
+class _Server(TcpWSGIServer):
+    channel_class = _Channel
+
+    def __init__(self, app: Callable, header_timeout: int, dispatcher, **adjustments):
+        self.header_timeout = header_timeout
+        try:
+            super().__init__(app, dispatcher=dispatcher, **adjustments)
+        except BaseException:
+            # Not listening (the address is taken...): release the threads and the trigger
+            # pipe that waitress made before it tried to bind.
+            dispatcher.shutdown(timeout=1)
+            if getattr(self, "trigger", None) is not None:
+                self.trigger.close()
+            if getattr(self, "socket", None) is not None:
+                self.socket.close()
+            raise
+
+    def readable(self) -> bool:
+        # waitress's own version, without its log line each time the limit is reached (under
+        # a flood that is a line per loop pass), and with shedding at the limit.
+        now = time.time()
+        if now >= self.next_channel_cleanup:
+            self.next_channel_cleanup = now + self.adj.cleanup_interval
+            self.maintenance(now)
+        if not self.accepting:
+            return False
+        if len(self._map) < self.adj.connection_limit:
+            return True
+        self._shed()
+        return False
+
+    def _shed(self) -> None:
+        """At the limit, the connection that has spent longest sending its request gives way
+        (closed by the loop on this pass), so a new one can be accepted on the next. Clients
+        whose requests arrive at once are never the longest: a flood of slow ones cannot
+        keep them out for longer than it takes to cycle through the flood."""
+        oldest = None
+        for channel in self.active_channels.values():
+            since = getattr(channel, "reading_since", None)
+            if since is None or channel.requests:
+                continue
+            if channel.will_close:
+                return  # one is closing already
+            if oldest is None or since < oldest.reading_since:
+                oldest = channel
+        if oldest is not None:
+            oldest.will_close = True
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)  # idle connections (channel_timeout)
+        cutoff = now - self.header_timeout
+        for channel in list(self.active_channels.values()):
+            since = getattr(channel, "reading_since", None)
+            if since is not None and since < cutoff and not channel.requests:
+                channel.will_close = True  # closed by the loop on its next pass
+
+
+def listen(app: Callable, host: str, port: int, limits: ServeLimits | None = None,
+           **adjustments):
+    """A server for `app` bound to host:port, not yet running (call `.run()`).
+
+    `adjustments` go to waitress as they are (tests use them to shrink buffers)."""
+    limits = limits or ServeLimits()
+    for name in ("header_timeout", "channel_timeout", "connection_limit", "threads"):
+        if getattr(limits, name) < 1:
+            raise ServeError(f"{name.replace('_', '-')} must be 1 or more")
+    _make_room(limits.connection_limit)
+    dispatcher = ThreadedTaskDispatcher()
+    dispatcher.set_thread_count(limits.threads)
+    try:
+        return _Server(app, limits.header_timeout, dispatcher, host=host, port=port,
+                       channel_timeout=limits.channel_timeout,
+                       connection_limit=limits.connection_limit,
+                       max_request_body_size=limits.max_body,
+                       cleanup_interval=1,  # the timeouts are checked every second
+                       asyncore_use_poll=True, **adjustments)
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _make_room(connections: int) -> None:
+    """Raise the soft limit on open files to fit `connections`, or say why it cannot."""
+    need = connections + SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return
+    if hard != resource.RLIM_INFINITY and hard < need:
+        raise ServeError(f"connection-limit {connections} needs {need} open files, but this "
+                         f"process may open at most {hard} (ulimit -n); lower the limit")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+
+
+def shutdown(server) -> None:
+    """Stop a server whose `.run()` loop is in another thread, and wait for its workers.
+
+    The order matters. A worker thread that finishes a response pulls the loop's trigger (a
+    pipe) to wake the loop; closing the trigger while a worker may still pull it makes that
+    worker write to a closed descriptor (EBADF) or, worse, to whatever file was opened next
+    under the same number. So: first the loop closes the listening socket and every
+    connection (waking workers blocked on a slow client), then the workers are joined, and
+    only then is the trigger closed, from the loop's own thread, which ends the loop at once.
+    """
+    def close_connections() -> None:
+        for channel in list(server._map.values()):
+            if channel is server:
+                wasyncore.dispatcher.close(server)  # its own close() would close the trigger
+            elif channel is not server.trigger:
+                channel.handle_close()  # also wakes a worker waiting to send to this client
+
+    def close_trigger() -> None:
+        for channel in list(server._map.values()):
+            channel.close()
+
+    server.trigger.pull_trigger(close_connections)
+    server.task_dispatcher.shutdown()
+    server.trigger.pull_trigger(close_trigger)
