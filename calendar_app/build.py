@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 from time import perf_counter
 
+from .errors import CalendarAppError
 from .exports import Exports
 from .model import TZ, Plan
 from .store import NoDatabase, Store, SyncResult
@@ -78,6 +79,12 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
         from .printing import pdf_engine
         pdf_engine()  # no PDF engine or Chinese font: say so before changing anything
     window = (start or plan.start, end or plan.end)
+    if window[0] < plan.start or window[1] > plan.end or window[0] >= window[1]:
+        # The plan's bounds hold for its period; a window of other centuries would expand
+        # the rules over every year between.
+        last = plan.end - timedelta(days=1)
+        raise CalendarAppError(f"the window {window[0]} to {window[1] - timedelta(days=1)} is "
+                               f"not within the plan period, {plan.start} to {last}")
     clock.lap("load")
     expansion = expand(plan, *window)
     clock.lap("expand")

@@ -100,6 +100,9 @@ def _window(month, start, end) -> tuple[date | None, date | None]:
         first = month.date()
         return first, following(first)
     last = _date(end)
+    if last == date.max:
+        raise click.BadParameter("9999-12-31 is the last day a date can hold; give an "
+                                 "earlier one", param_hint="--to")
     return _date(start), last + timedelta(days=1) if last else None
 
 

@@ -6,6 +6,12 @@ The CLI turns these into one line each and a non-zero exit; nothing below the CL
 from __future__ import annotations
 
 
+def shown(value: object, most: int = 60) -> str:
+    """`repr(value)` cut to `most` characters, for quoting bad input in a one-line message."""
+    text = repr(value)
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
 class CalendarAppError(Exception):
     """Base of every error a user can cause; `exit_code` is what the CLI returns."""
 

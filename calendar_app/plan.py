@@ -10,11 +10,13 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import replace
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from itertools import islice
 from pathlib import Path
 
+from . import limits
 from . import rules as rule_kinds
-from .errors import PlanError, Problem
+from .errors import PlanError, Problem, shown
 from .exports import reserved
 from .model import Category, Group, Measure, Obligation, Plan, Settings, Target, Unit
 from .workdays import Observance, Term, WorkCalendar, YearHolidays
@@ -22,6 +24,7 @@ from .yamlread import Mapping, Seq, load
 from .yearday import YearDay, parse_month_day
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 _SPAN = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _FRAGMENT = re.compile(r"\s*(?:\.\.\.|…+)\s*")
@@ -64,7 +67,7 @@ class _Reader:
     # -- helpers ---------------------------------------------------------------------------
 
     def fail(self, line: int, message: str) -> None:
-        self.problems.append(Problem(message, self.file, line))
+        self.problems.append(Problem(message, self.file, line or None))  # 0: no line known
 
     def section(self, data: Mapping, key: str, kind: type, required: bool = True):
         value = data.get(key)
@@ -84,21 +87,62 @@ class _Reader:
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 self.fail(item.line_of(key), f"unknown key {key!r} in {what}{hint}")
 
-    def text(self, item: Mapping, key: str, what: str) -> str:
+    def text(self, item: Mapping, key: str, what: str, most: int = limits.TITLE) -> str:
         value = item.get(key)
         if not isinstance(value, str) or not value.strip():
             self.fail(item.line_of(key), f"{what} needs a non-empty {key!r}")
             return ""
-        return value.strip()
+        return self.bounded(value.strip(), item.line_of(key), f"{what} {key}", most)
+
+    def optional_text(self, item: Mapping, key: str, what: str, most: int = limits.TITLE,
+                      default: str = "") -> str:
+        value = item.get(key, default)
+        if not isinstance(value, str):
+            self.fail(item.line_of(key), f"{what}: {key} must be text, not {shown(value)}")
+            return default
+        return self.bounded(value, item.line_of(key), f"{what} {key}", most)
+
+    def bounded(self, text: str, line: int, what: str, most: int) -> str:
+        if len(text) > most:
+            self.fail(line, f"{what} is {len(text)} characters long; at most {most} are allowed")
+            return text[:most]
+        return text
+
+    def names_list(self, item: Mapping, key: str, what: str) -> list[str]:
+        """A list of names (aliases): text, each no longer than a title."""
+        value = item.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
+                                                  for v in value):
+            self.fail(item.line_of(key), f"{what}: {key} must be a list of names")
+            return []
+        return [self.bounded(v.strip(), item.line_of(key), f"{what} {key}", limits.TITLE)
+                for v in value]
+
+    def count(self, items: list, most: int, line: int, what: str) -> list:
+        if len(items) > most:
+            self.fail(line, f"{len(items)} {what}; at most {most} are allowed")
+            return items[:most]
+        return items
 
     def as_date(self, value: object, line: int, what: str) -> date | None:
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(line, f"{what}: impossible or malformed date {value!r} (write 2025-05-12)")
+        if isinstance(value, datetime):
+            self.fail(line, f"{what}: {value} is a date and time; write the date alone, "
+                            "like 2025-05-12")
             return None
+        if isinstance(value, date):
+            day = value
+        else:
+            try:
+                day = date.fromisoformat(str(value))
+            except ValueError:
+                self.fail(line, f"{what}: impossible or malformed date {shown(value)} "
+                                "(write 2025-05-12)")
+                return None
+        if not limits.FIRST_YEAR <= day.year <= limits.LAST_YEAR:
+            self.fail(line, f"{what}: {day} is outside the years {limits.FIRST_YEAR} to "
+                            f"{limits.LAST_YEAR}")
+            return None
+        return day
 
     def unit_ref(self, name: object, line: int) -> list[str]:
         """Unit ids a name in a unit list stands for: one unit, or a group's members."""
@@ -110,7 +154,7 @@ class _Reader:
         close = difflib.get_close_matches(key, list(self.names) + list(self.group_names),
                                           n=3, cutoff=0.4)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        self.fail(line, f"unknown unit {key!r}{hint}")
+        self.fail(line, f"unknown unit {shown(key)}{hint}")
         return []
 
     # -- sections --------------------------------------------------------------------------
@@ -123,11 +167,19 @@ class _Reader:
                                "settings"}, "the plan")
         head = self.section(data, "plan", Mapping)
         self.check_keys(head, {"name", "source", "start", "end", "timezone"}, "plan")
-        name = self.text(head, "name", "plan")
-        start = self.as_date(head.get("start"), head.line_of("start"), "plan start")
-        last = self.as_date(head.get("end"), head.line_of("end"), "plan end")
+        name, start, last = "", None, None
+        if head:  # else the section itself was reported; its keys need no line each
+            name = self.text(head, "name", "plan")
+            start = self.as_date(head.get("start"), head.line_of("start"), "plan start")
+            last = self.as_date(head.get("end"), head.line_of("end"), "plan end")
         if start and last and last < start:
             self.fail(head.line_of("end"), "plan end comes before its start")
+        elif start and last and last.year - start.year >= limits.PERIOD_YEARS and \
+                (last.year - start.year, last.month, last.day) >= \
+                (limits.PERIOD_YEARS, start.month, start.day):
+            self.fail(head.line_of("end"), f"the plan runs from {start} to {last}; a plan may "
+                                           f"last at most {limits.PERIOD_YEARS} years")
+            last = None
         if head.get("timezone", "Asia/Shanghai") != "Asia/Shanghai":
             self.fail(head.line_of("timezone"), "only Asia/Shanghai is supported")
         units = self.read_units(self.section(data, "units", Seq))
@@ -138,17 +190,56 @@ class _Reader:
         start = start or date(2021, 1, 1)
         measures, obligations = self.read_measures(
             self.section(data, "measures", Seq), categories, calendar, start)
+        source = self.optional_text(head, "source", "plan", limits.TEXT)
+        if not self.problems:  # only a valid plan can be counted
+            self.count_events(obligations, calendar, start, last or date(2025, 12, 31))
         if self.problems:
             raise PlanError(sorted(self.problems, key=lambda p: p.line or 0))
-        return Plan(name=name, source=str(head.get("source", "")), start=start,
+        return Plan(name=name, source=source, start=start,
                     end=(last or date(2025, 12, 31)) + timedelta(days=1), units=units,
                     groups=self.groups, categories=categories, measures=measures,
                     obligations=tuple(obligations), calendar=calendar, file=self.file,
                     notes=tuple(self.notes), names=dict(self.names), settings=settings)
 
+    def count_events(self, obligations: list[Obligation], calendar: WorkCalendar, start: date,
+                     last: date) -> None:
+        """Refuse a plan that would make too many events, before anything is placed.
+
+        Most rules bound their own count (a weekly rule: 53 a year), and when those bounds
+        are within the limits nothing is counted. Otherwise the rules' occurrences are
+        counted, over whole years as `schedule.expand` reads them, stopping at the limit."""
+        span = (date(start.year, 1, 1), date(last.year + 1, 1, 1))
+        years = last.year - start.year + 1
+        each = limits.EVENTS_PER_OBLIGATION
+        copies = [len(o.units) if o.fanout else 1 for o in obligations]
+        found = [_most_events(o.rule, years, len(calendar.terms)) for o in obligations]
+        found = [n * c if n is not None else None for n, c in zip(found, copies, strict=True)]
+
+        def exact(i: int) -> int:
+            occurrences = obligations[i].rule.occurrences(*span, calendar)
+            return copies[i] * sum(1 for _ in islice(occurrences, each // copies[i] + 1))
+
+        for i, obligation in enumerate(obligations):
+            if found[i] is None or found[i] > each:
+                found[i] = exact(i)
+                if found[i] > each:
+                    self.fail(obligation.line, f"obligation {obligation.id} makes more than "
+                                               f"{each:,} events from {start} to {last}; at "
+                                               f"most {each:,} are allowed per obligation")
+        if sum(found) <= limits.EVENTS:
+            return
+        total = 0
+        for i, obligation in enumerate(obligations):
+            total += exact(i) if found[i] <= each else found[i]
+            if total > limits.EVENTS:
+                self.fail(obligation.line, f"the plan makes more than {limits.EVENTS:,} events "
+                                           f"(with obligation {obligation.id}); at most "
+                                           f"{limits.EVENTS:,} are allowed")
+                return
+
     def read_units(self, items: Seq) -> dict[str, Unit]:
         units: dict[str, Unit] = {}
-        for i, item in enumerate(items):
+        for i, item in enumerate(self.count(items, limits.UNITS, items.line, "units")):
             line = items.line_of(i)
             if not isinstance(item, Mapping):
                 self.fail(line, "a unit must be a mapping with id and name")
@@ -163,11 +254,9 @@ class _Reader:
                                               "own feeds and pages; choose another")
             kind = item.get("kind", "county")
             if kind not in ("county", "township"):
-                self.fail(item.line_of("kind"), f"unit kind must be county or township, not {kind!r}")
-            aliases = item.get("aliases") or []
-            if not isinstance(aliases, list):
-                self.fail(item.line_of("aliases"), "aliases must be a list")
-                aliases = []
+                self.fail(item.line_of("kind"), "unit kind must be county or township, not "
+                                                f"{shown(kind)}")
+            aliases = self.names_list(item, "aliases", f"unit {uid}")
             for key in [uid, name, *aliases]:
                 if key and key in self.names and self.names[key] != uid:
                     self.fail(line, f"duplicate id, name or alias {key!r}")
@@ -175,12 +264,12 @@ class _Reader:
                     self.names[key] = uid
             if uid in units:
                 self.fail(item.line_of("id"), f"duplicate unit id {uid!r}")
-            units[uid] = Unit(uid, name, kind, tuple(str(a) for a in aliases))
+            units[uid] = Unit(uid, name, kind, tuple(aliases))
         self.units = units
         return units
 
     def read_groups(self, items: Seq) -> None:
-        for i, item in enumerate(items):
+        for i, item in enumerate(self.count(items, limits.GROUPS, items.line, "groups")):
             if not isinstance(item, Mapping):
                 self.fail(items.line_of(i), "a group must be a mapping with id, name, members")
                 continue
@@ -195,12 +284,12 @@ class _Reader:
                 ids += self.unit_ref(member, members.line_of(j))
             if gid in self.groups:
                 self.fail(item.line_of("id"), f"duplicate group id {gid!r}")
-            for key in [gid, name, *(item.get("aliases") or [])]:
+            aliases = self.names_list(item, "aliases", f"group {gid}")
+            for key in [gid, name, *aliases]:
                 if key in self.names or key in self.group_names:
                     self.fail(item.line_of("id"), f"duplicate id, name or alias {key!r}")
                 self.group_names[key] = gid
-            self.groups[gid] = Group(gid, name, tuple(dict.fromkeys(ids)),
-                                     tuple(item.get("aliases") or []))
+            self.groups[gid] = Group(gid, name, tuple(dict.fromkeys(ids)), tuple(aliases))
 
     def read_settings(self, data: Mapping) -> Settings:
         defaults = Settings()
@@ -208,7 +297,7 @@ class _Reader:
         self.check_keys(data, set(Settings.__dataclass_fields__), "settings")
         for key, value in data.items():
             line = data.line_of(key)
-            if not hasattr(defaults, key):
+            if not isinstance(key, str) or not hasattr(defaults, key):
                 continue
             default = getattr(defaults, key)
             if isinstance(default, timedelta):
@@ -218,18 +307,34 @@ class _Reader:
                     self.fail(line, f"settings {key} must be true or false")
                     continue
             elif isinstance(default, int):
-                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    self.fail(line, f"settings {key} must be a whole number of 0 or more")
+                if (isinstance(value, bool) or not isinstance(value, int)
+                        or not 0 <= value <= limits.WHOLE_SETTING):
+                    self.fail(line, f"settings {key} must be a whole number from 0 to "
+                                    f"{limits.WHOLE_SETTING}")
                     continue
             elif not isinstance(value, str) or not value:
                 self.fail(line, f"settings {key} must be text")
                 continue
+            else:
+                value = self.bounded(value, line, f"settings {key}", limits.TEXT)
             if value is not None:
                 values[key] = value.rstrip("/") if key == "base_url" else value
         return Settings(**values)
 
     def read_categories(self, data: Mapping) -> dict[str, Category]:
-        return {str(code): Category(str(code), str(name)) for code, name in data.items()}
+        found = {}
+        for code in self.count(list(data), limits.CATEGORIES, data.line, "categories"):
+            line = data.line_of(code)
+            # The code names a feed file (category-<code>.ics): nothing that walks out of it.
+            if not _CODE.match(str(code)):
+                self.fail(line, f"category code {shown(code)} must be ASCII letters, digits "
+                                "and '-', like A or H2")
+                continue
+            name = self.optional_text(data, code, f"category {code}")
+            if not name.strip():
+                self.fail(line, f"category {code} needs a name")
+            found[str(code)] = Category(str(code), name.strip())
+        return found
 
     def read_calendar(self, data: Mapping) -> WorkCalendar:
         self.check_keys(data, {"holidays", "terms", "observances"}, "calendar")
@@ -243,20 +348,39 @@ class _Reader:
         years: dict[int, YearHolidays] = {}
         for year, spec in data.items():
             line = data.line_of(year)
-            if not isinstance(year, int) or not isinstance(spec, Mapping):
+            if (not isinstance(year, int) or isinstance(year, bool)
+                    or not limits.FIRST_YEAR <= year <= limits.LAST_YEAR
+                    or not isinstance(spec, Mapping)):
                 self.fail(line, "holidays are given per year: 2027: {source, days_off, workdays}")
                 continue
-            self.check_keys(spec, {"source", "days_off", "workdays"}, f"holidays {year}")
+            what = f"holidays {year}"
+            self.check_keys(spec, {"source", "days_off", "workdays"}, what)
+            listed = spec.get("days_off") or Mapping()
+            worked = spec.get("workdays") or Seq()
+            if not isinstance(listed, Mapping):
+                self.fail(spec.line_of("days_off"), f"{what}: days_off maps each day to the "
+                                                    "holiday's name, e.g. 2027-01-01: 元旦")
+                listed = Mapping()
+            if not isinstance(worked, list):
+                self.fail(spec.line_of("workdays"), f"{what}: workdays is a list of dates")
+                worked = Seq()
             off: dict[date, str] = {}
-            for day, name in (spec.get("days_off") or {}).items():
-                got = self.as_date(day, spec.line_of("days_off"), f"holidays {year}")
+            for day in listed:
+                got = self.in_year(day, year, listed.line_of(day), what)
                 if got:
-                    off[got] = str(name)
-            worked = [self.as_date(d, spec.line_of("workdays"), f"holidays {year}")
-                      for d in spec.get("workdays") or []]
-            years[year] = YearHolidays(off, frozenset(d for d in worked if d),
-                                       str(spec.get("source", "recurring.yaml")))
+                    off[got] = self.optional_text(listed, day, what)
+            days = [self.in_year(d, year, spec.line_of("workdays"), what) for d in worked]
+            years[year] = YearHolidays(off, frozenset(d for d in days if d),
+                                       self.optional_text(spec, "source", what, limits.TEXT,
+                                                          "recurring.yaml"))
         return years
+
+    def in_year(self, value: object, year: int, line: int, what: str) -> date | None:
+        day = self.as_date(value, line, what)
+        if day is not None and day.year != year:
+            self.fail(line, f"{what}: {day} is not in {year}")
+            return None
+        return day
 
     def read_terms(self, data: Mapping) -> tuple[Term, ...]:
         spec = self.section(data, "terms", Mapping, False)
@@ -314,15 +438,21 @@ class _Reader:
             except ValueError as exc:
                 self.fail(item.line_of("rule"), f"observance {name}: {exc}")
             days = item.get("days", 1)
-            if not isinstance(days, int) or days < 1:
-                self.fail(item.line_of("days"), f"observance {name}: days must be 1 or more")
+            if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= limits.DAYS:
+                self.fail(item.line_of("days"), f"observance {name}: days must be 1 to "
+                                                f"{limits.DAYS}")
                 days = 1
-            table = self.read_year_table(item.get("years") or Mapping(), name)
+            table = item.get("years") or Mapping()
+            if not isinstance(table, Mapping):
+                self.fail(item.line_of("years"), f"observance {name}: years maps each year to "
+                                                 "its dates, e.g. 2025: [05-24, 05-31]")
+                table = Mapping()
+            table = self.read_year_table(table, name)
             if rule is None and not table:
                 self.fail(item.line, f"observance {name} needs a rule, a years table, or both")
             obs = Observance(name, table, rule, days, until,
                              self.read_renamed(item, name))
-            for key in [name, *(item.get("aliases") or [])]:
+            for key in [name, *self.names_list(item, "aliases", f"observance {name}")]:
                 if key in found:
                     self.fail(item.line, f"duplicate observance {key!r}")
                 found[key] = obs
@@ -345,7 +475,9 @@ class _Reader:
             line = table.line_of(year)
             parts = span if isinstance(span, list) else [span]
             try:
-                if not isinstance(year, int) or len(parts) not in (1, 2):
+                if (not isinstance(year, int) or isinstance(year, bool)
+                        or not limits.FIRST_YEAR <= year <= limits.LAST_YEAR
+                        or len(parts) not in (1, 2)):
                     raise ValueError("write YEAR: MM-DD or YEAR: [MM-DD, MM-DD]")
                 first, last = (date(year, *parse_month_day(p)) for p in (parts[0], parts[-1]))
             except ValueError as exc:
@@ -370,18 +502,21 @@ class _Reader:
             self.check_keys(item, {"number", "category", "title", "text", "units", "obligations"},
                             "a measure")
             number = item.get("number")
-            if not isinstance(number, int) or isinstance(number, bool):
-                self.fail(item.line_of("number"), "a measure needs a whole number")
+            if (not isinstance(number, int) or isinstance(number, bool)
+                    or not 1 <= number <= limits.MEASURE_NUMBER):
+                self.fail(item.line_of("number"), "a measure needs a whole number from 1 to "
+                                                  f"{limits.MEASURE_NUMBER}")
                 continue
             if number in measures:
                 self.fail(item.line_of("number"), f"duplicate measure number {number}")
             category = str(item.get("category", ""))
             if category not in categories:
                 self.fail(item.line_of("category"), f"measure {number}: unknown category "
-                                                    f"{category!r}")
+                                                    f"{shown(category)}")
             units = self.measure_units(item, number)
             measure = Measure(number, category, self.text(item, "title", f"measure {number}"),
-                              self.text(item, "text", f"measure {number}"), tuple(units))
+                              self.text(item, "text", f"measure {number}", limits.TEXT),
+                              tuple(units))
             measures[number] = measure
             obls = item.get("obligations", Seq())
             if not isinstance(obls, Seq):
@@ -391,6 +526,10 @@ class _Reader:
             if not obls:  # allowed, so the gap report can show it as uncovered
                 self.notes.append(f"measure {number} has no obligation: nothing is scheduled")
             for j, spec in enumerate(obls):
+                if len(obligations) == limits.OBLIGATIONS:
+                    self.fail(obls.line_of(j), f"more than {limits.OBLIGATIONS} obligations; "
+                                               f"at most {limits.OBLIGATIONS} are allowed")
+                    return measures, obligations
                 if not isinstance(spec, Mapping):
                     self.fail(obls.line_of(j), "an obligation must be a mapping")
                     continue
@@ -430,11 +569,11 @@ class _Reader:
         if oid and not _ID.match(oid):
             self.fail(spec.line_of("id"), f"obligation id {oid!r} must be lower-case ASCII")
         what = f"obligation {oid or '?'}"
-        quote = self.text(spec, "quote", what)
+        quote = self.text(spec, "quote", what, limits.TEXT)
         flat = re.sub(r"\s+", "", measure.text)
         for fragment in _FRAGMENT.split(quote):
             if fragment and re.sub(r"\s+", "", fragment) not in flat:
-                self.fail(spec.line_of("quote"), f"{what}: quote {fragment!r} is not in the "
+                self.fail(spec.line_of("quote"), f"{what}: quote {shown(fragment)} is not in the "
                                                  f"text of measure {measure.number}")
         kinds = [k for k in rule_kinds.RULES if k in spec]
         if len(kinds) != 1:
@@ -448,7 +587,7 @@ class _Reader:
             self.fail(spec.line_of(kind), f"{what}: {exc}")
             return None
         units = self.obligation_units(spec, measure)
-        assigned = str(spec.get("assigned", "")).strip()
+        assigned = self.optional_text(spec, "assigned", what, limits.TEXT).strip()
         self.check_assigned(spec, what, measure, units, assigned)
         policy = spec.get("workdays", "keep")
         if policy not in WORKDAY_POLICIES:
@@ -464,13 +603,13 @@ class _Reader:
         if isinstance(rule, rule_kinds.Milestone):
             rule = replace(rule, since=min(start, rule.by))
         title = self.text(spec, "title", what)
-        short = str(spec.get("short", "")).strip()
-        assumed = str(spec.get("assumed", "")).strip()
+        short = self.optional_text(spec, "short", what).strip()
+        assumed = self.optional_text(spec, "assumed", what, limits.TEXT).strip()
         self.check_reader_text(spec, what, measure, rule)
         return Obligation(
             id=oid, measure=measure.number, title=title, quote=quote,
             rule=rule, units=tuple(units), fanout=fanout == "each", workdays=policy, time=at,
-            duration=duration, location=str(spec.get("location", "")),
+            duration=duration, location=self.optional_text(spec, "location", what),
             alarm=self.read_span(spec, "alarm", what), assumed=assumed, assigned=assigned,
             short=short, target=self.read_target(spec, rule, what), line=spec.line)
 
@@ -572,7 +711,14 @@ class _Reader:
             self.fail(spec.line_of(key), f"{what}: {key} must look like 1d, 2h, 30m or 1h30m")
             return None
         d, h, m = (int(g or 0) for g in match.groups())
-        return timedelta(days=d, hours=h, minutes=m)
+        least, most = limits.SPANS.get(key, (timedelta(0), timedelta(days=366)))
+        # Compared as minutes first: 99999999999d does not fit in a timedelta.
+        minutes = (d * 24 + h) * 60 + m
+        if not least <= timedelta(minutes=min(minutes, 10**9)) <= most:
+            self.fail(spec.line_of(key), f"{what}: {key} must be from {limits.span_words(least)} "
+                                         f"to {limits.span_words(most)}")
+            return None
+        return timedelta(minutes=minutes)
 
     def read_target(self, spec: Mapping, rule, what: str) -> Target | None:
         if isinstance(rule, rule_kinds.Quota):
@@ -591,3 +737,25 @@ class _Reader:
         except ValueError as exc:
             self.fail(spec.line_of("target"), f"{what}: target {exc}")
             return None
+
+
+def _most_events(rule, years: int, terms: int) -> int | None:
+    """An upper bound on the events `rule` makes in `years` whole years (None: count them)."""
+    per_year = {
+        rule_kinds.Weekly: 53, rule_kinds.Monthly: 12, rule_kinds.ObservanceRule: 1,
+        rule_kinds.Span: 1, rule_kinds.Quota: 0, rule_kinds.Milestone: 1,
+        rule_kinds.RRule: 366,  # nothing more often than daily is accepted
+    }.get(type(rule))
+    if per_year is not None:
+        return per_year * (years + 1)
+    if isinstance(rule, rule_kinds.Yearly):
+        return len(rule.days) * years
+    if isinstance(rule, rule_kinds.TimesAYear):
+        return rule.count * years
+    if isinstance(rule, rule_kinds.Lunar):
+        return years + 3  # the lunar years around the period
+    if isinstance(rule, rule_kinds.PerTerm):
+        return rule.count * (terms + 2 * (years + 1))  # the table's, else two a school year
+    if isinstance(rule, rule_kinds.Rotation):
+        return len(rule.places) * (years // rule.years + 2)
+    return None  # a kind this does not know: counted

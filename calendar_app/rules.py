@@ -17,6 +17,8 @@ from typing import ClassVar
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, rrulestr
 
+from . import limits
+from .errors import shown
 from .model import ONE_DAY, Occurrence, Slot
 from .workdays import WorkCalendar
 from .yearday import YearDay, parse_weekday
@@ -33,7 +35,7 @@ def _need(mapping: object, keys: set[str], required: set[str], kind: str) -> dic
         raise ValueError(f"{kind} expects a mapping with {', '.join(sorted(required))}")
     unknown = set(mapping) - keys
     if unknown:
-        raise ValueError(f"unknown key {sorted(unknown)[0]!r} in {kind} "
+        raise ValueError(f"unknown key {sorted(unknown, key=str)[0]!r} in {kind} "
                          f"(allowed: {', '.join(sorted(keys))})")
     missing = required - set(mapping)
     if missing:
@@ -41,10 +43,19 @@ def _need(mapping: object, keys: set[str], required: set[str], kind: str) -> dic
     return mapping
 
 
-def _count(value: object, what: str, least: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ValueError(f"{what} must be a whole number of at least {least}, got {value!r}")
+def _count(value: object, what: str, least: int = 0, most: int = limits.AMOUNT) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+        raise ValueError(f"{what} must be a whole number from {least} to {most}, "
+                         f"got {shown(value)}")
     return value
+
+
+def _word(value: object) -> str:
+    """What a quota or milestone counts (人次, 处): a short word."""
+    if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip() \
+            or len(str(value)) > 20:
+        raise ValueError(f"unit must be a short word such as 人次 or 处, got {shown(value)}")
+    return str(value).strip()
 
 
 @dataclass(frozen=True)
@@ -218,11 +229,12 @@ class PerTerm:
         spec = _need(value, {"weeks", "count"}, set(), "per_term")
         weeks = spec.get("weeks", [1, 20])
         if (not isinstance(weeks, list) or len(weeks) != 2
-                or not all(isinstance(w, int) and w > 0 for w in weeks)):
+                or not all(isinstance(w, int) and 0 < w <= 60 for w in weeks)):
             raise ValueError("per_term weeks must be [first, last] week numbers, e.g. [3, 16]")
         if weeks[0] > weeks[1]:
             raise ValueError(f"per_term weeks {weeks[0]} to {weeks[1]} run backwards")
-        return cls((weeks[0], weeks[1]), _count(spec.get("count", 1), "count", 1))
+        return cls((weeks[0], weeks[1]),
+                   _count(spec.get("count", 1), "count", 1, limits.PER_YEAR))
 
     def occurrences(self, start: date, end: date, cal: WorkCalendar) -> Iterator[Occurrence]:
         first_week, last_week = self.weeks
@@ -255,11 +267,11 @@ class TimesAYear:
     def parse(cls, value: object) -> TimesAYear:
         spec = _need(value, {"min", "max", "count", "from", "to", "around"}, {"min"},
                      "times_a_year")
-        least = _count(spec["min"], "min", 1)
-        most = _count(spec.get("max", least), "max", 1)
+        least = _count(spec["min"], "min", 1, limits.PER_YEAR)
+        most = _count(spec.get("max", least), "max", 1, limits.PER_YEAR)
         if least > most:
             raise ValueError(f"times_a_year runs backwards: {least} to {most} a year")
-        count = _count(spec.get("count", least), "count", 1)
+        count = _count(spec.get("count", least), "count", 1, limits.PER_YEAR)
         if not least <= count <= most:
             raise ValueError(f"count {count} must lie between min {least} and max {most}")
         first = YearDay.parse(spec.get("from", "01-01"))
@@ -311,20 +323,21 @@ class Lunar:
     def parse(cls, value: object) -> Lunar:
         spec = _need(value, {"month", "day", "offset", "before"}, {"month", "day"}, "lunar")
         month, day = spec["month"], spec["day"]
-        if not (isinstance(month, int) and 1 <= month <= 12 and isinstance(day, int)
-                and 1 <= day <= 30):
+        if not (type(month) is int and 1 <= month <= 12 and type(day) is int and 1 <= day <= 30):
             raise ValueError("lunar month must be 1..12 and day 1..30")
         before = spec.get("before")
         if before is not None:
             if (not isinstance(before, list) or len(before) != 2
-                    or not all(isinstance(b, int) and b >= 0 for b in before)):
-                raise ValueError("lunar before must be [far, near] days, e.g. [28, 7]")
+                    or not all(type(b) is int and 0 <= b <= limits.DAYS for b in before)):
+                raise ValueError(f"lunar before must be [far, near] days (0 to {limits.DAYS}), "
+                                 "e.g. [28, 7]")
             if before[0] < before[1]:
                 raise ValueError(f"lunar before [{before[0]}, {before[1]}] runs backwards")
             before = (before[0], before[1])
         offset = spec.get("offset", 0)
-        if not isinstance(offset, int) or isinstance(offset, bool):
-            raise ValueError(f"lunar offset must be a whole number of days, got {offset!r}")
+        if type(offset) is not int or abs(offset) > limits.DAYS:
+            raise ValueError(f"lunar offset must be a whole number of days from -{limits.DAYS} "
+                             f"to {limits.DAYS}, got {shown(offset)}")
         return cls(month, day, offset, before)
 
     def occurrences(self, start: date, end: date, cal: WorkCalendar) -> Iterator[Occurrence]:
@@ -359,7 +372,7 @@ class Rotation:
     @classmethod
     def parse(cls, value: object, since: int = 2021) -> Rotation:
         spec = _need(value, {"places", "years", "from", "to"}, {"places", "years"}, "rotation")
-        return cls((), _count(spec["years"], "years", 1), since,
+        return cls((), _count(spec["years"], "years", 1, limits.PERIOD_YEARS), since,
                    YearDay.parse(spec.get("from", "01-01")), YearDay.parse(spec.get("to", "12-31")),
                    group=str(spec["places"]))
 
@@ -389,6 +402,31 @@ class Rotation:
             cycle += self.years
 
 
+_SUB_DAILY = ("SECONDLY", "MINUTELY", "HOURLY")
+_RRULE_KEYS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTH", "BYMONTHDAY",
+               "BYYEARDAY", "BYWEEKNO", "BYSETPOS", "WKST"}
+
+
+def _rrule_parts(text: str) -> dict[str, str]:
+    """KEY=VALUE parts of one RRULE line; nothing that makes several events in one day."""
+    parts: dict[str, str] = {}
+    for part in text.split(";"):
+        key, sep, val = part.partition("=")
+        key, val = key.strip().upper(), val.strip().upper()
+        if not sep or not key or not val:
+            raise ValueError(f"bad RRULE part {shown(part)}: write KEY=VALUE, e.g. FREQ=WEEKLY")
+        if key in ("BYHOUR", "BYMINUTE", "BYSECOND"):
+            raise ValueError(f"{key} makes several events a day; an obligation has at most one "
+                             "event a day (give its hour with time:)")
+        if key not in _RRULE_KEYS:
+            raise ValueError(f"unknown RRULE part {shown(key)} (allowed: "
+                             f"{', '.join(sorted(_RRULE_KEYS))})")
+        if key in parts:
+            raise ValueError(f"RRULE gives {key} twice")
+        parts[key] = val
+    return parts
+
+
 @dataclass(frozen=True)
 class RRule:
     """A raw RFC 5545 RRULE, the escape hatch; each occurrence is its own slot."""
@@ -399,13 +437,25 @@ class RRule:
 
     @classmethod
     def parse(cls, value: object, dtstart: date = date(2021, 1, 1)) -> RRule:
-        text = str(value).strip()
+        if not isinstance(value, str):
+            raise ValueError("rrule must be text such as FREQ=WEEKLY;BYDAY=MO,TH")
+        text = value.strip()
         if text.upper().startswith("RRULE:"):
             text = text[6:]
+        parts = _rrule_parts(text)
+        freq = parts.get("FREQ")
+        if freq in _SUB_DAILY:
+            raise ValueError(f"FREQ={freq} is more often than once a day; an obligation has at "
+                             "most one event a day (give its hour with time:)")
+        if freq not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
+            raise ValueError("an RRULE needs FREQ=DAILY, WEEKLY, MONTHLY or YEARLY")
+        interval = parts.get("INTERVAL", "1")
+        if not interval.isdigit() or not 1 <= int(interval) <= 1000:
+            raise ValueError(f"INTERVAL must be a whole number from 1 to 1000, got {interval}")
         try:
             rrulestr(text, dtstart=datetime.combine(dtstart, datetime.min.time()))
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"bad RRULE {text!r}: {exc}") from None
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ValueError(f"bad RRULE {shown(text)}: {exc}") from None
         return cls(text, dtstart)
 
     def occurrences(self, start: date, end: date, cal: WorkCalendar) -> Iterator[Occurrence]:
@@ -429,7 +479,7 @@ class Quota:
     @classmethod
     def parse(cls, value: object) -> Quota:
         spec = _need(value, {"per_year", "unit"}, {"per_year", "unit"}, "quota")
-        return cls(_count(spec["per_year"], "per_year", 1), str(spec["unit"]))
+        return cls(_count(spec["per_year"], "per_year", 1), _word(spec["unit"]))
 
     def occurrences(self, start: date, end: date, cal: WorkCalendar) -> Iterator[Occurrence]:
         return iter(())
@@ -453,9 +503,12 @@ class Milestone:
             try:
                 by = date.fromisoformat(str(by))
             except ValueError:
-                raise ValueError(f"milestone by must be a date like 2025-12-31, got {by!r}") \
+                raise ValueError(f"milestone by must be a date like 2025-12-31, got {shown(by)}") \
                     from None
-        return cls(_count(spec["target"], "target", 1), str(spec["unit"]), by)
+        if isinstance(by, datetime) or not limits.FIRST_YEAR <= by.year <= limits.LAST_YEAR:
+            raise ValueError(f"milestone by must be a date from {limits.FIRST_YEAR} to "
+                             f"{limits.LAST_YEAR}, like 2025-12-31")
+        return cls(_count(spec["target"], "target", 1), _word(spec["unit"]), by)
 
     def occurrences(self, start: date, end: date, cal: WorkCalendar) -> Iterator[Occurrence]:
         if start <= self.by < end:

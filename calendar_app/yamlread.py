@@ -2,7 +2,11 @@
 
 PyYAML drops positions once it builds Python values; this loader keeps them on the mappings
 and lists it builds (`.line`, `.key_lines`, `.item_lines`), and refuses duplicate keys, which
-PyYAML would otherwise let the last one win silently.
+PyYAML would otherwise let the last one win silently, and keys that are lists or mappings.
+
+It is also where a document's size is bounded, before any value is built: at most
+`MAX_BYTES`, and aliases may not repeat values beyond a small factor (a "billion laughs"
+document of 1 KB stands for 10^9 strings, which every later `str()` would spell out).
 """
 
 from __future__ import annotations
@@ -11,10 +15,18 @@ import yaml
 
 from .errors import Problem
 
+MAX_BYTES = 4 * 1024 * 1024
+ALIAS_FACTOR = 10  # values after alias expansion, per value written
+ALIAS_ALLOWANCE = 10_000  # ... plus this many, so a few anchors in a small file are fine
+
 
 class Mapping(dict):
     line: int = 0
     key_lines: dict
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.key_lines = {}
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
@@ -23,6 +35,10 @@ class Mapping(dict):
 class Seq(list):
     line: int = 0
     item_lines: list
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.item_lines = []
 
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if index < len(self.item_lines) else self.line
@@ -37,8 +53,10 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> Mapping:
     loader.flatten_mapping(node)
     result = Mapping()
     result.line = node.start_mark.line + 1
-    result.key_lines = {}
     for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise Problem("a key must be a plain word or number, not a list or mapping",
+                          line=key_node.start_mark.line + 1)
         key = loader.construct_object(key_node, deep=True)
         if key in result:
             raise Problem(f"duplicate key {key!r}", line=key_node.start_mark.line + 1)
@@ -69,8 +87,16 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequen
 
 def load(text: str, file: str) -> object:
     """Parse YAML text; a syntax error or a bad value becomes a Problem naming file and line."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise Problem(f"the file is larger than {MAX_BYTES // 1024 // 1024} MB; a plan is a "
+                      "few hundred KB at most", file)
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _bound_aliases(node)
+        return loader.construct_document(node)
     except Problem as problem:
         problem.file = file
         raise
@@ -83,3 +109,43 @@ def load(text: str, file: str) -> object:
         raise Problem(f"not valid YAML: {reason}", file, line) from None
     except yaml.YAMLError as exc:
         raise Problem(f"not valid YAML: {exc}", file) from None
+    finally:
+        loader.dispose()
+
+
+def _bound_aliases(root: yaml.Node) -> None:
+    """Refuse a document whose aliases make it much larger than what is written.
+
+    An alias is the anchored node itself in the composed graph, so the expanded size is a
+    sum over a DAG: linear in the nodes written, however large the expansion."""
+    sizes: dict[int, int] = {}
+    uses: dict[int, int] = {}
+    nodes: dict[int, yaml.Node] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            sizes[key] = 1 + sum(sizes.get(id(c), 0) for c in _children(node))
+            continue
+        uses[key] = uses.get(key, 0) + 1
+        if key in nodes:
+            continue  # seen before: an alias (or a cycle, which construction refuses)
+        nodes[key] = node
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+    written = len(nodes)
+    expanded = sizes[id(root)]
+    if expanded > ALIAS_FACTOR * written + ALIAS_ALLOWANCE:
+        repeated = max((k for k in nodes if uses[k] > 1), key=lambda k: sizes.get(k, 0))
+        raise Problem(f"aliases expand {written} values into {expanded}; write the values "
+                      "out instead of repeating them through aliases",
+                      line=nodes[repeated].start_mark.line + 1)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []

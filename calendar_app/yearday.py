@@ -12,6 +12,8 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from dateutil.relativedelta import weekday as rd_weekday
 
+from .errors import shown
+
 _CN = "一二三四五六日"
 WEEKDAY_NAMES: dict[str, int] = {}
 for _i, _c in enumerate(_CN):
@@ -30,7 +32,7 @@ def parse_weekday(value: object) -> int:
     """0 for Monday ... 6 for Sunday; ValueError with the accepted forms otherwise."""
     key = str(value).strip().lower()
     if key not in WEEKDAY_NAMES:
-        raise ValueError(f"unknown weekday {value!r} (write 周一..周日 or monday..sunday)")
+        raise ValueError(f"unknown weekday {shown(value)} (write 周一..周日 or monday..sunday)")
     return WEEKDAY_NAMES[key]
 
 
@@ -38,12 +40,12 @@ def parse_month_day(value: object) -> tuple[int, int]:
     """`MM-DD` checked against a leap year, so 02-29 is allowed and 02-30 is not."""
     match = _MONTH_DAY.match(str(value).strip())
     if not match:
-        raise ValueError(f"expected a month-day like 05-12, got {value!r}")
+        raise ValueError(f"expected a month-day like 05-12, got {shown(value)}")
     month, day = int(match[1]), int(match[2])
     try:
         date(2024, month, day)
     except ValueError:
-        raise ValueError(f"impossible date {value!r}") from None
+        raise ValueError(f"impossible date {shown(value)}") from None
     return month, day
 
 
@@ -60,15 +62,21 @@ class YearDay:
         if isinstance(value, dict):
             unknown = set(value) - {"month", "weekday", "nth"}
             if unknown:
-                raise ValueError(f"unknown key {sorted(unknown)[0]!r} (use month, weekday, nth)")
-            month = int(value.get("month", 0))
-            nth = int(value.get("nth", 1))
+                raise ValueError(f"unknown key {sorted(unknown, key=str)[0]!r} "
+                                 "(use month, weekday, nth)")
+            month, nth = value.get("month", 0), value.get("nth", 1)
+            if type(month) is not int or type(nth) is not int:
+                raise ValueError("month and nth must be whole numbers, e.g. {month: 5, "
+                                 "weekday: 周六, nth: 3}")
             if not 1 <= month <= 12:
                 raise ValueError(f"month must be 1..12, got {month}")
             if nth == 0 or not -5 <= nth <= 5:
                 raise ValueError(f"nth must be 1..5 or -1..-5 (last), got {nth}")
             return cls(month=month, weekday=parse_weekday(value.get("weekday")), nth=nth)
         month, day = parse_month_day(value)
+        if (month, day) == (2, 29):
+            # It would silently skip three years in four; a per-year table may name 02-29.
+            raise ValueError("02-29 is not a day of every year; write 02-28 or 03-01")
         return cls(month=month, day=day)
 
     def in_year(self, year: int) -> date | None:
