@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from .errors import CalendarAppError
-from .limits import ServeLimits
+from .limits import ATTENDANCE, ServeLimits
 
 SEVERITIES = ("info", "low", "medium", "high")  # gaps.SEVERITIES, without importing it
 
@@ -335,7 +335,8 @@ def record() -> None:
 @record.command("done")
 @click.argument("uid")
 @click.option("--on", type=DATE, help="The day it took place (default: its planned day).")
-@click.option("--attendance", type=click.IntRange(min=0), help="How many people took part.")
+@click.option("--attendance", type=click.IntRange(0, ATTENDANCE),
+              help="How many people took part.")
 @click.option("--note", default="", help="A short note.")
 @click.option("--evidence", default="", help="Where the evidence is (photos, sign-in sheet...).")
 @BY

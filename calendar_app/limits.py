@@ -29,6 +29,7 @@ MEASURE_NUMBER = 999  # measures are numbered 1..999
 DAYS = 366  # days in an observance, or before/after a lunar date
 PER_YEAR = 366  # events a year (times_a_year) or a term (per_term): at most one a day
 AMOUNT = 10**9  # a quota or milestone target
+ATTENDANCE = 10_000_000  # people at one event (the county has about half a million)
 WHOLE_SETTING = 3_650  # grace_days, overdue_days, idle_months, overload_day, overload_week
 
 SPANS = {  # YAML key -> (least, most)

@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Font
 
-from . import exports
+from . import exports, limits
 from .errors import CalendarAppError, Problem
 from .model import STATUS_CN, TZ, Entry, Plan
 from .records import Recorder, RecordError
@@ -66,12 +66,16 @@ def template_rows(entries: list[Entry], plan: Plan) -> list[list[object]]:
 
 def template_files(entries: list[Entry], plan: Plan, unit: str, month: str,
                    today: date) -> dict[str, bytes]:
-    """A unit's month as a report sheet to fill in: its CSV and XLSX, by path under exports/."""
+    """A unit's month as a report sheet to fill in: its CSV and XLSX, by path under exports/.
+
+    Nothing written is ever a formula: an XLSX text cell is a string cell even when it
+    begins with `=`, and a CSV field that a spreadsheet would read as a formula is prefixed
+    with `'`, as OWASP recommends (CSV injection); import takes the `'` off again."""
     rows = template_rows(entries, plan)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows(rows)
+    writer.writerows([[_neutral(v) for v in row] for row in rows])
     # A BOM, so that Excel on a Chinese Windows opens the UTF-8 text correctly.
     csv_bytes = ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -83,6 +87,9 @@ def template_files(entries: list[Entry], plan: Plan, unit: str, month: str,
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # openpyxl makes a formula of any text starting with =
     widths = (34, 12, 6, 40, 6, 16, 8, 12, 10, 24, 24, 20, 18)
     for column, size in zip("ABCDEFGHIJKLM", widths, strict=True):
         sheet.column_dimensions[column].width = size
@@ -97,17 +104,30 @@ def template_files(entries: list[Entry], plan: Plan, unit: str, month: str,
 
 # -- reading a sheet back ------------------------------------------------------------------
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as a formula
+ZIP = b"PK\x03\x04"  # an XLSX workbook is a zip archive, whatever its name says
+
+
+def _neutral(value: object) -> object:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     """(sheet row number, {header: text}) for every non-empty row below the header."""
-    if path.suffix.lower() == ".xlsx":
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (OSError, ValueError, KeyError) as exc:
-            raise SheetError([Problem(f"cannot read the workbook: {exc}", str(path))]) from None
-        raw = [[_cell(v) for v in row] for row in book.active.iter_rows(values_only=True)]
-        book.close()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SheetError([Problem(f"cannot read: {exc.strerror}", str(path))]) from None
+    if data.startswith(ZIP):
+        raw = _workbook_rows(path, data)
+    elif path.suffix.lower() == ".xlsx":
+        what = "the file is empty" if not data else "it is not a zip archive"
+        raise SheetError([Problem(f"not an Excel workbook: {what}; export the sheet again or "
+                                  "save it from Excel as .xlsx", str(path))])
     else:
-        raw = list(csv.reader(io.StringIO(_decode(path))))
+        raw = _csv_rows(path, _decode(path, data))
     if not raw or "uid" not in [h.strip() for h in raw[0]]:
         raise SheetError([Problem("the first row must be the header, starting with uid",
                                   str(path), 1)])
@@ -120,16 +140,78 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     return rows
 
 
-def _decode(path: Path) -> str:
-    """UTF-8 (with or without BOM), else GB18030 as Chinese offices save CSV from Excel."""
+def _workbook_rows(path: Path, data: bytes) -> list[list[str]]:
+    """Every row as text. A formula is refused, naming its row: openpyxl reads a formula
+    saved without its result as blank, which would silently erase what the cell held."""
+    problems = []
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SheetError([Problem(f"cannot read: {exc.strerror}", str(path))]) from None
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        try:
+            raw, header = [], []
+            for number, row in enumerate(book.active.iter_rows(), start=1):
+                texts = []
+                for cell in row:
+                    if cell.data_type == "f":
+                        column = header[len(texts)] if len(texts) < len(header) else \
+                            f"column {len(texts) + 1}"
+                        problems.append(Problem(
+                            f"{column}是公式（{str(cell.value)[:40]}），请直接填写它的值", str(path),
+                            number))
+                        texts.append("")
+                    else:
+                        texts.append(_cell(cell.value))
+                header = header or [t.strip() for t in texts]
+                raw.append(texts)
+        finally:
+            book.close()
+    except Exception as exc:  # any damage to the zip or its XML, however openpyxl reports it
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise SheetError([Problem(f"cannot read the workbook ({reason}); export the sheet "
+                                  "again or save it from Excel as .xlsx", str(path))]) from None
+    if problems:
+        raise SheetError(problems)
+    return raw
+
+
+def _csv_rows(path: Path, text: str) -> list[list[str]]:
+    rows = csv.reader(io.StringIO(text, newline=None))  # CR-only line ends too
+    raw = []
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
+        for row in rows:
+            raw.append([_unneutral(v) for v in row])
+    except csv.Error as exc:
+        raise SheetError([Problem(f"not a readable CSV row: {exc}", str(path),
+                                  rows.line_num)]) from None
+    return raw
+
+
+def _unneutral(value: str) -> str:
+    """Undo `_neutral`: the template's `'=...` is the note `=...`."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else GB18030 as Chinese offices save
+    CSV from Excel."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ["utf-16"]
+    else:
+        encodings = ["utf-8-sig", "gb18030"]
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise SheetError([Problem("not text in UTF-8, UTF-16 or GB18030; save the sheet as "
+                                  "CSV UTF-8 or as .xlsx", str(path))])
+    if "\x00" in text:
+        raise SheetError([Problem("the file holds NUL characters (UTF-16 without its BOM?); "
+                                  "save the sheet as CSV UTF-8 or as .xlsx", str(path))])
+    return text
 
 
 def _cell(value: object) -> str:
@@ -264,8 +346,10 @@ def _same_start(entry: Entry, to: date | datetime) -> bool:
 def _attendance(text: str) -> int | None:
     if not text:
         return None
-    if not text.isdigit():
-        raise ValueError(f"参加人数“{text}”应为 0 或更大的整数")
+    # isdecimal, not isdigit: superscripts (²) are digits that int() refuses.
+    if not text.isdecimal() or len(text) > 12 or int(text) > limits.ATTENDANCE:
+        short = text if len(text) <= 20 else text[:19] + "…"
+        raise ValueError(f"参加人数“{short}”应为 0 至 {limits.ATTENDANCE:,} 的整数")
     return int(text)
 
 

@@ -110,3 +110,87 @@ def test_a_dry_run_finds_a_contradiction_with_the_database_as_the_import_does(bu
         assert result.output.strip() == (f"{sheet}:3: 这项活动已登记为完成；如实际未举行，"
                                          "请先撤销登记，再登记取消")
     assert _dump(built.database) == before
+
+
+BAD = DATA / "bad_sheets"
+REFUSED = {  # file -> (row or None, message)
+    "attendance_1e30.xlsx": (4, "参加人数“1000000000000000019…”应为 0 至 10,000,000 的整数"),
+    "attendance_30_nines.csv": (4, "应为 0 至 10,000,000 的整数"),
+    "attendance_superscript.csv": (4, "参加人数“12²”应为 0 至 10,000,000 的整数"),
+    "empty.xlsx": (None, "not an Excel workbook: the file is empty"),
+    "not_a_zip.xlsx": (None, "not an Excel workbook: it is not a zip archive"),
+    "truncated.xlsx": (None, "cannot read the workbook"),
+    "invalid_bytes.csv": (None, "not text in UTF-8, UTF-16 or GB18030"),
+    "utf16_no_bom.csv": (None, "not text in UTF-8, UTF-16 or GB18030"),
+    "formula.xlsx": (4, "参加人数是公式（=100+20），请直接填写它的值"),
+}
+READ = ["utf16.csv", "cr_only.csv", "xlsx_named_csv.csv"]  # odd, but what they say is clear
+
+
+def test_every_bad_sheet_has_its_case():
+    assert sorted(p.name for p in BAD.iterdir()) == sorted([*REFUSED, *READ])
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_a_damaged_sheet_is_one_clear_line_per_problem_and_changes_nothing(built, name):
+    row, message = REFUSED[name]
+    before = _dump(built.database)
+    for command in (["import", "--dry-run"], ["import"]):
+        result = built.run(*command, str(BAD / name), ok=False)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        first = result.output.splitlines()[0]
+        where = f"{BAD / name}:{row}: " if row else f"{BAD / name}: "
+        assert first.startswith(where) and message in first, result.output
+    assert _dump(built.database) == before
+
+
+def test_every_formula_of_a_workbook_is_named(built):
+    lines = built.run("import", str(BAD / "formula.xlsx"), ok=False).output.splitlines()
+    assert lines[1] == (f"{BAD / 'formula.xlsx'}:5: 备注是公式"
+                        '（=HYPERLINK("http://x","y")），请直接填写它的值')
+
+
+@pytest.mark.parametrize("name", READ)
+def test_utf16_cr_line_ends_and_a_workbook_named_csv_are_read(built, name):
+    assert built.run("import", str(BAD / name)).output.strip().endswith("6 events changed")
+    assert _statuses(built)["m02-day/2025"] == ("done", 120)
+
+
+def test_a_field_longer_than_csv_allows_names_its_row(built, tmp_path):
+    text = (DATA / "report_may_filled.csv").read_text(encoding="utf-8-sig")
+    path = tmp_path / "long.csv"
+    path.write_text(text.replace("广场演练", "长" * 140_000), encoding="utf-8")
+    result = built.run("import", str(path), ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith(f"{path}:4: not a readable CSV row: field larger than")
+
+
+def test_record_refuses_an_attendance_beyond_any_event(built):
+    result = built.run("record", "done", "m02-day/2025", "--attendance",
+                       "99999999999999999999", ok=False)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "99999999999999999999 is not in the range 0<=x<=10000000" in result.output
+
+
+NOTE = '=HYPERLINK("http://x","y")'
+
+
+def test_text_that_looks_like_a_formula_stays_text_both_ways(built):
+    built.run("record", "done", "m02-day/2025", "--attendance", "120", "--note", NOTE)
+    built.run("record", "cancel", "m02-tv/2025-W20", "--reason", "+1 设备检修")
+    built.run("export", "report-template", "--unit", "yingji", "--month", "2025-05")
+    folder = built.exports / "reports"
+    sheet = openpyxl.load_workbook(folder / "yingji-2025-05.xlsx").active
+    header = [c.value for c in sheet[1]]
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row if c.value is not None]
+    assert all(c.data_type != "f" for c in cells)  # not one formula in the workbook
+    note = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "m02-day/2025")
+    assert note[header.index("备注")].value == NOTE
+    text = (folder / "yingji-2025-05.csv").read_text(encoding="utf-8-sig")
+    assert ",\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"," in text  # OWASP: a leading '
+    assert ",'+1 设备检修," in text
+    history = _dump(built.database)[1]
+    for suffix in ("csv", "xlsx"):
+        out = built.run("import", str(folder / f"yingji-2025-05.{suffix}")).output
+        assert out.strip().endswith("0 events changed"), suffix
+    assert _dump(built.database)[1] == history  # no history row: nothing was erased or rewritten

@@ -122,7 +122,7 @@ def test_a_sheet_with_bad_rows_shows_them_and_changes_nothing(web):
                        "m02-monthly/2025-05": {"状态": "取消"}}, download)
     answer = _upload(client, bad)
     assert answer.status_code == 400 and "整张表未导入" in answer.text
-    assert "参加人数“很多”应为 0 或更大的整数" in answer.text
+    assert "参加人数“很多”应为 0 至 10,000,000 的整数" in answer.text
     assert "状态为取消时须填写取消原因" in answer.text
     assert web.entry("m02-day/2025").status == "planned"
     assert _upload(client, b"not a sheet at all", name="x.csv").status_code == 400
