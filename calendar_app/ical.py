@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from urllib.parse import quote
 
 import icalendar
 
@@ -115,9 +116,20 @@ def duration(span: timedelta) -> str:
     return f"{sign}P{text or '0D'}"
 
 
+URI_SAFE = ":/?#[]@!$&'()*+,;=%~"  # reserved characters and % itself stay as written
+
+
+def uri(text: str) -> str:
+    """A URI value, percent-encoding whatever a URI may not hold (controls, spaces, quotes,
+    non-ASCII): the loader checks base_url, and a feed must be safe even so."""
+    return quote(text, safe=URI_SAFE)
+
+
 def value(name: str, val, params: dict) -> tuple[str, dict]:
     """A typed value as text, with the parameters its type needs."""
-    if isinstance(val, (Uri, Recur)):
+    if isinstance(val, Uri):
+        return uri(val), params
+    if isinstance(val, Recur):
         return str(val), params
     if isinstance(val, str):
         return escape(val), params

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import limits
 from . import rules as rule_kinds
@@ -25,6 +26,8 @@ from .yearday import YearDay, parse_month_day
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 _SPAN = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _FRAGMENT = re.compile(r"\s*(?:\.\.\.|…+)\s*")
@@ -317,9 +320,43 @@ class _Reader:
                 continue
             else:
                 value = self.bounded(value, line, f"settings {key}", limits.TEXT)
+            if key == "base_url":
+                value = self.read_base_url(value, line)
+            elif key == "uid_domain" and not _DOMAIN.match(value):
+                # It ends every feed UID, and a UID never changes once subscribed.
+                self.fail(line, f"settings uid_domain {shown(value)} must be a domain name, "
+                                "like kx.chongyang.example")
+                value = None
             if value is not None:
-                values[key] = value.rstrip("/") if key == "base_url" else value
+                values[key] = value
         return Settings(**values)
+
+    def read_base_url(self, value: str, line: int) -> str | None:
+        """Where exports/ is served: an http(s) address with a host, written into every feed
+        and link, so nothing in it may end a line (a CR/LF would inject feed properties) or
+        leave the URI (javascript:, quotes, spaces)."""
+        problem = None
+        if any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
+            problem = "holds a space or a control character"
+        elif not value.isascii():
+            problem = "holds characters outside ASCII (write a Chinese domain in punycode)"
+        elif any(c in value for c in '"<>\\^`{|}'):
+            problem = "holds characters a URL may not contain"
+        else:
+            try:
+                parts = urlsplit(value)
+                parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+            except ValueError:
+                parts = None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+                problem = "must be an http:// or https:// address with a host"
+            elif parts.query or parts.fragment or "?" in value or "#" in value:
+                problem = "is where exports/ is served: no ? or # in it"
+        if problem:
+            self.fail(line, f"settings base_url {shown(value)} {problem}, like "
+                            "https://kx.chongyang.example/calendar")
+            return None
+        return value.rstrip("/")
 
     def read_categories(self, data: Mapping) -> dict[str, Category]:
         found = {}
