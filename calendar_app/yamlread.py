@@ -107,8 +107,13 @@ def load(text: str, file: str) -> object:
         if exc.context and exc.context_mark and exc.context_mark is not mark:
             reason += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
         raise Problem(f"not valid YAML: {reason}", file, line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(exc.position, int) else None
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "a character"
+        raise Problem(f"not valid YAML: {character} is not allowed in a YAML file", file,
+                      line) from None
     except yaml.YAMLError as exc:
-        raise Problem(f"not valid YAML: {exc}", file) from None
+        raise Problem(f"not valid YAML: {' '.join(str(exc).split())}", file) from None
     finally:
         loader.dispose()
 
