@@ -52,7 +52,18 @@ class AppGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except CalendarAppError as exc:
+        except Exception as exc:
+            from . import diskfull
+
+            paths = ctx.obj if isinstance(ctx.obj, Paths) else None
+            places = [] if paths is None else [paths.exports] if "://" in str(paths.db) else \
+                [Path(paths.db), paths.exports]  # the SQLite file first, when there is one
+            full = diskfull.disk_full(exc, places)  # said plainly, whatever layer noticed it
+            if full is not None:
+                click.echo(diskfull.message(full), err=True)
+                ctx.exit(1)
+            if not isinstance(exc, CalendarAppError):
+                raise
             for line in str(exc).splitlines():
                 click.echo(line, err=True)
             ctx.exit(exc.exit_code)
