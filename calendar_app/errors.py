@@ -12,6 +12,11 @@ def shown(value: object, most: int = 60) -> str:
     return text if len(text) <= most else text[:most - 1] + "…"
 
 
+_VISIBLE = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F, 0x85]}
+_VISIBLE.update({0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t", 0x2028: "\\u2028",
+                 0x2029: "\\u2029"})
+
+
 class CalendarAppError(Exception):
     """Base of every error a user can cause; `exit_code` is what the CLI returns."""
 
@@ -29,7 +34,9 @@ class Problem(CalendarAppError):
 
     def __str__(self) -> str:
         where = ":".join(str(p) for p in (self.file, self.line) if p is not None)
-        return f"{where}: {self.message}" if where else self.message
+        # One line, whatever the input quoted in it holds (a name with a CR/LF in it).
+        message = self.message.translate(_VISIBLE)
+        return f"{where}: {message}" if where else message
 
 
 class PlanError(CalendarAppError):

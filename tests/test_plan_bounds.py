@@ -50,6 +50,7 @@ CASES = {  # file -> (line, what the message says)
     "yearly_feb_29.yaml": (23, "02-29 is not a day of every year; write 02-28 or 03-01"),
     "too_many_events.yaml": (21, "obligation m01-weekly makes more than 20,000 events from "
                                  "2025-01-01 to 2044-12-31"),
+    "newline_in_a_name.yaml": (15, "observance 科普日\\r\\nX-INJECT:1: days must be 1 to 366"),
     "too_many_events_in_plan.yaml": (47, "the plan makes more than 200,000 events (with "
                                          "obligation m01-daily-27)"),
 }
