@@ -372,9 +372,12 @@ class Rotation:
     @classmethod
     def parse(cls, value: object, since: int = 2021) -> Rotation:
         spec = _need(value, {"places", "years", "from", "to"}, {"places", "years"}, "rotation")
+        first = YearDay.parse(spec.get("from", "01-01"))
+        last = YearDay.parse(spec.get("to", "12-31"))
+        if (last.month, last.day) < (first.month, first.day):  # found by the fuzz test
+            raise ValueError("rotation window must end after it starts within one year")
         return cls((), _count(spec["years"], "years", 1, limits.PERIOD_YEARS), since,
-                   YearDay.parse(spec.get("from", "01-01")), YearDay.parse(spec.get("to", "12-31")),
-                   group=str(spec["places"]))
+                   first, last, group=str(spec["places"]))
 
     def schedule_years(self) -> list[int]:
         """Offset (0-based year of the cycle) at which each place is reached."""

@@ -95,7 +95,8 @@ def load(text: str, file: str) -> object:
         node = loader.get_single_node()
         if node is None:
             return None
-        _bound_aliases(node)
+        if "&" in text:  # no anchor, no alias: nothing to bound
+            _bound_aliases(node)
         return loader.construct_document(node)
     except Problem as problem:
         problem.file = file

@@ -40,6 +40,7 @@ CASES = {  # file -> (line, what the message says)
     "times_a_year_huge.yaml": (23, "min must be a whole number from 1 to 366, got 100000"),
     "per_term_huge_count.yaml": (23, "count must be a whole number from 1 to 366, got 1000000"),
     "rotation_huge_years.yaml": (23, "years must be a whole number from 1 to 20, got 1000000000"),
+    "rotation_backwards.yaml": (23, "rotation window must end after it starts within one year"),
     "century_period.yaml": (5, "the plan runs from 2025-01-01 to 2124-12-31; a plan may last "
                                "at most 20 years"),
     "millennium_period.yaml": (5, "plan end: 3024-12-31 is outside the years 1950 to 2149"),
