@@ -660,7 +660,7 @@ def backup(paths: Paths, file: Path) -> None:
 @click.option("--threads", default=ServeLimits.threads, show_default=True,
               type=click.IntRange(1, 64), help="Requests answered at once.")
 @click.option("--header-timeout", default=ServeLimits.header_timeout, show_default=True,
-              type=click.IntRange(1), help="Seconds a client has to send a whole request.")
+              type=click.IntRange(1), help="Seconds a client has to send a request's headers.")
 @click.option("--channel-timeout", default=ServeLimits.channel_timeout, show_default=True,
               type=click.IntRange(1), help="Seconds an idle kept-alive connection stays open.")
 @click.option("--connection-limit", default=ServeLimits.connection_limit,
@@ -682,7 +682,8 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
         site.clock = lambda: datetime.combine(day, datetime.now(_zone()).timetz())
     app = create_app(site)
     limits = ServeLimits(threads=threads, header_timeout=header_timeout,
-                         channel_timeout=channel_timeout, connection_limit=connection_limit)
+                         channel_timeout=channel_timeout, connection_limit=connection_limit,
+                         max_body=app.config["MAX_CONTENT_LENGTH"])  # evidence uploads
     server = serving.make_server(paths.exports, host, port, limits, app=app)
     click.echo(f"serving the web application and {paths.exports} at "
                f"http://{host}:{server.effective_port}/ (Ctrl+C stops)")

@@ -4,8 +4,9 @@ waitress on its own lets any client keep a connection as long as it sends a byte
 then (its `channel_timeout` counts idleness, not progress) and stops accepting at 100
 connections, so a hundred clients trickling a request line lock everyone else out. Here:
 
-- `header_timeout`: a request (its line, headers and any body) must arrive within this many
-  seconds of the connection opening, or of its first byte on a kept-alive connection;
+- `header_timeout`: a request's line and headers must arrive within this many seconds of
+  the connection opening, or of its first byte on a kept-alive connection, and its body (an
+  upload) at 1 KB/s or better after that;
 - `channel_timeout`: a connection idle between requests is closed after this many seconds;
 - `connection_limit`: at most this many connections at once (poll(), not select(), so more
   than 1024 descriptors work), the process's file limit raised to fit when it can be.
@@ -33,6 +34,7 @@ class ServeError(CalendarAppError):
     """The server cannot start: no exports folder, the address is taken, a limit is impossible."""
 
 
+MIN_BODY_RATE = 1024  # bytes a second, on average, for a request body
 SPARE_FILES = 64  # descriptors kept for everything but connections (the files served, logs)
 
 
@@ -113,11 +115,20 @@ class _Server(TcpWSGIServer):
 
     def maintenance(self, now: float) -> None:
         super().maintenance(now)  # idle connections (channel_timeout)
-        cutoff = now - self.header_timeout
         for channel in list(self.active_channels.values()):
             since = getattr(channel, "reading_since", None)
-            if since is not None and since < cutoff and not channel.requests:
+            if since is not None and not channel.requests and now > since + self.allowed(channel):
                 channel.will_close = True  # closed by the loop on its next pass
+
+    def allowed(self, channel: _Channel) -> float:
+        """Seconds a request may take to arrive: `header_timeout` for its line and headers,
+        and then its body at `MIN_BODY_RATE` or better (a photo from a slow phone is fine,
+        a body trickled a byte at a time is not)."""
+        request = channel.request
+        if request is None or not request.headers_finished:
+            return self.header_timeout
+        length = request.content_length or self.adj.max_request_body_size  # chunked: the most
+        return self.header_timeout + length / MIN_BODY_RATE
 
 
 def listen(app: Callable, host: str, port: int, limits: ServeLimits | None = None,

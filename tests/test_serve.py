@@ -415,3 +415,30 @@ def test_serve_takes_its_limits_as_options(built_small):
     assert result.output.startswith("connection-limit 100000000 needs 100000064 open files")
     result = built_small.run("serve", "--header-timeout", "0", ok=False)
     assert result.exit_code == 2 and "--header-timeout" in result.output
+
+
+def test_a_body_trickled_a_byte_at_a_time_is_cut_and_a_steady_upload_is_not(exports):
+    srv, thread = _limited(exports, header_timeout=1)
+    try:
+        port = int(srv.effective_port)
+        trickle = socket.create_connection(("127.0.0.1", port))
+        trickle.sendall(b"POST /feeds/kexie.ics HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\n\r\n")
+        steady = socket.create_connection(("127.0.0.1", port))
+        body = b"x" * 60_000
+        steady.sendall(b"POST /feeds/kexie.ics HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Length: %d\r\n\r\n" % len(body))
+        began, cut = time.monotonic(), None
+        for i in range(12):  # 3.6 s: the steady upload at 17 KB/s, the trickle at 3 bytes/s
+            steady.sendall(body[i * 5000:(i + 1) * 5000])
+            try:
+                trickle.send(b"x")
+            except OSError:
+                cut = cut or time.monotonic() - began
+            time.sleep(0.3)
+        # 1 s for the headers and 1 s for 1,024 bytes at 1 KB/s, then the next check
+        assert cut is not None and cut < 3.6 or _closed_by_server(trickle, 0.5)
+        steady.settimeout(5)
+        assert steady.recv(65536).startswith(b"HTTP/1.1 405")  # answered, not cut
+    finally:
+        serve.shutdown(srv)
+        thread.join(5)
