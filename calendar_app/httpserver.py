@@ -18,6 +18,7 @@ Content-Length, though a 304 never has a body), and `shutdown` stops a server ru
 from __future__ import annotations
 
 import resource
+import threading
 import time
 from collections.abc import Callable
 
@@ -166,27 +167,30 @@ def _make_room(connections: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
 
 
-def shutdown(server) -> None:
+def shutdown(server, timeout: float = 5.0) -> None:
     """Stop a server whose `.run()` loop is in another thread, and wait for its workers.
 
-    The order matters. A worker thread that finishes a response pulls the loop's trigger (a
-    pipe) to wake the loop; closing the trigger while a worker may still pull it makes that
-    worker write to a closed descriptor (EBADF) or, worse, to whatever file was opened next
-    under the same number. So: first the loop closes the listening socket and every
-    connection (waking workers blocked on a slow client), then the workers are joined, and
-    only then is the trigger closed, from the loop's own thread, which ends the loop at once.
+    A worker thread that finishes a response writes a byte to the loop's trigger (a pipe) to
+    wake the loop. Closing that pipe while any thread may still write to it fails with EBADF
+    (one test_serve run in four), or writes into whatever file took its number next. So the
+    pipe is closed last, by this thread: first the loop, woken once, closes the listening
+    socket and every connection (waking workers blocked on a slow client) and lets go of
+    the trigger, which ends it; then the workers are joined; then the pipe is closed.
     """
-    def close_connections() -> None:
+    stopped = threading.Event()
+
+    def stop_loop() -> None:
         for channel in list(server._map.values()):
-            if channel is server:
+            if channel is server.trigger:
+                channel.del_channel()  # out of the loop, still open for late writers
+            elif channel is server:
                 wasyncore.dispatcher.close(server)  # its own close() would close the trigger
-            elif channel is not server.trigger:
+            else:
                 channel.handle_close()  # also wakes a worker waiting to send to this client
+        stopped.set()
 
-    def close_trigger() -> None:
-        for channel in list(server._map.values()):
-            channel.close()
-
-    server.trigger.pull_trigger(close_connections)
+    server.trigger.pull_trigger(stop_loop)
+    if not stopped.wait(timeout):
+        stop_loop()  # the loop is not running: nothing else touches the map
     server.task_dispatcher.shutdown()
-    server.trigger.pull_trigger(close_trigger)
+    server.trigger.close()
