@@ -26,6 +26,7 @@ from .yearday import WEEKDAY_CN
 
 COLUMNS = ("uid", "日期", "星期", "活动", "措施", "牵头单位", "状态", "实际日期", "参加人数",
            "备注", "佐证材料", "取消原因", "改期至")
+HINTS = 20  # unknown uids of one sheet given a "did you mean"
 FILL_IN = ("状态", "实际日期", "参加人数", "备注", "佐证材料", "取消原因", "改期至")
 STATUS_WORDS = {"完成": "done", "已完成": "done", "done": "done", "取消": "cancelled",
                 "已取消": "cancelled", "cancelled": "cancelled", "改期": "moved",
@@ -262,13 +263,15 @@ def import_sheet(path: Path, recorder: Recorder, dry_run: bool = False,
     Returns the changes made (rows that repeat what is stored change nothing).
     """
     changes, problems = read_changes(path, recorder.plan)
-    made = []
+    made, hinted = [], 0
     with recorder.batch(dry_run):
         for change in changes:
             try:
                 entry = recorder.lookup(change.uid)
                 if entry is None:
-                    close = recorder.suggest(change.uid)
+                    # Hints for the first few: past them, a sheet is of another calendar.
+                    hinted += 1
+                    close = recorder.suggest(change.uid) if hinted <= HINTS else []
                     hint = f"，是否应为 {'、'.join(close)}？" if close else ""
                     raise RecordError("", f"没有 uid 为 {change.uid} 的活动{hint}")
                 if owner is not None and not owner(entry):

@@ -194,3 +194,13 @@ def test_text_that_looks_like_a_formula_stays_text_both_ways(built):
         out = built.run("import", str(folder / f"yingji-2025-05.{suffix}")).output
         assert out.strip().endswith("0 events changed"), suffix
     assert _dump(built.database)[1] == history  # no history row: nothing was erased or rewritten
+
+
+def test_hints_for_unknown_uids_stop_after_the_first_few(built, tmp_path):
+    sheet = tmp_path / "other.csv"
+    rows = [f"m02-tv/2025-W{w:02d}x,完成," for w in range(1, 26)]
+    sheet.write_text("uid,状态,参加人数\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    lines = built.run("import", str(sheet), ok=False).output.strip().splitlines()
+    assert len(lines) == 25
+    assert all("是否应为 m02-tv/2025-W" in line for line in lines[:20])
+    assert not any("是否应为" in line for line in lines[20:])
