@@ -143,9 +143,9 @@ def database(request, tmp_path) -> Iterator[DatabaseUnderTest]:
         path = tmp_path / "calendar.db"
         yield DatabaseUnderTest(kind, path, lambda: sqlite3.connect(path))
         return
+    server = request.getfixturevalue("postgres_server")  # skips unless psycopg is installed
     import psycopg
 
-    server = request.getfixturevalue("postgres_server")
     schema = f"test_{uuid.uuid4().hex[:12]}"
     url = f"{server}{'&' if '?' in server else '?'}schema={schema}"
 
