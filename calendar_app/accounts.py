@@ -8,6 +8,7 @@ each further attempt waits a little longer, and past a limit they are refused fo
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -24,7 +25,8 @@ from .store import Store
 
 # OWASP's argon2id configuration (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default
 # (64 MiB, 3 passes, 4 lanes): a fifth of the work, so a morning's burst of sign-ins does not
-# take the server's cores from the pages. Hashes made with other parameters still verify.
+# take the server's cores from the pages. A hash made with other parameters still verifies, and
+# is made again with these at its next good sign-in.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # However many sign-ins arrive at once (or are sent to flood /login), hashing keeps a core free.
 _HASHING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
@@ -98,12 +100,24 @@ def sign_in(store: Store, login: str, password: str, address: str, at: datetime)
     if by_login >= REFUSE_LOGIN or by_address >= REFUSE_ADDRESS:
         raise SignInRefused(WINDOW)
     account = store.account(login)
-    if account is not None and account.enabled and _matches(account.password, password):
+    usable = account is not None and account.enabled
+    # An unknown or disabled login is checked against a hash too, so that its answer takes as
+    # long as a wrong password's and does not tell a guesser which logins exist.
+    if _matches(account.password if usable else _stand_in(), password) and usable:
+        if _HASHER.check_needs_rehash(account.password):
+            with _HASHING:
+                store.rehash_password(login, _HASHER.hash(password))
         store.forget_failed_logins(login, before=at - WINDOW)
         return SignIn(account, 0.0)
     store.note_failed_login(login, address, at)
     slow = max(0, by_login + 1 - SLOW_AFTER)
     return SignIn(None, min(0.5 * slow, 3.0))
+
+
+@functools.cache
+def _stand_in() -> str:
+    with _HASHING:
+        return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 def _matches(stored: str, password: str) -> bool:

@@ -885,6 +885,10 @@ class Store:
         if not AccountRow.update(**changes).where(AccountRow.login == login).execute():
             raise StoreError(f"no account {login!r}")
 
+    def rehash_password(self, login: str, password: str) -> None:
+        """The same password hashed anew; unlike a new password, it signs no one out."""
+        AccountRow.update(password=password).where(AccountRow.login == login).execute()
+
     def note_failed_login(self, login: str, address: str, at: datetime) -> None:
         LoginFailure.insert(login=login, address=address, at=at.isoformat()).execute()
 

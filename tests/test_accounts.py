@@ -57,6 +57,44 @@ def test_password_stdin_passwd_and_disable(stored_small):
     assert "停用" in ws.run("accounts", "list").output
 
 
+def test_a_hash_of_older_parameters_signs_in_and_is_made_again_without_signing_anyone_out(
+        stored_small):
+    from argon2 import PasswordHasher
+
+    ws = stored_small
+    ws.run("accounts", "add", "kx", "--coordinator", "--password-stdin", input="a-long-secret-1\n")
+    old = PasswordHasher().hash("a-long-secret-1")  # argon2-cffi's defaults, as before 2026-12
+    ws.database.execute(f"UPDATE account SET password = '{old}' WHERE login = 'kx'")
+    with Store.open(ws.db) as store:
+        before = store.account("kx").changed
+        assert accounts.sign_in(store, "kx", "a-long-secret-1", "h", NOW).account is not None
+        again = store.account("kx")
+    assert again.password != old and "$m=19456,t=2,p=1$" in again.password
+    assert again.changed == before  # the same password: its sessions go on
+    with Store.open(ws.db) as store:
+        assert accounts.sign_in(store, "kx", "a-long-secret-1", "h", NOW).account is not None
+        assert store.account("kx").password == again.password  # made again once only
+
+
+def test_an_unknown_or_disabled_login_costs_a_hash_check_like_a_wrong_password(
+        stored_small, monkeypatch):
+    ws = stored_small
+    ws.run("accounts", "add", "li", "--unit", "yingji", "--password-stdin",
+           input="a-long-secret-2\n")
+    ws.run("accounts", "add", "old", "--unit", "yingji", "--password-stdin",
+           input="a-long-secret-3\n")
+    ws.run("accounts", "disable", "old")
+    checked = []
+    real = accounts._matches
+    monkeypatch.setattr(accounts, "_matches", lambda h, p: checked.append(h) or real(h, p))
+    with Store.open(ws.db) as store:
+        for login, password in (("li", "wrong-password"), ("nobody", "a-long-secret-2"),
+                                ("old", "a-long-secret-3")):
+            assert accounts.sign_in(store, login, password, "h", NOW).account is None
+    assert len(checked) == 3 and all(h.startswith("$argon2id$") for h in checked)
+    assert checked[1] == checked[2]  # one stand-in hash, made once
+
+
 @pytest.mark.parametrize("args, message", [
     (["accounts", "add", "Zhang Wei", "--unit", "yingji"], "login 'Zhang Wei' must be"),
     (["accounts", "add", "li", "--unit", "县应急"], "unknown unit '县应急'"),
