@@ -9,18 +9,16 @@ columns are as wide as their Chinese text (up to a limit, then wrapped).
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 
 import openpyxl
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from . import xlsx
 from .lights import LIGHT_CN, Review, due_soon, rules
 from .model import Entry, Plan, Reported, days
 from .termtable import width
@@ -43,30 +41,8 @@ def workbook(review: Review, plan: Plan, entries: list[Entry],
     _sheet(book, "按单位", title, review, *_units(review, plan, shown, reports))
     _sheet(book, "活动明细", title, review, *_events(review, plan, shown, reports))
     _notes(book, review, plan, title)
-    stamp = datetime.combine(review.as_of, datetime.min.time())
-    book.properties.created = book.properties.modified = stamp
     book.properties.title = title
-    out = io.BytesIO()
-    book.save(out)
-    return _stamped(out.getvalue(), stamp)
-
-
-def _stamped(data: bytes, stamp: datetime) -> bytes:
-    """The same workbook with every zip member, and its "modified" property, dated `stamp`:
-    openpyxl puts the clock in both when it saves, and the ledger of one day must be the same
-    bytes however often it is made."""
-    out = io.BytesIO()
-    modified = rb"\g<1>" + f"{stamp:%Y-%m-%dT%H:%M:%S}Z<".encode()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            member = zipfile.ZipInfo(info.filename, stamp.timetuple()[:6])
-            member.compress_type = zipfile.ZIP_DEFLATED
-            content = source.read(info)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*<", modified, content)
-            target.writestr(member, content)
-    return out.getvalue()
+    return xlsx.saved(book, review.as_of)
 
 
 def _in(e: Entry, review: Review) -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Font
 
-from . import exports, limits
+from . import exports, limits, xlsx
 from .errors import CalendarAppError, Problem
 from .model import STATUS_CN, TZ, Entry, Plan
 from .records import Recorder, RecordError
@@ -95,12 +95,8 @@ def template_files(entries: list[Entry], plan: Plan, unit: str, month: str,
     for column, size in zip("ABCDEFGHIJKLM", widths, strict=True):
         sheet.column_dimensions[column].width = size
     sheet.freeze_panes = "B2"
-    stamp = datetime.combine(today, datetime.min.time())
-    book.properties.created = book.properties.modified = stamp
-    buffer = io.BytesIO()
-    book.save(buffer)
     return {exports.sheet(unit, month, ".csv"): csv_bytes,
-            exports.sheet(unit, month, ".xlsx"): buffer.getvalue()}
+            exports.sheet(unit, month, ".xlsx"): xlsx.saved(book, today)}
 
 
 # -- reading a sheet back ------------------------------------------------------------------

@@ -37,6 +37,25 @@ def test_template_lists_the_units_month_uid_first(built):
     assert sheet["A1"].value == "uid" and sheet.max_row == 8
 
 
+def test_the_same_month_on_the_same_day_is_the_same_xlsx_whatever_the_clock(built, monkeypatch):
+    """openpyxl dates the zip members by the clock: a later save must still give the same bytes."""
+    import time
+    import zipfile
+
+    real = time.time
+    made = []
+    for later in (0, 3600 * 5 + 7):
+        monkeypatch.setattr(time, "time", lambda later=later: real() + later)
+        out = built.run("export", "report-template", "--unit", "yingji", "--month", "2025-05",
+                        "--today", "2025-05-31").output.split()
+        made.append(open(out[1], "rb").read())
+    monkeypatch.setattr(time, "time", real)
+    assert made[0] == made[1]
+    with zipfile.ZipFile(out[1]) as book:
+        assert {i.date_time for i in book.infolist()} == {(2025, 5, 31, 0, 0, 0)}
+        assert b">2025-05-31T00:00:00Z<" in book.read("docProps/core.xml")
+
+
 @pytest.mark.parametrize("name", ["report_may_filled.csv", "report_may_gb18030.csv"])
 def test_a_filled_sheet_lands_and_a_second_import_changes_nothing(built, name):
     out = built.run("import", str(DATA / name)).output
