@@ -44,6 +44,22 @@ def data_file(name: str) -> Path:
     return DATA / name
 
 
+@pytest.fixture(scope="session", autouse=True)
+def product_hasher():
+    """The product's password hasher, given back to a test that checks its parameters. The
+    rest of the session hashes with argon2id at its cheapest (as Django's docs advise for
+    tests): the tests are about who may sign in, and 600 hashes at 20 ms were 12 s of the
+    suite. A server started as a subprocess hashes as the product does."""
+    from argon2 import PasswordHasher
+
+    from calendar_app import accounts
+
+    product = accounts._HASHER
+    accounts._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield product
+    accounts._HASHER = product
+
+
 @pytest.fixture
 def small_plan():
     return load_plan(DATA / "small.yaml")

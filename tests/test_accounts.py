@@ -58,9 +58,10 @@ def test_password_stdin_passwd_and_disable(stored_small):
 
 
 def test_a_hash_of_older_parameters_signs_in_and_is_made_again_without_signing_anyone_out(
-        stored_small):
+        stored_small, product_hasher, monkeypatch):
     from argon2 import PasswordHasher
 
+    monkeypatch.setattr(accounts, "_HASHER", product_hasher)
     ws = stored_small
     ws.run("accounts", "add", "kx", "--coordinator", "--password-stdin", input="a-long-secret-1\n")
     old = PasswordHasher().hash("a-long-secret-1")  # argon2-cffi's defaults, as before 2026-12
