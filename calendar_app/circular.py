@@ -20,6 +20,7 @@ from .lights import LIGHT_CN, Review, Standing, review
 from .model import Entry, Plan, Reported
 from .months import following as month_after
 from .render import render
+from .words import cn_date
 
 # So that two pages hold any month: the units named with their overdue items, how many
 # items each, and how many units a lagging quota names; the rest are counted.
@@ -29,10 +30,6 @@ MARKS = {"red": "●", "amber": "▲", "green": "○", "none": "－"}
 
 class CircularError(CalendarAppError):
     """A circular asked for a month the plan does not cover."""
-
-
-def chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 @dataclass(frozen=True)
@@ -69,8 +66,7 @@ def page(plan: Plan, entries: list[Entry], month: date, today: date,
                   overdue_rest=overdue[DETAILED_UNITS:], behind=behind,
                   halves=(lines[:half], lines[half:]),
                   named=NAMED_UNITS, percent=percent, light_cn=LIGHT_CN, marks=MARKS,
-                  chinese_date=chinese_date,
-                  reply_by=chinese_date(today + timedelta(days=plan.settings.warn_days)))
+                  reply_by=cn_date(today + timedelta(days=plan.settings.warn_days)))
 
 
 def _overdue(year: Review) -> list[tuple[Standing, list[str], int]]:
@@ -119,7 +115,7 @@ def _span(first: date, last: date) -> str:
     if first == last:
         return f"{first.month}月{first.day}日"
     return f"{first.month}月{first.day}日至{last.month}月{last.day}日" if first.year == last.year \
-        else f"{chinese_date(first)}至{chinese_date(last)}"
+        else f"{cn_date(first)}至{cn_date(last)}"
 
 
 def pdf_check() -> None:
