@@ -22,6 +22,7 @@ from . import xlsx
 from .lights import LIGHT_CN, Review, due_soon, rules
 from .model import Entry, Plan, Reported, days
 from .termtable import width
+from .words import cn_date, cn_period
 from .yearday import WEEKDAY_CN
 
 FILLS = {"red": "F4B6B6", "amber": "FFE08A", "green": "D5ECD4", "none": "FFFFFF"}
@@ -35,7 +36,7 @@ def workbook(review: Review, plan: Plan, entries: list[Entry],
     reports = reports or {}
     shown = [e for e in entries if not e.orphaned and e.units and _in(e, review)]
     book = openpyxl.Workbook(write_only=True)
-    period = f"{review.start}至{review.last}"
+    period = cn_period(review.start, review.end)
     title = f"{plan.name}重点任务台账（{period}）"
     _sheet(book, "按措施", title, review, *_measures(review, plan, shown, reports))
     _sheet(book, "按单位", title, review, *_units(review, plan, shown, reports))
@@ -174,7 +175,7 @@ def _sheet(book, name: str, title: str, review: Review, headers: list, rows: lis
     sheet.freeze_panes = "B3"
     last = get_column_letter(len(headers))
     sheet.auto_filter.ref = f"A2:{last}{len(rows) + 2}"
-    head = WriteOnlyCell(sheet, f"{title}　截至{review.as_of}")
+    head = WriteOnlyCell(sheet, f"{title}　截至{cn_date(review.as_of)}")
     head.font = Font(bold=True, size=13)
     sheet.append([head])
     bold = Font(bold=True)
@@ -220,8 +221,8 @@ def _notes(book, review: Review, plan: Plan, title: str) -> None:
     sheet.column_dimensions["A"].width = 14
     sheet.column_dimensions["B"].width = 90
     said = rules(review.settings)
-    lines = [("台账", title), ("统计期间", f"{review.start}至{review.last}"),
-             ("截至", str(review.as_of)), ("实施期", review.stage.text), ("来源", plan.source),
+    lines = [("台账", title), ("统计期间", cn_period(review.start, review.end)),
+             ("截至", cn_date(review.as_of)), ("实施期", review.stage.text), ("来源", plan.source),
              ("红灯", said["red"]), ("黄灯", said["amber"]), ("绿灯", said["green"]),
              ("完成率", said["rate"])]
     wrap = Alignment(wrap_text=True, vertical="top")

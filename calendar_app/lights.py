@@ -27,6 +27,7 @@ from datetime import date, timedelta
 from .gaps import Progress, Report, analyse, only
 from .model import Entry, Plan, Reported, Settings, days
 from .months import firsts
+from .words import cn_date, cn_period
 
 LIGHTS = ("red", "amber", "green", "none")
 LIGHT_CN = {"red": "红灯", "amber": "黄灯", "green": "绿灯", "none": "无"}
@@ -160,15 +161,15 @@ def reminders(entries: list[Entry], unit: str, today: date, settings: Settings) 
 
 def stage(plan: Plan, today: date) -> Stage:
     last = plan.end - timedelta(days=1)
+    period = f"实施期{cn_period(plan.start, plan.end)}"
     if today < plan.start:
-        return Stage("before", f"实施期{plan.start}至{last}尚未开始（还有{(plan.start - today).days}天），"
-                               "暂无到期事项。")
+        return Stage("before", f"{period}尚未开始（还有{(plan.start - today).days}天），暂无到期事项。")
     if today >= plan.end:
-        return Stage("over", f"实施期{plan.start}至{last}已于{last}结束，以下为最终完成情况。")
+        return Stage("over", f"{period}已于{cn_date(last)}结束，以下为最终完成情况。")
     if today == last:
-        return Stage("running", f"实施期{plan.start}至{last}，今天是最后一天。")
+        return Stage("running", f"{period}，今天是最后一天。")
     share = ((today - plan.start).days + 1) / (plan.end - plan.start).days
-    return Stage("running", f"实施期{plan.start}至{last}，已过{share:.0%}，还剩{(last - today).days}天。")
+    return Stage("running", f"{period}，已过{share:.0%}，还剩{(last - today).days}天。")
 
 
 # What one event adds to its unit's, measure's and month's tallies, by its state as of today.

@@ -29,7 +29,7 @@ def test_sheets_have_a_title_a_frozen_header_and_filters(book):
     assert book.sheetnames == ["按措施", "按单位", "活动明细", "说明"]
     for name in ("按措施", "按单位", "活动明细"):
         sheet = book[name]
-        assert sheet["A1"].value.endswith("重点任务台账（2024-01-01至2024-12-31）　截至2026-12-02")
+        assert sheet["A1"].value.endswith("重点任务台账（2024年1月1日至12月31日）　截至2026年12月2日")
         assert sheet.freeze_panes == "B3"
         assert sheet.auto_filter.ref == f"A2:{sheet.cell(2, sheet.max_column).column_letter}" \
                                         f"{sheet.max_row}"

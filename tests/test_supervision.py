@@ -163,20 +163,21 @@ def test_reminders_for_a_units_home_page(snapshot):
 def test_the_final_state_once_the_plan_is_over(realistic, tmp_path, snapshot):
     plan, entries, reports = snapshot
     rev = review(plan, entries, NOW, reports=reports)
-    assert rev.stage.state == "over" and "已于2025-12-31结束" in rev.stage.text
+    assert rev.stage.state == "over" and "已于2025年12月31日结束" in rev.stage.text
     # the reports still missing at the snapshot are overdue by now
     late = [e for e in entries if e.after > story.SNAPSHOT + timedelta(days=1) and e.live]
     assert standing(rev, "xuanchuan").tally.overdue == 30 + sum(e.lead == "xuanchuan" for e in late)
     assert standing(rev, "fagai").tally.overdue == 3
     text = run(realistic, tmp_path, "gaps", "--today", str(NOW)).output
-    assert text.splitlines()[1] == "实施期2021-01-01至2025-12-31已于2025-12-31结束，以下为最终完成情况。"
+    assert text.splitlines()[1] == ("实施期2021年1月1日至2025年12月31日已于2025年12月31日结束，"
+                                    "以下为最终完成情况。")
 
 
 def test_before_the_plan_and_a_period_with_nothing_due(shipped, tmp_path):
     _nothing_recorded(shipped, tmp_path)
     text = shipped.run("gaps", "--today", "2020-06-01", "--from", "2021-01-01", "--to",
                        "2021-03-31").output
-    assert text.splitlines()[1] == "实施期2021-01-01至2025-12-31尚未开始（还有214天），暂无到期事项。"
+    assert text.splitlines()[1] == "实施期2021年1月1日至2025年12月31日尚未开始（还有214天），暂无到期事项。"
     assert "本期内还没有到期的事项，也没有发现问题。（本期共有" in text
     data = json.loads(shipped.run("gaps", "--today", "2020-06-01", "--format", "json").output)
     assert data["plan"]["stage"] == "before"
