@@ -797,11 +797,12 @@ class Store:
         # Raw rows: peewee's conversion of each value doubled the time of a full read.
         return [_entry(row) for row in database.execute(query).fetchall()]
 
-    def unreported(self, unit: str, by: date, latest: int = 12) -> list[tuple[int, list[Entry]]]:
+    def unreported(self, unit: str, by: date,
+                   latest: int = 12) -> list[tuple[int, date, list[Entry]]]:
         """The events a unit leads (and so must report) that are still expected, over by the
         day `by`, with nothing reported, by obligation (an added event on its own), in the
-        order of each one's first: how many, and the `latest` of them. A busy unit's years of
-        a daily routine are counted here, not read."""
+        order of each one's first: how many, the first one's day, and the `latest` of them. A
+        busy unit's years of a daily routine are counted here, not read."""
         key = "CASE WHEN e.obligation = '' THEN e.uid ELSE e.obligation END"
         where = ("FROM event e JOIN event_unit u ON u.uid = e.uid WHERE u.unit = ? "
                  "AND u.role = 'lead' AND e.state = 'live' AND e.status = 'planned' "
@@ -819,7 +820,8 @@ class Store:
         found: dict[str, list[Entry]] = {}
         for entry in self._by_uid(recent):
             found.setdefault(entry.obligation or entry.uid, []).append(entry)
-        return [(count, found[k]) for k, count, _ in counts]
+        return [(count, date.fromisoformat(str(first)[:10]), found[k])
+                for k, count, first in counts]
 
     def _by_uid(self, uids: list[str]) -> list[Entry]:
         """The events of these uids, in date order (read in batches: SQL's limit on

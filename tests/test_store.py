@@ -135,9 +135,9 @@ def test_a_units_unreported_events_and_the_reports_read_alike_on_both(stored_sma
     stored_small.run("record", "done", "m02-day/2025", "--evidence", "照片存档")
     stored_small.run("record", "done", "m02-monthly/2025-01")
     with Store.open(stored_small.db) as store:
-        unreported = [(n, [e.uid for e in events])
-                      for n, events in store.unreported("yingji", date(2025, 6, 1), latest=2)]
+        unreported = [(n, first, [e.uid for e in events]) for n, first, events
+                      in store.unreported("yingji", date(2025, 6, 1), latest=2)]
         reports = {uid: r.evidence for uid, r in store.reports().items()}
-    assert unreported == [(4, ["m02-monthly/2025-04", "m02-monthly/2025-05"]),
-                          (1, ["m02-week/2025"])]
+    assert unreported == [(4, date(2025, 2, 3), ["m02-monthly/2025-04", "m02-monthly/2025-05"]),
+                          (1, date(2025, 5, 24), ["m02-week/2025"])]
     assert reports == {"m02-day/2025": 1, "m02-monthly/2025-01": 0}

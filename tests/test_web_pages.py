@@ -20,6 +20,7 @@ def test_home_lists_overdue_first_grouped_then_the_next_two_weeks_and_the_feed(w
     # segment it only co-organises is 县委宣传部's to report, not listed here.
     assert re.search(r"<strong>月度例会</strong><span class=\"tag\">牵头</span>\s*"
                      r"<span class=\"tag red\">6 次</span>", overdue)
+    assert "最早 2025年1月6日 · 最近一次 2025年6月2日（周一）" in overdue  # the order it is in
     assert "电视科普栏目" not in overdue
     assert overdue.index("月度例会") < overdue.index("科技活动周")  # oldest first
     upcoming = page[page.index("未来两周"):page.index("本月活动")]
