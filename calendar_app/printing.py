@@ -61,10 +61,9 @@ class Printer:
         self.generated = generated
         self.templates = templates
         self.hues = {code: i % 12 for i, code in enumerate(plan.categories)}
-        self.source_file = Path(plan.file).name
         # Everything a page depends on besides its month and its records.
         self.constants = hashlib.sha1(repr((
-            plan.name, plan.source, self.source_file, plan.units, plan.categories,
+            plan.name, plan.source, plan.units, plan.categories,
             _fingerprint(templates))).encode()).digest()
         self._records: dict[str, bytes] = {}  # uid -> digest of its record, once per run
         # What a row prints of its obligation besides the record: its basis and full title.
@@ -113,7 +112,7 @@ class Printer:
         return render.render(TEMPLATE, override=self.templates, view=view, digest=digest,
                              parts=parts, hues=self.hues, weekdays=WEEKDAYS,
                              plan_name=self.plan.name, plan_source=self.plan.source,
-                             source_file=self.source_file, generated=self.generated)
+                             generated=self.generated)
 
     def parts(self, month: monthview.Month) -> Parts:
         """The month's shared pieces, made when its first page is rendered (and only the
@@ -168,9 +167,9 @@ class Parts:
         return self._once(("legend", unit_page, categories),
                           lambda: self._ui.legend(unit_page, categories, self._hues))
 
-    def footer(self, source_file: str, plan_source: str, generated: date) -> Markup:
-        return self._once(("footer", source_file, plan_source, generated),
-                          lambda: self._ui.page_footer(source_file, plan_source, generated))
+    def footer(self, plan_name: str, plan_source: str, generated: date) -> Markup:
+        return self._once(("footer", plan_name, plan_source, generated),
+                          lambda: self._ui.page_footer(plan_name, plan_source, generated))
 
 
 @lru_cache(maxsize=8)

@@ -41,11 +41,12 @@ def test_june_2025_for_the_emergency_bureau(small):
     assert day_cell(html, 1) == "off|1休端午节"
     assert day_cell(html, 2) == "off|2休端午节"
     assert day_cell(html, 3) == "|3"
-    # Header and footer: unit, month, plan name; source file and the date passed in.
+    # Header and footer: unit, month, plan name; the table it follows and the date passed in.
     plain = text(html)
     assert "县应急管理局 2025年6月 科普活动安排" in plain
     assert "测试县科学素质行动" in plain
-    assert "数据来源：recurring.yaml" in plain and "生成日期：2025年1月2日" in plain
+    assert "依据：测试分工表" in plain and "生成日期：2025年1月2日" in plain
+    assert "recurring.yaml" not in plain  # a file name is not for the units
     # The agenda lists every event with the eight columns.
     assert "<th>日期</th><th>星期</th><th>活动</th><th>措施</th><th>牵头单位</th><th>配合单位</th>" \
            "<th>地点</th><th>状态</th>" in html

@@ -2,11 +2,13 @@
 
 The files under tests/data/golden/print/ are `build --today 2025-01-01` of tests/data/small.yaml
 as printing.py made them before it was optimised (issue 7: output stays byte-identical), written
-again twice since, each time checked line by line: when agenda rows gained an `id` for the gap
+again three times since, each time checked line by line: when agenda rows gained an `id` for the gap
 report to link to, and when (issue 14) each agenda row gained where it comes from (方案规定, or
 县里安排 and the reason; one style rule for it) and the TV segment's co-organisers took the
-table's order (县应急管理局、县文旅局, as measure 2 lists them), the only differences. One
-thing is left out of the comparison: the value of the `calendar-app-content` meta tag. It is the
+table's order (县应急管理局、县文旅局, as measure 2 lists them), and when the footer stopped
+naming the plan's file (数据来源：recurring.yaml, a file name on a page units read) and gave
+only the table it follows (依据：测试分工表), the only differences.
+One thing is left out of the comparison: the value of the `calendar-app-content` meta tag. It is the
 key a rebuild uses to skip a page, not something a reader sees, and it is a digest of the
 page's inputs and of the code and templates that lay the page out, so any change to those
 changes it. Everything else, up to the last newline, must match.
