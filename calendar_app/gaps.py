@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from .model import ONE_DAY, Entry, Obligation, Plan, Settings, day_of
 from .months import firsts, following
 from .rules import Rotation, TimesAYear
+from .schedule import title_across_years
 
 SEVERITIES = ("info", "low", "medium", "high")
 KINDS = ("uncovered_measure", "unfilled_slot", "overdue", "quota_behind", "milestone_behind",
@@ -177,8 +178,8 @@ class _Analysis:
             unit = who or obligation.lead
             self.add(kind="unfilled_slot", severity=severity, measure=obligation.measure,
                      obligation=oid, unit=unit, slot=slot, start=first, end=stop,
-                     title=obligation.title, count=need - len(live),
-                     message=f"{obligation.title}：{first}至{stop - ONE_DAY}应办{need}次，"
+                     title=title_across_years(obligation), count=need - len(live),
+                     message=f"{title_across_years(obligation)}：{first}至{stop - ONE_DAY}应办{need}次，"
                              f"现有{len(live)}次（已取消且未补办）",
                      uids=tuple(e.uid for e in sorted(events, key=_when)))
 
@@ -194,7 +195,7 @@ class _Analysis:
             self.add(kind="overdue", severity=_lateness(late), measure=e.measure or None,
                      obligation=e.obligation or None, unit=e.lead, slot=e.slot,
                      start=day_of(e.start), end=stop,
-                     title=obligation.title if obligation else e.title,
+                     title=title_across_years(obligation) if obligation else e.title,
                      message=f"{e.title}（{day_of(e.start)}）逾期未报，已过{late}天",
                      uids=(e.uid,))
 
@@ -222,7 +223,7 @@ class _Analysis:
             due = target.amount * share
             got = sum(e.attendance or 0 for e in done if day_of(e.done_on or e.start).year == year)
             self.progress.append(Progress("quota", obligation.id, obligation.measure,
-                                          obligation.title, obligation.lead, str(year),
+                                          title_across_years(obligation), obligation.lead, str(year),
                                           target.amount, due, got, target.unit, share >= 1))
             if got >= due:
                 continue
@@ -230,9 +231,9 @@ class _Analysis:
             severity = "high" if gap > 0.5 and share >= 0.5 else "medium" if gap > 0.25 else "low"
             self.add(kind="quota_behind", severity=severity, measure=obligation.measure,
                      obligation=obligation.id, unit=obligation.lead, slot=str(year),
-                     start=first, end=stop, title=obligation.title,
+                     start=first, end=stop, title=title_across_years(obligation),
                      note=f"{year}年已记录{got}{target.unit}，按进度应达{due:.0f}{target.unit}",
-                     message=f"{obligation.title}：{year}年已记录{got}{target.unit}，按进度应达"
+                     message=f"{title_across_years(obligation)}：{year}年已记录{got}{target.unit}，按进度应达"
                              f"{due:.0f}{target.unit}（全年目标{target.amount}{target.unit}）")
 
     def milestone(self, obligation: Obligation, done: list[Entry]) -> None:
@@ -254,15 +255,15 @@ class _Analysis:
             got = sum(e.attendance or 0 for e in done if not obligation.fanout or e.lead == unit)
             period = f"{since}—{by}" if since < by else f"{by}前"
             self.progress.append(Progress("milestone", obligation.id, obligation.measure,
-                                          obligation.title, unit, period, target.amount, due,
+                                          title_across_years(obligation), unit, period, target.amount, due,
                                           got, target.unit, late))
             if got >= due:
                 continue
             severity = "high" if late or (share >= 0.5 and got < due / 2) else "medium"
             self.add(kind="milestone_behind", severity=severity, measure=obligation.measure,
                      obligation=obligation.id, unit=unit, slot=f"by-{by}", start=since,
-                     end=by + ONE_DAY, title=obligation.title,
-                     message=f"{obligation.title}：已记录{got}{target.unit}，按进度应达{due:.0f}"
+                     end=by + ONE_DAY, title=title_across_years(obligation),
+                     message=f"{title_across_years(obligation)}：已记录{got}{target.unit}，按进度应达{due:.0f}"
                              f"{target.unit}（{by}前目标{target.amount}{target.unit}）"
                              + ("，已过期限" if late else ""))
 
@@ -282,9 +283,9 @@ class _Analysis:
                 severity = "medium" if left < 120 else "info"
                 self.add(kind="rotation_uncovered", severity=severity, measure=obligation.measure,
                          obligation=obligation.id, unit=obligation.lead, slot=e.slot,
-                         start=e.slot_start, end=e.slot_end, title=obligation.title,
+                         start=e.slot_start, end=e.slot_end, title=title_across_years(obligation),
                          note=f"{self.name(place)}（计划于{start}）",
-                         message=f"{obligation.title}尚未到达{self.name(place)}，计划于{start}，"
+                         message=f"{title_across_years(obligation)}尚未到达{self.name(place)}，计划于{start}，"
                                  f"本轮剩余{left}天", uids=(e.uid,))
 
     def idle_units(self) -> None:

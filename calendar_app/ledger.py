@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from . import xlsx
 from .lights import LIGHT_CN, Review, due_soon, rules
 from .model import Entry, Plan, Reported, days
+from .schedule import title_across_years
 from .termtable import width
 from .words import cn_date, cn_period
 from .yearday import WEEKDAY_CN
@@ -63,7 +64,7 @@ def _measures(review: Review, plan: Plan, shown: list[Entry], reports) -> tuple[
     by_measure: dict[int, list[Entry]] = defaultdict(list)
     for e in shown:
         by_measure[e.measure].append(e)
-    titles = {o.id: o.title for o in plan.obligations}
+    titles = {o.id: title_across_years(o) for o in plan.obligations}
     headers = [("措施", 6), ("重点任务", 0), ("主要措施", 0), ("方案原文", 0), ("牵头单位", 0),
                ("配合单位", 0), ("应办（次）", 0), ("完成（次）", 0), ("完成率", 0), ("逾期未报", 0),
                ("取消未补办", 0), ("完成情况", 0), ("参加人数合计", 0), ("佐证材料（份）", 0),

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from .model import ONE_DAY, TZ, Event, Obligation, Occurrence, Plan, day_of, overlaps
 from .placement import Placer, Request
-from .rules import PerTerm, TimesAYear
+from .rules import PerTerm, TimesAYear, observance_of
 
 DEFAULT_LENGTH = timedelta(hours=1)
 
@@ -100,6 +100,13 @@ def titles(obligation: Obligation, label: str = "") -> tuple[str, str]:
     its observance had that year, for a title that says `{observance}`."""
     full = obligation.title.replace("{observance}", label)
     return (obligation.short.replace("{observance}", label) if obligation.short else full), full
+
+
+def title_across_years(obligation: Obligation) -> str:
+    """The full title where no one year is meant (a finding over several years, a ledger
+    row): `{observance}` as the observance's own name, 全国科普日 even in the years it was
+    called 全国科普月, which each year's events say."""
+    return titles(obligation, observance_of(obligation.rule))[1]
 
 
 def _fix(want: _Want, plan: Plan) -> None:

@@ -95,3 +95,12 @@ def test_the_same_day_gives_the_same_bytes_and_a_bad_period_is_refused(realistic
     assert bad.exit_code == 1
     assert bad.output == "2030-01-01 to 2030-12-31 is outside the plan period 2021-01-01 to 2025-12-31\n"
     assert not (tmp_path / "exports" / "reports" / "台账-2030.xlsx").exists()
+
+
+def test_no_title_keeps_its_placeholder(book):
+    """An obligation titled "{observance}…" is 全国科普日… where no one year is meant; each
+    event's own row says that year's name (全国科普月 from 2025)."""
+    cells = [str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row
+             if v is not None]
+    assert not [c for c in cells if "{observance}" in c]
+    assert any("全国科普日公共交通、户外电子屏、楼宇电视科普内容集中投放" in c for c in cells)
