@@ -49,7 +49,7 @@ def test_the_shape_and_the_numbers_of_a_month(november, snapshot):
     text = pdf_text(november)
     flat = "".join(text.split())
     assert pages(november) <= 2
-    assert "县全民科学素质工作领导小组办公室" in text and "关于2025年11月重点任务落实情况的通报" in text
+    assert "崇阳县全民科学素质工作领导小组办公室" in text and "关于2025年11月重点任务落实情况的通报" in text
     assert "县全民科学素质工作领导小组各成员单位，各乡镇：" in flat
     due, done = _tally(entries, *NOVEMBER, MADE_ON)
     assert f"本月全县应办活动{due}项，已登记完成{done}项，完成率{done / due:.1%}。" in flat
@@ -63,7 +63,7 @@ def test_the_shape_and_the_numbers_of_a_month(november, snapshot):
     progress = flat[flat.index("四、指标进度"):flat.index("五、下步要求")]
     assert "“创建科普小镇5家以上" in progress and "县发改局已完成3家" in progress
     assert "请上述单位于2025年12月9日前补登记" in flat
-    assert flat.endswith("县全民科学素质工作领导小组办公室2025年12月2日—2—")
+    assert flat.endswith("崇阳县全民科学素质工作领导小组办公室2025年12月2日—2—")
 
 
 def test_two_pages_even_when_nothing_was_reported(shipped, tmp_path):
