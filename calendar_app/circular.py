@@ -20,7 +20,7 @@ from .lights import LIGHT_CN, Review, Standing, review
 from .model import Entry, Plan, Reported
 from .months import following as month_after
 from .render import render
-from .words import cn_date
+from .words import cn_date, cn_target_period
 
 # So that two pages hold any month: the units named with their overdue items, how many
 # items each, and how many units a lagging quota names; the rest are counted.
@@ -104,7 +104,7 @@ def _behind(year: Review, names: dict[str, str]) -> list[Behind]:
         if pace.light != "green":
             g = pace.progress
             found.setdefault((g.title, g.period, g.what), []).append(pace)
-    return [Behind(title, period.replace("—", "至"), what,
+    return [Behind(title, cn_target_period(period), what,
                    any(p.light == "red" for p in paces),
                    tuple((names.get(p.progress.unit, p.progress.unit), p.progress.recorded,
                           p.progress.due_now) for p in paces))

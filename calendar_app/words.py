@@ -46,6 +46,17 @@ def cn_period(start: date, end: date) -> str:
     return cn_date(start) if last <= start else f"{cn_date(start)}至{_short(last, start)}"
 
 
+def cn_target_period(period: str) -> str:
+    """A quota's or milestone's period as the gap analysis keeps it (2025, 2021-01-01—2025-12-31
+    or 2021-06-30前) in words: 2025年, 2021年1月1日至2025年12月31日, 2021年6月30日前."""
+    if period.endswith("前"):
+        return cn_date(date.fromisoformat(period[:-1])) + "前"
+    if "—" in period:
+        first, last = (date.fromisoformat(part) for part in period.split("—"))
+        return cn_period(first, last + ONE_DAY)
+    return f"{period}年"
+
+
 def _short(last: date, first: date) -> str:
     if last.year != first.year:
         return cn_date(last)

@@ -1,6 +1,7 @@
 """The monthly circular (通报): written by the real CLI as HTML and PDF, the PDF read back with
 pdftotext; one or two A4 pages whatever the month holds."""
 
+import re
 import subprocess
 from dataclasses import replace
 from datetime import date
@@ -62,6 +63,8 @@ def test_the_shape_and_the_numbers_of_a_month(november, snapshot):
     assert overdue.count("（3项）") == 2 and "港口乡" in overdue and "县林业局" not in overdue
     progress = flat[flat.index("四、指标进度"):flat.index("五、下步要求")]
     assert "“创建科普小镇5家以上" in progress and "县发改局已完成3家" in progress
+    assert "（2021年1月1日至2025年12月31日）" in progress
+    assert not re.search(r"\d{4}-\d\d-\d\d", flat)  # a circular writes its dates out
     assert "请上述单位于2025年12月9日前补登记" in flat
     assert flat.endswith("崇阳县全民科学素质工作领导小组办公室2025年12月2日—2—")
 
