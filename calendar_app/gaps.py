@@ -112,6 +112,8 @@ class _Analysis:
         self.plan, self.today, self.start, self.end = plan, today, start, end
         self.entries = entries
         self.obligations = {o.id: o for o in plan.obligations}
+        # What findings call each obligation: one title for all its years (read once).
+        self.titles = {o.id: title_across_years(o) for o in plan.obligations}
         self.settings = settings
         self.findings: list[Finding] = []
         self.progress: list[Progress] = []
@@ -175,11 +177,11 @@ class _Analysis:
             first, stop = events[0].slot_start, events[0].slot_end
             late = (self.today - stop).days
             severity = _lateness(late) if late >= 0 else "medium" if first <= self.today else "low"
-            unit = who or obligation.lead
+            unit, title = who or obligation.lead, self.titles[oid]
             self.add(kind="unfilled_slot", severity=severity, measure=obligation.measure,
                      obligation=oid, unit=unit, slot=slot, start=first, end=stop,
-                     title=title_across_years(obligation), count=need - len(live),
-                     message=f"{title_across_years(obligation)}：{first}至{stop - ONE_DAY}应办{need}次，"
+                     title=title, count=need - len(live),
+                     message=f"{title}：{first}至{stop - ONE_DAY}应办{need}次，"
                              f"现有{len(live)}次（已取消且未补办）",
                      uids=tuple(e.uid for e in sorted(events, key=_when)))
 
@@ -191,11 +193,10 @@ class _Analysis:
             if not self.in_period(day_of(e.start), stop):
                 continue
             late = (self.today - stop).days + 1
-            obligation = self.obligations.get(e.obligation)
             self.add(kind="overdue", severity=_lateness(late), measure=e.measure or None,
                      obligation=e.obligation or None, unit=e.lead, slot=e.slot,
                      start=day_of(e.start), end=stop,
-                     title=title_across_years(obligation) if obligation else e.title,
+                     title=self.titles.get(e.obligation, e.title),
                      message=f"{e.title}（{day_of(e.start)}）逾期未报，已过{late}天",
                      uids=(e.uid,))
 
@@ -214,7 +215,7 @@ class _Analysis:
                 self.milestone(obligation, done[obligation.id])
 
     def quota(self, obligation: Obligation, done: list[Entry]) -> None:
-        target = obligation.target
+        target, title = obligation.target, self.titles[obligation.id]
         for year in range(self.start.year, (self.end - ONE_DAY).year + 1):
             first, stop = date(year, 1, 1), date(year + 1, 1, 1)
             if first > self.today or not (self.plan.start <= first < self.plan.end):
@@ -223,7 +224,7 @@ class _Analysis:
             due = target.amount * share
             got = sum(e.attendance or 0 for e in done if day_of(e.done_on or e.start).year == year)
             self.progress.append(Progress("quota", obligation.id, obligation.measure,
-                                          title_across_years(obligation), obligation.lead, str(year),
+                                          title, obligation.lead, str(year),
                                           target.amount, due, got, target.unit, share >= 1))
             if got >= due:
                 continue
@@ -231,13 +232,13 @@ class _Analysis:
             severity = "high" if gap > 0.5 and share >= 0.5 else "medium" if gap > 0.25 else "low"
             self.add(kind="quota_behind", severity=severity, measure=obligation.measure,
                      obligation=obligation.id, unit=obligation.lead, slot=str(year),
-                     start=first, end=stop, title=title_across_years(obligation),
+                     start=first, end=stop, title=title,
                      note=f"{year}年已记录{got}{target.unit}，按进度应达{due:.0f}{target.unit}",
-                     message=f"{title_across_years(obligation)}：{year}年已记录{got}{target.unit}，按进度应达"
+                     message=f"{title}：{year}年已记录{got}{target.unit}，按进度应达"
                              f"{due:.0f}{target.unit}（全年目标{target.amount}{target.unit}）")
 
     def milestone(self, obligation: Obligation, done: list[Entry]) -> None:
-        target = obligation.target
+        target, title = obligation.target, self.titles[obligation.id]
         since = target.since or self.plan.start
         by = target.by
         if since > self.today:
@@ -255,15 +256,15 @@ class _Analysis:
             got = sum(e.attendance or 0 for e in done if not obligation.fanout or e.lead == unit)
             period = f"{since}—{by}" if since < by else f"{by}前"
             self.progress.append(Progress("milestone", obligation.id, obligation.measure,
-                                          title_across_years(obligation), unit, period, target.amount, due,
+                                          title, unit, period, target.amount, due,
                                           got, target.unit, late))
             if got >= due:
                 continue
             severity = "high" if late or (share >= 0.5 and got < due / 2) else "medium"
             self.add(kind="milestone_behind", severity=severity, measure=obligation.measure,
                      obligation=obligation.id, unit=unit, slot=f"by-{by}", start=since,
-                     end=by + ONE_DAY, title=title_across_years(obligation),
-                     message=f"{title_across_years(obligation)}：已记录{got}{target.unit}，按进度应达{due:.0f}"
+                     end=by + ONE_DAY, title=title,
+                     message=f"{title}：已记录{got}{target.unit}，按进度应达{due:.0f}"
                              f"{target.unit}（{by}前目标{target.amount}{target.unit}）"
                              + ("，已过期限" if late else ""))
 
@@ -272,6 +273,7 @@ class _Analysis:
             if not isinstance(obligation.rule, Rotation):
                 continue
             visits = [e for e in self.entries if e.obligation == obligation.id]
+            title = self.titles[obligation.id]
             reached = {e.slot for e in visits if e.status == "done"}
             for e in visits:
                 start = day_of(e.start)
@@ -283,9 +285,9 @@ class _Analysis:
                 severity = "medium" if left < 120 else "info"
                 self.add(kind="rotation_uncovered", severity=severity, measure=obligation.measure,
                          obligation=obligation.id, unit=obligation.lead, slot=e.slot,
-                         start=e.slot_start, end=e.slot_end, title=title_across_years(obligation),
+                         start=e.slot_start, end=e.slot_end, title=title,
                          note=f"{self.name(place)}（计划于{start}）",
-                         message=f"{title_across_years(obligation)}尚未到达{self.name(place)}，计划于{start}，"
+                         message=f"{title}尚未到达{self.name(place)}，计划于{start}，"
                                  f"本轮剩余{left}天", uids=(e.uid,))
 
     def idle_units(self) -> None:
