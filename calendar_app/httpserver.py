@@ -69,10 +69,13 @@ class _Channel(HTTPChannel):
 class _Server(TcpWSGIServer):
     channel_class = _Channel
 
-    def __init__(self, app: Callable, header_timeout: int, dispatcher, **adjustments):
-        self.header_timeout = header_timeout
+    def __init__(self, app: Callable, limits: ServeLimits, dispatcher, **adjustments):
+        self.header_timeout = limits.header_timeout
         try:
-            super().__init__(app, dispatcher=dispatcher, **adjustments)
+            super().__init__(app, dispatcher=dispatcher,
+                             connection_limit=limits.connection_limit,
+                             max_request_body_size=limits.max_body,
+                             asyncore_use_poll=True, **adjustments)
         except BaseException:
             # Not listening (the address is taken...): release the threads and the trigger
             # pipe that waitress made before it tried to bind.
@@ -82,6 +85,11 @@ class _Server(TcpWSGIServer):
             if getattr(self, "socket", None) is not None:
                 self.socket.close()
             raise
+        # waitress takes whole seconds; its attributes take fractions. The timeouts are
+        # checked at every tick, a second for timeouts of seconds and finer for shorter ones.
+        tick = min(1.0, limits.header_timeout / 4, limits.channel_timeout / 4)
+        self.adj.channel_timeout = limits.channel_timeout
+        self.adj.cleanup_interval = self.adj.asyncore_loop_timeout = tick
 
     def readable(self) -> bool:
         # waitress's own version, without its log line each time the limit is reached (under
@@ -138,19 +146,17 @@ def listen(app: Callable, host: str, port: int, limits: ServeLimits | None = Non
 
     `adjustments` go to waitress as they are (tests use them to shrink buffers)."""
     limits = limits or ServeLimits()
-    for name in ("header_timeout", "channel_timeout", "connection_limit", "threads"):
+    for name in ("connection_limit", "threads"):
         if getattr(limits, name) < 1:
             raise ServeError(f"{name.replace('_', '-')} must be 1 or more")
+    for name in ("header_timeout", "channel_timeout"):
+        if not getattr(limits, name) > 0:
+            raise ServeError(f"{name.replace('_', '-')} must be more than 0 seconds")
     _make_room(limits.connection_limit)
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(limits.threads)
     try:
-        return _Server(app, limits.header_timeout, dispatcher, host=host, port=port,
-                       channel_timeout=limits.channel_timeout,
-                       connection_limit=limits.connection_limit,
-                       max_request_body_size=limits.max_body,
-                       cleanup_interval=1,  # the timeouts are checked every second
-                       asyncore_use_poll=True, **adjustments)
+        return _Server(app, limits, dispatcher, host=host, port=port, **adjustments)
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

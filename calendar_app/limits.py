@@ -50,8 +50,9 @@ def span_words(span: timedelta) -> str:
 
 @dataclass(frozen=True)
 class ServeLimits:
-    header_timeout: int = 10  # seconds for a request's line and headers to arrive
-    channel_timeout: int = 60  # seconds a kept-alive connection may sit idle
+    # Timeouts are seconds; the command line takes whole ones, tests take fractions.
+    header_timeout: float = 10  # seconds for a request's line and headers to arrive
+    channel_timeout: float = 60  # seconds a kept-alive connection may sit idle
     connection_limit: int = 1000  # connections open at once
     threads: int = 8  # requests answered at once
     max_body: int = 65536  # bytes of request body read at all; the web application sets its own
