@@ -22,6 +22,7 @@ RECORDER = textwrap.dedent("""
     uids = sys.argv[5:]
     while not __import__("os").path.exists(go):
         pass
+    open(f"{go}.{who}", "w").close()  # here, about to record: a test may wait for this
     for uid in uids:
         with Store.open(db) as store:
             Recorder(store, plan, datetime.now(timezone.utc), who).done(uid, attendance=1)
@@ -81,16 +82,30 @@ def test_a_process_killed_in_the_middle_of_an_import_leaves_the_database_as_befo
     assert dump() == before
 
 
+# Waits (inside a transaction) until the process it races says it is about to ask for the
+# same lock, and then a moment more for it to be waiting: no guess at how long it takes to
+# start, so a slow machine changes nothing but the time.
+WAIT_FOR_RIVAL = textwrap.dedent("""
+    def wait_for(path):
+        began = time.monotonic()
+        while not path.exists():
+            if time.monotonic() - began > 60:
+                sys.exit("the rival never came")
+            time.sleep(0.01)
+        time.sleep(0.3)
+""")
+
 # Records an event done, pausing between reading the event and writing it, after saying so.
 SLOW_DONE = textwrap.dedent("""
     import pathlib, sys, time
     from calendar_app import cli, store
 
     mark_done, inside = store.Store.mark_done, pathlib.Path(sys.argv.pop(1))
-
+    rival = pathlib.Path(sys.argv.pop(1))
+""") + WAIT_FOR_RIVAL + textwrap.dedent("""
     def slow(self, *args, **kwargs):
         inside.touch()
-        time.sleep(1.5)
+        wait_for(rival)
         mark_done(self, *args, **kwargs)
 
     store.Store.mark_done = slow
@@ -98,20 +113,41 @@ SLOW_DONE = textwrap.dedent("""
     cli.main()
 """)
 
+# The real CLI, started once `go` exists, saying when it is about to begin a cancel's
+# transaction.
+SAYS_WHEN_CANCELLING = textwrap.dedent("""
+    import pathlib, sys, time
+    from calendar_app import cli, records
+
+    go, here = pathlib.Path(sys.argv.pop(1)), pathlib.Path(sys.argv.pop(1))
+    cancel, began = records.Recorder.cancel, time.monotonic()
+    while not go.exists():
+        if time.monotonic() - began > 60:
+            sys.exit("the done never began")
+        time.sleep(0.01)
+
+    def cancel_here(self, *args, **kwargs):
+        here.touch()
+        cancel(self, *args, **kwargs)
+
+    records.Recorder.cancel = cancel_here
+    sys.argv[0] = "calendar-app"
+    cli.main()
+""")
+
 
 def test_a_done_and_a_cancel_racing_for_one_event_cannot_both_land(stored_small, database):
     ws = stored_small
-    inside = ws.root / "inside"
+    inside, cancelling = ws.root / "inside", ws.root / "cancelling"
     args = ["--plan", str(ws.plan), "--db", str(ws.db)]
-    done = subprocess.Popen([sys.executable, "-c", SLOW_DONE, str(inside), *args, "record",
-                             "done", "m02-day/2025"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    while not inside.exists():
-        assert done.poll() is None, done.communicate()
-    # The done has read the event (planned) and not written yet: the cancel checks now.
-    cancel = subprocess.run([sys.executable, "-m", "calendar_app", *args, "record", "cancel",
-                             "m02-day/2025", "--reason", "下雨"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=60)
+    done = subprocess.Popen([sys.executable, "-c", SLOW_DONE, str(inside), str(cancelling),
+                             *args, "record", "done", "m02-day/2025"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Once the done has read the event (planned) and not written yet, the cancel checks.
+    cancel = subprocess.run([sys.executable, "-c", SAYS_WHEN_CANCELLING, str(inside),
+                             str(cancelling), *args, "record", "cancel", "m02-day/2025",
+                             "--reason", "下雨"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
     assert done.wait(timeout=60) == 0
     assert cancel.returncode == 1
     assert "m02-day/2025 is recorded done" in cancel.stderr
@@ -121,17 +157,19 @@ def test_a_done_and_a_cancel_racing_for_one_event_cannot_both_land(stored_small,
     assert actions == ["created", "done"]
 
 
-# A build whose sync pauses once inside its transaction, after saying so: reports arrive then.
+# A build whose sync pauses once inside its transaction, after saying so, until the recorder
+# is about to report: the reports arrive then.
 SLOW_SYNC = textwrap.dedent("""
     import pathlib, sys, time
     from calendar_app import cli, store
 
     many, inside = store._executemany, pathlib.Path(sys.argv.pop(1))
-
+    rival = pathlib.Path(sys.argv.pop(1))
+""") + WAIT_FOR_RIVAL + textwrap.dedent("""
     def slow(sql, rows):
         if not inside.exists():
             inside.touch()
-            time.sleep(2)
+            wait_for(rival)
         many(sql, rows)
 
     store._executemany = slow
@@ -144,18 +182,15 @@ def test_reports_made_while_a_build_syncs_wait_for_it_and_all_land(built_small, 
     ws = built_small
     ws.edit("weekly: 周三", "weekly: 周四")  # 52 TV events change in this build
     reported = [f"m02-tv/2025-W{w:02d}" for w in range(10, 20)]
-    inside = ws.root / "inside"
-    build = subprocess.Popen([sys.executable, "-c", SLOW_SYNC, str(inside), "--plan", str(ws.plan),
+    inside = ws.root / "inside"  # the recorder starts once the build is inside its sync
+    build = subprocess.Popen([sys.executable, "-c", SLOW_SYNC, str(inside), f"{inside}.unit",
+                              "--plan", str(ws.plan),
                               "--db", str(ws.db), "--exports", str(ws.exports), "build",
                               "--today", "2025-02-01"], cwd=ROOT, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
-    while not inside.exists():
-        assert build.poll() is None, build.communicate()
-    go = ws.root / "go"
-    go.touch()
-    recorder = subprocess.run([sys.executable, "-c", RECORDER, str(ws.plan), str(ws.db), str(go),
-                               "unit", *reported], cwd=ROOT, capture_output=True, text=True,
-                              timeout=120)
+    recorder = subprocess.run([sys.executable, "-c", RECORDER, str(ws.plan), str(ws.db),
+                               str(inside), "unit", *reported], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
     out, err = build.communicate(timeout=120)
     assert build.returncode == 0 and recorder.returncode == 0, (err, recorder.stderr)
     assert "0 new, 52 changed" in out
