@@ -208,9 +208,25 @@ def shipped(tmp_path) -> Workspace:
     return Workspace(tmp_path, SHIPPED)
 
 
+@pytest.fixture(scope="session")
+def _built_small(tmp_path_factory) -> Workspace:
+    """The small plan built on 2025-01-01 once a session; a build elsewhere gives the same
+    bytes (no path is written into the database or the exports)."""
+    ws = Workspace(tmp_path_factory.mktemp("built"), DATA / "small.yaml")
+    ws.run("build", "--today", "2025-01-01")
+    return ws
+
+
 @pytest.fixture
-def built_small(small) -> Workspace:
-    small.run("build", "--today", "2025-01-01")
+def built_small(small, request) -> Workspace:
+    """The small plan's workspace as `build --today 2025-01-01` leaves it: on SQLite a copy
+    of the session's build, on PostgreSQL built in the test's schema."""
+    if small.database.sqlite:
+        done = request.getfixturevalue("_built_small")
+        shutil.copy(done.db, small.db)
+        shutil.copytree(done.exports, small.exports, dirs_exist_ok=True)
+    else:
+        small.run("build", "--today", "2025-01-01")
     return small
 
 

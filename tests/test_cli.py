@@ -17,9 +17,8 @@ JSON_KEYS = {"uid", "title", "start", "end", "all_day", "lead", "units", "measur
              "obligation", "slot", "status"}
 
 
-def test_events_json_has_the_documented_fields(small):
-    small.run("build", "--today", "2025-01-01")
-    rows = json.loads(small.run("events", "--format", "json").output)
+def test_events_json_has_the_documented_fields(built_small):
+    rows = json.loads(built_small.run("events", "--format", "json").output)
     assert rows and all(JSON_KEYS <= set(r) for r in rows)
     june = next(r for r in rows if r["uid"] == "m02-month/2025")
     assert (june["start"], june["end"], june["all_day"]) == ("2025-06-01", "2025-07-01", True)
@@ -29,12 +28,11 @@ def test_events_json_has_the_documented_fields(small):
     assert tv["start"] == "2025-01-01T19:30:00+08:00" and tv["all_day"] is False
 
 
-def test_events_filters_by_unit_name_alias_month_and_measure(small):
-    small.run("build", "--today", "2025-01-01")
+def test_events_filters_by_unit_name_alias_month_and_measure(built_small):
 
     def uids(*args):
-        return {r["uid"] for r in json.loads(small.run("events", "--format", "json",
-                                                       *args).output)}
+        return {r["uid"] for r in json.loads(built_small.run("events", "--format", "json",
+                                                             *args).output)}
 
     by_id = uids("--unit", "wenlv")
     assert by_id == uids("--unit", "县文旅局") == uids("--unit", "县广文旅局")
@@ -45,17 +43,15 @@ def test_events_filters_by_unit_name_alias_month_and_measure(small):
     assert all(u.startswith("m01-") for u in uids("--measure", "1"))
 
 
-def test_events_csv_parses_back(small):
-    small.run("build", "--today", "2025-01-01")
-    out = small.run("events", "--format", "csv", "--month", "2025-05").output
+def test_events_csv_parses_back(built_small):
+    out = built_small.run("events", "--format", "csv", "--month", "2025-05").output
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows and {"uid", "title", "start", "end", "lead"} <= set(rows[0])
     assert any(r["title"] == "防灾减灾日宣传" and r["start"] == "2025-05-12" for r in rows)
 
 
-def test_event_table_lines_up_chinese_text(small):
-    small.run("build", "--today", "2025-01-01")
-    lines = small.run("events", "--month", "2025-06", "--unit", "yingji").output.splitlines()
+def test_event_table_lines_up_chinese_text(built_small):
+    lines = built_small.run("events", "--month", "2025-06", "--unit", "yingji").output.splitlines()
     header, rule, *body, total = lines
     assert total == "7 events"
     starts = [i for i, ch in enumerate(rule) if ch == "-" and (i == 0 or rule[i - 1] == " ")]

@@ -101,17 +101,16 @@ def test_a_daily_or_weekly_raw_rrule_is_a_routine_too(recorded):
     assert "\n时间：每周一、周四（至 2025 年 12 月 29 日）\n" in str(push["DESCRIPTION"])
 
 
-def test_a_day_the_routine_skips_is_an_exdate_and_a_dropped_one_after_its_grace(small):
-    small.run("build", "--today", "2025-01-01")
-    small.edit("        weekly: 周三\n", "        weekly: 周三\n        workdays: skip\n")
-    small.run("build", "--today", "2025-03-01")  # National Day, a Wednesday, is dropped
-    data = feeds(small.exports)["xuanchuan.ics"]
+def test_a_day_the_routine_skips_is_an_exdate_and_a_dropped_one_after_its_grace(built_small):
+    built_small.edit("        weekly: 周三\n", "        weekly: 周三\n        workdays: skip\n")
+    built_small.run("build", "--today", "2025-03-01")  # National Day, a Wednesday, is dropped
+    data = feeds(built_small.exports)["xuanchuan.ics"]
     [tv] = [e for e in parse(data).walk("VEVENT") if "RRULE" in e]
     dropped = overrides(data, str(tv["UID"]))["2025-10-01T19:30:00+08:00"]
     assert dropped["STATUS"] == "CANCELLED"
     assert str(dropped["DESCRIPTION"]).endswith("\n记录：已取消（计划调整后不再安排）")
-    small.run("export", "feeds", "--today", "2025-04-01")  # 31 days on: it may leave
-    data = feeds(small.exports)["xuanchuan.ics"]
+    built_small.run("export", "feeds", "--today", "2025-04-01")  # 31 days on: it may leave
+    data = feeds(built_small.exports)["xuanchuan.ics"]
     [tv] = [e for e in parse(data).walk("VEVENT") if "RRULE" in e]
     assert "2025-10-01T19:30:00+08:00" not in overrides(data, str(tv["UID"]))
     [exdate] = [line for line in logical_lines(data) if line.startswith("EXDATE")]
@@ -201,15 +200,14 @@ def test_a_placeholder_base_url_is_one_warning_line(small):
     assert "warning" not in small.run("build", "--today", TODAY).output
 
 
-def test_calendar_properties_name_the_plan_and_unit(small):
-    small.run("build", "--today", "2025-01-01")
-    lines = logical_lines(feeds(small.exports)["yingji.ics"])
+def test_calendar_properties_name_the_plan_and_unit(built_small):
+    lines = logical_lines(feeds(built_small.exports)["yingji.ics"])
     for line in ["VERSION:2.0", "NAME:测试县科学素质行动 · 县应急管理局",
                  "X-WR-CALNAME:测试县科学素质行动 · 县应急管理局", "X-WR-TIMEZONE:Asia/Shanghai",
                  "REFRESH-INTERVAL;VALUE=DURATION:PT4H", "X-PUBLISHED-TTL:PT4H",
                  "SOURCE:https://example.invalid/calendar/feeds/yingji.ics"]:
         assert line in lines
-    assert "NAME:测试县科学素质行动 · 应急" in logical_lines(feeds(small.exports)["category-B.ics"])
+    assert "NAME:测试县科学素质行动 · 应急" in logical_lines(feeds(built_small.exports)["category-B.ics"])
 
 
 def test_settings_set_refresh_grace_and_base_url(small):
@@ -224,9 +222,8 @@ def test_settings_set_refresh_grace_and_base_url(small):
     assert "保留 3 天" in index
 
 
-def test_descriptions_read_like_a_county_notice(small):
-    small.run("build", "--today", "2025-01-01")
-    files = feeds(small.exports)
+def test_descriptions_read_like_a_county_notice(built_small):
+    files = feeds(built_small.exports)
     lead = by_uid(files["yingji.ics"])["m02-month-2025-lead@example.invalid"]
     co = by_uid(files["wenlv.ics"])["m02-month-2025-co@example.invalid"]
     county = by_uid(files["all.ics"])["m02-month-2025@example.invalid"]
@@ -249,23 +246,21 @@ def test_descriptions_read_like_a_county_notice(small):
     assert "原文：“科普大篷车巡展活动……5年内实现全覆盖”" in str(caravan["DESCRIPTION"])
 
 
-def test_reminders_only_in_the_lead_units_feed_unless_co_organisers_opt_in(small):
-    small.run("build", "--today", "2025-01-01")
-    files = feeds(small.exports)
+def test_reminders_only_in_the_lead_units_feed_unless_co_organisers_opt_in(built_small):
+    files = feeds(built_small.exports)
     [tv] = [e for e in parse(files["xuanchuan.ics"]).walk("VEVENT") if "RRULE" in e]
     [alarm] = tv.walk("VALARM")
     assert alarm["ACTION"] == "DISPLAY" and str(alarm["DESCRIPTION"]) == "提醒：电视科普栏目"
     for name in ("yingji.ics", "wenlv.ics", "all.ics", "category-B.ics"):
         assert b"BEGIN:VALARM" not in files[name], name
-    small.edit("measures:", "settings: {co_alarms: true}\nmeasures:")
-    small.run("build", "--today", "2025-01-01")
-    assert b"BEGIN:VALARM" in feeds(small.exports)["wenlv.ics"]
-    assert b"BEGIN:VALARM" not in feeds(small.exports)["all.ics"]
+    built_small.edit("measures:", "settings: {co_alarms: true}\nmeasures:")
+    built_small.run("build", "--today", "2025-01-01")
+    assert b"BEGIN:VALARM" in feeds(built_small.exports)["wenlv.ics"]
+    assert b"BEGIN:VALARM" not in feeds(built_small.exports)["all.ics"]
 
 
-def test_all_day_and_timed_events_on_the_wire(small):
-    small.run("build", "--today", "2025-01-01")
-    files = feeds(small.exports)
+def test_all_day_and_timed_events_on_the_wire(built_small):
+    files = feeds(built_small.exports)
     for name, data in files.items():
         check_bytes(data)
         lines = logical_lines(data)
@@ -286,32 +281,30 @@ def test_all_day_and_timed_events_on_the_wire(small):
     assert "BEGIN:VTIMEZONE" not in logical_lines(files["kexie.ics"])
 
 
-def test_two_builds_give_identical_feeds_and_rewrite_nothing(small):
-    small.run("build", "--today", "2025-01-01")
-    before = feeds(small.exports)
-    written = [*(small.exports / "feeds").iterdir(), small.exports / "index.html"]
+def test_two_builds_give_identical_feeds_and_rewrite_nothing(built_small):
+    before = feeds(built_small.exports)
+    written = [*(built_small.exports / "feeds").iterdir(), built_small.exports / "index.html"]
     for path in written:
         os.utime(path, (OLD, OLD))
-    out = small.run("build", "--today", "2025-01-01").output
+    out = built_small.run("build", "--today", "2025-01-01").output
     assert "feeds: 0 files written" in out
-    assert feeds(small.exports) == before
+    assert feeds(built_small.exports) == before
     assert all(path.stat().st_mtime == OLD for path in written)
-    out = small.run("export", "feeds", "--today", "2025-01-01").output
+    out = built_small.run("export", "feeds", "--today", "2025-01-01").output
     assert "0 files written" in out
     assert all(path.stat().st_mtime == OLD for path in written)
 
 
-def test_export_feeds_rewrites_them_from_the_database_alone(small):
-    small.run("build", "--today", "2025-01-01")
-    before = feeds(small.exports)
-    for path in (small.exports / "feeds").iterdir():
+def test_export_feeds_rewrites_them_from_the_database_alone(built_small):
+    before = feeds(built_small.exports)
+    for path in (built_small.exports / "feeds").iterdir():
         path.unlink()
-    small.edit("weekly: 周三", "weekly: 周四")  # a rebuild would move the TV segment
-    out = small.run("export", "feeds", "--today", "2025-01-01").output
-    assert out.endswith(f"{len(before)} feeds under {small.exports / 'feeds'}: "
+    built_small.edit("weekly: 周三", "weekly: 周四")  # a rebuild would move the TV segment
+    out = built_small.run("export", "feeds", "--today", "2025-01-01").output
+    assert out.endswith(f"{len(before)} feeds under {built_small.exports / 'feeds'}: "
                           f"{len(before)} files written (index.html included), 0 stale feeds "
                           "removed\n")
-    assert feeds(small.exports) == before
+    assert feeds(built_small.exports) == before
 
 
 def test_export_feeds_needs_a_database(small):
@@ -325,12 +318,11 @@ def _versions(data):
             for e in parse(data).walk("VEVENT") if "RECURRENCE-ID" not in e}
 
 
-def test_a_revision_moves_sequence_and_stamps_even_on_the_same_day(small):
-    small.run("build", "--today", "2025-01-01")
-    before = {name: _versions(data) for name, data in feeds(small.exports).items()}
-    small.edit("weekly: 周三", "weekly: 周四")
-    small.run("build", "--today", "2025-01-01")
-    after = {name: _versions(data) for name, data in feeds(small.exports).items()}
+def test_a_revision_moves_sequence_and_stamps_even_on_the_same_day(built_small):
+    before = {name: _versions(data) for name, data in feeds(built_small.exports).items()}
+    built_small.edit("weekly: 周三", "weekly: 周四")
+    built_small.run("build", "--today", "2025-01-01")
+    after = {name: _versions(data) for name, data in feeds(built_small.exports).items()}
     for name, versions in after.items():
         # The last Wednesday, 12-31, has no Thursday left in the plan: it stays cancelled.
         assert set(versions) - set(before[name]) <= {"m02-tv-2026-W01-co@example.invalid",
@@ -346,73 +338,69 @@ def test_a_revision_moves_sequence_and_stamps_even_on_the_same_day(small):
                 assert stamp == modified
             else:
                 assert (sequence, stamp, modified) == old, (name, uid)
-    [tv] = [e for e in parse(feeds(small.exports)["xuanchuan.ics"]).walk("VEVENT") if "RRULE" in e]
+    [tv] = [e for e in parse(feeds(built_small.exports)["xuanchuan.ics"]).walk("VEVENT") if "RRULE" in e]
     assert tv.decoded("DTSTART").isoformat() == "2025-01-02T19:30:00+08:00"
     assert tv["RRULE"].to_ical().endswith(b"BYDAY=TH")
 
 
-def test_an_event_becomes_overdue_until_it_is_reported(small):
-    small.run("build", "--today", "2025-01-01")
+def test_an_event_becomes_overdue_until_it_is_reported(built_small):
     uid = "m02-day-2025-lead@example.invalid"
-    small.run("export", "feeds", "--today", "2025-05-19")  # ended as 05-13 began: 6 days ago
-    event = by_uid(feeds(small.exports)["yingji.ics"])[uid]
+    built_small.run("export", "feeds", "--today", "2025-05-19")  # ended as 05-13 began: 6 days ago
+    event = by_uid(feeds(built_small.exports)["yingji.ics"])[uid]
     assert str(event["SUMMARY"]) == "防灾减灾日宣传（牵头）"
-    small.run("export", "feeds", "--today", "2025-05-20")
-    late = by_uid(feeds(small.exports)["yingji.ics"])[uid]
+    built_small.run("export", "feeds", "--today", "2025-05-20")
+    late = by_uid(feeds(built_small.exports)["yingji.ics"])[uid]
     assert str(late["SUMMARY"]) == "【逾期未报】防灾减灾日宣传（牵头）"
     assert str(late["DESCRIPTION"]).endswith(
         "\n记录：逾期未报（活动结束已超过 7 天，尚未报送完成情况）")
     assert int(late["SEQUENCE"]) > int(event["SEQUENCE"])
     assert late.decoded("DTSTAMP") > event.decoded("DTSTAMP")
-    small.run("record", "done", "m02-day/2025", "--attendance", "80")
-    small.run("export", "feeds", "--today", "2025-05-20")
-    done = by_uid(feeds(small.exports)["yingji.ics"])[uid]
+    built_small.run("record", "done", "m02-day/2025", "--attendance", "80")
+    built_small.run("export", "feeds", "--today", "2025-05-20")
+    done = by_uid(feeds(built_small.exports)["yingji.ics"])[uid]
     assert str(done["SUMMARY"]) == "防灾减灾日宣传（牵头）"
     assert str(done["DESCRIPTION"]).endswith("\n记录：已完成（参加 80 人）")
     assert int(done["SEQUENCE"]) > int(late["SEQUENCE"])
 
 
-def test_feeds_carry_a_rolling_window_and_the_database_everything(small):
-    small.run("build", "--today", "2025-01-01")
-    small.run("export", "feeds", "--today", "2025-09-30")  # the window opens on 2025-07-02
-    data = feeds(small.exports)["yingji.ics"]
+def test_feeds_carry_a_rolling_window_and_the_database_everything(built_small):
+    built_small.run("export", "feeds", "--today", "2025-09-30")  # the window opens on 2025-07-02
+    data = feeds(built_small.exports)["yingji.ics"]
     assert "m02-month-2025-lead@example.invalid" not in by_uid(data)  # June: gone
     assert expanded(data, date(2025, 1, 1), date(2025, 7, 1)) == []
-    [tv] = [e for e in parse(feeds(small.exports)["xuanchuan.ics"]).walk("VEVENT") if "RRULE" in e]
+    [tv] = [e for e in parse(feeds(built_small.exports)["xuanchuan.ics"]).walk("VEVENT") if "RRULE" in e]
     assert tv.decoded("DTSTART").isoformat() == "2025-07-02T19:30:00+08:00"
-    assert any(r["uid"] == "m02-month/2025" for r in listed(small, "yingji", *YEAR))
-    small.edit("measures:", "settings: {feed_past_days: 400}\nmeasures:")
-    small.run("export", "feeds", "--today", "2025-09-30")
-    assert "m02-month-2025-lead@example.invalid" in by_uid(feeds(small.exports)["yingji.ics"])
+    assert any(r["uid"] == "m02-month/2025" for r in listed(built_small, "yingji", *YEAR))
+    built_small.edit("measures:", "settings: {feed_past_days: 400}\nmeasures:")
+    built_small.run("export", "feeds", "--today", "2025-09-30")
+    assert "m02-month-2025-lead@example.invalid" in by_uid(feeds(built_small.exports)["yingji.ics"])
 
 
-def test_a_removed_obligation_stays_cancelled_for_the_grace_period(small):
-    small.run("build", "--today", "2025-01-01")
-    small.edit("      - {id: m02-day, title: 防灾减灾日宣传, quote: 防灾减灾日, observance: 防灾减灾日}\n",
-               "")
-    small.run("build", "--today", "2025-03-01")
+def test_a_removed_obligation_stays_cancelled_for_the_grace_period(built_small):
+    built_small.edit(
+        "      - {id: m02-day, title: 防灾减灾日宣传, quote: 防灾减灾日, observance: 防灾减灾日}\n", "")
+    built_small.run("build", "--today", "2025-03-01")
     for name, uid in (("all.ics", "m02-day-2025"), ("yingji.ics", "m02-day-2025-lead"),
                       ("wenlv.ics", "m02-day-2025-co"), ("category-B.ics", "m02-day-2025")):
-        event = by_uid(feeds(small.exports)[name])[f"{uid}@example.invalid"]
+        event = by_uid(feeds(built_small.exports)[name])[f"{uid}@example.invalid"]
         assert event["STATUS"] == "CANCELLED" and event["SEQUENCE"] == 2
         assert str(event["SUMMARY"]).startswith("【已取消】防灾减灾日宣传")
         assert str(event["DESCRIPTION"]).endswith("\n记录：已取消（计划调整后不再安排）")
     # The default grace is 30 days from the change: still there on the 30th day, gone after.
-    small.run("export", "feeds", "--today", "2025-03-31")
-    assert "m02-day-2025-lead@example.invalid" in by_uid(feeds(small.exports)["yingji.ics"])
-    small.run("export", "feeds", "--today", "2025-04-01")
-    assert "m02-day-2025-lead@example.invalid" not in by_uid(feeds(small.exports)["yingji.ics"])
-    assert "m02-day-2025@example.invalid" not in by_uid(feeds(small.exports)["all.ics"])
-    assert any(r["uid"] == "m02-day/2025" for r in listed(small, None, *YEAR))
+    built_small.run("export", "feeds", "--today", "2025-03-31")
+    assert "m02-day-2025-lead@example.invalid" in by_uid(feeds(built_small.exports)["yingji.ics"])
+    built_small.run("export", "feeds", "--today", "2025-04-01")
+    assert "m02-day-2025-lead@example.invalid" not in by_uid(feeds(built_small.exports)["yingji.ics"])
+    assert "m02-day-2025@example.invalid" not in by_uid(feeds(built_small.exports)["all.ics"])
+    assert any(r["uid"] == "m02-day/2025" for r in listed(built_small, None, *YEAR))
 
 
-def test_a_unit_dropped_from_the_plan_loses_its_feed(small):
-    small.run("build", "--today", "2025-01-01")
-    small.edit("  - {id: shicheng, name: 石城镇, kind: township}\n", "")
-    small.edit("members: [天城镇, 沙坪镇, 石城镇]", "members: [天城镇, 沙坪镇]")
-    out = small.run("export", "feeds", "--today", "2025-01-01").output
+def test_a_unit_dropped_from_the_plan_loses_its_feed(built_small):
+    built_small.edit("  - {id: shicheng, name: 石城镇, kind: township}\n", "")
+    built_small.edit("members: [天城镇, 沙坪镇, 石城镇]", "members: [天城镇, 沙坪镇]")
+    out = built_small.run("export", "feeds", "--today", "2025-01-01").output
     assert "1 stale feeds removed" in out
-    assert "shicheng.ics" not in feeds(small.exports)
+    assert "shicheng.ics" not in feeds(built_small.exports)
 
 
 def test_every_feed_of_the_shipped_plan_parses_and_matches_the_listing(shipped):
@@ -429,11 +417,10 @@ def test_every_feed_of_the_shipped_plan_parses_and_matches_the_listing(shipped):
             _expected(listed(shipped, unit, first, last)), unit
 
 
-def test_the_subscription_page_has_the_howto_first_and_a_qr_code_per_feed(small):
-    small.run("build", "--today", "2025-01-01")
-    html = (small.exports / "index.html").read_text(encoding="utf-8")
+def test_the_subscription_page_has_the_howto_first_and_a_qr_code_per_feed(built_small):
+    html = (built_small.exports / "index.html").read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>") and '<html lang="zh-CN">' in html
-    names = feeds(small.exports)
+    names = feeds(built_small.exports)
     for name in names:
         assert f'href="https://example.invalid/calendar/feeds/{name}"' in html
         assert f'href="webcal://example.invalid/calendar/feeds/{name}"' in html

@@ -66,20 +66,18 @@ def test_a_missing_plan_file_is_one_clear_line(tmp_path):
     assert result.output.strip() == f"{ws.plan}: cannot read plan: No such file or directory"
 
 
-def test_an_unknown_unit_on_the_command_line_suggests_names(small):
-    small.run("build", "--today", "2025-01-01")
-    result = small.run("events", "--unit", "县应急管理", ok=False)
+def test_an_unknown_unit_on_the_command_line_suggests_names(built_small):
+    result = built_small.run("events", "--unit", "县应急管理", ok=False)
     assert result.exit_code == 1
     assert result.output.strip() == "unknown unit '县应急管理' (did you mean 县应急管理局?)"
 
 
-def test_a_database_of_another_schema_version_is_refused(small):
-    small.run("build", "--today", "2025-01-01")
+def test_a_database_of_another_schema_version_is_refused(built_small):
     import sqlite3
 
-    with sqlite3.connect(small.db) as conn:
+    with sqlite3.connect(built_small.db) as conn:
         conn.execute("UPDATE setting SET value = '99' WHERE key = 'schema_version'")
-    result = small.run("events", ok=False)
+    result = built_small.run("events", ok=False)
     assert result.exit_code == 1
     assert "has schema version 99; this calendar-app reads version 2" in result.output
 

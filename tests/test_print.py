@@ -29,10 +29,9 @@ def day_cell(html: str, day: int) -> str:
     return f"{found[1]}|{text(found[2])}"
 
 
-def test_june_2025_for_the_emergency_bureau(small):
-    small.run("build", "--today", "2025-01-01")
-    path, html = page(small, "--month", "2025-06", "--unit", "县应急管理局")
-    assert path == small.exports / "print" / "2025-06" / "yingji.html"
+def test_june_2025_for_the_emergency_bureau(built_small):
+    path, html = page(built_small, "--month", "2025-06", "--unit", "县应急管理局")
+    assert path == built_small.exports / "print" / "2025-06" / "yingji.html"
     # The Safety Month band, its own events in bold (lead) and the TV segment it co-organises.
     assert re.search(r'class="band ev lead[^"]*">.*?安全生产月', html)
     assert re.search(r'<div class="ev lead s-planned">.*?月度例会', html)
@@ -53,9 +52,8 @@ def test_june_2025_for_the_emergency_bureau(small):
     assert plain.count("电视科普栏目") == 8  # four in the grid, four in the agenda
 
 
-def test_may_2025_for_the_county(small):
-    small.run("build", "--today", "2025-01-01")
-    path, html = page(small, "--month", "2025-05")
+def test_may_2025_for_the_county(built_small):
+    path, html = page(built_small, "--month", "2025-05")
     assert path.name == "county.html"
     assert day_cell(html, 12) == "|12◆全国防灾减灾日"
     assert day_cell(html, 1) == "off|1休劳动节"
@@ -64,9 +62,8 @@ def test_may_2025_for_the_county(small):
     assert "全县 2025年5月 科普活动安排" in text(html)
 
 
-def test_makeup_working_day_is_labelled(small):
-    small.run("build", "--today", "2025-01-01")
-    _, html = page(small, "--month", "2025-04")
+def test_makeup_working_day_is_labelled(built_small):
+    _, html = page(built_small, "--month", "2025-04")
     assert day_cell(html, 27) == "makeup|27班调休上班"
 
 
@@ -101,12 +98,11 @@ def test_the_same_inputs_give_the_same_bytes(small):
     assert changed.replace("2025年3月4日", "2025年1月2日") == built
 
 
-def test_a_month_outside_the_plan_is_refused_and_writes_nothing(small):
-    small.run("build", "--today", "2025-01-01")
-    result = small.run("print", "--month", "2027-01", ok=False)
+def test_a_month_outside_the_plan_is_refused_and_writes_nothing(built_small):
+    result = built_small.run("print", "--month", "2027-01", ok=False)
     assert result.exit_code == 2
     assert "2027-01 is outside the plan period 2025-01 to 2025-12" in result.output
-    assert not (small.exports / "print" / "2027-01").exists()
+    assert not (built_small.exports / "print" / "2027-01").exists()
 
 
 def test_build_writes_every_month_for_the_county_and_every_unit(small):
@@ -118,23 +114,22 @@ def test_build_writes_every_month_for_the_county_and_every_unit(small):
                            "shicheng.html"])
 
 
-def test_a_rebuild_rewrites_only_the_pages_whose_content_changed(small):
-    small.run("build", "--today", "2025-01-01")
-    pages = sorted((small.exports / "print").glob("*/*.html"))
+def test_a_rebuild_rewrites_only_the_pages_whose_content_changed(built_small):
+    pages = sorted((built_small.exports / "print").glob("*/*.html"))
     for p in pages:
         os.utime(p, (1_000_000, 1_000_000))
-    assert "print: 0 files written" in small.run("build", "--today", "2025-01-05").output
+    assert "print: 0 files written" in built_small.run("build", "--today", "2025-01-05").output
     # The monthly meeting (measure 2, led by 应急管理局 with 文旅局 and 宣传部) gets a new title.
-    small.edit("title: 月度例会", "title: 月度工作例会")
-    out = small.run("build", "--today", "2025-01-06").output
-    changed = sorted(str(p.relative_to(small.exports / "print")) for p in pages
+    built_small.edit("title: 月度例会", "title: 月度工作例会")
+    out = built_small.run("build", "--today", "2025-01-06").output
+    changed = sorted(str(p.relative_to(built_small.exports / "print")) for p in pages
                      if p.stat().st_mtime != 1_000_000)
     assert changed == [f"{m}/{u}.html" for m in ("2025-01", "2025-02", "2025-03", "2025-04",
                                                    "2025-05", "2025-06", "2025-07", "2025-08",
                                                    "2025-09", "2025-10", "2025-11", "2025-12")
                        for u in ("county", "wenlv", "xuanchuan", "yingji")]
     assert f"print: {len(changed)} files written" in out
-    _, html = page(small, "--month", "2025-06")
+    _, html = page(built_small, "--month", "2025-06")
     assert "月度工作例会" in html
 
 
@@ -151,57 +146,53 @@ def untouch(workspace) -> list[Path]:
     return pages
 
 
-def test_moving_one_units_event_rewrites_its_page_and_the_countys_only(small, monkeypatch):
-    small.run("build", "--today", "2025-01-01")
-    pages = untouch(small)
+def test_moving_one_units_event_rewrites_its_page_and_the_countys_only(built_small, monkeypatch):
+    pages = untouch(built_small)
     laid_out = []
     view = monthview.Month.view
     monkeypatch.setattr(monthview.Month, "view", lambda self, unit=None: laid_out.append(
         (self.frame.key, unit)) or view(self, unit))
     # 天城镇's own theme event (a fan-out copy: no other unit is on it) moves within April;
     # the report refreshes the pages at once.
-    small.run("record", "move", "m03-theme/2025#1/tiancheng", "--to", "2025-04-10")
+    built_small.run("record", "move", "m03-theme/2025#1/tiancheng", "--to", "2025-04-10")
     # Only those two pages were even laid out; the other 106 were known unchanged.
     assert sorted(laid_out, key=lambda p: p[1] or "") == [("2025-04", None), ("2025-04", "tiancheng")]
-    assert touched(small, pages) == ["2025-04/county.html", "2025-04/tiancheng.html"]
+    assert touched(built_small, pages) == ["2025-04/county.html", "2025-04/tiancheng.html"]
     # The other pages of the month were not rendered again: they keep the build's date.
-    assert "生成日期：2025年1月1日" in (small.exports / "print/2025-04/shaping.html").read_text(
+    assert "生成日期：2025年1月1日" in (built_small.exports / "print/2025-04/shaping.html").read_text(
         encoding="utf-8")
-    assert "生成日期：2025年1月1日" not in (small.exports / "print/2025-04/tiancheng.html"
+    assert "生成日期：2025年1月1日" not in (built_small.exports / "print/2025-04/tiancheng.html"
                                         ).read_text(encoding="utf-8")
-    assert "print: 0 files written" in small.run("build", "--today", "2025-01-01").output
+    assert "print: 0 files written" in built_small.run("build", "--today", "2025-01-01").output
 
 
-def test_without_the_months_manifest_the_pages_own_digests_decide(small):
-    small.run("build", "--today", "2025-01-01")
-    for manifest in (small.exports / "print").glob("*/.content"):
+def test_without_the_months_manifest_the_pages_own_digests_decide(built_small):
+    for manifest in (built_small.exports / "print").glob("*/.content"):
         manifest.unlink()
-    pages = untouch(small)
-    assert "print: 0 files written" in small.run("build", "--today", "2025-01-05").output
-    assert touched(small, pages) == []
-    assert len(list((small.exports / "print").glob("*/.content"))) == 12
+    pages = untouch(built_small)
+    assert "print: 0 files written" in built_small.run("build", "--today", "2025-01-05").output
+    assert touched(built_small, pages) == []
+    assert len(list((built_small.exports / "print").glob("*/.content"))) == 12
 
 
-def test_a_page_printed_with_other_templates_is_rebuilt_by_the_next_build(small, tmp_path):
-    small.run("build", "--today", "2025-01-01")
+def test_a_page_printed_with_other_templates_is_rebuilt_by_the_next_build(built_small, tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "month.html").write_text("{{ view.unit_name }}\n", encoding="utf-8")
-    path, html = page(small, "--month", "2025-06", "--unit", "yingji", "--templates", str(mine))
+    path, html = page(built_small, "--month", "2025-06", "--unit", "yingji", "--templates", str(mine))
     assert html == "县应急管理局\n"
-    pages = untouch(small)
-    assert "print: 1 files written" in small.run("build", "--today", "2025-01-01").output
-    assert touched(small, pages) == ["2025-06/yingji.html"]
+    pages = untouch(built_small)
+    assert "print: 1 files written" in built_small.run("build", "--today", "2025-01-01").output
+    assert touched(built_small, pages) == ["2025-06/yingji.html"]
     assert "科普活动安排" in path.read_text(encoding="utf-8")
 
 
-def test_templates_override(small, tmp_path):
-    small.run("build", "--today", "2025-01-01")
+def test_templates_override(built_small, tmp_path):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "month.html").write_text("{{ view.unit_name }} {{ view.agenda|length }} 项\n",
                                      encoding="utf-8")
-    _, html = page(small, "--month", "2025-06", "--unit", "yingji", "--templates", str(mine))
+    _, html = page(built_small, "--month", "2025-06", "--unit", "yingji", "--templates", str(mine))
     assert html == "县应急管理局 7 项\n"
 
 

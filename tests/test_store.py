@@ -14,29 +14,26 @@ def _rows(database):
     return database.rows("SELECT * FROM event ORDER BY uid")
 
 
-def test_a_second_build_changes_no_row(small, database):
-    small.run("build", "--today", "2025-01-01")
+def test_a_second_build_changes_no_row(built_small, database):
     before = _rows(database)
-    result = small.run("build", "--today", "2025-03-01")
+    result = built_small.run("build", "--today", "2025-03-01")
     assert "0 new, 0 changed, 0 cancelled, 0 restored" in result.output
     assert _rows(database) == before
 
 
-def test_the_database_carries_its_schema_version(small, database):
-    small.run("build", "--today", "2025-01-01")
+def test_the_database_carries_its_schema_version(built_small, database):
     assert database.rows("SELECT value FROM setting WHERE key = 'schema_version'") == [
         (str(SCHEMA_VERSION),)]
     if database.sqlite:
         assert database.rows("PRAGMA journal_mode") == [("wal",)]
 
 
-def test_another_schema_version_is_refused_in_one_line(small, database):
-    small.run("build", "--today", "2025-01-01")
+def test_another_schema_version_is_refused_in_one_line(built_small, database):
     database.execute("UPDATE setting SET value = '99' WHERE key = 'schema_version'")
-    result = small.run("events", ok=False)
+    result = built_small.run("events", ok=False)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip().splitlines() == [
-        f"{small.db} has schema version 99; this calendar-app reads version {SCHEMA_VERSION}"]
+        f"{built_small.db} has schema version 99; this calendar-app reads version {SCHEMA_VERSION}"]
 
 
 def test_a_version_1_database_gains_the_tables_of_version_2(stored_small, database):
@@ -48,13 +45,12 @@ def test_a_version_1_database_gains_the_tables_of_version_2(stored_small, databa
         (str(SCHEMA_VERSION),)]
 
 
-def test_an_edit_bumps_only_the_changed_events(small):
-    small.run("build", "--today", "2025-01-01")
-    small.edit("weekly: 周三", "weekly: 周四")
-    result = small.run("build", "--today", "2025-02-01")
+def test_an_edit_bumps_only_the_changed_events(built_small):
+    built_small.edit("weekly: 周三", "weekly: 周四")
+    result = built_small.run("build", "--today", "2025-02-01")
     # Wednesday 2025-12-31 becomes Thursday 2026-01-01, outside the plan: a tombstone.
     assert "0 new, 52 changed, 1 cancelled" in result.output
-    with Store.open(small.db) as store:
+    with Store.open(built_small.db) as store:
         entries = store.entries()
     for entry in entries:
         if entry.obligation == "m02-tv":
@@ -65,61 +61,56 @@ def test_an_edit_bumps_only_the_changed_events(small):
             assert entry.sequence == 0, entry.uid
 
 
-def test_a_removed_obligation_leaves_cancelled_tombstones_and_can_come_back(small):
-    small.run("build", "--today", "2025-01-01")
-    original = small.plan.read_text(encoding="utf-8")
-    small.edit("      - {id: m02-day, title: 防灾减灾日宣传, quote: 防灾减灾日, observance: 防灾减灾日}\n",
-               "")
-    assert "1 cancelled" in small.run("build", "--today", "2025-02-01").output
-    with Store.open(small.db) as store:
+def test_a_removed_obligation_leaves_cancelled_tombstones_and_can_come_back(built_small):
+    original = built_small.plan.read_text(encoding="utf-8")
+    built_small.edit(
+        "      - {id: m02-day, title: 防灾减灾日宣传, quote: 防灾减灾日, observance: 防灾减灾日}\n", "")
+    assert "1 cancelled" in built_small.run("build", "--today", "2025-02-01").output
+    with Store.open(built_small.db) as store:
         (tomb,) = [e for e in store.entries() if e.uid == "m02-day/2025"]
         assert tomb.state == "removed" and tomb.shown_status == "cancelled"
         assert tomb.sequence == 1
         actions = [h["action"] for h in store.history("m02-day/2025")]
     assert actions == ["created", "removed"]
-    small.plan.write_text(original, encoding="utf-8")
-    assert "1 restored" in small.run("build", "--today", "2025-03-01").output
-    with Store.open(small.db) as store:
+    built_small.plan.write_text(original, encoding="utf-8")
+    assert "1 restored" in built_small.run("build", "--today", "2025-03-01").output
+    with Store.open(built_small.db) as store:
         back = next(e for e in store.entries() if e.uid == "m02-day/2025")
         assert back.state == "live" and back.sequence == 2
         assert [h["action"] for h in store.history(back.uid)][-1] == "restored"
 
 
-def test_what_units_recorded_survives_a_rebuild_after_an_edit(small):
-    small.run("build", "--today", "2025-01-01")
-    with Store.open(small.db):
+def test_what_units_recorded_survives_a_rebuild_after_an_edit(built_small):
+    with Store.open(built_small.db):
         EventRow.update(status="done", attendance=120).where(
             EventRow.uid == "m02-day/2025").execute()
-    small.edit("title: 防灾减灾日宣传", "title: 防灾减灾日集中宣传")
-    small.run("build", "--today", "2025-02-01")
-    with Store.open(small.db) as store:
+    built_small.edit("title: 防灾减灾日宣传", "title: 防灾减灾日集中宣传")
+    built_small.run("build", "--today", "2025-02-01")
+    with Store.open(built_small.db) as store:
         entry = next(e for e in store.entries() if e.uid == "m02-day/2025")
     assert entry.title == "防灾减灾日集中宣传" and entry.sequence == 1
     assert entry.status == "done" and entry.attendance == 120
 
 
-def test_a_build_of_a_smaller_window_only_touches_that_window(small):
-    small.run("build", "--today", "2025-01-01")
-    small.edit("weekly: 周三", "weekly: 周四")
-    out = small.run("build", "--today", "2025-02-01", "--from", "2025-06-01",
-                    "--to", "2025-06-30").output
+def test_a_build_of_a_smaller_window_only_touches_that_window(built_small):
+    built_small.edit("weekly: 周三", "weekly: 周四")
+    out = built_small.run("build", "--today", "2025-02-01", "--from", "2025-06-01",
+                          "--to", "2025-06-30").output
     assert "0 cancelled" in out
-    with Store.open(small.db) as store:
+    with Store.open(built_small.db) as store:
         tv = {e.uid: e for e in store.entries() if e.obligation == "m02-tv"}
     assert tv["m02-tv/2025-W24"].sequence == 1 and tv["m02-tv/2025-W24"].start.weekday() == 3
     assert tv["m02-tv/2025-W02"].sequence == 0 and tv["m02-tv/2025-W02"].start.weekday() == 2
 
 
-def test_editing_the_quoted_words_is_a_new_revision_too(small):
-    small.run("build", "--today", "2025-01-01")
-    small.edit("quote: 每周刊播1次科普知识\n        lead: 县委宣传部",
-               "quote: 每周刊播1次科普知识。\n        lead: 县委宣传部")
-    result = small.run("build", "--today", "2025-02-01")
+def test_editing_the_quoted_words_is_a_new_revision_too(built_small):
+    built_small.edit("quote: 每周刊播1次科普知识\n        lead: 县委宣传部",
+                     "quote: 每周刊播1次科普知识。\n        lead: 县委宣传部")
+    result = built_small.run("build", "--today", "2025-02-01")
     assert "0 new, 53 changed, 0 cancelled" in result.output
 
 
-def test_the_history_cannot_be_rewritten(small, database):
-    small.run("build", "--today", "2025-01-01")
+def test_the_history_cannot_be_rewritten(built_small, database):
     statements = ["UPDATE history SET by = 'x'", "DELETE FROM history"]
     if not database.sqlite:
         statements.append("TRUNCATE history")
