@@ -209,6 +209,17 @@ def shipped(tmp_path) -> Workspace:
 
 
 @pytest.fixture(scope="session")
+def shipped_built(tmp_path_factory) -> Workspace:
+    """The shipped plan built on 2025-01-01 once a session, with 县科协's report sheet for
+    June 2025: for tests that read what a build writes. A test that would change it works on
+    a copy."""
+    ws = Workspace(tmp_path_factory.mktemp("shipped-built"), SHIPPED)
+    ws.run("build", "--today", "2025-01-01")
+    ws.run("export", "report-template", "--unit", "县科协", "--month", "2025-06")
+    return ws
+
+
+@pytest.fixture(scope="session")
 def _built_small(tmp_path_factory) -> Workspace:
     """The small plan built on 2025-01-01 once a session; a build elsewhere gives the same
     bytes (no path is written into the database or the exports)."""

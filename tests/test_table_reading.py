@@ -16,7 +16,7 @@ from calendar_app.placement import busiest
 from calendar_app.plan import load_plan
 from calendar_app.schedule import expand
 
-from .conftest import ROOT, SHIPPED, Workspace
+from .conftest import ROOT, SHIPPED
 
 DAILY = "m19-daily-push"  # the one routine the limits leave aside
 
@@ -26,13 +26,10 @@ def events(shipped_plan):
     return expand(shipped_plan).events
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """The shipped plan built once, with a month's report sheet: everything units read."""
-    work = Workspace(tmp_path_factory.mktemp("shipped"), SHIPPED)
-    work.run("build", "--today", "2025-01-01")
-    work.run("export", "report-template", "--unit", "县科协", "--month", "2025-06")
-    return work
+@pytest.fixture
+def built(shipped_built):
+    """The shipped plan built, with a month's report sheet: everything units read."""
+    return shipped_built
 
 
 def _first_day(event) -> date:
