@@ -159,20 +159,46 @@ def test_a_build_that_loses_its_connection_keeps_the_last_state_and_a_rerun_comp
     assert "0 new, 0 changed" in ws.run("build", "--today", "2025-02-01").output
 
 
-# A build that, once synced and still holding the build lock, says so and pauses.
+# A build that, once synced and still holding the build lock, says so and pauses until the
+# second build is about to ask for the lock, and a moment more.
 SLOW_BUILD = textwrap.dedent("""
     import pathlib, sys, time
     from calendar_app import cli, store
 
     sync, synced = store.Store.sync, pathlib.Path(sys.argv.pop(1))
+    second = pathlib.Path(sys.argv.pop(1))
 
     def slow(self, *args, **kwargs):
         result = sync(self, *args, **kwargs)
         synced.touch()
-        time.sleep(2)
+        began = time.monotonic()
+        while not second.exists() and time.monotonic() - began < 60:
+            time.sleep(0.01)
+        time.sleep(0.3)
         return result
 
     store.Store.sync = slow
+    sys.argv[0] = "calendar-app"
+    cli.main()
+""")
+
+# The real CLI's build, started once `go` exists, saying when it asks for the build lock.
+SECOND_BUILD = textwrap.dedent("""
+    import pathlib, sys, time
+    from calendar_app import cli, store
+
+    go, asking = pathlib.Path(sys.argv.pop(1)), pathlib.Path(sys.argv.pop(1))
+    building, began = store.Store.building, time.monotonic()
+    while not go.exists():
+        if time.monotonic() - began > 60:
+            sys.exit("the first build never synced")
+        time.sleep(0.01)
+
+    def says_so(self):
+        asking.touch()
+        return building(self)
+
+    store.Store.building = says_so
     sys.argv[0] = "calendar-app"
     cli.main()
 """)
@@ -184,14 +210,12 @@ def test_two_builds_at_once_take_turns(built_small, database):
     ws.edit("weekly: 周三", "weekly: 周四")
     args = ["--plan", str(ws.plan), "--db", ws.db, "--exports", str(ws.exports), "build",
             "--today", "2025-02-01"]
-    synced = ws.root / "synced"
-    first = subprocess.Popen([sys.executable, "-c", SLOW_BUILD, str(synced), *args], cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    while not synced.exists():
-        assert first.poll() is None, first.communicate()
-    # The first has synced and not yet written its files: the second starts now.
-    second = subprocess.run([sys.executable, "-m", "calendar_app", *args], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    synced, asking = ws.root / "synced", ws.root / "asking"
+    first = subprocess.Popen([sys.executable, "-c", SLOW_BUILD, str(synced), str(asking), *args],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Once the first has synced and not yet written its files, the second starts.
+    second = subprocess.run([sys.executable, "-c", SECOND_BUILD, str(synced), str(asking), *args],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0 and second.returncode == 0, (err, second.stderr)
     assert "0 new, 52 changed" in out and "feeds: 0 files" not in out
