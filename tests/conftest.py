@@ -16,6 +16,7 @@ reach the tables directly, on either, for what a test must see or break behind t
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -208,15 +209,38 @@ def shipped(tmp_path) -> Workspace:
     return Workspace(tmp_path, SHIPPED)
 
 
-@pytest.fixture(scope="session")
-def shipped_built(tmp_path_factory) -> Workspace:
-    """The shipped plan built on 2025-01-01 once a session, with 县科协's report sheet for
-    June 2025: for tests that read what a build writes. A test that would change it works on
-    a copy."""
-    ws = Workspace(tmp_path_factory.mktemp("shipped-built"), SHIPPED)
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """A folder `make(folder)` fills, made once a run: under `pytest -n` every worker is a
+    session of its own, so the first worker to ask makes it in the run's shared temporary
+    folder while the others wait for it (a lock file), and all read the same one. What is
+    in it is for reading; a test that would change it works on a copy."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        folder = tmp_path_factory.mktemp(name)
+        make(folder)
+        return folder
+    shared = tmp_path_factory.getbasetemp().parent
+    folder, made = shared / name, shared / f"{name}.made"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not made.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            made.touch()
+    return folder
+
+
+def _build_shipped(folder: Path) -> None:
+    ws = Workspace(folder, SHIPPED)
     ws.run("build", "--today", "2025-01-01")
     ws.run("export", "report-template", "--unit", "县科协", "--month", "2025-06")
-    return ws
+
+
+@pytest.fixture(scope="session")
+def shipped_built(tmp_path_factory) -> Workspace:
+    """The shipped plan built on 2025-01-01 once a run, with 县科协's report sheet for June
+    2025: for tests that read what a build writes (see `made_once`)."""
+    return Workspace(made_once(tmp_path_factory, "shipped-built", _build_shipped), SHIPPED)
 
 
 @pytest.fixture(scope="session")
@@ -352,11 +376,11 @@ def web(small, request) -> Web:
 
 @pytest.fixture(scope="session")
 def realistic(tmp_path_factory):
-    """The shipped plan with five years of realistic records (tests/realistic.py), built once
-    per session: tests that change it work on a copy (`realistic_ws`)."""
-    from .realistic import make
+    """The shipped plan with five years of realistic records (tests/realistic.py), made once
+    a run (see `made_once`): tests that change it work on a copy (`realistic_ws`)."""
+    from .realistic import found, make
 
-    return make(tmp_path_factory.mktemp("realistic"))
+    return found(made_once(tmp_path_factory, "realistic", make))
 
 
 @pytest.fixture(scope="session")

@@ -116,7 +116,12 @@ def make(root: Path) -> Realistic:
                    "fixture")
         with store.transaction():
             _report(store, plan)
-    return Realistic(root, plan_path, db, root / "exports")
+    return found(root)
+
+
+def found(root: Path) -> Realistic:
+    """The workspace `make` made in `root`."""
+    return Realistic(root, root / "recurring.yaml", root / "calendar.db", root / "exports")
 
 
 def _report(store: Store, plan) -> None:
