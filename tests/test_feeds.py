@@ -11,6 +11,7 @@ import pytest
 from calendar_app.feedevents import uid_stem
 from calendar_app.plan import load_plan
 
+from .conftest import DATA, Workspace
 from .feedcheck import by_uid, check_bytes, expanded, feeds, listed, logical_lines, overrides, parse
 
 OLD = 1_000_000  # an mtime long past, to see whether a file was rewritten
@@ -35,12 +36,15 @@ def _expected(rows):
     return sorted((r["start"], r["end"], r["status"]) for r in rows)
 
 
-@pytest.fixture
-def recorded(small):
-    small.run("build", "--today", TODAY)
-    _record_a_bit_of_everything(small)
-    small.run("export", "feeds", "--today", TODAY)
-    return small
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """The small plan built, a bit of everything recorded and the feeds exported: for tests
+    that only read it."""
+    ws = Workspace(tmp_path_factory.mktemp("recorded"), DATA / "small.yaml")
+    ws.run("build", "--today", TODAY)
+    _record_a_bit_of_everything(ws)
+    ws.run("export", "feeds", "--today", TODAY)
+    return ws
 
 
 def test_build_writes_a_feed_per_unit_category_and_the_county(small):
@@ -434,12 +438,11 @@ def test_the_subscription_page_has_the_howto_first_and_a_qr_code_per_feed(built_
     assert "http://" not in html.replace("http://www.w3.org", "")  # nothing fetched or linked
 
 
-def test_each_feeds_qr_code_encodes_its_https_address(small):
+def test_each_feeds_qr_code_encodes_its_https_address(built_small):
     import segno
 
-    small.run("build", "--today", "2025-01-01")
-    html = (small.exports / "index.html").read_text(encoding="utf-8")
-    for name in feeds(small.exports):
+    html = (built_small.exports / "index.html").read_text(encoding="utf-8")
+    for name in feeds(built_small.exports):
         code = segno.make(f"https://example.invalid/calendar/feeds/{name}", error="m", micro=False)
         card = html[html.index(f'id="{name.removesuffix(".ics")}"'):]
         assert card.split(">", 1)[1].lstrip().startswith(code.svg_inline(scale=3, border=2)), name

@@ -41,11 +41,10 @@ def pages(pdf: Path) -> tuple[int, float, float]:
     return count, width, height
 
 
-def test_pdf_has_the_chinese_text_and_an_embedded_cjk_font(small):
+def test_pdf_has_the_chinese_text_and_an_embedded_cjk_font(built_small):
     tool("pdftotext")
-    small.run("build", "--today", "2025-01-01")
-    out = small.run("print", "--month", "2025-06", "--unit", "yingji", "--pdf",
-                    "--today", "2025-01-02").output.split()
+    out = built_small.run("print", "--month", "2025-06", "--unit", "yingji", "--pdf",
+                          "--today", "2025-01-02").output.split()
     html, pdf = map(Path, out)
     assert pdf == html.with_suffix(".pdf") and pdf.exists()
     count, width, height = pages(pdf)
@@ -61,20 +60,19 @@ def test_pdf_has_the_chinese_text_and_an_embedded_cjk_font(small):
     assert cjk and all(parts[-5] == "yes" for parts in cjk), fonts  # the "emb" column
 
 
-def test_pdf_without_a_chinese_font_says_what_to_install(small, tmp_path, monkeypatch):
+def test_pdf_without_a_chinese_font_says_what_to_install(built_small, tmp_path, monkeypatch):
     tool("fc-list")
-    small.run("build", "--today", "2025-01-01")
     conf = tmp_path / "fonts.conf"
     conf.write_text(f"<?xml version='1.0'?><fontconfig><dir>{tmp_path / 'none'}</dir>"
                     f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>", encoding="utf-8")
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
-    result = small.run("print", "--month", "2025-06", "--pdf", ok=False)
+    result = built_small.run("print", "--month", "2025-06", "--pdf", ok=False)
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         "no Chinese font found for the PDF (fc-list :lang=zh is empty): install one with "
         "`apt-get install fonts-noto-cjk`"]
-    assert not list((small.exports / "print").glob("*/*.pdf"))
-    assert small.run("build", "--pdf", ok=False).exit_code == 1
+    assert not list((built_small.exports / "print").glob("*/*.pdf"))
+    assert built_small.run("build", "--pdf", ok=False).exit_code == 1
 
 
 def chromium_print(html: Path, tmp_path: Path) -> Path:
@@ -91,10 +89,9 @@ def chromium_print(html: Path, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("month, unit, last", [("2025-06", "yingji", "30"),
                                               ("2025-05", "county", "31")])
-def test_chromium_prints_one_month_grid_on_one_page(small, tmp_path, month, unit, last):
+def test_chromium_prints_one_month_grid_on_one_page(built_small, tmp_path, month, unit, last):
     tool("pdftotext")
-    small.run("build", "--today", "2025-01-01")
-    pdf = chromium_print(small.exports / "print" / month / f"{unit}.html", tmp_path)
+    pdf = chromium_print(built_small.exports / "print" / month / f"{unit}.html", tmp_path)
     count, width, height = pages(pdf)
     assert count >= 2 and width > height
     first = page_text(pdf, 1)
@@ -104,12 +101,11 @@ def test_chromium_prints_one_month_grid_on_one_page(small, tmp_path, month, unit
     assert "配合单位" in page_text(pdf, 2)
 
 
-def test_a_pdf_follows_its_page_when_the_plan_changes(small):
+def test_a_pdf_follows_its_page_when_the_plan_changes(built_small):
     tool("pdftotext")
-    small.run("build", "--today", "2025-01-01")
-    pdf = Path(small.run("print", "--month", "2025-06", "--unit", "yingji", "--pdf",
-                         "--today", "2025-01-02").output.split()[1])
-    small.edit("title: 月度例会", "title: 月度工作例会")
-    small.run("build", "--today", "2025-01-03")  # no --pdf: the PDF made earlier is remade
+    pdf = Path(built_small.run("print", "--month", "2025-06", "--unit", "yingji", "--pdf",
+                               "--today", "2025-01-02").output.split()[1])
+    built_small.edit("title: 月度例会", "title: 月度工作例会")
+    built_small.run("build", "--today", "2025-01-03")  # no --pdf: the PDF made earlier is remade
     assert "月度工作例会" in page_text(pdf, 1)
-    assert not (small.exports / "print" / "2025-06" / "county.pdf").exists()
+    assert not (built_small.exports / "print" / "2025-06" / "county.pdf").exists()

@@ -82,17 +82,16 @@ def test_a_database_of_another_schema_version_is_refused(built_small):
     assert "has schema version 99; this calendar-app reads version 2" in result.output
 
 
-def test_a_database_of_the_version_before_gains_the_new_tables_and_keeps_its_events(small):
+def test_a_database_of_the_version_before_gains_the_new_tables_and_keeps_its_events(built_small):
     import sqlite3
 
-    small.run("build", "--today", "2025-01-01")
-    with sqlite3.connect(small.db) as conn:
+    with sqlite3.connect(built_small.db) as conn:
         for table in ("account", "login_failure", "evidence"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("UPDATE setting SET value = '1' WHERE key = 'schema_version'")
         events = conn.execute("SELECT * FROM event ORDER BY uid").fetchall()
-    assert "188 events" in small.run("build", "--today", "2025-01-01").output
-    with sqlite3.connect(small.db) as conn:
+    assert "188 events" in built_small.run("build", "--today", "2025-01-01").output
+    with sqlite3.connect(built_small.db) as conn:
         assert conn.execute("SELECT value FROM setting WHERE key = 'schema_version'").fetchone() \
             == ("2",)
         assert conn.execute("SELECT COUNT(*) FROM account").fetchone() == (0,)
