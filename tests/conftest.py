@@ -39,6 +39,7 @@ from calendar_app.store import Store
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
 SHIPPED = ROOT / "recurring.yaml"
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def data_file(name: str) -> Path:
@@ -293,6 +294,20 @@ def stored_small(small, request) -> Workspace:
     else:
         _store(small.db, *request.getfixturevalue("_small_expansion"))
     return small
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium under Playwright (its own download is not reachable here), launched
+    once a session; each test opens its own context."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium (apt-get install chromium; .ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
 
 
 # -- the web application ------------------------------------------------------------------------

@@ -87,16 +87,6 @@ def test_the_page_is_a_pure_function_of_its_inputs(snapshot):
     assert '<a href="/circular/2025-12.pdf">2025年12月通报（PDF）</a>' in web
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
-
-
 def test_on_a_phone_only_the_wide_tables_scroll(built, browser):
     tab = browser.new_page(viewport={"width": 390, "height": 844})
     tab.goto((built.exports / "gaps" / "index.html").as_uri())

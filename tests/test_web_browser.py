@@ -8,14 +8,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from .conftest import PASSWORDS, ROOT
+from .conftest import CHROMIUM, PASSWORDS, ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium "
                                 "(apt-get install chromium; .ci/run installs it)")
 
@@ -33,18 +31,6 @@ def server(web):
     yield f"http://127.0.0.1:{found[1]}"
     process.terminate()
     process.wait(timeout=10)
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield chromium
-        chromium.close()
 
 
 def test_a_unit_reports_an_event_done_with_a_photo_and_finds_it_done(server, browser, tmp_path):
