@@ -207,7 +207,10 @@ def test_shutdown_is_prompt_with_a_client_that_stopped_reading(caplog):
     finally:
         client.close()
     assert srv.task_dispatcher.threads == set() and srv.trigger._closed
-    complaints = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    # waitress.queue notes a request that arrived before a fresh worker thread was waiting
+    # (a busy machine): load, not a fault of the shutdown.
+    complaints = [r.getMessage() for r in caplog.records
+                  if r.levelno >= logging.WARNING and r.name != "waitress.queue"]
     assert complaints == []
 
 
