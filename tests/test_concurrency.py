@@ -82,30 +82,19 @@ def test_a_process_killed_in_the_middle_of_an_import_leaves_the_database_as_befo
     assert dump() == before
 
 
-# Waits (inside a transaction) until the process it races says it is about to ask for the
-# same lock, and then a moment more for it to be waiting: no guess at how long it takes to
-# start, so a slow machine changes nothing but the time.
-WAIT_FOR_RIVAL = textwrap.dedent("""
-    def wait_for(path):
-        began = time.monotonic()
-        while not path.exists():
-            if time.monotonic() - began > 60:
-                sys.exit("the rival never came")
-            time.sleep(0.01)
-        time.sleep(0.3)
-""")
-
-# Records an event done, pausing between reading the event and writing it, after saying so.
+# Records an event done, pausing between reading the event and writing it, after saying so,
+# until the cancel is about to check (tests/handshake.py).
 SLOW_DONE = textwrap.dedent("""
-    import pathlib, sys, time
+    import pathlib, sys
     from calendar_app import cli, store
+    from tests.handshake import wait_for
 
     mark_done, inside = store.Store.mark_done, pathlib.Path(sys.argv.pop(1))
     rival = pathlib.Path(sys.argv.pop(1))
-""") + WAIT_FOR_RIVAL + textwrap.dedent("""
+
     def slow(self, *args, **kwargs):
         inside.touch()
-        wait_for(rival)
+        wait_for(rival, then=0.3)
         mark_done(self, *args, **kwargs)
 
     store.Store.mark_done = slow
@@ -116,15 +105,13 @@ SLOW_DONE = textwrap.dedent("""
 # The real CLI, started once `go` exists, saying when it is about to begin a cancel's
 # transaction.
 SAYS_WHEN_CANCELLING = textwrap.dedent("""
-    import pathlib, sys, time
+    import pathlib, sys
     from calendar_app import cli, records
+    from tests.handshake import wait_for
 
     go, here = pathlib.Path(sys.argv.pop(1)), pathlib.Path(sys.argv.pop(1))
-    cancel, began = records.Recorder.cancel, time.monotonic()
-    while not go.exists():
-        if time.monotonic() - began > 60:
-            sys.exit("the done never began")
-        time.sleep(0.01)
+    cancel = records.Recorder.cancel
+    wait_for(go)
 
     def cancel_here(self, *args, **kwargs):
         here.touch()
@@ -160,16 +147,17 @@ def test_a_done_and_a_cancel_racing_for_one_event_cannot_both_land(stored_small,
 # A build whose sync pauses once inside its transaction, after saying so, until the recorder
 # is about to report: the reports arrive then.
 SLOW_SYNC = textwrap.dedent("""
-    import pathlib, sys, time
+    import pathlib, sys
     from calendar_app import cli, store
+    from tests.handshake import wait_for
 
     many, inside = store._executemany, pathlib.Path(sys.argv.pop(1))
     rival = pathlib.Path(sys.argv.pop(1))
-""") + WAIT_FOR_RIVAL + textwrap.dedent("""
+
     def slow(sql, rows):
         if not inside.exists():
             inside.touch()
-            wait_for(rival)
+            wait_for(rival, then=0.3)
         many(sql, rows)
 
     store._executemany = slow

@@ -162,8 +162,9 @@ def test_a_build_that_loses_its_connection_keeps_the_last_state_and_a_rerun_comp
 # A build that, once synced and still holding the build lock, says so and pauses until the
 # second build is about to ask for the lock, and a moment more.
 SLOW_BUILD = textwrap.dedent("""
-    import pathlib, sys, time
+    import pathlib, sys
     from calendar_app import cli, store
+    from tests.handshake import wait_for
 
     sync, synced = store.Store.sync, pathlib.Path(sys.argv.pop(1))
     second = pathlib.Path(sys.argv.pop(1))
@@ -171,10 +172,7 @@ SLOW_BUILD = textwrap.dedent("""
     def slow(self, *args, **kwargs):
         result = sync(self, *args, **kwargs)
         synced.touch()
-        began = time.monotonic()
-        while not second.exists() and time.monotonic() - began < 60:
-            time.sleep(0.01)
-        time.sleep(0.3)
+        wait_for(second, then=0.3)
         return result
 
     store.Store.sync = slow
@@ -184,15 +182,13 @@ SLOW_BUILD = textwrap.dedent("""
 
 # The real CLI's build, started once `go` exists, saying when it asks for the build lock.
 SECOND_BUILD = textwrap.dedent("""
-    import pathlib, sys, time
+    import pathlib, sys
     from calendar_app import cli, store
+    from tests.handshake import wait_for
 
     go, asking = pathlib.Path(sys.argv.pop(1)), pathlib.Path(sys.argv.pop(1))
-    building, began = store.Store.building, time.monotonic()
-    while not go.exists():
-        if time.monotonic() - began > 60:
-            sys.exit("the first build never synced")
-        time.sleep(0.01)
+    building = store.Store.building
+    wait_for(go)
 
     def says_so(self):
         asking.touch()
