@@ -12,16 +12,16 @@ from .conftest import DATA, ROOT, on_both_databases
 pytestmark = on_both_databases
 
 RECORDER = textwrap.dedent("""
-    import sys
+    import pathlib, sys
     from datetime import datetime, timezone
     from calendar_app.plan import load_plan
     from calendar_app.records import Recorder
     from calendar_app.store import Store
+    from tests.handshake import wait_for
 
     plan, db, go, who = load_plan(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
     uids = sys.argv[5:]
-    while not __import__("os").path.exists(go):
-        pass
+    wait_for(pathlib.Path(go))  # sleeping, not spinning: the build it waits for needs the core
     open(f"{go}.{who}", "w").close()  # here, about to record: a test may wait for this
     for uid in uids:
         with Store.open(db) as store:
