@@ -37,7 +37,7 @@ def revision_time(today: date) -> datetime:
 
 def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today: date, by: str,
           start: date | None = None, end: date | None = None, pdf: bool = False,
-          templates: Path | None = None) -> BuildReport:
+          templates: Path | None = None, jobs: int | None = None) -> BuildReport:
     """Expand the plan over [start, end) (default: its period), sync it into the database, then
     write the views under `exports`: the feeds, a printed schedule per month for the county
     and every unit (PDFs too when `pdf` or the plan's settings.pdf), and the gap report, all
@@ -46,7 +46,8 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
     The plan is read and expanded before the database is opened, so a bad plan leaves the
     database exactly as it was. A plan file that is byte for byte the one the database was
     last built from is not read again, and when the exports are also what this build would
-    write, nothing is. `report.timings` holds the seconds each stage took.
+    write, nothing is. `report.timings` holds the seconds each stage took. `jobs` processes
+    print the months at once (default: one per core, for a plan of enough pages).
     """
     clock = _Stopwatch()
     text = Path(plan_path).read_bytes() if Path(plan_path).is_file() else b""
@@ -64,11 +65,11 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
             report.timings = clock.laps
             return report
     return _build(plan_path, text, made_from, db_path, exports, today, by, start, end, pdf,
-                  templates, clock)
+                  templates, jobs, clock)
 
 
 def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, pdf, templates,
-           clock) -> BuildReport:
+           jobs, clock) -> BuildReport:
     from . import publish
     from .plan import load_plan
     from .schedule import expand
@@ -111,13 +112,18 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
 
         domain = feed_domain(plan, store.uid_domain)
         clock.lap("read")
-        report.written["feeds"] = publish.feeds(plan, entries, out, today, domain).written
-        clock.lap("feeds")
-        report.written["print"] = publish.pages(plan, entries, out, window, today, templates,
-                                                pdf)
-        clock.lap("print")
-        report.written["gaps"] = publish.gaps(plan, entries, out, today, reports)
-        clock.lap("gaps")
+        # The printed months, most of a cold build, go to worker processes first; the feeds
+        # and the dashboard are made here while they print.
+        report.written = dict.fromkeys(("feeds", "print", "gaps"), 0)  # the order told
+        with publish.printing(plan, entries, out, window, today, templates, pdf,
+                              jobs) as printed:
+            clock.lap("print start")
+            report.written["feeds"] = publish.feeds(plan, entries, out, today, domain).written
+            clock.lap("feeds")
+            report.written["gaps"] = publish.gaps(plan, entries, out, today, reports)
+            clock.lap("gaps")
+            report.written["print"] = printed()
+            clock.lap("print wait")
         out.complete(key)
     report.timings = clock.laps
     return report

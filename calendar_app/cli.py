@@ -172,14 +172,16 @@ TEMPLATES = click.option(
 @click.option("--pdf", is_flag=True, help="Print PDFs of the monthly schedules as well as HTML "
               "(also on when the plan's settings.pdf is true).")
 @TEMPLATES
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Processes printing the "
+              "monthly schedules at once (default: one per core; 1: print in this one).")
 @click.pass_obj
-def build(paths: Paths, start, end, today, pdf, templates) -> None:
+def build(paths: Paths, start, end, today, pdf, templates, jobs) -> None:
     """Expand the plan into dated events, store them and write the exports."""
     from .build import build as build_calendar
 
     _, stop = _window(None, None, end)
     report = build_calendar(paths.plan, paths.db, paths.exports, _today(today), _os_user(),
-                            _date(start), stop, pdf=pdf, templates=templates)
+                            _date(start), stop, pdf=pdf, templates=templates, jobs=jobs)
     for year in report.estimated_years:
         click.echo(f"warning: no statutory holiday data for {year}; its working days assume "
                    "weekends only (add calendar.holidays to the plan when the State Council "
