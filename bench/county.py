@@ -24,8 +24,7 @@ WORK = Path(__file__).resolve().parent / ".work"
 WORK.mkdir(exist_ok=True)
 CHILD = Path(__file__).resolve().parent / "_child.py"
 TODAY = "2025-01-01"
-STAGES = ("load", "expand", "store", "read", "print start", "feeds", "gaps", "print wait",
-          "total")
+STAGES = ("load", "expand", "store", "read", "views", "total")
 
 
 def child(*args: str) -> dict:
@@ -65,13 +64,13 @@ def main() -> None:
           f"median of {runs} runs, {platform.python_implementation()} "
           f"{platform.python_version()}, {os.cpu_count()} cores")
     print()
-    print(f"{'stage':11} {'cold s':>8} {'warm s':>8} {'edit s':>8}")
+    print(f"{'stage':8} {'cold s':>8} {'warm s':>8} {'edit s':>8}")
     for stage in STAGES:
-        print(f"{stage:11} " + " ".join(f"{median(rounds, run, stage):8.3f}"
+        print(f"{stage:8} " + " ".join(f"{median(rounds, run, stage):8.3f}"
                                        for run in ("cold", "warm", "edit")))
-    print(f"{'written':11} " + " ".join(f"{median(rounds, run, 'written'):8.0f}"
+    print(f"{'written':8} " + " ".join(f"{median(rounds, run, 'written'):8.0f}"
                                        for run in ("cold", "warm", "edit")))
-    print(f"{'RSS MiB':11} " + " ".join(f"{median(rounds, run, 'rss_mib'):8.0f}"
+    print(f"{'RSS MiB':8} " + " ".join(f"{median(rounds, run, 'rss_mib'):8.0f}"
                                        for run in ("cold", "warm", "edit")))
     print()
     print(f"{'stage vs floor':34} {'ours s':>8} {'floor s':>8} {'ratio':>7}")

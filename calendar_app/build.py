@@ -47,7 +47,7 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
     database exactly as it was. A plan file that is byte for byte the one the database was
     last built from is not read again, and when the exports are also what this build would
     write, nothing is. `report.timings` holds the seconds each stage took. `jobs` processes
-    print the months at once (default: one per core, for a plan of enough pages).
+    write the views at once (default: one per core, for a plan of enough pages).
     """
     clock = _Stopwatch()
     text = Path(plan_path).read_bytes() if Path(plan_path).is_file() else b""
@@ -112,18 +112,9 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
 
         domain = feed_domain(plan, store.uid_domain)
         clock.lap("read")
-        # The printed months, most of a cold build, go to worker processes first; the feeds
-        # and the dashboard are made here while they print.
-        report.written = dict.fromkeys(("feeds", "print", "gaps"), 0)  # the order told
-        with publish.printing(plan, entries, out, window, today, templates, pdf,
-                              jobs) as printed:
-            clock.lap("print start")
-            report.written["feeds"] = publish.feeds(plan, entries, out, today, domain).written
-            clock.lap("feeds")
-            report.written["gaps"] = publish.gaps(plan, entries, out, today, reports)
-            clock.lap("gaps")
-            report.written["print"] = printed()
-            clock.lap("print wait")
+        report.written = publish.everything(plan, entries, out, window, today, domain, reports,
+                                            templates, pdf, jobs)
+        clock.lap("views")
         out.complete(key)
     report.timings = clock.laps
     return report

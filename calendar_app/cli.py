@@ -172,8 +172,8 @@ TEMPLATES = click.option(
 @click.option("--pdf", is_flag=True, help="Print PDFs of the monthly schedules as well as HTML "
               "(also on when the plan's settings.pdf is true).")
 @TEMPLATES
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Processes printing the "
-              "monthly schedules at once (default: one per core; 1: print in this one).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Processes writing the feeds, "
+              "the dashboard and the printed months (default: one per core; 1: this one).")
 @click.pass_obj
 def build(paths: Paths, start, end, today, pdf, templates, jobs) -> None:
     """Expand the plan into dated events, store them and write the exports."""

@@ -9,10 +9,10 @@ subscriber sees it on the next poll without a rebuild.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from . import exports as layout
@@ -20,8 +20,8 @@ from . import months
 from .exports import Exports
 from .model import Entry, Plan, Reported, days
 
-# Printed pages below which a build prints in one process: forking the workers and handing
-# the months out costs about as much as rendering a few hundred pages.
+# Printed pages below which a build works in one process: forking the workers and handing
+# the views out costs about as much as rendering a few hundred pages.
 PARALLEL_FROM = 400
 
 
@@ -49,46 +49,46 @@ def feeds(plan: Plan, entries: list[Entry], out: Exports, today: date,
     return FeedsReport(len(files) - 1, written, len(stale))
 
 
-@contextmanager
-def printing(plan: Plan, entries: Iterable[Entry], out: Exports, window: tuple[date, date],
-             generated: date, templates: Path | None = None, pdf: bool = False,
-             jobs: int | None = None) -> Iterator[Callable[[], int]]:
-    """Starts printing the month of the county and every unit, for every month touching
-    `window`; the caller may write other views meanwhile, then call what this yields for
-    the count of files written (it waits for the printing to be done).
+def everything(plan: Plan, entries: list[Entry], out: Exports, window: tuple[date, date],
+               today: date, domain: str, reports: Mapping[str, Reported] | None = None,
+               templates: Path | None = None, pdf: bool = False,
+               jobs: int | None = None) -> dict[str, int]:
+    """What a build writes: the feeds, the printed months touching `window`, the dashboard;
+    the files (re)written of each.
 
-    Months go to a worker process per core (`jobs` sets how many; 1: this process) when
-    there are pages enough to pay for starting them; the files are the same either way.
+    Each is a job of its own (a month's pages are one), spread over a process per core
+    (`jobs` sets how many; 1: this process) when there are pages enough to pay for starting
+    them. The files are the same either way.
     """
-    from .printing import Pdf, Printer
     from .workers import Spread
 
-    maker = Pdf(pdf)
-    months = list(Printer(plan, generated, templates).months(entries, window))
-    if jobs is None and sum(len(month_pages) for _, month_pages in months) < PARALLEL_FROM:
+    months = _months(plan, entries, out, window, today, templates, pdf)
+    if jobs is None and sum(pages for _, pages in months) < PARALLEL_FROM:
         jobs = 1
-
-    def publish(index: int) -> list[str]:
-        month, month_pages = months[index]
-        part = Exports(out.root, out.base_url)  # counts what it wrote, in a worker or here
-        part.publish_month(month, month_pages, maker)
-        return part.written
-
-    def written() -> int:
-        files = [rel for part in spread.results() for rel in part]
-        out.written.extend(files)
-        return len(files)
-
-    with Spread(publish, len(months), jobs) as spread:
-        yield written
+    views = [partial(feeds, plan, entries, out, today, domain),
+             partial(gaps, plan, entries, out, today, reports), *(job for job, _ in months)]
+    with Spread(views, jobs) as spread:
+        feeds_made, gaps_written, *printed = spread.results()
+    return {"feeds": feeds_made.written, "print": sum(printed), "gaps": gaps_written}
 
 
 def pages(plan: Plan, entries: Iterable[Entry], out: Exports, window: tuple[date, date],
-          generated: date, templates: Path | None = None, pdf: bool = False,
-          jobs: int | None = None) -> int:
-    """What `printing` prints, with nothing else to do meanwhile: the files written."""
-    with printing(plan, entries, out, window, generated, templates, pdf, jobs) as written:
-        return written()
+          generated: date, templates: Path | None = None, pdf: bool = False) -> int:
+    """The printed month of the county and every unit, for every month touching `window`;
+    the files written."""
+    return sum(job() for job, _ in _months(plan, entries, out, window, generated, templates,
+                                           pdf))
+
+
+def _months(plan, entries, out, window, generated, templates, pdf
+            ) -> list[tuple[Callable[[], int], int]]:
+    """A job printing each month touching `window` (its files written), with its pages."""
+    from .printing import Pdf, Printer
+
+    maker = Pdf(pdf)
+    return [(partial(out.publish_month, month, month_pages, maker), len(month_pages))
+            for month, month_pages in Printer(plan, generated, templates).months(entries,
+                                                                                 window)]
 
 
 def page(plan: Plan, entries: Iterable[Entry], out: Exports, year: int, month: int,

@@ -1,9 +1,10 @@
-"""Work spread over forked processes, one per core: the printed months of a cold build.
+"""Work spread over forked processes, one per core: the views of a build (the feeds, the
+dashboard, each printed month).
 
 A forked worker starts with a copy of this process's memory (the plan, the entries, the
-month views already made), so only an item's index goes to it and only its small result
-comes back; nothing is pickled but those. The results come back in the items' order, so
-what runs in parallel gives exactly what runs in one process.
+month views already made), so only a job's index goes to it and only its small result
+comes back; nothing else is pickled. The results come back in the jobs' order, so what runs
+in parallel gives exactly what runs in one process.
 
 A process is forked only from a process with no other thread: a thread holding a lock at
 the fork (a web server's, a test runner's) would leave it locked for ever in the child. So
@@ -12,10 +13,11 @@ the web application, whose requests run in threads, always works in one process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
@@ -24,7 +26,7 @@ from .errors import CalendarAppError
 
 T = TypeVar("T")
 
-_job: Callable | None = None  # what the forked workers run: set just before they fork
+_jobs: Sequence[Callable] = ()  # what the forked workers run: set just before they fork
 
 
 def cores() -> int:
@@ -40,30 +42,48 @@ def can_fork() -> bool:
 
 
 class Spread:
-    """job(0), ..., job(count - 1), started in `workers` forked processes (default: one per
-    core) when there are two or more and forking is safe here, so the caller can go on with
-    other work meanwhile; `results()` waits for them, in the items' order. Where nothing was
-    forked, the jobs run in this process when `results()` is asked for.
+    """Every one of `jobs`, started in `workers` forked processes (default: one per core)
+    when there are two or more and forking is safe here, so the caller may go on with other
+    work meanwhile; `results()` waits for their results, in the jobs' order. Where nothing
+    was forked, the jobs run in this process when `results()` is asked for. Put the longest
+    jobs first: a worker takes the next job when it is done with one.
 
     Used as a context manager: leaving it stops the workers (and, on an error, drops the
     jobs not yet begun).
     """
 
-    def __init__(self, job: Callable[[int], T], count: int, workers: int | None = None):
-        self._job, self._count = job, count
+    def __init__(self, jobs: Sequence[Callable[[], T]], workers: int | None = None):
+        self._jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
         self._futures = []
-        workers = min(cores() if workers is None else workers, count)
+        workers = min(cores() if workers is None else workers, len(jobs))
         if workers >= 2 and can_fork():
-            global _job
-            _job = job
-            self._pool = ProcessPoolExecutor(workers,
-                                             mp_context=multiprocessing.get_context("fork"))
-            self._futures = [self._pool.submit(_call, i) for i in range(count)]
+            self._start(workers)
+
+    def _start(self, workers: int) -> None:
+        global _jobs
+        _jobs = self._jobs
+        # What exists now is the workers' to read: kept out of their garbage collector,
+        # which would otherwise touch (and so copy) every page of it in each of them.
+        gc.freeze()
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        try:
+            self._futures = [self._pool.submit(_call, i) for i in range(len(self._jobs))]
+        except OSError:  # no process to be had (the user's limit, no memory): work here
+            self._stop(cancel=True)
+            self._futures = []
+
+    def _stop(self, cancel: bool) -> None:
+        global _jobs
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+            _jobs = ()
+            gc.unfreeze()
 
     def results(self) -> list[T]:
         if self._pool is None:
-            return [self._job(i) for i in range(self._count)]
+            return [job() for job in self._jobs]
         try:
             return [future.result() for future in self._futures]
         except BrokenProcessPool:
@@ -74,11 +94,8 @@ class Spread:
         return self
 
     def __exit__(self, kind, error, trace) -> None:
-        global _job
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=error is not None)
-            _job = None
+        self._stop(cancel=error is not None)
 
 
 def _call(index: int):
-    return _job(index)
+    return _jobs[index]()

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SPREAD = """
 import os, sys, time
+from functools import partial
 from calendar_app.errors import CalendarAppError
 from calendar_app.workers import Spread
 
@@ -28,7 +29,12 @@ def job(i):
     time.sleep(0.02)  # long enough that both workers take some of the items
     return i * i, os.getpid()
 
-with Spread(job, 12, 2) as spread:
+if sys.argv[1] == "nofork":  # as when the user may start no more processes
+    def fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+    os.fork = fork
+
+with Spread([partial(job, i) for i in range(12)], 2) as spread:
     results = spread.results()
 print(os.getpid(), *(f"{square}:{pid}" for square, pid in results))
 """
@@ -61,12 +67,20 @@ def test_a_worker_that_dies_is_a_clear_error_not_a_hang():
     assert "a worker process stopped before its part was done" in done.stderr
 
 
+def test_where_no_process_can_be_started_the_jobs_run_in_this_one():
+    done = spread("nofork")
+    assert done.returncode == 0, done.stderr
+    parent, *results = done.stdout.split()
+    assert {r.split(":")[1] for r in results} == {parent}
+    assert [int(r.split(":")[0]) for r in results] == [i * i for i in range(12)]
+
+
 def test_a_process_with_another_thread_does_not_fork():
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        with Spread(lambda i: os.getpid(), 4, 2) as here:
+        with Spread([os.getpid] * 4, 2) as here:
             assert here.results() == [os.getpid()] * 4
     finally:
         stop.set()
@@ -80,6 +94,7 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 def test_a_build_printing_in_two_processes_writes_the_same_files_as_one(_built_small, tmp_path):
     # _built_small was built in one process: the small plan has too few pages to fork for.
+    # With two workers, they write the feeds, the dashboard and the months between them.
     parallel = tmp_path
     done = subprocess.run([sys.executable, "-m", "calendar_app", "--plan", str(_built_small.plan),
                            "--db", str(parallel / "calendar.db"), "--exports",
