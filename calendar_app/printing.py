@@ -70,6 +70,10 @@ class Printer:
         self._plan_text = {o.id: f"{o.basis}\n{o.title}\n{o.short}"
                            for o in self.plan.obligations}
         self._parts: tuple[monthview.Month, Parts] | None = None
+        # Compiled now, once: not again in each worker process a build prints in.
+        env = render.environment(templates)
+        env.get_template(TEMPLATE)
+        self._ui = env.get_template(PARTIALS).module
 
     def months(self, entries: Iterable[Entry], window: tuple[date, date]
                ) -> Iterator[tuple[str, list[Page]]]:
@@ -118,8 +122,7 @@ class Printer:
         """The month's shared pieces, made when its first page is rendered (and only the
         current month's are kept)."""
         if self._parts is None or self._parts[0] is not month:
-            ui = render.environment(self.templates).get_template(PARTIALS).module
-            self._parts = (month, Parts(ui, self.hues))
+            self._parts = (month, Parts(self._ui, self.hues))
         return self._parts[1]
 
 
