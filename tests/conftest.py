@@ -190,6 +190,10 @@ class Workspace:
         self.runner = CliRunner()
 
     def run(self, *args: str, ok: bool = True, input: str | None = None):
+        if args[:1] == ("build",) and "--jobs" not in args and "PYTEST_XDIST_WORKER" in os.environ:
+            # Under `pytest -n` every core has a test runner of its own: a build's workers
+            # would only queue behind them (tests/test_workers.py builds in two processes).
+            args = (*args, "--jobs", "1")
         result = self.runner.invoke(cli, ["--plan", str(self.plan), "--db", str(self.db),
                                           "--exports", str(self.exports), *args], input=input)
         if ok:
