@@ -20,6 +20,7 @@ from .model import ONE_DAY, Entry, Obligation, Plan, Settings, day_of
 from .months import firsts, following
 from .rules import Rotation, TimesAYear
 from .schedule import title_across_years
+from .words import cn_date, cn_months, cn_period
 
 SEVERITIES = ("info", "low", "medium", "high")
 KINDS = ("uncovered_measure", "unfilled_slot", "overdue", "quota_behind", "milestone_behind",
@@ -181,7 +182,7 @@ class _Analysis:
             self.add(kind="unfilled_slot", severity=severity, measure=obligation.measure,
                      obligation=oid, unit=unit, slot=slot, start=first, end=stop,
                      title=title, count=need - len(live),
-                     message=f"{title}：{first}至{stop - ONE_DAY}应办{need}次，"
+                     message=f"{title}：{cn_period(first, stop)}应办{need}次，"
                              f"现有{len(live)}次（已取消且未补办）",
                      uids=tuple(e.uid for e in sorted(events, key=_when)))
 
@@ -197,7 +198,7 @@ class _Analysis:
                      obligation=e.obligation or None, unit=e.lead, slot=e.slot,
                      start=day_of(e.start), end=stop,
                      title=self.titles.get(e.obligation, e.title),
-                     message=f"{e.title}（{day_of(e.start)}）逾期未报，已过{late}天",
+                     message=f"{e.title}（{cn_date(day_of(e.start))}）逾期未报，已过{late}天",
                      uids=(e.uid,))
 
     def targets(self) -> None:
@@ -265,7 +266,7 @@ class _Analysis:
                      obligation=obligation.id, unit=unit, slot=f"by-{by}", start=since,
                      end=by + ONE_DAY, title=title,
                      message=f"{title}：已记录{got}{target.unit}，按进度应达{due:.0f}"
-                             f"{target.unit}（{by}前目标{target.amount}{target.unit}）"
+                             f"{target.unit}（{cn_date(by)}前目标{target.amount}{target.unit}）"
                              + ("，已过期限" if late else ""))
 
     def rotations(self) -> None:
@@ -286,8 +287,8 @@ class _Analysis:
                 self.add(kind="rotation_uncovered", severity=severity, measure=obligation.measure,
                          obligation=obligation.id, unit=obligation.lead, slot=e.slot,
                          start=e.slot_start, end=e.slot_end, title=title,
-                         note=f"{self.name(place)}（计划于{start}）",
-                         message=f"{title}尚未到达{self.name(place)}，计划于{start}，"
+                         note=f"{self.name(place)}（计划于{cn_date(start)}）",
+                         message=f"{title}尚未到达{self.name(place)}，计划于{cn_date(start)}，"
                                  f"本轮剩余{left}天", uids=(e.uid,))
 
     def idle_units(self) -> None:
@@ -310,8 +311,8 @@ class _Analysis:
                     self.add(kind="idle_unit", severity="high" if len(run) >= 2 * n else "medium",
                              measure=None, obligation=None, unit=unit, slot=None,
                              start=run[0], end=stop, title=self.name(unit),
-                             message=f"{self.name(unit)}连续{len(run)}个月（{run[0]:%Y-%m}至"
-                                     f"{run[-1]:%Y-%m}）没有任何活动")
+                             message=f"{self.name(unit)}连续{len(run)}个月（"
+                                     f"{cn_months(run[0], run[-1])}）没有任何活动")
                 run = []
 
     def overloads(self) -> None:
@@ -324,7 +325,7 @@ class _Analysis:
                 self.add(kind="overload", severity="low", measure=e.measure or None,
                          obligation=e.obligation or None, unit=e.lead, slot=e.slot,
                          start=start, end=start + ONE_DAY, title=e.title,
-                         message=f"{e.title}安排在休息日{start}", uids=(e.uid,))
+                         message=f"{e.title}安排在休息日{cn_date(start)}", uids=(e.uid,))
             iso = start.isocalendar()
             for unit in e.units:
                 per_day[(unit, start)].append(e.uid)
@@ -335,7 +336,7 @@ class _Analysis:
                 self.add(kind="overload", severity="medium", measure=None, obligation=None,
                          unit=unit, slot=day.isoformat(), start=day, end=day + ONE_DAY,
                          title="day", uids=tuple(sorted(uids)),
-                         message=f"{self.name(unit)}在{day}有{len(uids)}项活动（上限{day_cap}）")
+                         message=f"{self.name(unit)}在{cn_date(day)}有{len(uids)}项活动（上限{day_cap}）")
         for (unit, year, week), uids in sorted(per_week.items()):
             if len(uids) > week_cap:
                 monday = date.fromisocalendar(year, week, 1)
@@ -414,7 +415,7 @@ def _summary(f: Finding, parts: list[Finding], plan: Plan, settings: Settings) -
     if f.kind == "rotation_uncovered":
         return f"{f.title}尚未到达{len(parts)}处：{'、'.join(p.note for p in parts)}"
     if f.kind == "idle_unit":
-        runs = "、".join(f"{p.start:%Y-%m}至{p.last:%Y-%m}" for p in parts)
+        runs = "、".join(cn_months(p.start, p.last) for p in parts)
         return f"{name}有{len(parts)}段连续{settings.idle_months}个月以上没有任何活动：{runs}"
     kinds = Counter(p.title if p.title in ("day", "week") else "rest" for p in parts)
     said = []
@@ -440,7 +441,7 @@ def _spans(parts: list[Finding]) -> str:
             runs.append([f.start, f.last, f.last.year * 12 + f.last.month])
     if len(runs) > 3:
         runs = [[runs[0][0], max(r[1] for r in runs)]]
-    return "、".join(str(a) if a == b else f"{a}至{b}" for a, b, *_ in runs)
+    return "、".join(cn_period(a, b + ONE_DAY) for a, b, *_ in runs)
 
 
 def only(report: Report, plan: Plan, unit: str | None = None,

@@ -97,7 +97,8 @@ def _what_was_done(mine: list[Entry], titles: dict[str, str], review: Review) ->
         said = f"{title}：完成{len(done)}次/应办{due}次"
         if 0 < len(done) <= 6:
             said += "（" + "，".join(
-                f"{e.done_on or days(e.start, e.end)[0]}" + (f" {e.attendance}人" if e.attendance else "")
+                cn_date(e.done_on or days(e.start, e.end)[0])
+                + (f" {e.attendance}人" if e.attendance else "")
                 for e in done) + "）"
         parts.append(said)
     return "；".join(parts)

@@ -46,6 +46,15 @@ def cn_period(start: date, end: date) -> str:
     return cn_date(start) if last <= start else f"{cn_date(start)}至{_short(last, start)}"
 
 
+def cn_months(first: date, last: date) -> str:
+    """The months from `first`'s to `last`'s (both taken): 2025年3月, 2025年1月至3月,
+    2024年11月至2025年2月."""
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.year}年{first.month}月"
+    tail = f"{last.month}月" if last.year == first.year else f"{last.year}年{last.month}月"
+    return f"{first.year}年{first.month}月至{tail}"
+
+
 def cn_target_period(period: str) -> str:
     """A quota's or milestone's period as the gap analysis keeps it (2025, 2021-01-01—2025-12-31
     or 2021-06-30前) in words: 2025年, 2021年1月1日至2025年12月31日, 2021年6月30日前."""

@@ -81,7 +81,7 @@ def test_overdue_beyond_the_grace_period(ws):
 def test_overdue_events_of_one_obligation_are_one_finding(ws):
     (found,) = [f for f in findings(ws, "2025-03-12", "overdue") if f["obligation"] == "m01-tv"]
     assert (found["count"], found["first"], found["last"]) == (9, "2025-01-01", "2025-02-26")
-    assert found["message"] == "电视科普栏目：逾期未报9次（2025-01-01至2025-02-26）"
+    assert found["message"] == "电视科普栏目：逾期未报9次（2025年1月1日至2月26日）"
     assert found["events"] == [f"m01-tv/2025-W{w:02d}" for w in range(1, 10)]
     assert found["uids"] == found["events"] and found["unit"] == "xuanchuan"
 

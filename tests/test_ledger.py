@@ -76,7 +76,7 @@ def test_by_measure_with_the_plans_words_and_what_was_done(book, snapshot):
     assert sorted(measures) == list(range(1, 31))
     m21 = measures[21]
     assert m21["方案原文"] == plan.measures[21].text and m21["牵头单位"] == "县应急管理局"
-    assert "全国消防日应急科普宣教（消防演练）：完成1次/应办1次（2024-11-12" in m21["完成情况"]
+    assert "全国消防日应急科普宣教（消防演练）：完成1次/应办1次（2024年11月12日" in m21["完成情况"]
     assert m21["佐证材料（份）"] >= 0 and isinstance(m21["参加人数合计"], int)
     assert measures[4]["灯色"] == "红灯" and measures[19]["逾期未报"] == 30
 

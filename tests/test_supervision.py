@@ -63,7 +63,7 @@ def test_one_finding_per_problem_with_every_event_it_covers(realistic, tmp_path)
     assert (push["first"], push["last"]) == ("2024-11-01", "2024-11-30")
     assert push["events"] == [f"m19-daily-push/2024-11-{d:02d}" for d in range(1, 31)]
     assert push["message"] == ("崇阳网、云上崇阳App科普宣传栏推送（天天科普）："
-                               "逾期未报30次（2024-11-01至2024-11-30）")
+                               "逾期未报30次（2024年11月1日至11月30日）")
     # the same problem, one line per event
     detail = json.loads(run(realistic, tmp_path, "gaps", "--today", str(END), "--format", "json",
                             "--detail").output)["findings"]
