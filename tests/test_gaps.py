@@ -116,9 +116,12 @@ def test_rotation_uncovered_while_visits_lie_ahead(ws):
 
 
 def test_idle_unit_for_n_months_and_not_when_busy(ws):
-    idle = {(f["unit"], f["start"]) for f in findings(ws, "2025-11-15", "idle_unit")}
+    found = findings(ws, "2025-11-15", "idle_unit")
+    idle = {(f["unit"], f["start"]) for f in found}
     assert ("tongji", "2025-01-01") in idle  # nothing until June: 5 months
     assert not any(unit == "xuanchuan" for unit, _ in idle)  # weekly TV
+    tongji = next(f for f in found if f["unit"] == "tongji")
+    assert tongji["message"] == "县统计局有2段连续3个月以上没有任何活动：2025年1月至5月、2025年7月至9月"
 
 
 def test_overload_on_a_day_and_a_flexible_event_on_a_holiday(ws):
