@@ -173,7 +173,8 @@ TEMPLATES = click.option(
               "(also on when the plan's settings.pdf is true).")
 @TEMPLATES
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Processes writing the feeds, "
-              "the dashboard and the printed months (default: one per core; 1: this one).")
+              "the dashboard and the printed months (default: one per core, up to 8; 1: this "
+              "one).")
 @click.pass_obj
 def build(paths: Paths, start, end, today, pdf, templates, jobs) -> None:
     """Expand the plan into dated events, store them and write the exports."""

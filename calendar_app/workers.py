@@ -29,6 +29,11 @@ T = TypeVar("T")
 _jobs: Sequence[Callable] = ()  # what the forked workers run: set just before they fork
 
 
+# Workers at most by default: a build has some sixty jobs, one disk and one parent that
+# waits, and on a server of many cores each worker past these costs memory and gains little.
+MOST = 8
+
+
 def cores() -> int:
     """The cores this process may run on (its affinity, not the machine's count)."""
     try:
@@ -42,11 +47,11 @@ def can_fork() -> bool:
 
 
 class Spread:
-    """Every one of `jobs`, started in `workers` forked processes (default: one per core)
-    when there are two or more and forking is safe here, so the caller may go on with other
-    work meanwhile; `results()` waits for their results, in the jobs' order. Where nothing
-    was forked, the jobs run in this process when `results()` is asked for. Put the longest
-    jobs first: a worker takes the next job when it is done with one.
+    """Every one of `jobs`, started in `workers` forked processes (default: one per core, at
+    most MOST) when there are two or more and forking is safe here, so the caller may go on
+    with other work meanwhile; `results()` waits for their results, in the jobs' order.
+    Where nothing was forked, the jobs run in this process when `results()` is asked for.
+    Put the longest jobs first: a worker takes the next job when it is done with one.
 
     Used as a context manager: leaving it stops the workers (and, on an error, drops the
     jobs not yet begun).
@@ -56,7 +61,7 @@ class Spread:
         self._jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
         self._futures = []
-        workers = min(cores() if workers is None else workers, len(jobs))
+        workers = min(min(cores(), MOST) if workers is None else workers, len(jobs))
         if workers >= 2 and can_fork():
             self._start(workers)
 

@@ -34,7 +34,13 @@ if sys.argv[1] == "nofork":  # as when the user may start no more processes
         raise BlockingIOError(11, "Resource temporarily unavailable")
     os.fork = fork
 
-with Spread([partial(job, i) for i in range(12)], 2) as spread:
+workers = 2
+if sys.argv[1] == "many":  # a server of 64 cores, and no number asked for
+    import calendar_app.workers
+    calendar_app.workers.cores = lambda: 64
+    workers = None
+
+with Spread([partial(job, i) for i in range(12)], workers) as spread:
     results = spread.results()
 print(os.getpid(), *(f"{square}:{pid}" for square, pid in results))
 """
@@ -53,6 +59,14 @@ def test_the_items_go_to_two_forked_workers_and_come_back_in_order():
     pids = {r.split(":")[1] for r in results}
     assert squares == [i * i for i in range(12)]
     assert len(pids) == 2 and parent not in pids
+
+
+def test_many_cores_get_at_most_eight_workers_unless_asked():
+    done = spread("many")
+    assert done.returncode == 0, done.stderr
+    parent, *results = done.stdout.split()
+    pids = {r.split(":")[1] for r in results}
+    assert 2 < len(pids) <= 8 and parent not in pids
 
 
 def test_an_error_in_a_worker_is_raised_in_the_parent_with_its_message():
