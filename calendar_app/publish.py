@@ -58,18 +58,25 @@ def everything(plan: Plan, entries: list[Entry], out: Exports, window: tuple[dat
 
     Each is a job of its own (a month's pages are one), spread over a process per core
     (`jobs` sets how many; 1: this process) when there are pages enough to pay for starting
-    them. The files are the same either way.
+    them, or PDFs to make. The files are the same either way.
     """
     from .workers import Spread
 
     months = _months(plan, entries, out, window, today, templates, pdf)
-    if jobs is None and sum(pages for _, pages in months) < PARALLEL_FROM:
-        jobs = 1
     views = [partial(feeds, plan, entries, out, today, domain),
              partial(gaps, plan, entries, out, today, reports), *(job for job, _ in months)]
-    with Spread(views, jobs) as spread:
+    with Spread(views, processes(jobs, sum(pages for _, pages in months), pdf)) as spread:
         feeds_made, gaps_written, *printed = spread.results()
     return {"feeds": feeds_made.written, "print": sum(printed), "gaps": gaps_written}
+
+
+def processes(jobs: int | None, pages: int, pdf: bool) -> int | None:
+    """How many processes a build asks for (None: one per core): `jobs` if given; else one
+    for few pages, as their HTML is quickly made, unless each needs a PDF (a quarter of a
+    second a page)."""
+    if jobs is None and not pdf and pages < PARALLEL_FROM:
+        return 1
+    return jobs
 
 
 def pages(plan: Plan, entries: Iterable[Entry], out: Exports, window: tuple[date, date],

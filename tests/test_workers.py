@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+from calendar_app.publish import PARALLEL_FROM, processes
 from calendar_app.workers import Spread
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,7 @@ SPREAD = """
 import os, sys, time
 from functools import partial
 from calendar_app.errors import CalendarAppError
+from calendar_app.publish import PARALLEL_FROM, processes
 from calendar_app.workers import Spread
 
 def job(i):
@@ -120,3 +122,11 @@ def test_a_build_printing_in_two_processes_writes_the_same_files_as_one(_built_s
     ours, theirs = tree(parallel / "exports"), tree(_built_small.exports)
     assert sorted(ours) == sorted(theirs)
     assert [name for name in ours if ours[name] != theirs[name]] == []
+
+
+def test_a_build_forks_for_many_pages_or_for_pdfs_and_as_asked():
+    few, many = PARALLEL_FROM - 1, PARALLEL_FROM
+    assert processes(None, few, pdf=False) == 1  # the small plan's HTML: here
+    assert processes(None, many, pdf=False) is None  # the shipped plan's: one per core
+    assert processes(None, few, pdf=True) is None  # PDFs, however few
+    assert processes(3, few, pdf=False) == 3 and processes(1, many, pdf=True) == 1
