@@ -47,7 +47,7 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
     database exactly as it was. A plan file that is byte for byte the one the database was
     last built from is not read again, and when the exports are also what this build would
     write, nothing is. `report.timings` holds the seconds each stage took. `jobs` processes
-    write the views at once (default: one per core, up to 8, for a plan of enough pages).
+    write the views at once (default: one per core, up to 8).
     """
     clock = _Stopwatch()
     text = Path(plan_path).read_bytes() if Path(plan_path).is_file() else b""

@@ -20,10 +20,6 @@ from . import months
 from .exports import Exports
 from .model import Entry, Plan, Reported, days
 
-# Printed pages below which a build works in one process: forking the workers and handing
-# the views out costs about as much as rendering a few hundred pages.
-PARALLEL_FROM = 400
-
 
 @dataclass
 class FeedsReport:
@@ -57,43 +53,32 @@ def everything(plan: Plan, entries: list[Entry], out: Exports, window: tuple[dat
     the files (re)written of each.
 
     Each is a job of its own (a month's pages are one), spread over a process per core
-    (`jobs` sets how many; 1: this process) when there are pages enough to pay for starting
-    them, or PDFs to make. The files are the same either way.
+    (`jobs` sets how many; 1: this process): even the smallest plan's build is quicker so,
+    the workers being forked in a few milliseconds. The files are the same either way.
     """
     from .workers import Spread
 
     months = _months(plan, entries, out, window, today, templates, pdf)
     views = [partial(feeds, plan, entries, out, today, domain),
-             partial(gaps, plan, entries, out, today, reports), *(job for job, _ in months)]
-    with Spread(views, processes(jobs, sum(pages for _, pages in months), pdf)) as spread:
+             partial(gaps, plan, entries, out, today, reports), *months]
+    with Spread(views, jobs) as spread:
         feeds_made, gaps_written, *printed = spread.results()
     return {"feeds": feeds_made.written, "print": sum(printed), "gaps": gaps_written}
-
-
-def processes(jobs: int | None, pages: int, pdf: bool) -> int | None:
-    """How many processes a build asks for (None: one per core): `jobs` if given; else one
-    for few pages, as their HTML is quickly made, unless each needs a PDF (a quarter of a
-    second a page)."""
-    if jobs is None and not pdf and pages < PARALLEL_FROM:
-        return 1
-    return jobs
 
 
 def pages(plan: Plan, entries: Iterable[Entry], out: Exports, window: tuple[date, date],
           generated: date, templates: Path | None = None, pdf: bool = False) -> int:
     """The printed month of the county and every unit, for every month touching `window`;
     the files written."""
-    return sum(job() for job, _ in _months(plan, entries, out, window, generated, templates,
-                                           pdf))
+    return sum(job() for job in _months(plan, entries, out, window, generated, templates, pdf))
 
 
-def _months(plan, entries, out, window, generated, templates, pdf
-            ) -> list[tuple[Callable[[], int], int]]:
-    """A job printing each month touching `window` (its files written), with its pages."""
+def _months(plan, entries, out, window, generated, templates, pdf) -> list[Callable[[], int]]:
+    """A job printing each month touching `window` (its files written)."""
     from .printing import Pdf, Printer
 
     maker = Pdf(pdf)
-    return [(partial(out.publish_month, month, month_pages, maker), len(month_pages))
+    return [partial(out.publish_month, month, month_pages, maker)
             for month, month_pages in Printer(plan, generated, templates).months(entries,
                                                                                  window)]
 
