@@ -43,6 +43,7 @@ def cores() -> int:
 
 
 def can_fork() -> bool:
+    """Whether this process may fork workers: it can, and no other thread runs in it."""
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
