@@ -61,7 +61,8 @@ def full(result, what=""):
     return True
 
 
-def test_a_build_whose_exports_fill_the_disk_keeps_every_file_whole(tmp_path, disk):
+@pytest.mark.parametrize("jobs", ["1", "2"])  # in this process, and in two forked workers
+def test_a_build_whose_exports_fill_the_disk_keeps_every_file_whole(tmp_path, disk, jobs):
     ws = Workspace(tmp_path, DATA / "small.yaml")
     ws.exports = disk / "exports"
     ws.run("build", "--today", "2025-01-01")
@@ -75,7 +76,7 @@ def test_a_build_whose_exports_fill_the_disk_keeps_every_file_whole(tmp_path, di
     new = {name: data.replace(str(ref.plan).encode(), str(ws.plan).encode())  # footers
            for name, data in files(ref.exports).items()}
     fill(disk, leave=8 * 1024)  # room for a file or two, not for the rebuilt pages
-    assert full(ws.run("build", "--today", "2025-01-02", ok=False))
+    assert full(ws.run("build", "--today", "2025-01-02", "--jobs", jobs, ok=False))
     now = files(ws.exports)
     assert not [name for name in now if name.endswith(".tmp")]
     assert [n for n in now if now[n] not in (old.get(n), new.get(n))] == []  # old or new
