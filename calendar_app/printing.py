@@ -72,7 +72,7 @@ class Printer:
         self._parts: tuple[monthview.Month, Parts] | None = None
         # Compiled now, once: not again in each worker process a build prints in.
         env = render.environment(templates)
-        env.get_template(TEMPLATE)
+        self._page = env.get_template(TEMPLATE)
         self._ui = env.get_template(PARTIALS).module
 
     def months(self, entries: Iterable[Entry], window: tuple[date, date]
@@ -113,10 +113,9 @@ class Printer:
         return digest.hexdigest()
 
     def html(self, view: monthview.MonthView, digest: str, parts: Parts) -> str:
-        return render.render(TEMPLATE, override=self.templates, view=view, digest=digest,
-                             parts=parts, hues=self.hues, weekdays=WEEKDAYS,
-                             plan_name=self.plan.name, plan_source=self.plan.source,
-                             generated=self.generated)
+        return self._page.render(view=view, digest=digest, parts=parts, hues=self.hues,
+                                 weekdays=WEEKDAYS, plan_name=self.plan.name,
+                                 plan_source=self.plan.source, generated=self.generated)
 
     def parts(self, month: monthview.Month) -> Parts:
         """The month's shared pieces, made when its first page is rendered (and only the

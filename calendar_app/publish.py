@@ -56,13 +56,12 @@ def everything(plan: Plan, entries: list[Entry], out: Exports, window: tuple[dat
     (`jobs` sets how many; 1: this process): even the smallest plan's build is quicker so,
     the workers being forked in a few milliseconds. The files are the same either way.
     """
-    from .workers import Spread
+    from . import workers
 
     months = _months(plan, entries, out, window, today, templates, pdf)
     views = [partial(feeds, plan, entries, out, today, domain),
              partial(gaps, plan, entries, out, today, reports), *months]
-    with Spread(views, jobs) as spread:
-        feeds_made, gaps_written, *printed = spread.results()
+    feeds_made, gaps_written, *printed = workers.run(views, jobs)
     return {"feeds": feeds_made.written, "print": sum(printed), "gaps": gaps_written}
 
 

@@ -47,60 +47,41 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1
 
 
-class Spread:
-    """Every one of `jobs`, started in `workers` forked processes (default: one per core, at
-    most MOST) when there are two or more and forking is safe here, so the caller may go on
-    with other work meanwhile; `results()` waits for their results, in the jobs' order.
-    Where nothing was forked, the jobs run in this process when `results()` is asked for.
-    Put the longest jobs first: a worker takes the next job when it is done with one.
+def run(jobs: Sequence[Callable[[], T]], workers: int | None = None) -> list[T]:
+    """The result of every one of `jobs`, in their order: from `workers` forked processes
+    (default: one per core, at most MOST) when there are two or more and forking is safe
+    here, else from this process. Put the longest jobs first: a worker takes the next job
+    when it is done with one."""
+    workers = min(min(cores(), MOST) if workers is None else workers, len(jobs))
+    if workers >= 2 and can_fork():
+        done = _forked(jobs, workers)
+        if done is not None:
+            return done
+    return [job() for job in jobs]
 
-    Used as a context manager: leaving it stops the workers (and, on an error, drops the
-    jobs not yet begun).
-    """
 
-    def __init__(self, jobs: Sequence[Callable[[], T]], workers: int | None = None):
-        self._jobs = jobs
-        self._pool: ProcessPoolExecutor | None = None
-        self._futures = []
-        workers = min(min(cores(), MOST) if workers is None else workers, len(jobs))
-        if workers >= 2 and can_fork():
-            self._start(workers)
-
-    def _start(self, workers: int) -> None:
-        global _jobs
-        _jobs = self._jobs
-        # What exists now is the workers' to read: kept out of their garbage collector,
-        # which would otherwise touch (and so copy) every page of it in each of them.
-        gc.freeze()
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+def _forked(jobs: Sequence[Callable[[], T]], workers: int) -> list[T] | None:
+    """The jobs' results from forked workers; None when no process could be started."""
+    global _jobs
+    _jobs = jobs
+    # What exists now is the workers' to read: kept out of their garbage collector, which
+    # would otherwise touch (and so copy) every page of it in each of them.
+    gc.freeze()
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
         try:
-            self._futures = [self._pool.submit(_call, i) for i in range(len(self._jobs))]
+            futures = [pool.submit(_call, i) for i in range(len(jobs))]
         except OSError:  # no process to be had (the user's limit, no memory): work here
-            self._stop(cancel=True)
-            self._futures = []
-
-    def _stop(self, cancel: bool) -> None:
-        global _jobs
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=cancel)
-            self._pool = None
-            _jobs = ()
-            gc.unfreeze()
-
-    def results(self) -> list[T]:
-        if self._pool is None:
-            return [job() for job in self._jobs]
-        try:
-            return [future.result() for future in self._futures]
-        except BrokenProcessPool:
-            raise CalendarAppError("a worker process stopped before its part was done (out "
-                                   "of memory?): run the command again") from None
-
-    def __enter__(self) -> Spread:
-        return self
-
-    def __exit__(self, kind, error, trace) -> None:
-        self._stop(cancel=error is not None)
+            return None
+        return [future.result() for future in futures]
+    except BrokenProcessPool:
+        raise CalendarAppError("a worker process stopped before its part was done (out of "
+                               "memory?): run the command again") from None
+    finally:
+        # All done, or a job failed: then the jobs not yet begun are dropped.
+        pool.shutdown(wait=True, cancel_futures=True)
+        _jobs = ()
+        gc.unfreeze()
 
 
 def _call(index: int):

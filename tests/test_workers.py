@@ -11,7 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
-from calendar_app.workers import Spread
+from calendar_app.workers import run
 
 from .conftest import DATA
 
@@ -21,7 +21,7 @@ SPREAD = """
 import os, sys, time
 from functools import partial
 from calendar_app.errors import CalendarAppError
-from calendar_app.workers import Spread
+from calendar_app.workers import run
 
 def job(i):
     if sys.argv[1] == "raise" and i == 5:
@@ -42,8 +42,7 @@ if sys.argv[1] == "many":  # a server of 64 cores, and no number asked for
     calendar_app.workers.cores = lambda: 64
     workers = None
 
-with Spread([partial(job, i) for i in range(12)], workers) as spread:
-    results = spread.results()
+results = run([partial(job, i) for i in range(12)], workers)
 print(os.getpid(), *(f"{square}:{pid}" for square, pid in results))
 """
 
@@ -96,8 +95,7 @@ def test_a_process_with_another_thread_does_not_fork():
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        with Spread([os.getpid] * 4, 2) as here:
-            assert here.results() == [os.getpid()] * 4
+        assert run([os.getpid] * 4, 2) == [os.getpid()] * 4
     finally:
         stop.set()
         other.join()
