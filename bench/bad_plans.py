@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from calendar_app.errors import PlanError  # noqa: E402
-from calendar_app.plan import load_plan  # noqa: E402
+from calendar_app.plan.reader import load_plan  # noqa: E402
 
 WORK = Path(__file__).resolve().parent / ".work" / "bad_plans"
 DATA = ROOT / "tests" / "data"

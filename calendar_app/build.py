@@ -71,7 +71,7 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
 def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, pdf, templates,
            jobs, clock) -> BuildReport:
     from . import publish
-    from .plan import load_plan
+    from .plan.reader import load_plan
     from .schedule import expand
 
     plan = load_plan(plan_path)
@@ -155,8 +155,8 @@ def code_digest() -> str:
     digest = hashlib.sha1()
     holidays = Path(find_spec("chinese_calendar").origin).parent
     for folder in (Path(__file__).parent, holidays):
-        for path in sorted(folder.glob("*.py")):
-            digest.update(path.name.encode() + path.read_bytes())
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(path.relative_to(folder).as_posix().encode() + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -34,7 +34,7 @@ class Paths:
     exports: Path
 
     def load_plan(self):
-        from .plan import load_plan
+        from .plan.reader import load_plan
         return load_plan(self.plan)
 
     def store(self):
@@ -150,7 +150,7 @@ def cli(ctx: click.Context, plan_path: Path, db: str | None, exports: Path | Non
 @click.pass_obj
 def validate(paths: Paths) -> None:
     """Check the plan file, say how its quirks were read and list the county's choices."""
-    from . import choices
+    from .plan import choices
 
     plan = paths.load_plan()
     click.echo(f"{paths.plan}: ok: {choices.summary(plan)}")

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 
 from .model import ONE_DAY, Entry, Obligation, Plan, Settings, day_of
 from .months import firsts, following
-from .rules import Rotation, TimesAYear
+from .plan.rules import Rotation, TimesAYear
 from .schedule import title_across_years
 from .words import cn_date, cn_months, cn_period
 

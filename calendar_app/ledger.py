@@ -21,10 +21,10 @@ from openpyxl.utils import get_column_letter
 from . import xlsx
 from .lights import LIGHT_CN, Review, due_soon, rules
 from .model import Entry, Plan, Reported, days
+from .plan.yearday import WEEKDAY_CN
 from .schedule import title_across_years
 from .termtable import width
 from .words import cn_date, cn_period
-from .yearday import WEEKDAY_CN
 
 FILLS = {"red": "F4B6B6", "amber": "FFE08A", "green": "D5ECD4", "none": "FFFFFF"}
 WIDEST = 60  # characters; longer text wraps

@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 from . import termtable
 from .model import Entry, Plan
+from .plan.yearday import WEEKDAY_CN
 from .words import ACTION_CN, status_cn
-from .yearday import WEEKDAY_CN
 
 EVENT_FIELDS = ("uid", "title", "start", "end", "all_day", "lead", "units", "measure",
                 "category", "obligation", "slot", "status", "location", "notes", "sequence")

@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 from .errors import UnknownUnit
 
 if TYPE_CHECKING:
-    from .rules import Rule
-    from .workdays import WorkCalendar
+    from .plan.rules import Rule
+    from .plan.workdays import WorkCalendar
 
 ZONE = "Asia/Shanghai"
 TZ = ZoneInfo(ZONE)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .model import Event, days
-from .workdays import WorkCalendar
+from .plan.workdays import WorkCalendar
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
 
     from . import words
     from .model import day_of
-    from .yearday import WEEKDAY_CN
+    from .plan.yearday import WEEKDAY_CN
 
     folders = [str(override)] if override else []
     folders.append(str(default_templates()))

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from .model import ONE_DAY, TZ, Event, Obligation, Occurrence, Plan, day_of, overlaps
 from .placement import Placer, Request
-from .rules import PerTerm, TimesAYear, observance_of
+from .plan.rules import PerTerm, TimesAYear, observance_of
 
 DEFAULT_LENGTH = timedelta(hours=1)
 

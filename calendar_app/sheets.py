@@ -21,8 +21,8 @@ from openpyxl.styles import Font
 from . import exports, limits, xlsx
 from .errors import CalendarAppError, Problem
 from .model import STATUS_CN, TZ, Entry, Plan
+from .plan.yearday import WEEKDAY_CN
 from .records import Recorder, RecordError
-from .yearday import WEEKDAY_CN
 
 COLUMNS = ("uid", "日期", "星期", "活动", "措施", "牵头单位", "状态", "实际日期", "参加人数",
            "备注", "佐证材料", "取消原因", "改期至")

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from calendar_app.build import revision_time
 from calendar_app.model import TZ
-from calendar_app.plan import load_plan
+from calendar_app.plan.reader import load_plan
 from calendar_app.records import Recorder
 from calendar_app.schedule import expand
 from calendar_app.store import Store

@@ -8,7 +8,7 @@ import pytest
 from calendar_app import accounts
 from calendar_app.cli import cli
 from calendar_app.model import TZ
-from calendar_app.plan import load_plan
+from calendar_app.plan.reader import load_plan
 from calendar_app.store import Store
 
 from .conftest import on_both_databases

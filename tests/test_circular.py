@@ -71,7 +71,7 @@ def test_the_shape_and_the_numbers_of_a_month(november, snapshot):
 
 def test_two_pages_even_when_nothing_was_reported(shipped, tmp_path):
     entries = _nothing_recorded(shipped, tmp_path)
-    from calendar_app.plan import load_plan
+    from calendar_app.plan.reader import load_plan
 
     plan = load_plan(shipped.plan)
     for month in (date(2025, 12, 1),):  # the fullest month: the year's ranking and lists

@@ -14,7 +14,7 @@ pytestmark = on_both_databases
 RECORDER = textwrap.dedent("""
     import pathlib, sys
     from datetime import datetime, timezone
-    from calendar_app.plan import load_plan
+    from calendar_app.plan.reader import load_plan
     from calendar_app.records import Recorder
     from calendar_app.store import Store
     from tests.handshake import wait_for

@@ -13,7 +13,7 @@ from importlib.util import find_spec
 import pytest
 
 from calendar_app.cli import cli
-from calendar_app.plan import load_plan
+from calendar_app.plan.reader import load_plan
 from calendar_app.records import Recorder
 from calendar_app.store import Store
 
@@ -227,7 +227,7 @@ def test_two_builds_at_once_take_turns(built_small, database):
 WRITER = textwrap.dedent("""
     import sys
     from datetime import datetime, timezone
-    from calendar_app.plan import load_plan
+    from calendar_app.plan.reader import load_plan
     from calendar_app.records import Recorder
     from calendar_app.store import Store
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pytest
 
 from calendar_app.feedevents import uid_stem
-from calendar_app.plan import load_plan
+from calendar_app.plan.reader import load_plan
 
 from .conftest import DATA, Workspace
 from .feedcheck import by_uid, check_bytes, expanded, feeds, listed, logical_lines, overrides, parse

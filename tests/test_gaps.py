@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from calendar_app.gaps import analyse
-from calendar_app.plan import load_plan
+from calendar_app.plan.reader import load_plan
 from calendar_app.store import Store
 
 from .conftest import DATA, ROOT, Workspace

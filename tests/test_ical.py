@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from calendar_app import feedtext, ical
 from calendar_app.errors import CalendarAppError
 from calendar_app.feedevents import feeds_of
-from calendar_app.plan import load_plan
+from calendar_app.plan.reader import load_plan
 from calendar_app.store import Store
 
 from .conftest import DATA, Workspace

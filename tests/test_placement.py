@@ -5,7 +5,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from calendar_app.placement import Placer, Request
-from calendar_app.workdays import WorkCalendar
+from calendar_app.plan.workdays import WorkCalendar
 
 MAY = (date(2025, 5, 1), date(2025, 6, 1))
 

@@ -106,7 +106,7 @@ def test_settings_are_read_and_checked(tmp_path):
     assert any(":9: settings pdf must be true or false" in line for line in lines)
     assert any(":10: unknown key 'colour' in settings" in line for line in lines)
     ws.edit("  pdf: maybe\n  colour: red\n", "")
-    from calendar_app.plan import load_plan
+    from calendar_app.plan.reader import load_plan
 
     settings = load_plan(ws.plan).settings
     assert settings.refresh.total_seconds() == 7200 and settings.grace_days == 10
@@ -128,7 +128,7 @@ def test_one_edit_of_the_minimal_plan_gives_one_line(tmp_path, old, new, line):
 
 
 def test_a_subset_of_units_keeps_the_table_s_order_and_names_its_reason(tmp_path):
-    from calendar_app.plan import load_plan
+    from calendar_app.plan.reader import load_plan
 
     ws = Workspace(tmp_path, DATA / "small.yaml")
     # Measure 2 lists 县应急管理局, 县广文旅局, 县委宣传部; written here in another order.

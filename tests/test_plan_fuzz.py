@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from calendar_app.build import build
 from calendar_app.errors import CalendarAppError, PlanError
-from calendar_app.plan import load_plan
+from calendar_app.plan.reader import load_plan
 
 from .conftest import DATA
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from calendar_app.rules import (
+from calendar_app.plan.rules import (
     Lunar,
     Milestone,
     Monthly,
@@ -18,8 +18,8 @@ from calendar_app.rules import (
     Weekly,
     Yearly,
 )
-from calendar_app.workdays import Observance, Term, WorkCalendar
-from calendar_app.yearday import YearDay
+from calendar_app.plan.workdays import Observance, Term, WorkCalendar
+from calendar_app.plan.yearday import YearDay
 
 Y2025 = (date(2025, 1, 1), date(2026, 1, 1))
 

@@ -89,7 +89,7 @@ def test_a_window_beyond_the_plan_years_warns_of_estimated_working_days(small_pl
 
 
 def test_uids_are_unique_and_expansion_is_deterministic(small_plan):
-    from calendar_app.plan import load_plan
+    from calendar_app.plan.reader import load_plan
 
     first = expand(small_plan).events
     again = expand(load_plan(DATA / "small.yaml")).events

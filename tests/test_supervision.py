@@ -219,7 +219,7 @@ def test_the_shipped_plan_with_nothing_recorded_reads_in_minutes(shipped, tmp_pa
 
 
 def _nothing_recorded(ws, tmp_path):
-    from calendar_app.plan import load_plan
+    from calendar_app.plan.reader import load_plan
 
     plan = load_plan(ws.plan)
     with Store.open(ws.db, create=True) as store:

@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 
 from calendar_app.placement import busiest
-from calendar_app.plan import load_plan
+from calendar_app.plan.reader import load_plan
 from calendar_app.schedule import expand
 
 from .conftest import ROOT, SHIPPED

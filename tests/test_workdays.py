@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from calendar_app.workdays import Observance, WorkCalendar, YearHolidays
-from calendar_app.yearday import YearDay
+from calendar_app.plan.workdays import Observance, WorkCalendar, YearHolidays
+from calendar_app.plan.yearday import YearDay
 
 
 def test_statutory_holidays_and_makeup_days_come_from_chinesecalendar():

@@ -27,7 +27,7 @@ from .. import render
 from ..evidence import Files
 from ..exports import Exports
 from ..model import ONE_DAY, TZ, Plan
-from ..plan import load_plan
+from ..plan.reader import load_plan
 from ..store import Store
 from ..target import target
 from .refresh import Refresher

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from .. import publish
-from ..plan import load_plan
+from ..plan.reader import load_plan
 from ..store import Store
 
 log = logging.getLogger(__name__)

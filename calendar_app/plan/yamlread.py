@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import yaml
 
-from .errors import Problem
+from ..errors import Problem
 
 MAX_BYTES = 4 * 1024 * 1024
 ALIAS_FACTOR = 10  # values after alias expansion, per value written

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .model import Obligation, Plan
+from ..model import Obligation, Plan
 
 NAMES_SHOWN = 6  # a longer list of co-organisers is counted, not named
 

@@ -12,7 +12,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from dateutil.relativedelta import weekday as rd_weekday
 
-from .errors import shown
+from ..errors import shown
 
 _CN = "一二三四五六日"
 WEEKDAY_NAMES: dict[str, int] = {}

@@ -17,9 +17,9 @@ from typing import ClassVar
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, rrulestr
 
-from . import limits
-from .errors import shown
-from .model import ONE_DAY, Occurrence, Slot
+from .. import limits
+from ..errors import shown
+from ..model import ONE_DAY, Occurrence, Slot
 from .workdays import WorkCalendar
 from .yearday import YearDay, parse_weekday
 

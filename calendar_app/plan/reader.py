@@ -15,11 +15,11 @@ from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import limits
+from .. import limits
+from ..errors import PlanError, Problem, shown
+from ..exports import reserved
+from ..model import Category, Group, Measure, Obligation, Plan, Settings, Target, Unit
 from . import rules as rule_kinds
-from .errors import PlanError, Problem, shown
-from .exports import reserved
-from .model import Category, Group, Measure, Obligation, Plan, Settings, Target, Unit
 from .workdays import Observance, Term, WorkCalendar, YearHolidays
 from .yamlread import Mapping, Seq, load
 from .yearday import YearDay, parse_month_day
