@@ -31,7 +31,7 @@ from calendar_app.errors import CalendarAppError
 from calendar_app.ical import render_feeds
 from calendar_app.model import TZ
 from calendar_app.plan.reader import load_plan
-from calendar_app.schedule import expand
+from calendar_app.schedule.expansion import expand
 from calendar_app.store import Store
 from tests.reference_ical import reference_calendars  # noqa: E402
 

@@ -72,7 +72,7 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
            jobs, clock) -> BuildReport:
     from . import publish
     from .plan.reader import load_plan
-    from .schedule import expand
+    from .schedule.expansion import expand
 
     plan = load_plan(plan_path)
     pdf = pdf or plan.settings.pdf

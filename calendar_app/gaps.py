@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from .model import ONE_DAY, Entry, Obligation, Plan, Settings, day_of
 from .months import firsts, following
 from .plan.rules import Rotation, TimesAYear
-from .schedule import title_across_years
+from .schedule.expansion import title_across_years
 from .words import cn_date, cn_months, cn_period
 
 SEVERITIES = ("info", "low", "medium", "high")

@@ -22,7 +22,7 @@ from . import xlsx
 from .lights import LIGHT_CN, Review, due_soon, rules
 from .model import Entry, Plan, Reported, days
 from .plan.yearday import WEEKDAY_CN
-from .schedule import title_across_years
+from .schedule.expansion import title_across_years
 from .termtable import width
 from .words import cn_date, cn_period
 

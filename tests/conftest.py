@@ -33,7 +33,7 @@ from calendar_app.build import revision_time
 from calendar_app.cli import cli
 from calendar_app.model import TZ
 from calendar_app.plan.reader import load_plan
-from calendar_app.schedule import expand
+from calendar_app.schedule.expansion import expand
 from calendar_app.store import Store
 
 DATA = Path(__file__).parent / "data"

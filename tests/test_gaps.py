@@ -176,7 +176,7 @@ def test_build_writes_the_report_into_exports(ws):
 
 def test_the_shipped_plan_as_of_the_end_with_nothing_recorded(shipped_plan, tmp_path):
     from calendar_app.build import revision_time
-    from calendar_app.schedule import expand
+    from calendar_app.schedule.expansion import expand
 
     with Store.open(tmp_path / "c.db", create=True) as store:
         store.sync(expand(shipped_plan).events, (shipped_plan.start, shipped_plan.end),

@@ -4,8 +4,8 @@ day and week limits, off 调休 weekends, as near its day as the load allows."""
 from collections import Counter
 from datetime import date, timedelta
 
-from calendar_app.placement import Placer, Request
 from calendar_app.plan.workdays import WorkCalendar
+from calendar_app.schedule.placement import Placer, Request
 
 MAY = (date(2025, 5, 1), date(2025, 6, 1))
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from calendar_app.model import days
-from calendar_app.schedule import expand
+from calendar_app.schedule.expansion import expand
 
 from .conftest import DATA
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from calendar_app.schedule import expand
+from calendar_app.schedule.expansion import expand
 
 Y2025 = (date(2025, 1, 1), date(2026, 1, 1))
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from calendar_app.build import revision_time
 from calendar_app.cli import cli
 from calendar_app.lights import reminders, review
-from calendar_app.schedule import expand
+from calendar_app.schedule.expansion import expand
 from calendar_app.store import Store
 
 from . import realistic as story

@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from calendar_app.placement import busiest
 from calendar_app.plan.reader import load_plan
-from calendar_app.schedule import expand
+from calendar_app.schedule.expansion import expand
+from calendar_app.schedule.placement import busiest
 
 from .conftest import ROOT, SHIPPED
 

@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .model import ONE_DAY, TZ, Event, Obligation, Occurrence, Plan, day_of, overlaps
+from ..model import ONE_DAY, TZ, Event, Obligation, Occurrence, Plan, day_of, overlaps
+from ..plan.rules import PerTerm, TimesAYear, observance_of
 from .placement import Placer, Request
-from .plan.rules import PerTerm, TimesAYear, observance_of
 
 DEFAULT_LENGTH = timedelta(hours=1)
 

@@ -30,8 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .model import Event, days
-from .plan.workdays import WorkCalendar
+from ..model import Event, days
+from ..plan.workdays import WorkCalendar
 
 
 @dataclass(frozen=True)
