@@ -16,7 +16,7 @@ from time import perf_counter
 from .errors import CalendarAppError
 from .exports import Exports
 from .model import TZ, Plan
-from .store import NoDatabase, Store, SyncResult
+from .store.store import NoDatabase, Store, SyncResult
 
 
 @dataclass

@@ -38,7 +38,7 @@ class Paths:
         return load_plan(self.plan)
 
     def store(self):
-        from .store import Store
+        from .store.store import Store
         return Store.open(self.db)
 
     def exports_for(self, plan):
@@ -189,7 +189,7 @@ def build(paths: Paths, start, end, today, pdf, templates, jobs) -> None:
                    "publishes them)", err=True)
     if report.plan is not None:
         _warn_placeholder(report.plan)
-    from .target import shown
+    from .store.location import shown
 
     s = report.sync
     click.echo(f"{report.events} events from {report.window[0]} to "
@@ -589,7 +589,7 @@ def _password(stdin: bool) -> str | None:
 @click.pass_obj
 def accounts_add(paths: Paths, login, unit, coordinator, password_stdin) -> None:
     """Create an account; a new random password is printed once."""
-    from . import accounts as users
+    from .store import accounts as users
 
     given = _password(password_stdin)
     plan = paths.load_plan()
@@ -623,7 +623,7 @@ def accounts_list(paths: Paths) -> None:
 @click.pass_obj
 def accounts_passwd(paths: Paths, login, password_stdin) -> None:
     """Give an account a new password (printed once) and sign out its sessions."""
-    from . import accounts as users
+    from .store import accounts as users
 
     given = _password(password_stdin)
     with paths.store() as store:
@@ -638,7 +638,7 @@ def accounts_passwd(paths: Paths, login, password_stdin) -> None:
 @click.pass_obj
 def accounts_disable(paths: Paths, login) -> None:
     """Stop an account signing in; its sessions end at once, its reports stay."""
-    from . import accounts as users
+    from .store import accounts as users
 
     with paths.store() as store:
         users.disable(store, login, datetime.now(_zone()))

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 from .errors import CalendarAppError
 from .model import ONE_DAY, Entry, Event, Evidence, Plan, Slot, day_of
-from .store import Store
+from .store.store import Store
 
 MOST_ATTENDANCE = 1_000_000  # more people than the county has: a typo, not an event
 

@@ -54,7 +54,7 @@ def product_hasher():
     suite. A server started as a subprocess hashes as the product does."""
     from argon2 import PasswordHasher
 
-    from calendar_app import accounts
+    from calendar_app.store import accounts
 
     product = accounts._HASHER
     accounts._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
@@ -335,7 +335,7 @@ def _web_database(_small_database, tmp_path_factory) -> Path:
 
 
 def _add_web_accounts(target) -> None:
-    from calendar_app import accounts
+    from calendar_app.store import accounts
 
     plan = load_plan(DATA / "small.yaml")
     with Store.open(target) as store:

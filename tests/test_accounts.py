@@ -5,11 +5,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from calendar_app import accounts
 from calendar_app.cli import cli
 from calendar_app.model import TZ
 from calendar_app.plan.reader import load_plan
-from calendar_app.store import Store
+from calendar_app.store import Store, accounts
 
 from .conftest import on_both_databases
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from calendar_app.build import revision_time
 from calendar_app.plan.reader import load_plan
 from calendar_app.schedule.expansion import expand
-from calendar_app.store import EventRow, Store
+from calendar_app.store.store import EventRow, Store
 
 from .conftest import DATA
 

@@ -3,7 +3,7 @@ tombstones, records kept, the schema's version, the history the database guards.
 
 import pytest
 
-from calendar_app.store import SCHEMA_VERSION, EventRow, Store
+from calendar_app.store.store import SCHEMA_VERSION, EventRow, Store
 
 from .conftest import on_both_databases
 

@@ -3,7 +3,7 @@ permission matrix, through Flask's test client on the real database."""
 
 import pytest
 
-from calendar_app import accounts
+from calendar_app.store import accounts
 
 from .conftest import PASSWORDS, csrf, on_both_databases
 

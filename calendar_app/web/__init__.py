@@ -28,8 +28,8 @@ from ..evidence import Files
 from ..exports import Exports
 from ..model import ONE_DAY, TZ, Plan
 from ..plan.reader import load_plan
-from ..store import Store
-from ..target import target
+from ..store.location import target
+from ..store.store import Store
 from .refresh import Refresher
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, g, redirect, request, session, url_for
 
-from .. import accounts
+from ..store import accounts
 from . import page, site
 
 blueprint = Blueprint("auth", __name__)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .. import publish
 from ..plan.reader import load_plan
-from ..store import Store
+from ..store.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .errors import CalendarAppError
-from .model import Account, Plan
+from ..errors import CalendarAppError
+from ..model import Account, Plan
 from .store import Store
 
 # OWASP's argon2id configuration (19 MiB, 2 passes, 1 lane) rather than argon2-cffi's default

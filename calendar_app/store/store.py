@@ -29,9 +29,9 @@ from datetime import date, datetime, timedelta
 from importlib.util import find_spec
 from pathlib import Path
 
-from .errors import StoreError
-from .model import Account, Entry, Event, Evidence, Reported, days
-from .target import Target, target, without_schema
+from ..errors import StoreError
+from ..model import Account, Entry, Event, Evidence, Reported, days
+from .location import Target, target, without_schema
 
 # peewee imports whatever PostgreSQL driver it finds as it loads, which would cost every
 # command 0.1-0.4 s once the pg extra is installed, SQLite or not. So the drivers are hidden

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import StoreError
+from ..errors import StoreError
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 SCHEMA_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
