@@ -33,7 +33,8 @@ RECORDER = textwrap.dedent("""
 # written, inside the import's transaction: the fault is injected here, not in the product.
 KILLED_IMPORT = textwrap.dedent("""
     import os, signal, sys
-    from calendar_app import cli, store
+    from calendar_app import cli
+    from calendar_app.store import store
 
     record, rows = store.Store._record, []
 
@@ -86,7 +87,8 @@ def test_a_process_killed_in_the_middle_of_an_import_leaves_the_database_as_befo
 # until the cancel is about to check (tests/handshake.py).
 SLOW_DONE = textwrap.dedent("""
     import pathlib, sys
-    from calendar_app import cli, store
+    from calendar_app import cli
+    from calendar_app.store import store
     from tests.handshake import wait_for
 
     mark_done, inside = store.Store.mark_done, pathlib.Path(sys.argv.pop(1))
@@ -148,7 +150,8 @@ def test_a_done_and_a_cancel_racing_for_one_event_cannot_both_land(stored_small,
 # is about to report: the reports arrive then.
 SLOW_SYNC = textwrap.dedent("""
     import pathlib, sys
-    from calendar_app import cli, store
+    from calendar_app import cli
+    from calendar_app.store import store
     from tests.handshake import wait_for
 
     many, inside = store._executemany, pathlib.Path(sys.argv.pop(1))

@@ -116,7 +116,8 @@ def test_threads_each_with_its_own_store_all_land(stored_small, database):
 CUT_CONNECTION = textwrap.dedent("""
     import os, sys
     import psycopg
-    from calendar_app import cli, store
+    from calendar_app import cli
+    from calendar_app.store import store
 
     many, calls = store._executemany, []
 
@@ -163,7 +164,8 @@ def test_a_build_that_loses_its_connection_keeps_the_last_state_and_a_rerun_comp
 # second build is about to ask for the lock, and a moment more.
 SLOW_BUILD = textwrap.dedent("""
     import pathlib, sys
-    from calendar_app import cli, store
+    from calendar_app import cli
+    from calendar_app.store import store
     from tests.handshake import wait_for
 
     sync, synced = store.Store.sync, pathlib.Path(sys.argv.pop(1))
@@ -183,7 +185,8 @@ SLOW_BUILD = textwrap.dedent("""
 # The real CLI's build, started once `go` exists, saying when it asks for the build lock.
 SECOND_BUILD = textwrap.dedent("""
     import pathlib, sys
-    from calendar_app import cli, store
+    from calendar_app import cli
+    from calendar_app.store import store
     from tests.handshake import wait_for
 
     go, asking = pathlib.Path(sys.argv.pop(1)), pathlib.Path(sys.argv.pop(1))
