@@ -126,7 +126,7 @@ def report(plan_path: str, go: str, seconds: str, seed: str, *dbs: str) -> dict:
     """Report events done in random counties, as the web application does it (a store opened
     per report, the check and the write in one transaction), for `seconds` after GO appears;
     the latency of each report, from opening the store to closing it."""
-    from calendar_app.records import Recorder
+    from calendar_app.reports.records import Recorder
 
     plan = load_plan(plan_path)  # every county has the shipped plan's period
     uids: dict[str, list[str]] = {}  # a county's own (a unit's id is in some)

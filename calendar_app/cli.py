@@ -326,7 +326,7 @@ def _reporting(paths: Paths, by: str) -> Iterator:
     """A recorder on the database; once its reports are in, the feeds, printed months and
     gap report they touched are refreshed, so subscribers see them on their next poll."""
     from . import publish
-    from .records import Recorder
+    from .reports.records import Recorder
 
     plan = paths.load_plan()
     now = datetime.now(_zone())
@@ -424,7 +424,7 @@ def add(paths: Paths, unit, title, on, measure, fills, toward, by) -> None:
 def history(paths: Paths, uid, fmt) -> None:
     """Every change to an event, oldest first: when, who, what."""
     from . import listing
-    from .records import Recorder
+    from .reports.records import Recorder
 
     with paths.store() as store:
         Recorder(store, paths.load_plan(), datetime.now(_zone()), "").find(uid)
@@ -447,7 +447,7 @@ def export() -> None:
 @click.pass_obj
 def export_report_template(paths: Paths, unit, month, today) -> None:
     """Write a unit's monthly report sheet (CSV and XLSX) to fill in and import."""
-    from . import sheets
+    from .reports import sheets
 
     plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit)
@@ -535,7 +535,7 @@ def export_circular(paths: Paths, month, today) -> None:
 @click.pass_obj
 def import_sheet(paths: Paths, file, dry_run, by) -> None:
     """Read a filled-in report sheet (CSV or XLSX) back: all rows or none."""
-    from . import sheets
+    from .reports import sheets
 
     with _reporting(paths, by) as recorder:
         changes = sheets.import_sheet(file, recorder, dry_run)

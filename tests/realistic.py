@@ -36,7 +36,7 @@ from pathlib import Path
 from calendar_app.build import revision_time
 from calendar_app.model import TZ
 from calendar_app.plan.reader import load_plan
-from calendar_app.records import Recorder
+from calendar_app.reports.records import Recorder
 from calendar_app.schedule.expansion import expand
 from calendar_app.store import Store
 

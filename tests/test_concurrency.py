@@ -15,7 +15,7 @@ RECORDER = textwrap.dedent("""
     import pathlib, sys
     from datetime import datetime, timezone
     from calendar_app.plan.reader import load_plan
-    from calendar_app.records import Recorder
+    from calendar_app.reports.records import Recorder
     from calendar_app.store import Store
     from tests.handshake import wait_for
 
@@ -108,7 +108,8 @@ SLOW_DONE = textwrap.dedent("""
 # transaction.
 SAYS_WHEN_CANCELLING = textwrap.dedent("""
     import pathlib, sys
-    from calendar_app import cli, records
+    from calendar_app import cli
+    from calendar_app.reports import records
     from tests.handshake import wait_for
 
     go, here = pathlib.Path(sys.argv.pop(1)), pathlib.Path(sys.argv.pop(1))

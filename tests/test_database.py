@@ -14,7 +14,7 @@ import pytest
 
 from calendar_app.cli import cli
 from calendar_app.plan.reader import load_plan
-from calendar_app.records import Recorder
+from calendar_app.reports.records import Recorder
 from calendar_app.store import Store
 
 from .conftest import ROOT, on_both_databases
@@ -231,7 +231,7 @@ WRITER = textwrap.dedent("""
     import sys
     from datetime import datetime, timezone
     from calendar_app.plan.reader import load_plan
-    from calendar_app.records import Recorder
+    from calendar_app.reports.records import Recorder
     from calendar_app.store import Store
 
     plan, db = load_plan(sys.argv[1]), sys.argv[2]

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from calendar_app.records import UidIndex
+from calendar_app.reports.records import UidIndex
 from calendar_app.store import Store
 
 from .conftest import on_both_databases

@@ -24,10 +24,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
 
 from .. import render
-from ..evidence import Files
 from ..exports import Exports
 from ..model import ONE_DAY, TZ, Plan
 from ..plan.reader import load_plan
+from ..reports.evidence import Files
 from ..store.location import target
 from ..store.store import Store
 from .refresh import Refresher

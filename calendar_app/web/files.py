@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, g
 
 from .. import exports as layout
 from .. import serve
-from ..evidence import MEDIA
+from ..reports.evidence import MEDIA
 from .auth import signed_in
 
 blueprint = Blueprint("files", __name__)

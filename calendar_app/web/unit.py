@@ -13,10 +13,11 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from .. import exports as layout
-from .. import months, printing, sheets
+from .. import months, printing
 from ..lights import due_soon
 from ..model import Entry, Plan, day_of, overlaps
-from ..records import Recorder
+from ..reports import sheets
+from ..reports.records import Recorder
 from . import page, refresher, site
 from .auth import signed_in
 

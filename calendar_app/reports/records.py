@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .errors import CalendarAppError
-from .model import ONE_DAY, Entry, Event, Evidence, Plan, Slot, day_of
-from .store.store import Store
+from ..errors import CalendarAppError
+from ..model import ONE_DAY, Entry, Event, Evidence, Plan, Slot, day_of
+from ..store.store import Store
 
 MOST_ATTENDANCE = 1_000_000  # more people than the county has: a typo, not an event
 

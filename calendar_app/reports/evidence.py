@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .errors import CalendarAppError
-from .exports import write_if_changed
-from .model import Evidence
+from ..errors import CalendarAppError
+from ..exports import write_if_changed
+from ..model import Evidence
 
 KINDS_CN = {"jpeg": "JPEG 照片", "png": "PNG 图片", "heic": "HEIC 照片", "pdf": "PDF 文档",
             "docx": "Word 文档", "xlsx": "Excel 表格"}

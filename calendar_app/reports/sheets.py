@@ -18,10 +18,10 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Font
 
-from . import exports, limits, xlsx
-from .errors import CalendarAppError, Problem
-from .model import STATUS_CN, TZ, Entry, Plan
-from .plan.yearday import WEEKDAY_CN
+from .. import exports, limits, xlsx
+from ..errors import CalendarAppError, Problem
+from ..model import STATUS_CN, TZ, Entry, Plan
+from ..plan.yearday import WEEKDAY_CN
 from .records import Recorder, RecordError
 
 COLUMNS = ("uid", "日期", "星期", "活动", "措施", "牵头单位", "状态", "实际日期", "参加人数",
