@@ -138,7 +138,7 @@ def views_key(plan_text: bytes, generation: int, today: date, pdf: bool,
     """Everything the files under exports/ are made from: the plan file, the state of the
     database (its generation grows with every change), the day, the options, the templates
     and this program. A build whose key matches the last one writes nothing."""
-    from .render import default_templates
+    from .formats.render import default_templates
 
     digest = hashlib.sha1(plan_text)
     digest.update(repr((generation, today, pdf, str(templates), code_digest())).encode())

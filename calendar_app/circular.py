@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .errors import CalendarAppError
+from .formats.render import render
+from .formats.words import cn_date, cn_target_period
 from .gapviews import KIND_CN, percent
 from .lights import LIGHT_CN, Review, Standing, review
 from .model import Entry, Plan, Reported
 from .months import following as month_after
-from .render import render
-from .words import cn_date, cn_target_period
 
 # So that two pages hold any month: the units named with their overdue items, how many
 # items each, and how many units a lagging quota names; the rest are counted.

@@ -219,7 +219,7 @@ def _warn_placeholder(plan) -> None:
 @click.pass_obj
 def events(paths: Paths, unit, month, start, end, measure, fmt) -> None:
     """List stored events that overlap a window."""
-    from . import listing
+    from .formats import listing
 
     plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit) if unit else None
@@ -265,7 +265,7 @@ def print_schedule(paths: Paths, month, unit, pdf, today, templates) -> None:
 @click.pass_obj
 def units(paths: Paths, fmt) -> None:
     """List the responsible units with their ids and aliases."""
-    from . import listing
+    from .formats import listing
 
     plan = paths.load_plan()
     if fmt == "json":
@@ -423,7 +423,7 @@ def add(paths: Paths, unit, title, on, measure, fills, toward, by) -> None:
 @click.pass_obj
 def history(paths: Paths, uid, fmt) -> None:
     """Every change to an event, oldest first: when, who, what."""
-    from . import listing
+    from .formats import listing
     from .reports.records import Recorder
 
     with paths.store() as store:
@@ -605,7 +605,7 @@ def accounts_add(paths: Paths, login, unit, coordinator, password_stdin) -> None
 @click.pass_obj
 def accounts_list(paths: Paths) -> None:
     """List the accounts: login, unit, state, last change."""
-    from . import termtable
+    from .formats import termtable
 
     plan = paths.load_plan()
     with paths.store() as store:

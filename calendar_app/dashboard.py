@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
+from .formats.render import render
 from .gapviews import KIND_CN, SEVERITY_CN, grouped, hints, percent
 from .lights import LIGHT_CN, LIGHTS, Pace, Review, Tally, rules
 from .model import Entry, Plan, days
-from .render import render
 from .supervision import Links, StaticLinks
 
 

@@ -9,9 +9,9 @@ from datetime import date
 from . import exports as layout
 from .exports import Exports
 from .feedevents import PLACEHOLDER_URL, Feed, feeds_of, uid_domain
+from .formats.render import qr_svg, render
 from .ical import render_feeds
 from .model import Entry, Plan
-from .render import qr_svg, render
 
 PLACEHOLDER_WARNING = ("settings.base_url is still the placeholder {url}: the feed links "
                        "on exports/index.html lead nowhere until it is set in the plan")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 
-from . import termtable
+from .formats import termtable
 from .gaps import HINTS, KINDS, SEVERITIES, Finding
 from .lights import LIGHT_CN, LIGHTS, Review, Standing, Tally, rules
 from .model import Plan

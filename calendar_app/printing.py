@@ -23,8 +23,9 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from . import exports, months, monthview, render
+from . import exports, months, monthview
 from .errors import PrintError
+from .formats import render
 from .model import Entry, Plan
 
 TEMPLATE = "month.html"

@@ -9,7 +9,7 @@ import sys
 import click
 
 from calendar_app.cli import cli
-from calendar_app.termtable import width
+from calendar_app.formats.termtable import width
 
 from .conftest import ROOT
 

@@ -6,7 +6,7 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
-from calendar_app.termtable import width
+from calendar_app.formats.termtable import width
 
 from .test_supervision import run
 

@@ -1,6 +1,6 @@
 """The one Jinja environment: autoescape on, overrides first."""
 
-from calendar_app import render
+from calendar_app.formats import render
 
 
 def test_autoescape_is_on_for_every_template(tmp_path):

@@ -18,8 +18,9 @@ from pathlib import Path
 import openpyxl
 from openpyxl.styles import Font
 
-from .. import exports, limits, xlsx
+from .. import exports, limits
 from ..errors import CalendarAppError, Problem
+from ..formats import xlsx
 from ..model import STATUS_CN, TZ, Entry, Plan
 from ..plan.yearday import WEEKDAY_CN
 from .records import Recorder, RecordError

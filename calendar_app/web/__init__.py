@@ -23,8 +23,8 @@ from flask import Flask, g, request
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from markupsafe import Markup
 
-from .. import render
 from ..exports import Exports
+from ..formats import render
 from ..model import ONE_DAY, TZ, Plan
 from ..plan.reader import load_plan
 from ..reports.evidence import Files

@@ -14,10 +14,10 @@ from datetime import date, datetime, time
 
 from flask import Blueprint, abort, flash, g, get_flashed_messages, redirect, request, url_for
 
+from ..formats.words import ACTION_CN
 from ..model import ONE_DAY, TZ, Entry
 from ..reports.evidence import KINDS_CN, EvidenceError, Upload
 from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError
-from ..words import ACTION_CN
 from . import page, refresher, site
 from .auth import signed_in
 from .unit import visible

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def default_templates() -> Path:
-    checkout = Path(__file__).resolve().parent.parent / "templates"
+    checkout = Path(__file__).resolve().parents[2] / "templates"
     if (checkout / "base.html").exists():
         return checkout
     return Path(sys.prefix) / "share" / "calendar_app" / "templates"
@@ -27,9 +27,9 @@ def default_templates() -> Path:
 def environment(override: Path | None = None) -> jinja2.Environment:
     import jinja2  # here, not above: finding the templates (build's cache key) needs no Jinja
 
+    from ..model import day_of
+    from ..plan.yearday import WEEKDAY_CN
     from . import words
-    from .model import day_of
-    from .plan.yearday import WEEKDAY_CN
 
     folders = [str(override)] if override else []
     folders.append(str(default_templates()))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .model import ONE_DAY, STATUS_CN, TZ, Entry, days
-from .plan.yearday import WEEKDAY_CN
+from ..model import ONE_DAY, STATUS_CN, TZ, Entry, days
+from ..plan.yearday import WEEKDAY_CN
 
 # What each history row's action is called, and the details it may carry.
 ACTION_CN = {"created": "生成", "changed": "计划变更", "removed": "移出计划", "restored": "恢复",

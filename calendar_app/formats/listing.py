@@ -7,9 +7,9 @@ import io
 import json
 from datetime import date, datetime
 
+from ..model import Entry, Plan
+from ..plan.yearday import WEEKDAY_CN
 from . import termtable
-from .model import Entry, Plan
-from .plan.yearday import WEEKDAY_CN
 from .words import ACTION_CN, status_cn
 
 EVENT_FIELDS = ("uid", "title", "start", "end", "all_day", "lead", "units", "measure",
