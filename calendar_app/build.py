@@ -108,7 +108,7 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
             report.timings = clock.laps
             return report
         entries, reports = store.entries(), store.reports()
-        from .feeds import feed_domain
+        from .feeds.view import feed_domain
 
         domain = feed_domain(plan, store.uid_domain)
         clock.lap("read")

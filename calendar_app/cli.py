@@ -201,7 +201,7 @@ def build(paths: Paths, start, end, today, pdf, templates, jobs) -> None:
 
 
 def _warn_placeholder(plan) -> None:
-    from .feeds import placeholder_warning
+    from .feeds.view import placeholder_warning
 
     warning = placeholder_warning(plan)
     if warning:
@@ -334,7 +334,7 @@ def _reporting(paths: Paths, by: str) -> Iterator:
         recorder = Recorder(store, plan, now, by)
         yield recorder
         if recorder.touched:
-            from .feeds import feed_domain
+            from .feeds.view import feed_domain
 
             publish.refresh(plan, store.entries(), paths.exports_for(plan), now.date(),
                             recorder.touched, feed_domain(plan, store.uid_domain),
@@ -552,7 +552,7 @@ def import_sheet(paths: Paths, file, dry_run, by) -> None:
 def export_feeds(paths: Paths, today) -> None:
     """Write the iCal feeds (one per unit, the county, each category) and index.html."""
     from . import publish
-    from .feeds import feed_domain
+    from .feeds.view import feed_domain
 
     plan = paths.load_plan()
     with paths.store() as store:

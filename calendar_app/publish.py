@@ -31,7 +31,7 @@ class FeedsReport:
 def feeds(plan: Plan, entries: list[Entry], out: Exports, today: date,
           domain: str) -> FeedsReport:
     """Every feed and the subscription page; `domain` is the UIDs' (`feeds.feed_domain`)."""
-    from . import feeds as feed_view
+    from .feeds import view as feed_view
 
     files = feed_view.files(plan, entries, today, out, domain)
     out.remove(f"{layout.FEEDS}/{layout.MEMO}")  # serialised events of earlier versions

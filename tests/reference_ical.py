@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 import icalendar
 
-from calendar_app.feedevents import Recur, Uri, feeds_of
-from calendar_app.ical import ZONE, calendar_props, components, timezone_years
+from calendar_app.feeds.contents import Recur, Uri, feeds_of
+from calendar_app.feeds.ical import ZONE, calendar_props, components, timezone_years
 from calendar_app.model import Entry, Plan
 
 

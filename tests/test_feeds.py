@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import pytest
 
-from calendar_app.feedevents import uid_stem
+from calendar_app.feeds.contents import uid_stem
 from calendar_app.plan.reader import load_plan
 
 from .conftest import DATA, Workspace

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calendar_app import feedtext, ical
 from calendar_app.errors import CalendarAppError
-from calendar_app.feedevents import feeds_of
+from calendar_app.feeds import ical
+from calendar_app.feeds import text as feedtext
+from calendar_app.feeds.contents import feeds_of
 from calendar_app.plan.reader import load_plan
 from calendar_app.store import Store
 

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def refresh(plan_path: Path, db: Path, exports: Path, today: date, spans: list[tuple]) -> None:
     """One round: the views these spans touched, from the database as it is now."""
     from ..exports import Exports
-    from ..feeds import feed_domain
+    from ..feeds.view import feed_domain
 
     plan = _plan(plan_path)
     with Store.open(db) as store:

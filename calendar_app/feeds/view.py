@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from . import exports as layout
-from .exports import Exports
-from .feedevents import PLACEHOLDER_URL, Feed, feeds_of, uid_domain
-from .formats.render import qr_svg, render
+from .. import exports as layout
+from ..exports import Exports
+from ..formats.render import qr_svg, render
+from ..model import Entry, Plan
+from .contents import PLACEHOLDER_URL, Feed, feeds_of, uid_domain
 from .ical import render_feeds
-from .model import Entry, Plan
 
 PLACEHOLDER_WARNING = ("settings.base_url is still the placeholder {url}: the feed links "
                        "on exports/index.html lead nowhere until it is set in the plan")

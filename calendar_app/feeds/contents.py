@@ -22,9 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from . import exports, feedtext
-from .errors import CalendarAppError
-from .model import TZ, Entry, Obligation, Plan, Settings, days
+from .. import exports
+from ..errors import CalendarAppError
+from ..model import TZ, Entry, Obligation, Plan, Settings, days
+from . import text as feedtext
 
 ROLE_SUFFIX = {None: "", "lead": "-lead", "co": "-co"}
 PLACEHOLDER_URL = Settings().base_url

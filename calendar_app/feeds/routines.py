@@ -25,9 +25,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
-from . import feedtext
-from .feedevents import Component, Recur, Window, alarm_roles, event_component, memberships, midnight, moment
-from .model import Entry, Obligation, Plan, days
+from ..model import Entry, Obligation, Plan, days
+from . import text as feedtext
+from .contents import Component, Recur, Window, alarm_roles, event_component, memberships, midnight, moment
 
 BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 

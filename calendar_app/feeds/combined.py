@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from . import exports, feedtext
-from .feedevents import Component, Window, moment, stamped, uid_stem
-from .model import Entry, Obligation, Plan, days
+from .. import exports
+from ..model import Entry, Obligation, Plan, days
+from . import text as feedtext
+from .contents import Component, Window, moment, stamped, uid_stem
 
 
 def _base(entry: Entry) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from .model import ROLE_CN, Entry, Obligation, Plan
+from ..model import ROLE_CN, Entry, Obligation, Plan
 
 TABLE = "《重点任务责任分工表》"
 WEEKDAYS = "一二三四五六日"

@@ -21,10 +21,11 @@ from urllib.parse import quote
 
 import icalendar
 
-from . import fanout, routines
-from .errors import CalendarAppError
-from .feedevents import Component, Feed, Recur, Uri, Window, feeds_of, single_components, uid_stem
-from .model import ZONE, Entry, Plan
+from ..errors import CalendarAppError
+from ..model import ZONE, Entry, Plan
+from . import combined as fanout
+from . import routines
+from .contents import Component, Feed, Recur, Uri, Window, feeds_of, single_components, uid_stem
 
 PRODID = "-//Chongyang County//calendar_app//ZH"
 CRLF = b"\r\n"
