@@ -77,7 +77,7 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
     plan = load_plan(plan_path)
     pdf = pdf or plan.settings.pdf
     if pdf:
-        from .printing import pdf_engine
+        from .printed.pages import pdf_engine
         pdf_engine()  # no PDF engine or Chinese font: say so before changing anything
     window = (start or plan.start, end or plan.end)
     if window[0] < plan.start or window[1] > plan.end or window[0] >= window[1]:

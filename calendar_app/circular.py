@@ -120,13 +120,13 @@ def _span(first: date, last: date) -> str:
 
 def pdf_check() -> None:
     """PrintError saying what to install when no PDF can be made, before anything is."""
-    from .printing import pdf_engine
+    from .printed.pages import pdf_engine
 
     pdf_engine()
 
 
 def pdf(html: str) -> bytes:
     """The circular printed as the monthly schedules are (WeasyPrint, a Chinese font)."""
-    from .printing import pdf_bytes, pdf_engine
+    from .printed.pages import pdf_bytes, pdf_engine
 
     return pdf_bytes(pdf_engine(), html)

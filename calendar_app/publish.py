@@ -74,7 +74,7 @@ def pages(plan: Plan, entries: Iterable[Entry], out: Exports, window: tuple[date
 
 def _months(plan, entries, out, window, generated, templates, pdf) -> list[Callable[[], int]]:
     """A job printing each month touching `window` (its files written)."""
-    from .printing import Pdf, Printer
+    from .printed.pages import Pdf, Printer
 
     maker = Pdf(pdf)
     return [partial(out.publish_month, month, month_pages, maker)
@@ -86,7 +86,7 @@ def page(plan: Plan, entries: Iterable[Entry], out: Exports, year: int, month: i
          unit: str | None, generated: date, templates: Path | None = None,
          pdf: bool = False) -> list[Path]:
     """One unit's (or the county's) month, written afresh; the paths of its HTML (and PDF)."""
-    from .printing import Pdf, month_page
+    from .printed.pages import Pdf, month_page
 
     return out.publish_page(month_page(plan, entries, year, month, unit, generated, templates),
                             Pdf(pdf))

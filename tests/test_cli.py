@@ -118,7 +118,7 @@ def test_help_loads_none_of_the_heavy_libraries():
     code = ("import sys; from calendar_app.cli import main; sys.argv = ['calendar-app', '--help']\n"
             "try:\n    main()\nexcept SystemExit:\n    pass\n"
             "heavy = {'weasyprint', 'openpyxl', 'waitress', 'icalendar', 'jinja2', 'peewee',"
-            " 'yaml', 'calendar_app.printing'}\n"
+            " 'yaml', 'calendar_app.printed.pages'}\n"
             "print(sorted(heavy & set(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, check=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from calendar_app import months, monthview
+from calendar_app import months
 from calendar_app.model import Entry
+from calendar_app.printed import monthview
 from calendar_app.store import Store
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -6,7 +6,7 @@ import os
 import re
 from pathlib import Path
 
-from calendar_app import monthview
+from calendar_app.printed import monthview
 
 from .conftest import DATA, Workspace
 

@@ -13,9 +13,10 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from .. import exports as layout
-from .. import months, printing
+from .. import months
 from ..lights import due_soon
 from ..model import Entry, Plan, day_of, overlaps
+from ..printed import pages as printing
 from ..reports import sheets
 from ..reports.records import Recorder
 from . import page, refresher, site

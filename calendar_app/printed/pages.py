@@ -23,10 +23,11 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from . import exports, months, monthview
-from .errors import PrintError
-from .formats import render
-from .model import Entry, Plan
+from .. import exports, months
+from ..errors import PrintError
+from ..formats import render
+from ..model import Entry, Plan
+from . import monthview
 
 TEMPLATE = "month.html"
 PARTIALS = "_partials.html"

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from . import months
-from .model import ONE_DAY, ROLE_CN, STATUS_CN, TZ, Category, Entry, Obligation, Plan
-from .model import anchor as row_id
-from .plan.rules import observance_of
-from .plan.yearday import WEEKDAY_CN
-from .schedule.expansion import titles
+from .. import months
+from ..model import ONE_DAY, ROLE_CN, STATUS_CN, TZ, Category, Entry, Obligation, Plan
+from ..model import anchor as row_id
+from ..plan.rules import observance_of
+from ..plan.yearday import WEEKDAY_CN
+from ..schedule.expansion import titles
 
 # Text lines a week row holds (bands plus events), by the number of weeks the month spans:
 # the page has room for about 30 lines of grid, so fewer weeks give each row more lines.
