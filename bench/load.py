@@ -20,12 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from calendar_app.build import revision_time  # noqa: E402
-from calendar_app.gaps import analyse  # noqa: E402
 from calendar_app.plan.reader import load_plan  # noqa: E402
 from calendar_app.plan.rules import RRule  # noqa: E402
 from calendar_app.schedule.expansion import expand  # noqa: E402
 from calendar_app.schedule.placement import busiest  # noqa: E402
 from calendar_app.store import Store  # noqa: E402
+from calendar_app.supervision.gaps import analyse  # noqa: E402
 
 WORK = Path(__file__).resolve().parent / ".work" / "load"
 

@@ -291,7 +291,8 @@ def units(paths: Paths, fmt) -> None:
 def gaps(paths: Paths, start, end, today, unit, category, fmt, detail, check,
          severity) -> None:
     """The coordinator's supervision report: lights, completion rates, ranking and findings."""
-    from . import dashboard, gapviews, lights
+    from .supervision import dashboard, lights
+    from .supervision import report as gapviews
 
     plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit) if unit else None
@@ -479,7 +480,8 @@ def _inside_plan(plan, first: date, stop: date, what: str) -> None:
 @click.pass_obj
 def export_ledger(paths: Paths, year, start, end, today) -> None:
     """Write the ledger (台账): by measure, by unit and every event, as XLSX."""
-    from . import exports, ledger, lights, publish
+    from . import exports, publish
+    from .supervision import ledger, lights
 
     if year is not None and (start or end):
         raise click.UsageError("--year and --from/--to exclude each other")
@@ -509,7 +511,8 @@ def export_ledger(paths: Paths, year, start, end, today) -> None:
 @click.pass_obj
 def export_circular(paths: Paths, month, today) -> None:
     """Write the monthly circular (通报) as HTML and PDF, one or two A4 pages."""
-    from . import circular, exports, months, publish
+    from . import exports, months, publish
+    from .supervision import circular
 
     plan = paths.load_plan()
     first = month.date()

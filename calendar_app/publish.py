@@ -96,7 +96,7 @@ def gaps(plan: Plan, entries: list[Entry], out: Exports, today: date,
          reports: Mapping[str, Reported] | None = None) -> int:
     """The supervision dashboard and its JSON for the plan period, as of `today`, offering
     the ledgers and circulars made so far."""
-    from . import supervision
+    from .supervision import links as supervision
 
     documents = supervision.offered(out.listing("reports"))
     return out.write_all(supervision.files(plan, entries, today, reports, documents))

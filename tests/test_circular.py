@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from calendar_app import circular
+from calendar_app.supervision import circular
 
 from .test_supervision import _nothing_recorded, run
 

@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from calendar_app import dashboard
-from calendar_app.lights import review
+from calendar_app.supervision import dashboard
+from calendar_app.supervision.lights import review
 
 from .conftest import Workspace
 
@@ -123,7 +123,7 @@ def test_it_prints_on_a4(built, browser, tmp_path):
 
 
 def test_the_ledgers_and_circulars_made_so_far_are_offered():
-    from calendar_app.supervision import offered
+    from calendar_app.supervision.links import offered
 
     names = {"台账-2024.xlsx", "台账-2021-2025.xlsx", "台账-2025-01-01至2025-06-30.xlsx",
              "yingji-2025-05.xlsx", *(f"通报-2025-{m:02d}.html" for m in range(1, 13)),

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from calendar_app.gaps import analyse
 from calendar_app.plan.reader import load_plan
 from calendar_app.store import Store
+from calendar_app.supervision.gaps import analyse
 
 from .conftest import DATA, ROOT, Workspace
 

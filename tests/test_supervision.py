@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from calendar_app.build import revision_time
 from calendar_app.cli import cli
-from calendar_app.lights import reminders, review
 from calendar_app.schedule.expansion import expand
 from calendar_app.store import Store
+from calendar_app.supervision.lights import reminders, review
 
 from . import realistic as story
 

@@ -50,7 +50,7 @@ class _Reviews:
         self.kept: tuple | None = None
 
     def get(self, store, plan, today: date):
-        from ..lights import review
+        from ..supervision.lights import review
 
         key = (store.generation(), today, id(plan))
         with self.lock:
@@ -69,7 +69,7 @@ _reviews = _Reviews()
 @blueprint.route("/dashboard")
 @coordinator_only
 def dashboard():
-    from ..dashboard import page
+    from ..supervision.dashboard import page
 
     plan = site().plan()
     review, entries, _ = _reviews.get(g.store, plan, site().clock().date())
@@ -89,7 +89,7 @@ def _with_home_link(html: str) -> str:
 @blueprint.route("/dashboard.json")
 @coordinator_only
 def dashboard_data():
-    from ..gapviews import as_json
+    from ..supervision.report import as_json
 
     review, _, _ = _reviews.get(g.store, site().plan(), site().clock().date())
     return Response(as_json(review), mimetype="application/json")
@@ -99,8 +99,8 @@ def dashboard_data():
 @coordinator_only
 def ledger_download():
     """This year's ledger, or the whole plan period's with `?whole=1` (`?year=` for another)."""
-    from .. import ledger
-    from ..lights import review
+    from ..supervision import ledger
+    from ..supervision.lights import review
 
     plan = site().plan()
     today = site().clock().date()
@@ -125,7 +125,7 @@ def ledger_download():
 @coordinator_only
 def circular_download():
     """The circular of a month (`?month=YYYY-MM`, default: the month before this one)."""
-    from .. import circular
+    from ..supervision import circular
 
     plan = site().plan()
     today = site().clock().date()

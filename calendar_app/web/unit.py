@@ -14,11 +14,11 @@ from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from .. import exports as layout
 from .. import months
-from ..lights import due_soon
 from ..model import Entry, Plan, day_of, overlaps
 from ..printed import pages as printing
 from ..reports import sheets
 from ..reports.records import Recorder
+from ..supervision.lights import due_soon
 from . import page, refresher, site
 from .auth import signed_in
 
@@ -83,7 +83,7 @@ def home_lists(plan: Plan, unit: str) -> dict:
 
 def _progress(plan: Plan, unit: str, today: date) -> list:
     """Quota and milestone progress of the obligations the unit takes part in."""
-    from ..gaps import analyse
+    from ..supervision.gaps import analyse
 
     mine = {o.id: o for o in plan.obligations if o.target is not None and unit in o.units}
     if not mine:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 
-from .formats import termtable
+from ..formats import termtable
+from ..model import Plan
 from .gaps import HINTS, KINDS, SEVERITIES, Finding
 from .lights import LIGHT_CN, LIGHTS, Review, Standing, Tally, rules
-from .model import Plan
 
 KIND_CN = {"uncovered_measure": "措施未覆盖", "unfilled_slot": "取消未补办", "overdue": "逾期未报",
            "quota_behind": "年度指标落后", "milestone_behind": "目标进度落后",

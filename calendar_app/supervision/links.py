@@ -11,8 +11,8 @@ from datetime import date
 from typing import Protocol
 from urllib.parse import quote
 
-from . import exports as layout
-from .model import Entry, Plan, Reported, anchor
+from .. import exports as layout
+from ..model import Entry, Plan, Reported, anchor
 
 
 class Links(Protocol):
@@ -69,7 +69,8 @@ def files(plan: Plan, entries: list[Entry], today: date,
     circulars made so far, see `offered`) are what the dashboard offers for download. They are
     made on request (`export ledger`, `export circular`): the ledger alone takes a second to
     write, more than a whole build may spend on the report after every change."""
-    from . import dashboard, gapviews, lights
+    from . import dashboard, lights
+    from . import report as gapviews
 
     review = lights.review(plan, entries, today, reports=reports)
     links = StaticLinks()

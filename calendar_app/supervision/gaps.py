@@ -16,11 +16,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from .formats.words import cn_date, cn_months, cn_period
-from .model import ONE_DAY, Entry, Obligation, Plan, Settings, day_of
-from .months import firsts, following
-from .plan.rules import Rotation, TimesAYear
-from .schedule.expansion import title_across_years
+from ..formats.words import cn_date, cn_months, cn_period
+from ..model import ONE_DAY, Entry, Obligation, Plan, Settings, day_of
+from ..months import firsts, following
+from ..plan.rules import Rotation, TimesAYear
+from ..schedule.expansion import title_across_years
 
 SEVERITIES = ("info", "low", "medium", "high")
 KINDS = ("uncovered_measure", "unfilled_slot", "overdue", "quota_behind", "milestone_behind",

@@ -18,13 +18,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .formats import xlsx
-from .formats.termtable import width
-from .formats.words import cn_date, cn_period
+from ..formats import xlsx
+from ..formats.termtable import width
+from ..formats.words import cn_date, cn_period
+from ..model import Entry, Plan, Reported, days
+from ..plan.yearday import WEEKDAY_CN
+from ..schedule.expansion import title_across_years
 from .lights import LIGHT_CN, Review, due_soon, rules
-from .model import Entry, Plan, Reported, days
-from .plan.yearday import WEEKDAY_CN
-from .schedule.expansion import title_across_years
 
 FILLS = {"red": "F4B6B6", "amber": "FFE08A", "green": "D5ECD4", "none": "FFFFFF"}
 WIDEST = 60  # characters; longer text wraps

@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .errors import CalendarAppError
-from .formats.render import render
-from .formats.words import cn_date, cn_target_period
-from .gapviews import KIND_CN, percent
+from ..errors import CalendarAppError
+from ..formats.render import render
+from ..formats.words import cn_date, cn_target_period
+from ..model import Entry, Plan, Reported
+from ..months import following as month_after
 from .lights import LIGHT_CN, Review, Standing, review
-from .model import Entry, Plan, Reported
-from .months import following as month_after
+from .report import KIND_CN, percent
 
 # So that two pages hold any month: the units named with their overdue items, how many
 # items each, and how many units a lagging quota names; the rest are counted.
@@ -120,13 +120,13 @@ def _span(first: date, last: date) -> str:
 
 def pdf_check() -> None:
     """PrintError saying what to install when no PDF can be made, before anything is."""
-    from .printed.pages import pdf_engine
+    from ..printed.pages import pdf_engine
 
     pdf_engine()
 
 
 def pdf(html: str) -> bytes:
     """The circular printed as the monthly schedules are (WeasyPrint, a Chinese font)."""
-    from .printed.pages import pdf_bytes, pdf_engine
+    from ..printed.pages import pdf_bytes, pdf_engine
 
     return pdf_bytes(pdf_engine(), html)

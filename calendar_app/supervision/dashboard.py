@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from .formats.render import render
-from .gapviews import KIND_CN, SEVERITY_CN, grouped, hints, percent
+from ..formats.render import render
+from ..model import Entry, Plan, days
 from .lights import LIGHT_CN, LIGHTS, Pace, Review, Tally, rules
-from .model import Entry, Plan, days
-from .supervision import Links, StaticLinks
+from .links import Links, StaticLinks
+from .report import KIND_CN, SEVERITY_CN, grouped, hints, percent
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from .formats.words import cn_date, cn_period
+from ..formats.words import cn_date, cn_period
+from ..model import Entry, Plan, Reported, Settings, days
+from ..months import firsts
 from .gaps import Progress, Report, analyse, only
-from .model import Entry, Plan, Reported, Settings, days
-from .months import firsts
 
 LIGHTS = ("red", "amber", "green", "none")
 LIGHT_CN = {"red": "红灯", "amber": "黄灯", "green": "绿灯", "none": "无"}
