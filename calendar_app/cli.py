@@ -678,8 +678,8 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
           today) -> None:
     """Run the web application (sign-in, tasks, reports) and serve the feeds, until
     interrupted."""
-    from . import serve as serving
     from .web import Site, create_app
+    from .web import static as serving
 
     paths.store().close()  # no database, or another schema: say so now, not on each request
     site = Site(paths.plan, paths.db, paths.exports)

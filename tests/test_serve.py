@@ -12,8 +12,8 @@ from email.utils import formatdate, parsedate_to_datetime
 
 import pytest
 
-from calendar_app import serve
 from calendar_app.limits import ServeLimits
+from calendar_app.web import static as serve
 
 FEED = "BEGIN:VCALENDAR\r\nNAME:县科协\r\nEND:VCALENDAR\r\n".encode()
 MTIME = 1_700_000_000

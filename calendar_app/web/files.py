@@ -12,8 +12,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, g
 
 from .. import exports as layout
-from .. import serve
 from ..reports.evidence import MEDIA
+from . import static as serve
 from .auth import signed_in
 
 blueprint = Blueprint("files", __name__)

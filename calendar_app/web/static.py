@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
-from .httpserver import ServeError, listen, shutdown
-from .limits import ServeLimits
+from ..limits import ServeLimits
+from .server import ServeError, listen, shutdown
 
 __all__ = ["ServeError", "ServeLimits", "application", "listen", "make_server", "resolve",
            "shutdown"]

@@ -27,8 +27,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher, WSGITask
 
-from .errors import CalendarAppError
-from .limits import ServeLimits
+from ..errors import CalendarAppError
+from ..limits import ServeLimits
 
 
 class ServeError(CalendarAppError):
