@@ -22,9 +22,10 @@ import os
 import posixpath
 import re
 import tempfile
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, NamedTuple, Protocol
 
 FEEDS = "feeds"
 INDEX = "index.html"
@@ -87,6 +88,29 @@ def ledger(start: date, end: date) -> str:
 def circular(month: date, suffix: str) -> str:
     """The circular of the month starting `month` (`suffix` .html or .pdf)."""
     return f"reports/通报-{month:%Y-%m}{suffix}"
+
+
+class Document(NamedTuple):
+    """A ledger or circular found under reports/: `period` is a ledger's (2025, 2021-2025, or
+    its first and last day), `month` a circular's (2025-06); `rel` its path."""
+
+    kind: Literal["ledger", "circular"]
+    rel: str
+    period: str = ""
+    month: str = ""
+    suffix: str = ""
+
+
+def documents(names: Iterable[str]) -> list[Document]:
+    """The ledgers and circulars among the names of reports/ (see `ledger`, `circular`)."""
+    found = []
+    for name in names:
+        if name.startswith("台账-") and name.endswith(".xlsx"):
+            found.append(Document("ledger", f"reports/{name}", period=name[3:-5], suffix=".xlsx"))
+        elif name.startswith("通报-") and name.endswith((".html", ".pdf")):
+            stem, _, suffix = name.rpartition(".")
+            found.append(Document("circular", f"reports/{name}", month=stem[3:], suffix=f".{suffix}"))
+    return found
 
 
 def link(source: str, target: str, anchor: str = "") -> str:

@@ -96,10 +96,11 @@ def gaps(plan: Plan, entries: list[Entry], out: Exports, today: date,
          reports: Mapping[str, Reported] | None = None) -> int:
     """The supervision dashboard and its JSON for the plan period, as of `today`, offering
     the ledgers and circulars made so far."""
-    from .supervision import links as supervision
+    from .supervision import dashboard
+    from .supervision.links import offered
 
-    documents = supervision.offered(out.listing("reports"))
-    return out.write_all(supervision.files(plan, entries, today, reports, documents))
+    documents = offered(out.listing("reports"))
+    return out.write_all(dashboard.files(plan, entries, today, reports, documents))
 
 
 def refresh(plan: Plan, entries: list[Entry], out: Exports, today: date,

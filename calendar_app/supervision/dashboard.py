@@ -1,17 +1,21 @@
 """The coordinator's dashboard (exports/gaps/index.html, and the web application's page):
-a review (lights.Review) laid out as plain values for templates/gaps.html. Pure: the page's
-text comes back; where its links go is the `links` object's business."""
+a review (lights.Review) laid out as plain values for templates/gaps.html, and the exported
+dashboard with its data as files (`files`). Pure: the page's text comes back; where its
+links go is the `links` object's business."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 
+from .. import exports as layout
 from ..formats.render import render
-from ..model import Entry, Plan, days
-from .lights import LIGHT_CN, LIGHTS, Pace, Review, Tally, rules
+from ..model import Entry, Plan, Reported, days
+from .lights import LIGHT_CN, LIGHTS, Pace, Review, Tally, review, rules
 from .links import Links, StaticLinks
-from .report import KIND_CN, SEVERITY_CN, grouped, hints, percent
+from .report import KIND_CN, SEVERITY_CN, as_json, grouped, hints, percent
 
 
 @dataclass(frozen=True)
@@ -130,3 +134,17 @@ def _width(value: float, target: float) -> str:
     """A bar's width in percent of its box, at most 100."""
     share = 0.0 if not target else min(1.0, max(0.0, value / target))
     return f"{share * 100:.1f}%"
+
+
+def files(plan: Plan, entries: list[Entry], today: date,
+          reports: Mapping[str, Reported] | None = None,
+          documents: list[tuple[str, str]] = ()) -> dict[str, bytes]:
+    """The dashboard and its data as of `today`; `documents` ((label, path) of the ledgers and
+    circulars made so far, see `offered`) are what the dashboard offers for download. They are
+    made on request (`export ledger`, `export circular`): the ledger alone takes a second to
+    write, more than a whole build may spend on the report after every change."""
+    judged = review(plan, entries, today, reports=reports)
+    links = StaticLinks()
+    shown = [(label, links.document(rel)) for label, rel in documents]
+    return {layout.GAPS_PAGE: page(judged, plan, entries, links, shown).encode(),
+            layout.GAPS_JSON: as_json(judged).encode()}

@@ -1,18 +1,16 @@
-"""The supervision pages as files: where the pages link to, which ledgers and circulars the
-dashboard offers, and the dashboard with its data (`files`, pure: plan, entries, `today` and
-the history's reports in, {path under exports/: bytes} out; `publish.gaps` writes them).
-"""
+"""Where the supervision pages point: the static export's files (`StaticLinks`) or the web
+application's pages (any `Links`), and which ledgers and circulars the dashboard offers
+(`offered`, from the names the exports owner reads back). Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 from urllib.parse import quote
 
 from .. import exports as layout
-from ..model import Entry, Plan, Reported, anchor
+from ..model import anchor
 
 
 class Links(Protocol):
@@ -46,34 +44,20 @@ class StaticLinks:
 def offered(names: set[str]) -> list[tuple[str, str]]:
     """(label, path) of the ledgers and circulars among `names` (those under reports/), for
     the dashboard to offer: ledgers first, then the last six months' circulars, newest first."""
-    ledgers, circulars = [], []
-    for name in sorted(names, reverse=True):
-        if name.startswith("台账-") and name.endswith(".xlsx"):
-            period = name[3:-5]
-            said = (f"{period}年" if len(period) == 4 else
-                    f"{period[:4]}—{period[5:]}年" if len(period) == 9 else period)
-            ledgers.append((f"{said}台账（Excel）", f"reports/{name}"))
-        elif name.startswith("通报-") and name.endswith((".html", ".pdf")):
-            year, month = name[3:7], name[8:10]
-            kind = "PDF" if name.endswith(".pdf") else "网页"
-            circulars.append((name[3:10], f"{year}年{int(month)}月通报（{kind}）", f"reports/{name}"))
-    months = sorted({c[0] for c in circulars}, reverse=True)[:6]
-    circulars.sort(key=lambda c: (c[0], c[2].endswith(".html")), reverse=True)  # 网页, then PDF
-    return ledgers + [(label, rel) for month, label, rel in circulars if month in months]
+    found = sorted(layout.documents(names), key=lambda d: d.rel, reverse=True)
+    ledgers = [(f"{_period_cn(d.period)}台账（Excel）", d.rel) for d in found if d.kind == "ledger"]
+    circulars = [d for d in found if d.kind == "circular"]
+    months = sorted({d.month for d in circulars}, reverse=True)[:6]
+    circulars.sort(key=lambda d: (d.month, d.suffix == ".html"), reverse=True)  # 网页, then PDF
+    return ledgers + [(f"{d.month[:4]}年{int(d.month[5:7])}月通报（{_KIND_CN[d.suffix]}）", d.rel)
+                      for d in circulars if d.month in months]
 
 
-def files(plan: Plan, entries: list[Entry], today: date,
-          reports: Mapping[str, Reported] | None = None,
-          documents: list[tuple[str, str]] = ()) -> dict[str, bytes]:
-    """The dashboard and its data as of `today`; `documents` ((label, path) of the ledgers and
-    circulars made so far, see `offered`) are what the dashboard offers for download. They are
-    made on request (`export ledger`, `export circular`): the ledger alone takes a second to
-    write, more than a whole build may spend on the report after every change."""
-    from . import dashboard, lights
-    from . import report as gapviews
+_KIND_CN = {".pdf": "PDF", ".html": "网页"}
 
-    review = lights.review(plan, entries, today, reports=reports)
-    links = StaticLinks()
-    shown = [(label, links.document(rel)) for label, rel in documents]
-    return {layout.GAPS_PAGE: dashboard.page(review, plan, entries, links, shown).encode(),
-            layout.GAPS_JSON: gapviews.as_json(review).encode()}
+
+def _period_cn(period: str) -> str:
+    """2025 as 2025年, 2021-2025 as 2021—2025年; a period of days as its file names it."""
+    if len(period) == 4:
+        return f"{period}年"
+    return f"{period[:4]}—{period[5:]}年" if len(period) == 9 else period

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, g, redirect, request, session, url_for
 
 from ..store import accounts
-from . import page, site
+from .site import page, site
 
 blueprint = Blueprint("auth", __name__)
 

@@ -18,8 +18,8 @@ from flask import Blueprint, Response, abort, g, request
 
 from .. import months
 from ..model import ONE_DAY
-from . import site
 from .auth import coordinator_only
+from .site import site
 
 blueprint = Blueprint("coordinator", __name__)
 

@@ -18,8 +18,8 @@ from ..formats.words import ACTION_CN
 from ..model import ONE_DAY, TZ, Entry
 from ..reports.evidence import KINDS_CN, EvidenceError, Upload
 from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError
-from . import page, refresher, site
 from .auth import signed_in
+from .site import page, refresher, site
 from .unit import visible
 
 blueprint = Blueprint("events", __name__)

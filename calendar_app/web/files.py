@@ -15,6 +15,7 @@ from .. import exports as layout
 from ..reports.evidence import MEDIA
 from . import static as serve
 from .auth import signed_in
+from .site import site
 
 blueprint = Blueprint("files", __name__)
 
@@ -23,7 +24,7 @@ blueprint = Blueprint("files", __name__)
 @blueprint.route("/evidence/<sha256>/<variant>")
 @signed_in
 def evidence(sha256: str, variant: str = "file"):
-    from . import site
+
 
     if variant not in ("file", "thumb"):
         abort(404)

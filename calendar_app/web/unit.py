@@ -19,8 +19,8 @@ from ..printed import pages as printing
 from ..reports import sheets
 from ..reports.records import Recorder
 from ..supervision.lights import due_soon
-from . import page, refresher, site
 from .auth import signed_in
+from .site import page, refresher, site
 
 blueprint = Blueprint("unit", __name__)
 UPCOMING = timedelta(days=14)

@@ -1,0 +1,103 @@
+"""What every page of the web application stands on: the site it serves (plan, database,
+exports, evidence), the app's refresher, and `page`, which renders a template with the frame
+every page needs."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app, g, request
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from ..exports import Exports
+from ..formats import render
+from ..model import ONE_DAY, TZ, Plan
+from ..plan.reader import load_plan
+from ..reports.evidence import Files
+from ..store.location import target
+from .refresh import Refresher
+
+
+def _now() -> datetime:
+    return datetime.now(TZ)
+
+
+@dataclass
+class Site:
+    """What the application serves: the plan, its database, exports and evidence folder."""
+
+    plan_path: Path
+    db: str | Path  # a SQLite file, or a postgresql:// URL
+    exports: Path
+    clock: Callable[[], datetime] = _now  # tests pass a fixed one
+    pause: Callable[[float], None] = time.sleep  # how a wrong password is held back
+    _plan: tuple[float, Plan] | None = field(default=None, repr=False)
+
+    def plan(self) -> Plan:
+        """The plan, read again when its file changed."""
+        stamp = self.plan_path.stat().st_mtime
+        if self._plan is None or self._plan[0] != stamp:
+            self._plan = (stamp, load_plan(self.plan_path))
+        return self._plan[1]
+
+    def out(self) -> Exports:
+        return Exports(self.exports, self.plan().settings.base_url)
+
+    def files(self) -> Files:
+        return Files(self.private(".files"), self.plan().settings.evidence_mb)
+
+    def private(self, suffix: str) -> Path:
+        """Where something that must stay private is kept: beside a SQLite database, or
+        beside the plan when the database is on a server (one plan folder per county)."""
+        where = target(self.db)
+        base = where.path if where.sqlite else Path(self.plan_path).parent / "calendar.db"
+        return base.with_suffix(suffix)
+
+
+def secret_key(path: Path) -> bytes:
+    """The key that signs session cookies: made once, kept beside the database (not in
+    exports/, which is public), readable by its owner alone."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(path, "xb") as handle:  # two processes starting at once keep one key
+            path.chmod(0o600)
+            handle.write(key)
+    except FileExistsError:
+        return path.read_bytes()
+    return key
+
+
+def site() -> Site:
+    return current_app.extensions["site"]
+
+
+def refresher() -> Refresher:
+    return current_app.extensions["refresher"]
+
+
+def page(template: str, **context) -> str:
+    """A page through the one Jinja environment, with what every page's frame needs."""
+    plan = site().plan()
+    account = g.get("account")
+    return render.render(template, plan_name=plan.name, plan=plan, account=account,
+                         unit_name=_unit_name(plan, account), path=request.path,
+                         csrf_token=Markup(generate_csrf()), one_day=ONE_DAY, **context)
+
+
+def _unit_name(plan: Plan, account) -> str:
+    if account is None:
+        return ""
+    if account.coordinator:
+        return "县科协（统筹）"
+    return plan.units[account.unit].name if account.unit in plan.units else account.unit
