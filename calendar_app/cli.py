@@ -291,8 +291,7 @@ def units(paths: Paths, fmt) -> None:
 def gaps(paths: Paths, start, end, today, unit, category, fmt, detail, check,
          severity) -> None:
     """The coordinator's supervision report: lights, completion rates, ranking and findings."""
-    from .supervision import dashboard, lights
-    from .supervision import report as gapviews
+    from .supervision import dashboard, lights, report
 
     plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit) if unit else None
@@ -305,11 +304,11 @@ def gaps(paths: Paths, start, end, today, unit, category, fmt, detail, check,
     review = lights.review(plan, entries, _today(today), first, stop, reports=reports,
                            unit=unit_id, category=category)
     if fmt == "json":
-        click.echo(gapviews.as_json(review, detail), nl=False)
+        click.echo(report.as_json(review, detail), nl=False)
     elif fmt == "html":
         click.echo(dashboard.page(review, plan, entries), nl=False)
     else:
-        click.echo(gapviews.as_text(review, plan, detail), nl=False)
+        click.echo(report.as_text(review, plan, detail), nl=False)
     found = review.report.at_least(severity)
     if check and found:
         click.echo(f"{len(found)} findings at or above {severity}", err=True)

@@ -30,10 +30,10 @@ class FeedsReport:
 
 def feeds(plan: Plan, entries: list[Entry], out: Exports, today: date,
           domain: str) -> FeedsReport:
-    """Every feed and the subscription page; `domain` is the UIDs' (`feeds.feed_domain`)."""
-    from .feeds import view as feed_view
+    """Every feed and the subscription page; `domain` is the UIDs' (`view.feed_domain`)."""
+    from .feeds import view
 
-    files = feed_view.files(plan, entries, today, out, domain)
+    files = view.files(plan, entries, today, out, domain)
     out.remove(f"{layout.FEEDS}/{layout.MEMO}")  # serialised events of earlier versions
     written = out.write_all(files)
     # A feed of a unit the plan dropped would otherwise go on claiming its old events forever;

@@ -11,8 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from calendar_app.errors import CalendarAppError
-from calendar_app.feeds import ical
-from calendar_app.feeds import text as feedtext
+from calendar_app.feeds import ical, wording
 from calendar_app.feeds.contents import feeds_of
 from calendar_app.plan.reader import load_plan
 from calendar_app.store import Store
@@ -147,17 +146,17 @@ def test_what_was_recorded_is_said_in_plain_chinese(tmp_path):
     entry = next(e for e in entries if e.uid == "m02-month/2025")
     days = plan.settings.overdue_days
     done = replace(entry, status="done", attendance=120)
-    assert feedtext.record_text(done, days, False) == "已完成（参加 120 人）"
+    assert wording.record_text(done, days, False) == "已完成（参加 120 人）"
     noted = replace(done, done_on=date(2025, 6, 3), remark="广场演练")
-    assert feedtext.record_text(noted, days, False) == "已完成（6 月 3 日举行，参加 120 人）；备注：广场演练"
+    assert wording.record_text(noted, days, False) == "已完成（6 月 3 日举行，参加 120 人）；备注：广场演练"
     moved = replace(entry, moved=True, planned_start=date(2025, 3, 12))
-    assert feedtext.record_text(moved, days, False) == "已改期（原定 3 月 12 日）"
+    assert wording.record_text(moved, days, False) == "已改期（原定 3 月 12 日）"
     cancelled = replace(entry, status="cancelled", remark="设备检修")
-    assert feedtext.record_text(cancelled, days, False) == "已取消（原因：设备检修）"
-    assert feedtext.summary(plan, cancelled, "lead", False) == "【已取消】安全生产月（牵头）"
-    assert feedtext.summary(plan, entry, None, True) == "【逾期未报】安全生产月 · 县应急管理局"
-    assert feedtext.record_text(entry, days, False) == ""
-    assert feedtext.quote_text("开设科普宣传栏即时推送 ... 打造“天天科普”平台") == \
+    assert wording.record_text(cancelled, days, False) == "已取消（原因：设备检修）"
+    assert wording.summary(plan, cancelled, "lead", False) == "【已取消】安全生产月（牵头）"
+    assert wording.summary(plan, entry, None, True) == "【逾期未报】安全生产月 · 县应急管理局"
+    assert wording.record_text(entry, days, False) == ""
+    assert wording.quote_text("开设科普宣传栏即时推送 ... 打造“天天科普”平台") == \
         "开设科普宣传栏即时推送……打造‘天天科普’平台"
 
 

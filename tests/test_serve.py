@@ -13,7 +13,7 @@ from email.utils import formatdate, parsedate_to_datetime
 import pytest
 
 from calendar_app.limits import ServeLimits
-from calendar_app.web import static as serve
+from calendar_app.web import static
 
 FEED = "BEGIN:VCALENDAR\r\nNAME:县科协\r\nEND:VCALENDAR\r\n".encode()
 MTIME = 1_700_000_000
@@ -42,11 +42,11 @@ def exports(tmp_path):
 
 @pytest.fixture
 def server(exports, caplog):
-    srv = serve.make_server(exports, "127.0.0.1", 0)
+    srv = static.make_server(exports, "127.0.0.1", 0)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     yield srv
-    serve.shutdown(srv)
+    static.shutdown(srv)
     thread.join(timeout=5)
     assert not thread.is_alive()
     # waitress logs what goes wrong in its threads instead of raising it
@@ -189,7 +189,7 @@ def test_shutdown_is_prompt_with_a_client_that_stopped_reading(caplog):
             yield chunk
         done.append(True)
 
-    srv = serve.listen(big, "127.0.0.1", 0, outbuf_high_watermark=len(chunk))
+    srv = static.listen(big, "127.0.0.1", 0, outbuf_high_watermark=len(chunk))
     loop = threading.Thread(target=srv.run, daemon=True)
     loop.start()
     client = socket.socket()
@@ -201,7 +201,7 @@ def test_shutdown_is_prompt_with_a_client_that_stopped_reading(caplog):
         time.sleep(0.3)  # the worker is now waiting for the client to read
         assert not done
         began = time.monotonic()
-        serve.shutdown(srv)
+        static.shutdown(srv)
         loop.join(5)
         assert time.monotonic() - began < 2 and not loop.is_alive()
     finally:
@@ -302,7 +302,7 @@ def _closed_by_server(sock, within):
 
 
 def _limited(exports, **limits):
-    srv = serve.make_server(exports, "127.0.0.1", 0, ServeLimits(**limits))
+    srv = static.make_server(exports, "127.0.0.1", 0, ServeLimits(**limits))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     return srv, thread
@@ -329,7 +329,7 @@ def test_a_client_that_sends_nothing_or_trickles_is_cut_at_the_header_timeout(ex
         assert _closed_by_server(silent, 0.5)
         assert fetch(srv, "/feeds/kexie.ics")[0] == 200  # the server itself is fine
     finally:
-        serve.shutdown(srv)
+        static.shutdown(srv)
         thread.join(5)
 
 
@@ -342,7 +342,7 @@ def test_an_idle_kept_alive_connection_is_closed_at_the_channel_timeout(exports)
         assert not _closed_by_server(conn, 0.3)  # kept alive for a while
         assert _closed_by_server(conn, 2)
     finally:
-        serve.shutdown(srv)
+        static.shutdown(srv)
         thread.join(5)
 
 
@@ -406,7 +406,7 @@ def test_normal_requests_are_answered_through_a_slowloris(exports):
     finally:
         attack.stop.set()
         attack.thread.join(5)
-        serve.shutdown(srv)
+        static.shutdown(srv)
         thread.join(5)
     assert len(waits) >= 5 and max(waits) < 1.5, (len(waits), max(waits))
     assert attack.cuts >= 300  # every slow client was cut at least once
@@ -446,5 +446,5 @@ def test_a_body_trickled_a_byte_at_a_time_is_cut_and_a_steady_upload_is_not(expo
         steady.settimeout(5)
         assert steady.recv(65536).startswith(b"HTTP/1.1 405")  # answered, not cut
     finally:
-        serve.shutdown(srv)
+        static.shutdown(srv)
         thread.join(5)

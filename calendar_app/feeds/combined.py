@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 
 from .. import exports
 from ..model import Entry, Obligation, Plan, days
-from . import text as feedtext
+from . import wording
 from .contents import Component, Window, moment, stamped, uid_stem
 
 
@@ -64,10 +64,10 @@ def component(plan: Plan, members: list[Entry], everyone: list[Entry],
     start, end = moment(first.start), moment(first.end)
     title = f"{first.title} · {len(members)} 个单位"
     if not live:
-        title = feedtext.CANCELLED + title
+        title = wording.CANCELLED + title
     elif overdue:
-        title = feedtext.OVERDUE + title
-    text = feedtext.description(plan, first, obligation, when=feedtext.when_text(start, end),
+        title = wording.OVERDUE + title
+    text = wording.description(plan, first, obligation, when=wording.when_text(start, end),
                                 together=[(e, e in overdue) for e in members])
     category = plan.categories.get(first.category)
     feeds: list[tuple[str, str | None]] = [(exports.COUNTY_FEED, None)]
@@ -81,7 +81,7 @@ def component(plan: Plan, members: list[Entry], everyone: list[Entry],
               ("STATUS", "CONFIRMED" if live else "CANCELLED", {}),
               ("TRANSP", "TRANSPARENT" if first.all_day else "OPAQUE", {})],
         tail=[("DESCRIPTION", text, {}),
-              ("CATEGORIES", [category.name if category else feedtext.TABLE[1:-1]], {}),
+              ("CATEGORIES", [category.name if category else wording.TABLE[1:-1]], {}),
               *([("LOCATION", first.location, {})] if first.location else [])],
         summaries={None: title}, alarm=None, feeds=feeds,
         years=(day.year, after.year), timed=not first.all_day)

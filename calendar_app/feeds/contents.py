@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from .. import exports
 from ..errors import CalendarAppError
 from ..model import TZ, Entry, Obligation, Plan, Settings, days
-from . import text as feedtext
+from . import wording
 
 ROLE_SUFFIX = {None: "", "lead": "-lead", "co": "-co"}
 PLACEHOLDER_URL = Settings().base_url
@@ -199,12 +199,12 @@ def event_component(plan: Plan, entry: Entry, obligation: Obligation | None, win
         ("TRANSP", "TRANSPARENT" if entry.all_day else "OPAQUE", {}),
     ]
     planned = recurrence_id if entry.moved else None
-    text = feedtext.description(plan, entry, obligation, when=when or feedtext.when_text(start, end),
+    text = wording.description(plan, entry, obligation, when=when or wording.when_text(start, end),
                                 overdue=overdue, fills=fills, planned=planned,
                                 brief=recurrence_id is not None)
     category = plan.categories.get(entry.category)
     tail = [("DESCRIPTION", text, {}),
-            ("CATEGORIES", [category.name if category else feedtext.TABLE[1:-1]], {})]
+            ("CATEGORIES", [category.name if category else wording.TABLE[1:-1]], {})]
     if entry.location:
         tail.append(("LOCATION", entry.location, {}))
     alarm = None  # a reminder for what is still ahead, not for what is recorded or overdue
@@ -217,7 +217,7 @@ def event_component(plan: Plan, entry: Entry, obligation: Obligation | None, win
     return Component(
         order=(_sort_key(start), stem or uid_stem(entry.uid), _sort_key(recurrence_id)),
         stem=stem or uid_stem(entry.uid), head=head, tail=tail,
-        summaries={r: feedtext.summary(plan, entry, r, overdue) for r in roles},
+        summaries={r: wording.summary(plan, entry, r, overdue) for r in roles},
         alarm=alarm, feeds=feeds, years=(first.year, (after - timedelta(days=1)).year),
         timed=not entry.all_day, override=recurrence_id is not None,
         alarm_roles=alarm_roles(plan.settings))

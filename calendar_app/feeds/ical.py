@@ -1,8 +1,8 @@
 """Stored events -> RFC 5545 / 7986 feeds: one per unit, one for the county, one per category.
 
-What each feed holds is decided in `feedevents` (events, windows, UIDs, revisions) and
+What each feed holds is decided in `contents` (events, windows, UIDs, revisions) and
 `routines` (daily and weekly obligations as one recurring event), in typed properties; the
-words are `feedtext`'s. This module writes those properties as content lines: CRLF, folding at
+words are `wording`'s. This module writes those properties as content lines: CRLF, folding at
 75 octets between whole characters, TEXT escaped, `Asia/Shanghai` times with one VTIMEZONE
 (the only use of icalendar: it reads tzdata for it). Each event's role-free lines are written
 once and shared by all its feeds. tests/icalref.py writes the same properties through
@@ -23,8 +23,7 @@ import icalendar
 
 from ..errors import CalendarAppError
 from ..model import ZONE, Entry, Plan
-from . import combined as fanout
-from . import routines
+from . import combined, routines
 from .contents import Component, Feed, Recur, Uri, Window, feeds_of, single_components, uid_stem
 
 PRODID = "-//Chongyang County//calendar_app//ZH"
@@ -68,8 +67,8 @@ def components(plan: Plan, entries: Iterable[Entry], today: date) -> list[Compon
         rest += alone
     obligations = {o.id: o for o in plan.obligations}
     gathered = set()
-    for members, everyone in fanout.find(plan, rest, window):
-        out.append(fanout.component(plan, members, everyone,
+    for members, everyone in combined.find(plan, rest, window):
+        out.append(combined.component(plan, members, everyone,
                                     obligations.get(members[0].obligation), window))
         gathered |= {e.uid for e in members}
     out += single_components(plan, rest, window, by_uid, gathered)

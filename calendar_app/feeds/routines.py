@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from ..model import Entry, Obligation, Plan, days
-from . import text as feedtext
+from . import wording
 from .contents import Component, Recur, Window, alarm_roles, event_component, memberships, midnight, moment
 
 BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -181,7 +181,7 @@ def _master(plan: Plan, routine: Routine, model: Entry, look: tuple, first: date
     end = start + length
     part = event_component(plan, replace(model, start=start, end=end), routine.obligation,
                            Window(date.min, date.min, plan.settings), version, stem=routine.stem,
-                           when=feedtext.rhythm_text(routine.weekdays, start, end, last))
+                           when=wording.rhythm_text(routine.weekdays, start, end, last))
     until = _start(last, look)
     until_text = (until.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") if isinstance(until, datetime)
                   else until.strftime("%Y%m%d"))

@@ -210,7 +210,7 @@ class _Reader:
 
         Most rules bound their own count (a weekly rule: 53 a year), and when those bounds
         are within the limits nothing is counted. Otherwise the rules' occurrences are
-        counted, over whole years as `schedule.expand` reads them, stopping at the limit."""
+        counted, over whole years as `schedule.expansion.expand` reads them, stopping at the limit."""
         span = (date(start.year, 1, 1), date(last.year + 1, 1, 1))
         years = last.year - start.year + 1
         each = limits.EVENTS_PER_OBLIGATION

@@ -1,7 +1,7 @@
 """One month of the schedule, for one unit or the county, as plain values: grid and agenda.
 
 Pure: stored entries + plan + month in, frozen values out; no clock, no I/O, no Jinja
-(`printing` turns a view into HTML and PDF). The month's frame (days, holidays, 调休,
+(`pages` turns a view into HTML and PDF). The month's frame (days, holidays, 调休,
 observances) does not depend on the unit, so `build` computes it once per month and reuses it
 for the county and every unit.
 
@@ -255,7 +255,7 @@ def _len(span) -> int:
 
 class Shown(NamedTuple):
     """What the pages show of one entry. A view reads nothing else of an entry, so a page
-    whose records are unchanged is unchanged (`printing` skips it on that basis)."""
+    whose records are unchanged is unchanged (`pages` skips it on that basis)."""
 
     uid: str
     obligation: str

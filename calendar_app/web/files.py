@@ -2,7 +2,7 @@
 public part of exports/ (to anyone).
 
 Public are the feeds, the subscription page and, when `settings.public_print` is on, the
-printed months: they are served from exports/ by `serve.application`, with its ETags and
+printed months: they are served from exports/ by `static.application`, with its ETags and
 304s, before Flask sees the request. The gap report and the report sheets under exports/
 are not served; the coordinator reaches the gap report through the application.
 """
@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, g
 
 from .. import exports as layout
 from ..reports.evidence import MEDIA
-from . import static as serve
+from . import static
 from .auth import signed_in
 from .site import site
 
@@ -60,7 +60,7 @@ class PublicFiles:
     def __init__(self, app, site):
         self.app = app
         self.site = site
-        self.files = serve.application(site.exports)
+        self.files = static.application(site.exports)
 
     def public(self, path: str) -> bool:
         if path == "/" + layout.INDEX or path.startswith(f"/{layout.FEEDS}/"):

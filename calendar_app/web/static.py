@@ -1,4 +1,4 @@
-"""Serving exports/ over HTTP: a plain WSGI function (`httpserver` runs it under waitress).
+"""Serving exports/ over HTTP: a plain WSGI function (`server` runs it under waitress).
 
 Calendar clients poll feeds every few hours, so the answers are made for caching: a strong
 ETag from the body, a Last-Modified that never moves backwards, and 304 for If-None-Match or

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, g, redirect, request, url_for
 from .. import exports as layout
 from .. import months
 from ..model import Entry, Plan, day_of, overlaps
-from ..printed import pages as printing
+from ..printed import pages
 from ..reports import sheets
 from ..reports.records import Recorder
 from ..supervision.lights import due_soon
@@ -104,7 +104,7 @@ def _month(key: str) -> tuple[int, int]:
     return year, month
 
 
-def _month_page(key: str) -> tuple[printing.Page, str | None]:
+def _month_page(key: str) -> tuple[pages.Page, str | None]:
     plan = site().plan()
     unit = chosen_unit(plan, required=False)
     year, month = _month(key)
@@ -112,7 +112,7 @@ def _month_page(key: str) -> tuple[printing.Page, str | None]:
     if not (first < plan.end and stop > plan.start):
         abort(404)
     entries = g.store.entries(unit=unit, start=first, end=stop, include_removed=False)
-    return printing.month_page(plan, entries, year, month, unit, site().clock().date()), unit
+    return pages.month_page(plan, entries, year, month, unit, site().clock().date()), unit
 
 
 @blueprint.route("/month")
@@ -150,7 +150,7 @@ def month_print(key: str):
 @signed_in
 def month_pdf(key: str):
     printed, unit = _month_page(key)
-    data = printing.Pdf(True)(printed.html())
+    data = pages.Pdf(True)(printed.html())
     name = f"{key}-{unit or 'county'}.pdf"
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
