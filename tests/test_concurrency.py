@@ -155,16 +155,16 @@ SLOW_SYNC = textwrap.dedent("""
     from calendar_app.store import store
     from tests.handshake import wait_for
 
-    many, inside = store._executemany, pathlib.Path(sys.argv.pop(1))
+    many, inside = store.Store._executemany, pathlib.Path(sys.argv.pop(1))
     rival = pathlib.Path(sys.argv.pop(1))
 
-    def slow(sql, rows):
+    def slow(self, sql, rows):
         if not inside.exists():
             inside.touch()
             wait_for(rival, then=0.3)
-        many(sql, rows)
+        many(self, sql, rows)
 
-    store._executemany = slow
+    store.Store._executemany = slow
     sys.argv[0] = "calendar-app"
     cli.main()
 """)

@@ -119,17 +119,17 @@ CUT_CONNECTION = textwrap.dedent("""
     from calendar_app import cli
     from calendar_app.store import store
 
-    many, calls = store._executemany, []
+    many, calls = store.Store._executemany, []
 
-    def then_cut(sql, rows):
-        many(sql, rows)
+    def then_cut(self, sql, rows):
+        many(self, sql, rows)
         calls.append(sql)
         if len(calls) == 2:
-            pid = store.database.connection().info.backend_pid
+            pid = self.db.connection().info.backend_pid
             with psycopg.connect(os.environ["SERVER"], autocommit=True) as other:
                 other.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
-    store._executemany = then_cut
+    store.Store._executemany = then_cut
     sys.argv[0] = "calendar-app"
     cli.main()
 """)

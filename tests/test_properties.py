@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from calendar_app.build import revision_time
 from calendar_app.plan.reader import load_plan
 from calendar_app.schedule.expansion import expand
-from calendar_app.store.store import EventRow, Store
+from calendar_app.store import Store
 
 from .conftest import DATA
 
@@ -41,7 +41,8 @@ def test_no_record_is_lost_by_any_reexpansion(tmp_path_factory, recorded, droppe
     with Store.open(db, create=True) as store:
         store.sync(EVENTS, PERIOD, revision_time(date(2025, 1, 1)), "test")
         marked = {EVENTS[i].uid for i in recorded}
-        EventRow.update(status="done", attendance=7).where(EventRow.uid.in_(marked)).execute()
+        E = store.t.event
+        E.update(status="done", attendance=7).where(E.uid.in_(marked)).execute()
         assert store.sync(EVENTS, PERIOD, revision_time(date(2025, 1, 2)), "test").touched == 0
 
         next_events = [replace(e, title=e.title + "（调整）") if i in retitled else e

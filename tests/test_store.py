@@ -3,7 +3,8 @@ tombstones, records kept, the schema's version, the history the database guards.
 
 import pytest
 
-from calendar_app.store.store import SCHEMA_VERSION, EventRow, Store
+from calendar_app.store import Store
+from calendar_app.store.tables import SCHEMA_VERSION
 
 from .conftest import on_both_databases
 
@@ -81,9 +82,9 @@ def test_a_removed_obligation_leaves_cancelled_tombstones_and_can_come_back(buil
 
 
 def test_what_units_recorded_survives_a_rebuild_after_an_edit(built_small):
-    with Store.open(built_small.db):
-        EventRow.update(status="done", attendance=120).where(
-            EventRow.uid == "m02-day/2025").execute()
+    with Store.open(built_small.db) as store:
+        E = store.t.event
+        E.update(status="done", attendance=120).where(E.uid == "m02-day/2025").execute()
     built_small.edit("title: 防灾减灾日宣传", "title: 防灾减灾日集中宣传")
     built_small.run("build", "--today", "2025-02-01")
     with Store.open(built_small.db) as store:

@@ -17,7 +17,7 @@ SCHEMA_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
-class Target:
+class Location:
     """Where a calendar is stored, read from `--db`: a SQLite file, or a PostgreSQL URL."""
 
     spec: str  # as given
@@ -30,11 +30,11 @@ class Target:
         return self.path is not None
 
 
-def target(spec: str | Path) -> Target:
+def locate(spec: str | Path) -> Location:
     """A path, or a postgresql:// URL; anything else with a scheme is refused."""
     text = str(spec)
     if "://" not in text:
-        return Target(text, Path(text), text)
+        return Location(text, Path(text), text)
     shown = _without_password(text)
     scheme = text.split("://", 1)[0].lower()
     if scheme not in POSTGRES_SCHEMES:
@@ -51,7 +51,7 @@ def target(spec: str | Path) -> Target:
     if schema is not None and not SCHEMA_NAME.fullmatch(schema):
         raise StoreError(f"{shown}: schema {schema!r} must be lower-case letters, digits and "
                          "_, starting with a letter")
-    return Target(text, None, shown, schema)
+    return Location(text, None, shown, schema)
 
 
 def shown(spec: str | Path) -> str:
@@ -76,7 +76,7 @@ def _without_password(url: str) -> str:
 
 
 def without_schema(url: str) -> str:
-    """The server's URL, without the county: what one pool of connections serves."""
+    """The server's URL, without the county's schema (which a pool's connections set themselves)."""
     parts = urlsplit(url)
     query = "&".join(f"{k}={v}" if v else k for k, v in _query(parts.query) if k != "schema")
     return urlunsplit(parts._replace(query=query))

@@ -1,5 +1,5 @@
-"""Storage through peewee, in a SQLite file or a PostgreSQL schema: the only module that knows
-SQL.
+"""The store: one calendar in a SQLite file or a PostgreSQL schema, and its verbs (sync,
+report, accounts, evidence). With `tables` and `connection`, the only code that knows SQL.
 
 `Store.open` takes a path (SQLite, the embedded default) or a `postgresql://` URL, read by
 playhouse.db_url; a URL's `?schema=NAME` picks the county's schema in a province's database.
@@ -11,384 +11,34 @@ an advisory lock, so several processes write at once and none loses another's ch
 `sync` reconciles what the plan generates with what is stored: new events are inserted,
 changed ones get a new revision, events the plan no longer yields become cancelled
 tombstones, and nothing units recorded is touched. Every change is also a history row.
+
+Each store has its own database object (`connection.connect`) and its own copies of the
+tables bound to it (`tables.Tables`): two stores open at once, in one thread or in several,
+never share a connection or a transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import sqlite3
-import sys
-import threading
-import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from importlib.util import find_spec
 from pathlib import Path
 
 from ..errors import StoreError
 from ..model import Account, Entry, Event, Evidence, Reported, days
-from .location import Target, target, without_schema
-
-# peewee imports whatever PostgreSQL driver it finds as it loads, which would cost every
-# command 0.1-0.4 s once the pg extra is installed, SQLite or not. So the drivers are hidden
-# while peewee loads, and psycopg is imported when a URL is opened (`_psycopg_adapter`).
-_DRIVERS = ("psycopg", "psycopg2", "psycopg2cffi")
-_found = {name: sys.modules.get(name) for name in _DRIVERS}
-sys.modules.update(dict.fromkeys(_DRIVERS))
-try:
-    import peewee as pw
-finally:
-    for _name, _module in _found.items():
-        if _module is None:
-            del sys.modules[_name]
-        else:
-            sys.modules[_name] = _module
-
-SCHEMA_VERSION = 2  # 2: accounts, sign-in failures and evidence files, for the web application
-
-POOL = {"max_connections": 20, "stale_timeout": 300, "timeout": 30}  # per process and database
+from .connection import _WRAP, Fault, _reason, connect, pw
+from .location import Location, locate
+from .tables import POSTGRES_GUARD, SCHEMA_VERSION, SQLITE_GUARD, AccountRow, EventRow, EvidenceRow, Tables
 
 
 class NoDatabase(StoreError):
     """Nothing is stored there yet: a build creates it."""
 
 
-class Fault(StoreError):
-    """The database refused or failed a statement; `lost` when the connection went with it."""
-
-    def __init__(self, message: str, reason: str, lost: bool = False):
-        super().__init__(message)
-        self.reason = reason
-        self.lost = lost
-
-
-class _ThreadDatabase(pw.DatabaseProxy):
-    """The database of the store this thread opened last. The models are bound to it, so each
-    of a web server's threads, and a background thread beside them, works on the store it
-    opened, with its own connection; a store belongs to the thread that opened it."""
-
-    __slots__ = ("_local",)
-
-    def __init__(self):
-        object.__setattr__(self, "_local", threading.local())
-        super().__init__()
-
-    @property
-    def obj(self):
-        return getattr(self._local, "db", None)
-
-    @obj.setter
-    def obj(self, value):
-        self._local.db = value
-
-    @property
-    def shown(self) -> str:
-        """What this thread's store is called in messages."""
-        return getattr(self._local, "shown", "")
-
-    def use(self, db: pw.Database, where: Target) -> None:
-        self.initialize(db)
-        self._local.shown = where.shown
-
-    def __setattr__(self, attr, value):
-        object.__setattr__(self, attr, value)
-
-
-database = _ThreadDatabase()
-
-
-def _reason(exc: Exception) -> str:
-    """The first line of what the database said (PostgreSQL adds CONTEXT and HINT lines)."""
-    return next((line.strip() for line in str(exc).splitlines() if line.strip()),
-                type(exc).__name__)
-
-
-_WRAP = pw.__exception_wrapper__  # driver errors -> peewee's, as peewee's own queries get
-# What the database says of the connection or of a damaged schema, not of the data.
-_FAULTS = (pw.OperationalError, pw.InterfaceError, pw.ProgrammingError, pw.DataError,
-           pw.NotSupportedError)
-
-
-class _Faults:
-    """Turns what the connection does wrong (refused, lost, a lock held too long, a deadlock)
-    into one StoreError line naming the database, so no command shows a driver's traceback.
-    Errors of the data (a constraint, the history's trigger) stay peewee's, for the verbs."""
-
-    def fault(self, exc: Exception) -> Fault:
-        reason = _reason(exc)
-        if self.lost():
-            return Fault(f"{database.shown}: lost the connection to the database ({reason}); "
-                         "nothing since the last commit was saved: run the command again",
-                         reason, lost=True)
-        return Fault(f"{database.shown}: {reason}", reason)
-
-    def lost(self) -> bool:
-        conn = self._state.conn  # SQLite's has neither attribute: it cannot be lost
-        return conn is not None and bool(getattr(conn, "broken", False)
-                                         or getattr(conn, "closed", False))
-
-    def connect(self, reuse_if_open=False):
-        try:
-            return super().connect(reuse_if_open)
-        except (pw.OperationalError, pw.InterfaceError, ValueError) as exc:
-            raise StoreError(f"{database.shown}: cannot connect to the database: "
-                             f"{_reason(exc)}") from None
-
-    def execute_sql(self, sql, params=None):
-        try:
-            return super().execute_sql(sql, params)
-        except _FAULTS as exc:
-            raise self.fault(exc) from None
-
-    def query(self, sql: str, params: tuple | list = ()):
-        """Plain SQL, `?` marking the values on either database."""
-        return self.execute_sql(sql.replace("?", self.param), params)
-
-    def executemany(self, sql: str, rows: list[tuple]) -> None:
-        """Plain rows through the driver, `?` marking the values on either database."""
-        try:
-            with _WRAP:
-                self.cursor().executemany(sql.replace("?", self.param), rows)
-        except _FAULTS as exc:
-            raise self.fault(exc) from None
-
-    def begin(self, *args):
-        try:
-            return super().begin(*args)
-        except _FAULTS as exc:
-            raise self.fault(exc) from None
-
-    def commit(self):
-        try:
-            return super().commit()
-        except _FAULTS as exc:
-            raise self.fault(exc) from None
-
-    def rollback(self):
-        try:
-            return super().rollback()
-        except _FAULTS as exc:
-            if self.lost():
-                return None  # the server ended the transaction with the session
-            raise self.fault(exc) from None
-
-
-class _Sqlite(_Faults, pw.SqliteDatabase):
-    pass
-
-
-_databases: dict[str, pw.Database] = {}
-_databases_lock = threading.Lock()
-
-
-def _database_for(where: Target) -> pw.Database:
-    """One database object per SQLite file or PostgreSQL server, per process: connections
-    are per thread and, on PostgreSQL, pooled and shared by the counties' schemas, so opening
-    a store per request costs no new connection, however many counties a process serves."""
-    key = str(where.path) if where.sqlite else without_schema(where.spec)
-    with _databases_lock:
-        found = _databases.get(key)
-        if found is None:
-            found = _databases[key] = (_sqlite_database(where) if where.sqlite
-                                       else _postgres_database(key, where))
-        return found
-
-
-def _sqlite_database(where: Target) -> pw.Database:
-    return _Sqlite(str(where.path), pragmas={"journal_mode": "wal", "busy_timeout": 10000,
-                                             "foreign_keys": 1, "synchronous": "normal"})
-
-
-def _postgres_database(url: str, where: Target) -> pw.Database:
-    if find_spec("psycopg") is None:
-        raise StoreError(f"{where.shown}: PostgreSQL needs its driver: "
-                         "pip install 'calendar_app[pg]'")
-    from playhouse import db_url
-    from playhouse.pool import PooledPostgresqlDatabase
-
-    # psycopg warns on stderr of what it tidies up after a lost connection; the loss is told
-    # in one line already. A program that sets up logging still receives the warnings.
-    logging.getLogger("psycopg").addHandler(logging.NullHandler())
-
-    class _Postgres(_Faults, PooledPostgresqlDatabase):
-        psycopg2_adapter = psycopg3_adapter = _psycopg_adapter()
-
-    return _Postgres(**{
-        **POOL, "connect_timeout": 10, "application_name": "calendar-app",
-        **db_url.parse(url, unquote_password=True, unquote_user=True)})
-
-
-def _psycopg_adapter() -> type:
-    """peewee's psycopg 3 adapter, for a peewee that loaded without the driver: its own
-    refers to the driver it found on import."""
-    import psycopg
-    from psycopg.pq import TransactionStatus
-    from psycopg.types.json import Json, Jsonb
-
-    class Psycopg(pw.Psycopg3Adapter):
-        txn_idle = TransactionStatus.IDLE
-        txn_inerror = TransactionStatus.INERROR
-        txn_unknown = TransactionStatus.UNKNOWN
-
-        def __init__(self):
-            super().__init__()
-            self.json_type, self.jsonb_type = Json, Jsonb
-
-        def check_driver(self):
-            pass
-
-        def get_binary_type(self):
-            return psycopg.Binary
-
-        def connect(self, db, **params):
-            if db._encoding:
-                params.setdefault("client_encoding", db._encoding)
-            params.setdefault("dbname", db.database)
-            return psycopg.connect(**params)
-
-        def server_side_cursor(self, conn):
-            in_txn = self.txn_status(conn) == TransactionStatus.INTRANS
-            return conn.cursor(name=uuid.uuid4().hex, withhold=not in_txn)
-
-    return Psycopg
-
-
-def _bytewise(field):
-    """Text ordered by its bytes, as SQLite orders it, whatever collation the server has."""
-    return field if isinstance(database.obj, pw.SqliteDatabase) else field.collate('"C"')
-
-
-def _bytewise_sql() -> str:
-    """The same in plain SQL: what follows a text expression in an ORDER BY."""
-    return "" if isinstance(database.obj, pw.SqliteDatabase) else ' COLLATE "C"'
-
-
-def _json_text(field, key: str):
-    """The text of one key of a JSON object stored as text, NULL where it has none."""
-    if isinstance(database.obj, pw.SqliteDatabase):
-        return pw.fn.json_extract(field, f"$.{key}")
-    return pw.NodeList((pw.Cast(field, "json"), pw.SQL("->>"), pw.Value(key)))
-
-
-class _Base(pw.Model):
-    class Meta:
-        database = database
-        legacy_table_names = False
-
-
-class Setting(_Base):
-    key = pw.TextField(primary_key=True)
-    value = pw.TextField()
-
-
-class EventRow(_Base):
-    uid = pw.TextField(primary_key=True)
-    obligation = pw.TextField(index=True)
-    measure = pw.IntegerField(index=True)
-    category = pw.TextField()
-    slot = pw.TextField()
-    slot_start = pw.TextField()
-    slot_end = pw.TextField()
-    title = pw.TextField()
-    dtstart = pw.TextField()  # ISO date, or date-time with offset
-    dtend = pw.TextField()
-    day_start = pw.TextField(index=True)  # first day, for window queries
-    day_end = pw.TextField(index=True)  # day after the last
-    units = pw.TextField()  # unit ids, lead first, space separated
-    location = pw.TextField(default="")
-    alarm = pw.IntegerField(null=True)  # seconds before the start
-    notes = pw.TextField(default="")  # one caveat per line
-    flexible = pw.BooleanField(default=False)
-    origin = pw.TextField(default="plan")  # plan | added
-    state = pw.TextField(default="live")  # live | removed
-    digest = pw.TextField()
-    sequence = pw.IntegerField(default=0)
-    revised = pw.TextField()
-    # What units report (recording): never written by a rebuild.
-    status = pw.TextField(default="planned")  # planned | done | cancelled
-    moved_start = pw.TextField(null=True)
-    moved_end = pw.TextField(null=True)
-    attendance = pw.IntegerField(null=True)
-    done_on = pw.TextField(null=True)
-    remark = pw.TextField(default="")
-    fills = pw.TextField(default="")
-
-    class Meta:
-        table_name = "event"
-        # What a unit's home page asks of its events, answered from the index alone.
-        indexes = ((("uid", "state", "status", "day_end", "obligation", "day_start"), False),)
-
-
-class EventUnit(_Base):
-    uid = pw.TextField()
-    unit = pw.TextField()
-    role = pw.TextField()  # lead | co
-
-    class Meta:
-        table_name = "event_unit"
-        primary_key = pw.CompositeKey("uid", "unit")
-        indexes = ((("unit", "uid"), False),)
-
-
-class History(_Base):
-    """Append-only: every creation, change, removal and record, never rewritten."""
-
-    id = pw.AutoField()
-    uid = pw.TextField(index=True)
-    at = pw.TextField()
-    by = pw.TextField()
-    action = pw.TextField()
-    detail = pw.TextField(default="{}")
-
-
-class AccountRow(_Base):
-    """Who may sign in: a unit's staff member, or the coordinator (unit empty)."""
-
-    login = pw.TextField(primary_key=True)
-    unit = pw.TextField(null=True)
-    coordinator = pw.BooleanField(default=False)
-    password = pw.TextField()  # a password hash, never the password
-    enabled = pw.BooleanField(default=True)
-    created = pw.TextField()
-    changed = pw.TextField()  # when the password or the state last changed: ends old sessions
-
-    class Meta:
-        table_name = "account"
-
-
-class LoginFailure(_Base):
-    id = pw.AutoField()
-    login = pw.TextField(index=True)
-    address = pw.TextField(index=True)
-    at = pw.TextField(index=True)
-
-    class Meta:
-        table_name = "login_failure"
-
-
-class EvidenceRow(_Base):
-    """A file a unit attached to a report; the bytes live beside the database, by digest."""
-
-    id = pw.AutoField()
-    uid = pw.TextField(index=True)
-    sha256 = pw.TextField()
-    kind = pw.TextField()  # jpeg | png | heic | pdf | docx | xlsx
-    size = pw.IntegerField()
-    name = pw.TextField()  # as the client called it: shown, never used as a path
-    by = pw.TextField()
-    at = pw.TextField()
-
-    class Meta:
-        table_name = "evidence"
-
-
-MODELS = (Setting, EventRow, EventUnit, History, AccountRow, LoginFailure, EvidenceRow)
-# Tables each schema version added to the one before: an older database gains them on open.
-ADDED = {2: (AccountRow, LoginFailure, EvidenceRow)}
 REPORTS = ("done", "cancelled", "moved", "added")  # history actions that are a unit's report
 
 
@@ -428,60 +78,31 @@ def _fields(event: Event, with_days: bool = True) -> tuple:
     return (*head, day_start, day_end, *tail) if with_days else (*head, *tail)
 
 
-def _insert_events(rows: list[tuple]) -> None:
-    """Rows of (uid, *PLAN_COLUMNS, revised, origin, fills): new events, nothing recorded."""
-    columns = ("uid", *PLAN_COLUMNS, "revised", "origin", "fills")
-    _executemany(f"INSERT INTO event ({', '.join(columns)}, state, sequence, status, remark) "
-                 f"VALUES ({', '.join('?' * len(columns))}, 'live', 0, 'planned', '')", rows)
-
-
-def _executemany(sql: str, rows: list[tuple]) -> None:
-    if rows:
-        database.executemany(sql, rows)
-
-
 def _unit_rows(uid: str, units: Iterable[str]) -> list[tuple]:
     return [(uid, u, "lead" if i == 0 else "co") for i, u in enumerate(units)]
 
 
-# The history is the record of what units said: the database itself refuses to rewrite it,
-# whatever program connects. PROCEDURE, not FUNCTION: the servers that speak PostgreSQL's
-# dialect from before version 11 (openGauss among them) know only that spelling.
-SQLITE_GUARD = tuple(f"CREATE TRIGGER history_no_{verb.lower()} BEFORE {verb} ON history "
-                     "BEGIN SELECT RAISE(ABORT, 'history is append-only'); END"
-                     for verb in ("UPDATE", "DELETE"))
-POSTGRES_GUARD = (
-    "CREATE FUNCTION history_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION "
-    "'history is append-only' USING ERRCODE = 'integrity_constraint_violation'; END $$ "
-    "LANGUAGE plpgsql",
-    *(f"CREATE TRIGGER history_no_{verb.lower()} BEFORE {verb} ON history FOR EACH {each} "
-      "EXECUTE PROCEDURE history_append_only()"
-      for verb, each in (("UPDATE", "ROW"), ("DELETE", "ROW"), ("TRUNCATE", "STATEMENT"))))
-
-
 class Store:
-    """One open calendar database, used by the thread that opened it."""
+    """One open calendar database, with its own database object: each thread that uses the
+    store gets its own connection from it (`close` ends the calling thread's)."""
 
-    def __init__(self, where: Target):
+    def __init__(self, where: Location):
         self.where = where
         self.path = where.path  # the SQLite file; None on PostgreSQL
         self.shown = where.shown
+        self.db = connect(where)  # this store's own: no other store shares it
+        self.t = Tables(self.db)
 
     @classmethod
     def open(cls, spec: str | Path, create: bool = False) -> Store:
         """The store at `spec` (a path or a postgresql:// URL), its schema checked; with
         `create`, made (tables, triggers, version) where there is none yet."""
-        where = target(spec)
+        where = locate(spec)
         if where.sqlite and not create and not where.path.exists():
             raise NoDatabase(f"no database at {where.shown}; run `calendar-app build` first")
-        db = _database_for(where)
-        database.use(db, where)
-        db.connect(reuse_if_open=True)
         store = cls(where)
         try:
-            if not where.sqlite:
-                # Per open, not per connection: a pooled connection serves every county.
-                database.execute_sql(f"SET search_path TO {where.schema or 'DEFAULT'}")
+            store.db.connect(reuse_if_open=True)
             store._check_schema(create)
         except BaseException:
             store.close()
@@ -497,20 +118,20 @@ class Store:
         with self._schema_lock():
             version = self._version()  # again: another process may have made it meanwhile
             if version is None:
-                database.create_tables(MODELS)
+                self.db.create_tables(self.t.all)
                 for sql in SQLITE_GUARD if self.where.sqlite else POSTGRES_GUARD:
-                    database.execute_sql(sql)
-                Setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+                    self.db.execute_sql(sql)
+                self.t.setting.insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
             elif version != str(SCHEMA_VERSION):
                 old = int(version) if version.isdigit() else 0
                 if not 1 <= old < SCHEMA_VERSION:
                     raise StoreError(f"{self.shown} has schema version {version}; this "
                                      f"calendar-app reads version {SCHEMA_VERSION}")
                 for step in range(old + 1, SCHEMA_VERSION + 1):
-                    database.create_tables(ADDED[step])
-                EventRow._schema.create_indexes(safe=True)
-                Setting.update(value=str(SCHEMA_VERSION)).where(
-                    Setting.key == "schema_version").execute()
+                    self.db.create_tables(self.t.added[step])
+                self.t.event._schema.create_indexes(safe=True)
+                self.t.setting.update(value=str(SCHEMA_VERSION)).where(
+                    self.t.setting.key == "schema_version").execute()
 
     def _version(self) -> str | None:
         """The stored schema version, None where no calendar is stored yet."""
@@ -520,9 +141,9 @@ class Store:
             exists = ("SELECT 1 FROM information_schema.tables "
                       "WHERE table_schema = current_schema() AND table_name = 'setting'")
         try:
-            if database.execute_sql(exists).fetchone() is None:
+            if self.db.execute_sql(exists).fetchone() is None:
                 return None
-            row = Setting.get_or_none(Setting.key == "schema_version")
+            row = self.t.setting.get_or_none(self.t.setting.key == "schema_version")
         except pw.DatabaseError as exc:
             raise StoreError(f"{self.shown} is not a calendar database: {_reason(exc)}") from None
         return row.value if row else None
@@ -532,28 +153,48 @@ class Store:
         """Making or upgrading the tables, one process at a time."""
         with self.transaction():
             if not self.where.sqlite:
-                database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (self._key("schema"),))
-                # Only when missing: a county's role may own its schema and not the database.
-                if self.where.schema and not database.execute_sql(
+                self.db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (self._key("schema"),))
+                # Only when missing: a county's role may own its schema and not the self.db.
+                if self.where.schema and not self.db.execute_sql(
                         "SELECT 1 FROM information_schema.schemata WHERE schema_name = %s",
                         (self.where.schema,)).fetchone():
-                    database.execute_sql(f"CREATE SCHEMA {self.where.schema}")
+                    self.db.execute_sql(f"CREATE SCHEMA {self.where.schema}")
             yield
 
     def _key(self, purpose: str) -> int:
-        """An advisory lock's number: one per purpose and county in the server's database."""
+        """An advisory lock's number: one per purpose and county in the server's self.db."""
         digest = hashlib.sha1(f"calendar_app {purpose} {self.where.schema}".encode()).digest()
         return int.from_bytes(digest[:8], "big", signed=True)
 
+    def release(self) -> None:
+        """End the calling thread's connection (a pool takes it back); the store stays open
+        for the next use, as a web application's store does between requests."""
+        if not self.db.is_closed():
+            self.db.close()
+
     def close(self) -> None:
-        if not database.is_closed():
-            database.close()
+        """Done with the store: the calling thread's connection ends, and a pool closes the
+        connections it keeps."""
+        self.release()
+        if not self.where.sqlite:
+            self.db.close_idle()
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def _insert_events(self, rows: list[tuple]) -> None:
+        """Rows of (uid, *PLAN_COLUMNS, revised, origin, fills): new events, nothing recorded."""
+        columns = ("uid", *PLAN_COLUMNS, "revised", "origin", "fills")
+        self._executemany(f"INSERT INTO event ({', '.join(columns)}, state, sequence, status, "
+                          "remark) "
+                     f"VALUES ({', '.join('?' * len(columns))}, 'live', 0, 'planned', '')", rows)
+
+    def _executemany(self, sql: str, rows: list[tuple]) -> None:
+        if rows:
+            self.db.executemany(sql, rows)
 
     @contextmanager
     def building(self) -> Iterator[None]:
@@ -564,12 +205,12 @@ class Store:
             yield
             return
         key = self._key("build")
-        database.execute_sql("SELECT pg_advisory_lock(%s)", (key,))
+        self.db.execute_sql("SELECT pg_advisory_lock(%s)", (key,))
         try:
             yield
         finally:
-            if not database.lost():  # a lost session took its locks with it
-                database.execute_sql("SELECT pg_advisory_unlock(%s)", (key,))
+            if not self.db.lost():  # a lost session took its locks with it
+                self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (key,))
 
     def backup(self, to: Path) -> None:
         """A consistent copy of a SQLite database, while others read and write it: SQLite's
@@ -584,7 +225,7 @@ class Store:
         copy = sqlite3.connect(part)
         try:
             with _WRAP:
-                database.connection().backup(copy)
+                self.db.connection().backup(copy)
             copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
             (check,) = copy.execute("PRAGMA quick_check").fetchone()
         except (pw.DatabaseError, sqlite3.Error, OSError) as exc:
@@ -613,18 +254,18 @@ class Store:
         stamp = at.isoformat()
         wanted = {e.uid: e for e in events}
         lo, hi = window[0].isoformat(), window[1].isoformat()
+        E = self.t.event
         with self.transaction():
             if not self.where.sqlite:
                 # Reports wait for the sync, and the sync for reports under way, so a report
                 # is neither lost between what the sync read and what it writes nor left half
                 # applied; readers go on. (SQLite: BEGIN IMMEDIATE does the same.)
-                database.execute_sql("LOCK TABLE event IN EXCLUSIVE MODE")
+                self.db.execute_sql("LOCK TABLE event IN EXCLUSIVE MODE")
             stored = {
                 uid: (digest, sequence, state, moved)
-                for uid, digest, sequence, state, moved in EventRow.select(
-                    EventRow.uid, EventRow.digest, EventRow.sequence, EventRow.state,
-                    EventRow.moved_start.is_null(False))
-                .where(EventRow.origin == "plan").tuples()
+                for uid, digest, sequence, state, moved in E.select(
+                    E.uid, E.digest, E.sequence, E.state, E.moved_start.is_null(False))
+                .where(E.origin == "plan").tuples()
             }
             inserts, updates, kept_days, units, history = [], [], [], [], []
             for uid, event in wanted.items():
@@ -650,32 +291,33 @@ class Store:
                     result.restored += 1
                 else:
                     result.changed += 1
-            gone = [uid for uid, in EventRow.select(EventRow.uid).where(
-                (EventRow.origin == "plan") & (EventRow.state == "live")
-                & (EventRow.day_start < hi) & (EventRow.day_end > lo)).tuples()
+            gone = [uid for uid, in E.select(E.uid).where(
+                (E.origin == "plan") & (E.state == "live")
+                & (E.day_start < hi) & (E.day_end > lo)).tuples()
                 if uid not in wanted]
             history += [(uid, stamp, by, "removed",
                          '{"reason": "no longer follows from the plan"}') for uid in gone]
             result.removed = len(gone)
 
-            _insert_events(inserts)
+            self._insert_events(inserts)
             for rows, columns in ((updates, PLAN_COLUMNS), (kept_days, PLAN_COLUMNS_NO_DAYS)):
                 sets = ", ".join(f"{c} = ?" for c in (*columns, "sequence", "revised"))
-                _executemany(f"UPDATE event SET {sets}, state = 'live' WHERE uid = ?", rows)
-            _executemany("DELETE FROM event_unit WHERE uid = ?",
+                self._executemany(f"UPDATE event SET {sets}, state = 'live' WHERE uid = ?", rows)
+            self._executemany("DELETE FROM event_unit WHERE uid = ?",
                          [(row[-1],) for row in (*updates, *kept_days)])
-            _executemany("UPDATE event SET state = 'removed', sequence = sequence + 1, "
+            self._executemany("UPDATE event SET state = 'removed', sequence = sequence + 1, "
                          "revised = ? WHERE uid = ?", [(stamp, uid) for uid in gone])
-            _executemany("INSERT INTO event_unit (uid, unit, role) VALUES (?, ?, ?)", units)
-            _executemany("INSERT INTO history (uid, at, by, action, detail) "
+            self._executemany("INSERT INTO event_unit (uid, unit, role) VALUES (?, ?, ?)", units)
+            self._executemany("INSERT INTO history (uid, at, by, action, detail) "
                          "VALUES (?, ?, ?, ?, ?)", history)
             if source is not None:
-                Setting.insert(key="last_sync", value=json.dumps(source)).on_conflict(
-                    conflict_target=[Setting.key], preserve=[Setting.value]).execute()
+                setting = self.t.setting
+                setting.insert(key="last_sync", value=json.dumps(source)).on_conflict(
+                    conflict_target=[setting.key], preserve=[setting.value]).execute()
         return result
 
     def last_sync(self) -> dict | None:
-        row = Setting.get_or_none(Setting.key == "last_sync")
+        row = self.t.setting.get_or_none(self.t.setting.key == "last_sync")
         return json.loads(row.value) if row else None
 
     # -- what units record --------------------------------------------------------------
@@ -685,15 +327,15 @@ class Store:
         stays true until the commit: on SQLite, BEGIN IMMEDIATE takes the write lock first;
         on PostgreSQL each event read inside is locked (`entry`) and a rebuild locks them all
         (`sync`). Nested, it is a savepoint of the outer one."""
-        return database.atomic("IMMEDIATE") if self.where.sqlite else database.atomic()
+        return self.db.atomic("IMMEDIATE") if self.where.sqlite else self.db.atomic()
 
     def entry(self, uid: str) -> Entry | None:
         """The stored event; inside a transaction on PostgreSQL its row is locked until the
         commit, so what a report checks of it is still so when the report is written."""
         # Plain SQL: the one most asked for (every report, every row of a sheet), and peewee
         # took longer to write it than the database to answer it.
-        lock = "" if self.where.sqlite or not database.in_transaction() else " FOR UPDATE"
-        row = database.query(f"SELECT {_ENTRY_SQL} FROM event WHERE uid = ?{lock}",
+        lock = "" if self.where.sqlite or not self.db.in_transaction() else " FOR UPDATE"
+        row = self.db.query(f"SELECT {_ENTRY_SQL} FROM event WHERE uid = ?{lock}",
                              (uid,)).fetchone()
         return _entry(row) if row else None
 
@@ -727,8 +369,8 @@ class Store:
     def reset(self, uid: str, at: datetime, by: str, was: str) -> None:
         """Forget what was recorded: the event is again what the plan placed."""
         with self.transaction():
-            dtstart, dtend = EventRow.select(EventRow.dtstart, EventRow.dtend).where(
-                EventRow.uid == uid).tuples().get()
+            E = self.t.event
+            dtstart, dtend = E.select(E.dtstart, E.dtend).where(E.uid == uid).tuples().get()
             first, after = days(_dt(dtstart), _dt(dtend))
             self._record(uid, at, by, "reset",
                          {"status": "planned", "moved_start": None, "moved_end": None,
@@ -741,13 +383,13 @@ class Store:
         stamp = at.isoformat()
         with self.transaction():
             try:
-                _insert_events([(event.uid, *_fields(event), stamp, "added", fills)])
+                self._insert_events([(event.uid, *_fields(event), stamp, "added", fills)])
             except pw.IntegrityError:
                 # Another process added the same event since this one looked.
                 raise StoreError(f"{event.uid} exists already") from None
-            _executemany("INSERT INTO event_unit (uid, unit, role) VALUES (?, ?, ?)",
+            self._executemany("INSERT INTO event_unit (uid, unit, role) VALUES (?, ?, ?)",
                          _unit_rows(event.uid, event.units))
-            History.insert(_history(event.uid, stamp, by, "added",
+            self.t.history.insert(_history(event.uid, stamp, by, "added",
                                     {"title": event.title, "on": event.start.isoformat(),
                                      "fills": fills})).execute()
 
@@ -758,13 +400,13 @@ class Store:
         # Plain SQL, as in `entry`: peewee took longer to write these two statements than
         # the database to run them, which told on every sheet imported.
         stamp = at.isoformat()
-        assignments = "".join(f"{EventRow._meta.fields[name].column_name} = ?, "
+        assignments = "".join(f"{self.t.event._meta.fields[name].column_name} = ?, "
                               for name in columns)
         try:
             with self.transaction():
-                database.query(f"UPDATE event SET {assignments}sequence = sequence + 1, "
+                self.db.query(f"UPDATE event SET {assignments}sequence = sequence + 1, "
                                "revised = ? WHERE uid = ?", (*columns.values(), stamp, uid))
-                database.query(_INSERT_HISTORY, _history_row(uid, stamp, by, action, detail))
+                self.db.query(_INSERT_HISTORY, _history_row(uid, stamp, by, action, detail))
         except (pw.DatabaseError, Fault) as exc:
             if isinstance(exc, Fault) and exc.lost:
                 raise  # it says what happened, and that nothing was saved
@@ -781,26 +423,26 @@ class Store:
         """Stored events overlapping [start, end), in date order; only those of some
         `obligations`, or only those still expected and with nothing reported that are over
         by the day `unreported_by`."""
-        query = EventRow.select(*ENTRY_COLUMNS)
+        E, U = self.t.event, self.t.event_unit
+        query = E.select(*(getattr(E, name) for name in ENTRY_FIELDS))
         if unit is not None:
-            query = query.join(EventUnit, on=(EventUnit.uid == EventRow.uid)).where(
-                EventUnit.unit == unit)
+            query = query.join(U, on=(U.uid == E.uid)).where(U.unit == unit)
         if start is not None:
-            query = query.where(EventRow.day_end > start.isoformat())
+            query = query.where(E.day_end > start.isoformat())
         if end is not None:
-            query = query.where(EventRow.day_start < end.isoformat())
+            query = query.where(E.day_start < end.isoformat())
         if measure is not None:
-            query = query.where(EventRow.measure == measure)
+            query = query.where(E.measure == measure)
         if not include_removed:
-            query = query.where(EventRow.state == "live")
+            query = query.where(E.state == "live")
         if obligations is not None:
-            query = query.where(EventRow.obligation.in_(list(obligations)))
+            query = query.where(E.obligation.in_(list(obligations)))
         if unreported_by is not None:
-            query = query.where((EventRow.state == "live") & (EventRow.status == "planned")
-                                & (EventRow.day_end <= unreported_by.isoformat()))
-        query = query.order_by(_bytewise(EventRow.day_start), _bytewise(EventRow.uid))
+            query = query.where((E.state == "live") & (E.status == "planned")
+                                & (E.day_end <= unreported_by.isoformat()))
+        query = query.order_by(self.db.bytewise(E.day_start), self.db.bytewise(E.uid))
         # Raw rows: peewee's conversion of each value doubled the time of a full read.
-        return [_entry(row) for row in database.execute(query).fetchall()]
+        return [_entry(row) for row in self.db.execute(query).fetchall()]
 
     def unreported(self, unit: str, by: date,
                    latest: int = 12) -> list[tuple[int, date, list[Entry]]]:
@@ -814,11 +456,11 @@ class Store:
                  "AND e.day_end <= ?")
         args = (unit, by.isoformat())
         # Both answered from indexes alone; only the latest few events are then read whole.
-        c = _bytewise_sql()
-        counts = database.query(
+        c = self.db.bytewise_sql()
+        counts = self.db.query(
             f"SELECT {key}, COUNT(*), MIN(e.day_start) {where} GROUP BY 1 "
             f"ORDER BY MIN(e.day_start){c}, {key}{c}", args).fetchall()
-        recent = [uid for uid, in database.query(
+        recent = [uid for uid, in self.db.query(
             f"SELECT uid FROM (SELECT e.uid, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY "
             f"e.day_start{c} DESC, e.uid{c} DESC) AS n {where}) AS latest WHERE n <= ?",
             (*args, latest)).fetchall()]
@@ -836,24 +478,26 @@ class Store:
             batch = uids[i:i + 500]
             # Plain SQL: building an IN of a few hundred values through peewee cost more than
             # running it.
-            rows = database.query(f"SELECT {_ENTRY_SQL} FROM event WHERE uid IN "
+            rows = self.db.query(f"SELECT {_ENTRY_SQL} FROM event WHERE uid IN "
                                   f"({', '.join('?' * len(batch))})", batch).fetchall()
             found += [_entry(row) for row in rows]
         return sorted(found, key=lambda e: (e.start if e.all_day else e.start.date(), e.uid))
 
     def history(self, uid: str) -> list[dict]:
-        rows = History.select().where(History.uid == uid).order_by(History.id).dicts()
+        H = self.t.history
+        rows = H.select().where(H.uid == uid).order_by(H.id).dicts()
         return [{**r, "detail": json.loads(r["detail"])} for r in rows]
 
     def reports(self) -> dict[str, Reported]:
         """Every event units reported on (done, cancelled, moved, added): when the last report
         came, and the evidence handed in: the done reports that named some, plus the files
         attached. Two queries for the whole plan."""
-        named = _json_text(History.detail, "evidence")
-        rows = (History.select(History.uid, pw.fn.MAX(History.at),
-                               pw.fn.SUM(pw.Case(None, [((History.action == "done")
+        H = self.t.history
+        named = self.db.json_text(H.detail, "evidence")
+        rows = (H.select(H.uid, pw.fn.MAX(H.at),
+                               pw.fn.SUM(pw.Case(None, [((H.action == "done")
                                                          & (named != ""), 1)], 0)))
-                .where(History.action.in_(REPORTS)).group_by(History.uid).tuples())
+                .where(H.action.in_(REPORTS)).group_by(H.uid).tuples())
         files = self.evidence_counts()
         return {uid: Reported(datetime.fromisoformat(at), count + files.get(uid, 0))
                 for uid, at, count in rows}
@@ -862,7 +506,8 @@ class Store:
         """Grows with every change to any event: each one writes a history row, and none is
         ever taken away. The count, not the last id: on PostgreSQL ids are handed out before
         commit, so a later id can be seen while an earlier one is still to come."""
-        return History.select(pw.fn.COUNT(History.id)).scalar() or 0
+        H = self.t.history
+        return H.select(pw.fn.COUNT(H.id)).scalar() or 0
 
     # -- accounts and evidence (the web application) ---------------------------------------
 
@@ -870,17 +515,18 @@ class Store:
                     at: datetime) -> None:
         stamp = at.isoformat()
         try:
-            AccountRow.insert(login=login, unit=unit, coordinator=coordinator,
+            self.t.account.insert(login=login, unit=unit, coordinator=coordinator,
                               password=password, created=stamp, changed=stamp).execute()
         except pw.IntegrityError:
             raise StoreError(f"an account {login!r} exists already") from None
 
     def account(self, login: str) -> Account | None:
-        row = AccountRow.get_or_none(AccountRow.login == login)
+        row = self.t.account.get_or_none(self.t.account.login == login)
         return _account(row) if row else None
 
     def accounts(self) -> list[Account]:
-        return [_account(r) for r in AccountRow.select().order_by(_bytewise(AccountRow.login))]
+        A = self.t.account
+        return [_account(r) for r in A.select().order_by(self.db.bytewise(A.login))]
 
     def update_account(self, login: str, at: datetime, password: str | None = None,
                        enabled: bool | None = None) -> None:
@@ -889,63 +535,67 @@ class Store:
             changes["password"] = password
         if enabled is not None:
             changes["enabled"] = enabled
-        if not AccountRow.update(**changes).where(AccountRow.login == login).execute():
+        if not self.t.account.update(**changes).where(self.t.account.login == login).execute():
             raise StoreError(f"no account {login!r}")
 
     def rehash_password(self, login: str, password: str) -> None:
         """The same password hashed anew; unlike a new password, it signs no one out."""
-        AccountRow.update(password=password).where(AccountRow.login == login).execute()
+        self.t.account.update(password=password).where(self.t.account.login == login).execute()
 
     def note_failed_login(self, login: str, address: str, at: datetime) -> None:
-        LoginFailure.insert(login=login, address=address, at=at.isoformat()).execute()
+        self.t.login_failure.insert(login=login, address=address, at=at.isoformat()).execute()
 
     def failed_logins(self, login: str, address: str, since: datetime) -> tuple[int, int]:
         """Failed sign-ins since `since`: for this login, and from this address."""
-        recent = LoginFailure.select().where(LoginFailure.at >= since.isoformat())
-        return (recent.where(LoginFailure.login == login).count(),
-                recent.where(LoginFailure.address == address).count())
+        F = self.t.login_failure
+        recent = F.select().where(F.at >= since.isoformat())
+        return (recent.where(F.login == login).count(),
+                recent.where(F.address == address).count())
 
     def forget_failed_logins(self, login: str, before: datetime) -> None:
         """A good sign-in clears the login's record, and old failures go in passing."""
-        LoginFailure.delete().where((LoginFailure.login == login)
-                                    | (LoginFailure.at < before.isoformat())).execute()
+        F = self.t.login_failure
+        F.delete().where((F.login == login) | (F.at < before.isoformat())).execute()
 
     def add_evidence(self, evidence: Evidence) -> None:
-        EvidenceRow.insert(uid=evidence.uid, sha256=evidence.sha256, kind=evidence.kind,
+        self.t.evidence.insert(uid=evidence.uid, sha256=evidence.sha256, kind=evidence.kind,
                            size=evidence.size, name=evidence.name, by=evidence.by,
                            at=evidence.at.isoformat()).execute()
 
     def evidence(self, uid: str) -> list[Evidence]:
-        rows = EvidenceRow.select().where(EvidenceRow.uid == uid).order_by(EvidenceRow.id)
+        V = self.t.evidence
+        rows = V.select().where(V.uid == uid).order_by(V.id)
         return [_evidence(r) for r in rows]
 
     def evidence_of(self, sha256: str) -> list[Evidence]:
         """Every report a file was attached to (the same photo may serve two events)."""
-        rows = EvidenceRow.select().where(EvidenceRow.sha256 == sha256).order_by(EvidenceRow.id)
+        V = self.t.evidence
+        rows = V.select().where(V.sha256 == sha256).order_by(V.id)
         return [_evidence(r) for r in rows]
 
     def evidence_counts(self) -> dict[str, int]:
         """uid -> how many files its reports carry."""
-        rows = EvidenceRow.select(EvidenceRow.uid, pw.fn.COUNT(EvidenceRow.id)).group_by(
-            EvidenceRow.uid).tuples()
+        V = self.t.evidence
+        rows = V.select(V.uid, pw.fn.COUNT(V.id)).group_by(V.uid).tuples()
         return dict(rows)
 
     def uid_domain(self, proposed: str) -> str:
         """The domain of feed UIDs, fixed by the first call that proposes one and kept from
         then on: a UID that follows a later change of base_url would be a duplicate in every
         subscriber's calendar. "" proposes nothing (and gets "" until something is fixed)."""
-        row = Setting.get_or_none(Setting.key == "uid_domain")
+        row = self.t.setting.get_or_none(self.t.setting.key == "uid_domain")
         if row is not None:
             return row.value
         if not proposed:
             return proposed
         # Two processes proposing at once: the first one's stands, for both.
-        Setting.insert(key="uid_domain", value=proposed).on_conflict_ignore().execute()
-        return Setting.get(Setting.key == "uid_domain").value
+        self.t.setting.insert(key="uid_domain", value=proposed).on_conflict_ignore().execute()
+        return self.t.setting.get(self.t.setting.key == "uid_domain").value
 
     def uids(self) -> list[str]:
         """Every stored uid, sorted."""
-        return [uid for uid, in EventRow.select(EventRow.uid).order_by(_bytewise(EventRow.uid)).tuples()]
+        E = self.t.event
+        return [uid for uid, in E.select(E.uid).order_by(self.db.bytewise(E.uid)).tuples()]
 
 
 def _account(row: AccountRow) -> Account:
@@ -970,14 +620,12 @@ def _history_row(uid: str, at: str, by: str, action: str, detail: dict) -> tuple
 _INSERT_HISTORY = 'INSERT INTO history (uid, at, "by", action, detail) VALUES (?, ?, ?, ?, ?)'
 
 
-ENTRY_COLUMNS = (
-    EventRow.uid, EventRow.obligation, EventRow.measure, EventRow.category, EventRow.slot,
-    EventRow.slot_start, EventRow.slot_end, EventRow.title, EventRow.dtstart, EventRow.dtend,
-    EventRow.moved_start, EventRow.moved_end, EventRow.units, EventRow.location, EventRow.alarm,
-    EventRow.notes, EventRow.flexible, EventRow.origin, EventRow.state, EventRow.status,
-    EventRow.sequence, EventRow.revised, EventRow.attendance, EventRow.fills, EventRow.done_on,
-    EventRow.remark, EventRow.digest)
-_ENTRY_SQL = ", ".join(c.column_name for c in ENTRY_COLUMNS)
+ENTRY_FIELDS = (
+    "uid", "obligation", "measure", "category", "slot", "slot_start", "slot_end", "title",
+    "dtstart", "dtend", "moved_start", "moved_end", "units", "location", "alarm", "notes",
+    "flexible", "origin", "state", "status", "sequence", "revised", "attendance", "fills",
+    "done_on", "remark", "digest")
+_ENTRY_SQL = ", ".join(EventRow._meta.fields[name].column_name for name in ENTRY_FIELDS)
 
 
 def _entry(row: tuple) -> Entry:

@@ -3,13 +3,32 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask, g
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..store.store import Store
 from . import auth, coordinator, events, files, unit
+from .coordinator import Reviews
 from .refresh import Refresher
 from .site import Site, page, secret_key
+
+
+class _Opened:
+    """The application's one store, opened at its first request (the database may be built
+    after the application is made). Its threads share it, each on its own connection."""
+
+    def __init__(self, site: Site):
+        self.site = site
+        self.lock = threading.Lock()
+        self.opened: Store | None = None
+
+    def store(self) -> Store:
+        with self.lock:
+            if self.opened is None:
+                self.opened = Store.open(self.site.db)
+            return self.opened
 
 
 def create_app(site: Site, refresh_in_background: bool = True) -> Flask:
@@ -26,17 +45,19 @@ def create_app(site: Site, refresh_in_background: bool = True) -> Flask:
     )
     app.extensions["site"] = site
     app.extensions["refresher"] = Refresher(site, background=refresh_in_background)
+    app.extensions["reviews"] = Reviews()
+    opened = _Opened(site)
     CSRFProtect(app)
 
     @app.before_request
     def open_store() -> None:
-        g.store = Store.open(site.db)
+        g.store = opened.store()
 
     @app.teardown_request
-    def close_store(_exc) -> None:
+    def release_store(_exc) -> None:
         store = g.pop("store", None)
         if store is not None:
-            store.close()
+            store.release()
 
     @app.after_request
     def headers(response):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, g, request
+from flask import Blueprint, Response, abort, current_app, g, request
 
 from .. import months
 from ..model import ONE_DAY
@@ -42,8 +42,9 @@ DOCUMENTS = [("本年度台账（Excel）", "/ledger.xlsx"), ("全期台账（Ex
              ("上月通报（PDF）", "/circular.pdf"), ("上月通报（网页）", "/circular")]
 
 
-class _Reviews:
-    """The last review made, kept while the database and the day are the same."""
+class Reviews:
+    """The last review made, kept while the database and the day are the same: the app's
+    own (`app.extensions["reviews"]`), so two applications in one process never share it."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -63,7 +64,8 @@ class _Reviews:
         return made
 
 
-_reviews = _Reviews()
+def _reviews() -> Reviews:
+    return current_app.extensions["reviews"]
 
 
 @blueprint.route("/dashboard")
@@ -72,7 +74,7 @@ def dashboard():
     from ..supervision.dashboard import page
 
     plan = site().plan()
-    review, entries, _ = _reviews.get(g.store, plan, site().clock().date())
+    review, entries, _ = _reviews().get(g.store, plan, site().clock().date())
     html = page(review, plan, entries, WebLinks(), DOCUMENTS)
     return Response(_with_home_link(html), mimetype="text/html")
 
@@ -91,7 +93,7 @@ def _with_home_link(html: str) -> str:
 def dashboard_data():
     from ..supervision.report import as_json
 
-    review, _, _ = _reviews.get(g.store, site().plan(), site().clock().date())
+    review, _, _ = _reviews().get(g.store, site().plan(), site().clock().date())
     return Response(as_json(review), mimetype="application/json")
 
 

@@ -20,7 +20,7 @@ from ..formats import render
 from ..model import ONE_DAY, TZ, Plan
 from ..plan.reader import load_plan
 from ..reports.evidence import Files
-from ..store.location import target
+from ..store.location import locate
 from .refresh import Refresher
 
 
@@ -55,7 +55,7 @@ class Site:
     def private(self, suffix: str) -> Path:
         """Where something that must stay private is kept: beside a SQLite database, or
         beside the plan when the database is on a server (one plan folder per county)."""
-        where = target(self.db)
+        where = locate(self.db)
         base = where.path if where.sqlite else Path(self.plan_path).parent / "calendar.db"
         return base.with_suffix(suffix)
 

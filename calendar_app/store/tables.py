@@ -1,0 +1,164 @@
+"""The tables of a calendar database, their schema version and the history's guard.
+
+The models here are bound to no database. `Tables(db)` makes copies of them bound to one
+store's own database object, so two stores open at once, in one thread or several, never
+use each other's connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .connection import pw
+
+SCHEMA_VERSION = 2  # 2: accounts, sign-in failures and evidence files, for the web application
+
+
+class _Base(pw.Model):
+    class Meta:
+        database = None  # unbound: each store binds its own copies (`Tables`)
+        legacy_table_names = False
+
+
+class Setting(_Base):
+    key = pw.TextField(primary_key=True)
+    value = pw.TextField()
+
+
+class EventRow(_Base):
+    uid = pw.TextField(primary_key=True)
+    obligation = pw.TextField(index=True)
+    measure = pw.IntegerField(index=True)
+    category = pw.TextField()
+    slot = pw.TextField()
+    slot_start = pw.TextField()
+    slot_end = pw.TextField()
+    title = pw.TextField()
+    dtstart = pw.TextField()  # ISO date, or date-time with offset
+    dtend = pw.TextField()
+    day_start = pw.TextField(index=True)  # first day, for window queries
+    day_end = pw.TextField(index=True)  # day after the last
+    units = pw.TextField()  # unit ids, lead first, space separated
+    location = pw.TextField(default="")
+    alarm = pw.IntegerField(null=True)  # seconds before the start
+    notes = pw.TextField(default="")  # one caveat per line
+    flexible = pw.BooleanField(default=False)
+    origin = pw.TextField(default="plan")  # plan | added
+    state = pw.TextField(default="live")  # live | removed
+    digest = pw.TextField()
+    sequence = pw.IntegerField(default=0)
+    revised = pw.TextField()
+    # What units report (recording): never written by a rebuild.
+    status = pw.TextField(default="planned")  # planned | done | cancelled
+    moved_start = pw.TextField(null=True)
+    moved_end = pw.TextField(null=True)
+    attendance = pw.IntegerField(null=True)
+    done_on = pw.TextField(null=True)
+    remark = pw.TextField(default="")
+    fills = pw.TextField(default="")
+
+    class Meta:
+        table_name = "event"
+        # What a unit's home page asks of its events, answered from the index alone.
+        indexes = ((("uid", "state", "status", "day_end", "obligation", "day_start"), False),)
+
+
+class EventUnit(_Base):
+    uid = pw.TextField()
+    unit = pw.TextField()
+    role = pw.TextField()  # lead | co
+
+    class Meta:
+        table_name = "event_unit"
+        primary_key = pw.CompositeKey("uid", "unit")
+        indexes = ((("unit", "uid"), False),)
+
+
+class History(_Base):
+    """Append-only: every creation, change, removal and record, never rewritten."""
+
+    id = pw.AutoField()
+    uid = pw.TextField(index=True)
+    at = pw.TextField()
+    by = pw.TextField()
+    action = pw.TextField()
+    detail = pw.TextField(default="{}")
+
+
+class AccountRow(_Base):
+    """Who may sign in: a unit's staff member, or the coordinator (unit empty)."""
+
+    login = pw.TextField(primary_key=True)
+    unit = pw.TextField(null=True)
+    coordinator = pw.BooleanField(default=False)
+    password = pw.TextField()  # a password hash, never the password
+    enabled = pw.BooleanField(default=True)
+    created = pw.TextField()
+    changed = pw.TextField()  # when the password or the state last changed: ends old sessions
+
+    class Meta:
+        table_name = "account"
+
+
+class LoginFailure(_Base):
+    id = pw.AutoField()
+    login = pw.TextField(index=True)
+    address = pw.TextField(index=True)
+    at = pw.TextField(index=True)
+
+    class Meta:
+        table_name = "login_failure"
+
+
+class EvidenceRow(_Base):
+    """A file a unit attached to a report; the bytes live beside the database, by digest."""
+
+    id = pw.AutoField()
+    uid = pw.TextField(index=True)
+    sha256 = pw.TextField()
+    kind = pw.TextField()  # jpeg | png | heic | pdf | docx | xlsx
+    size = pw.IntegerField()
+    name = pw.TextField()  # as the client called it: shown, never used as a path
+    by = pw.TextField()
+    at = pw.TextField()
+
+    class Meta:
+        table_name = "evidence"
+
+
+# The history is the record of what units said: the database itself refuses to rewrite it,
+# whatever program connects. PROCEDURE, not FUNCTION: the servers that speak PostgreSQL's
+# dialect from before version 11 (openGauss among them) know only that spelling.
+SQLITE_GUARD = tuple(f"CREATE TRIGGER history_no_{verb.lower()} BEFORE {verb} ON history "
+                     "BEGIN SELECT RAISE(ABORT, 'history is append-only'); END"
+                     for verb in ("UPDATE", "DELETE"))
+POSTGRES_GUARD = (
+    "CREATE FUNCTION history_append_only() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION "
+    "'history is append-only' USING ERRCODE = 'integrity_constraint_violation'; END $$ "
+    "LANGUAGE plpgsql",
+    *(f"CREATE TRIGGER history_no_{verb.lower()} BEFORE {verb} ON history FOR EACH {each} "
+      "EXECUTE PROCEDURE history_append_only()"
+      for verb, each in (("UPDATE", "ROW"), ("DELETE", "ROW"), ("TRUNCATE", "STATEMENT"))))
+
+
+def _bound(model: type[pw.Model], db: Any) -> Any:
+    """A subclass of `model` on `db`, with the same table."""
+    meta = type("Meta", (), {"database": db, "table_name": model._meta.table_name})
+    return type(model.__name__, (model,), {"Meta": meta, "__module__": __name__})
+
+
+class Tables:
+    """The models bound to one database object."""
+
+    def __init__(self, db: Any):
+        self.setting: type[Setting] = _bound(Setting, db)
+        self.event: type[EventRow] = _bound(EventRow, db)
+        self.event_unit: type[EventUnit] = _bound(EventUnit, db)
+        self.history: type[History] = _bound(History, db)
+        self.account: type[AccountRow] = _bound(AccountRow, db)
+        self.login_failure: type[LoginFailure] = _bound(LoginFailure, db)
+        self.evidence: type[EvidenceRow] = _bound(EvidenceRow, db)
+        self.all = (self.setting, self.event, self.event_unit, self.history, self.account,
+                    self.login_failure, self.evidence)
+        # Tables each schema version added to the one before: an older database gains them.
+        self.added = {2: (self.account, self.login_failure, self.evidence)}
