@@ -111,6 +111,11 @@ def test_records_survive_any_rebuild_and_orphans_keep_them(built):
     (["record", "done", "m02-dya/2025"], "unknown event 'm02-dya/2025' (did you mean m02-day/2025"),
     (["record", "done", "m02-day/2025", "--on", "2026-02-01"], "outside the plan period"),
     (["record", "move", "m02-day/2025", "--to", "2024-12-31"], "outside the plan period"),
+    # A routine's occurrence onto the day of the next one: two identical events there.
+    (["record", "move", "m02-tv/2025-W10", "--to", "2025-03-12"],
+     "m02-tv/2025-W10 cannot move to 2025-03-12: m02-tv/2025-W11 of the same obligation is "
+     "on that day already"),
+    (["record", "move", "m02-tv/2025-W10", "--to", "2025-03-12T10:00"], "m02-tv/2025-W11"),
     (["add", "--unit", "县应急", "--title", "x", "--on", "2025-03-01"], "unknown unit '县应急'"),
 ])
 def test_bad_reports_are_one_line_and_change_nothing(built, args, message):

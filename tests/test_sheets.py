@@ -215,6 +215,22 @@ def test_text_that_looks_like_a_formula_stays_text_both_ways(built):
     assert _dump(built.database)[1] == history  # no history row: nothing was erased or rewritten
 
 
+def test_a_row_naming_an_unknown_event_refuses_the_sheet_even_with_nothing_filled_in(
+        built, tmp_path):
+    text = (DATA / "report_may_filled.csv").read_text(encoding="utf-8-sig")
+    sheet = tmp_path / "edited.csv"
+    sheet.write_text(text.rstrip("\n") + "\nm02-tv/2025-W88,2025-07-09,三,电视科普栏目,2,县委宣传部"
+                     ",,,,,,,\n", encoding="utf-8")
+    row = len(text.rstrip("\n").splitlines()) + 1
+    before = _dump(built.database)
+    for command in (["import", "--dry-run"], ["import"]):
+        result = built.run(*command, str(sheet), ok=False)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        (line,) = result.output.strip().splitlines()
+        assert line.startswith(f"{sheet}:{row}: 没有 uid 为 m02-tv/2025-W88 的活动")
+    assert _dump(built.database) == before
+
+
 def test_hints_for_unknown_uids_stop_after_the_first_few(built, tmp_path):
     sheet = tmp_path / "other.csv"
     rows = [f"m02-tv/2025-W{w:02d}x,完成," for w in range(1, 26)]

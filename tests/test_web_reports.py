@@ -190,6 +190,17 @@ def test_a_move_to_a_day_and_time(web):
     assert history[-1]["action"] == "moved" and history[-1]["by"] == "yj"
 
 
+def test_a_move_onto_the_day_of_the_routine_s_next_occurrence_is_refused(web):
+    client = web.client("xc")  # 县委宣传部 leads the weekly TV segment (Wednesdays)
+    tv = "m02-tv/2025-W20"
+    before = web.entry(tv)
+    answer = report(web, client, "move", {"day": "2025-05-21"}, uid=tv)
+    assert answer.status_code == 400
+    assert "2025年5月21日已有同一项活动（电视科普栏目），不能改期到这一天" in answer.text
+    assert web.entry(tv) == before
+    assert report(web, client, "move", {"day": "2025-05-16"}, uid=tv).status_code == 303
+
+
 def test_two_people_reporting_at_once_one_lands_and_the_other_sees_what_happened(web):
     first, second = web.client("yj"), web.client("xc")
     page_one, page_two = first.get(f"/events/{UID}").text, second.get(f"/events/{UID}").text

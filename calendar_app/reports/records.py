@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from ..errors import CalendarAppError
-from ..model import ONE_DAY, Entry, Event, Evidence, Plan, Slot, day_of
+from ..formats.words import cn_date
+from ..model import ONE_DAY, Entry, Event, Evidence, Plan, Slot, day_of, days
 from ..store.store import Store
 
 MOST_ATTENDANCE = 1_000_000  # more people than the county has: a typo, not an event
@@ -142,8 +143,27 @@ class Recorder:
                                   f"`calendar-app add --fills {uid}` instead of moving it",
                                   "这项活动已取消，不能改期；请用“补办”另行安排")
             start, end = _moved(entry, to)
+            self._check_not_twice(entry, start, end)
             self.store.move(uid, self.at, self.by, start, end, was=entry.start)
             self._touch(entry)
+
+    def _check_not_twice(self, entry: Entry, start: date | datetime,
+                         end: date | datetime) -> None:
+        """A move onto a day that already has an event of the same obligation for the same
+        units (a routine's own occurrence) would show two identical events there in every
+        calendar: refused, naming the one already on that day."""
+        if not entry.obligation:
+            return
+        first, after = days(start, end)
+        for other in self.store.entries(start=first, end=after, obligations=[entry.obligation],
+                                        include_removed=False):
+            if (other.uid != entry.uid and other.live and other.units == entry.units
+                    and days(other.start, other.end)[0] == first):
+                raise RecordError(
+                    f"{entry.uid} cannot move to {first}: {other.uid} of the same obligation "
+                    "is on that day already",
+                    f"{cn_date(first)}已有同一项活动（{other.title}），不能改期到这一天；"
+                    "请另选日期")
 
     def reset(self, uid: str, seen: int | None = None) -> None:
         """Forget what was recorded: back to what the plan says."""

@@ -227,7 +227,7 @@ def _cell(value: object) -> str:
 class Change:
     row: int
     uid: str
-    action: str  # done | cancelled | moved
+    action: str  # done | cancelled | moved, or "" for a row that asks for nothing
     args: dict = field(default_factory=dict)
 
     def describe(self) -> str:
@@ -237,6 +237,8 @@ class Change:
     def says_what_is_stored(self, entry: Entry) -> bool:
         """The row repeats what the database already holds: importing it again is a no-op."""
         args = self.args
+        if not self.action:
+            return True
         if self.action == "done":
             return (entry.status == "done" and entry.attendance == args["attendance"]
                     and args["on"] in (None, entry.done_on) and entry.remark == args["note"])
@@ -285,7 +287,8 @@ def import_sheet(path: Path, recorder: Recorder, dry_run: bool = False,
 
 
 def read_changes(path: Path, plan: Plan) -> tuple[list[Change], list[Problem]]:
-    """What each row asks for, checked as far as the sheet alone allows, and the bad rows."""
+    """What each row asks for (nothing, for a row left as it was), checked as far as the
+    sheet alone allows, and the bad rows."""
     problems: list[Problem] = []
     changes: list[Change] = []
     seen: dict[str, int] = {}
@@ -301,8 +304,9 @@ def read_changes(path: Path, plan: Plan) -> tuple[list[Change], list[Problem]]:
         except ValueError as exc:
             problems.append(Problem(str(exc), str(path), row))
             continue
-        if change is not None:
-            changes.append(change)
+        # A row that asks for nothing is still checked against the database: a sheet
+        # naming events this calendar does not have comes from another one, or was edited.
+        changes.append(change or Change(row, uid, ""))
     return changes, problems
 
 
