@@ -243,7 +243,7 @@ def test_the_store_tells_when_each_event_was_last_reported(realistic_ws):
     with Store.open(ws.db) as store:
         assert uid not in store.reports()
     ws.run("record", "done", uid, "--evidence", "截图1张", "--attendance", "300")
-    ws.run("record", "move", "m19-daily-push/2024-11-11", "--to", "2024-11-12")
+    ws.run("record", "move", "m19-daily-push/2024-11-11", "--to", "2024-11-11T10:00")
     with Store.open(ws.db) as store:
         reports = store.reports()
     assert reports[uid].evidence == 1 and reports["m19-daily-push/2024-11-11"].evidence == 0
