@@ -156,7 +156,70 @@ def validate(paths: Paths) -> None:
     click.echo(f"{paths.plan}: ok: {choices.summary(plan)}")
     for note in plan.notes:
         click.echo(f"note: {note}")
-    for line in choices.county_choices(plan):
+    for line in choices.county_choices(plan) + choices.decisions(plan):
+        click.echo(line)
+
+
+class Period(click.ParamType):
+    """Years a plan runs, as 2026-2030 (first and last year, both whole)."""
+
+    name = "YYYY-YYYY"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        text = str(value).strip().replace("—", "-").replace("–", "-")
+        first, sep, last = text.partition("-")
+        if not (sep and first.isdigit() and last.isdigit() and len(first) == len(last) == 4):
+            self.fail(f"{value!r} is not a period of years such as 2026-2030", param, ctx)
+        return int(first), int(last)
+
+
+def _years(period: tuple[int, int]) -> tuple[int, int]:
+    first, last = period
+    if last < first:
+        raise CalendarAppError(f"--period {first}-{last} runs backwards: write the first year "
+                               "first, as 2026-2030")
+    from .limits import PERIOD_YEARS
+
+    if last - first >= PERIOD_YEARS:
+        raise CalendarAppError(f"--period {first}-{last} is {last - first + 1} years; a plan "
+                               f"runs at most {PERIOD_YEARS}")
+    return first, last
+
+
+@cli.group("plan", cls=AppGroup)
+def plan_group() -> None:
+    """Start a plan: from a county's responsibility table, or for the next period."""
+
+
+@plan_group.command("import")
+@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The draft plan file to write (recurring.yaml of the new plan).")
+@click.option("--period", type=Period(), help="The years the plan runs, e.g. 2021-2025 "
+              "(default: five years up to the year its targets name, 到2025年).")
+@click.option("--force", is_flag=True, help="Replace --out when it exists.")
+@click.pass_obj
+def plan_import(paths: Paths, table, out, period, force) -> None:
+    """Read a 重点任务责任分工表 (DOCX, XLSX or CSV) into a draft plan that validates.
+
+    The current plan (--plan) lends the units' ids, the townships, the working calendar and
+    the settings; each rhythm the table states becomes an obligation marked as assumed."""
+    from .plan import choices, draft, writer
+    from .plan import table as tables
+
+    reference = paths.load_plan()
+    read = tables.read_table(table)
+    first, last = _years(period) if period else draft.stated_period(read, reference)
+    made = draft.draft(read, reference, date(first, 1, 1), date(last + 1, 1, 1),
+                       draft.named_for(reference.name, first, last))
+    plan = writer.save(out, writer.plan_text(made.plan, draft.heading(made, table.name),
+                                             draft.measure_notes(made)), force)
+    click.echo(f"{out}: draft plan from {table}: {choices.summary(plan)}")
+    for note in [*made.notes, *plan.notes]:
+        click.echo(f"note: {note}")
+    for line in choices.decisions(plan):
         click.echo(line)
 
 

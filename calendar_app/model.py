@@ -72,7 +72,8 @@ class Measure:
     category: str
     title: str
     text: str
-    units: tuple[str, ...]  # unit ids, lead first, as the seed lists them (groups kept whole)
+    units: tuple[str, ...]  # unit ids, lead first, as the table lists them (groups expanded)
+    listed: tuple[str, ...] = ()  # the names as the table writes them (aliases, groups, twice)
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,16 @@ def _who(plan: Plan, obligation: Obligation) -> str:
     if len(others) > NAMES_SHOWN:
         return f"{lead} leads, with {len(others)} others"
     return f"{lead} leads, with {'、'.join(others)}"
+
+
+def decisions(plan: Plan) -> list[str]:
+    """The section of `validate` that lists the measures nothing is scheduled for: the table
+    states no rhythm for them, so the coordinator decides (an obligation, or none on purpose)."""
+    open_ = [m for n, m in sorted(plan.measures.items())
+             if not any(o.measure == n for o in plan.obligations)]
+    if not open_:
+        return []
+    lines = [f"decisions for the coordinator ({len(open_)} measures without an obligation: "
+             "the table states no rhythm for them, nothing is scheduled):"]
+    lines += [f"  measure {m.number}: {m.title}" for m in open_]
+    return lines

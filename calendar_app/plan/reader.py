@@ -466,7 +466,7 @@ class _Reader:
                 self.fail(items.line_of(i), "an observance must be a mapping with a name")
                 continue
             self.check_keys(item, {"name", "aliases", "rule", "days", "until", "years",
-                                   "renamed"}, "an observance")
+                                   "renamed", "estimated"}, "an observance")
             name = self.text(item, "name", "an observance")
             rule = until = None
             try:
@@ -488,7 +488,7 @@ class _Reader:
             if rule is None and not table:
                 self.fail(item.line, f"observance {name} needs a rule, a years table, or both")
             obs = Observance(name, table, rule, days, until,
-                             self.read_renamed(item, name))
+                             self.read_renamed(item, name), self.read_estimated(item, name, table))
             for key in [name, *self.names_list(item, "aliases", f"observance {name}")]:
                 if key in found:
                     self.fail(item.line, f"duplicate observance {key!r}")
@@ -505,6 +505,22 @@ class _Reader:
             self.fail(item.line_of("renamed"), f"observance {name}: renamed is YEAR: new name")
             return ()
         return tuple((year, called.strip()) for year, called in spec.items())
+
+    def read_estimated(self, item: Mapping, name: str, table: dict) -> frozenset[int]:
+        """`estimated: [2027, 2028]`: years of the table worked out by the rule, not announced."""
+        spec = item.get("estimated")
+        if spec is None:
+            return frozenset()
+        if not isinstance(spec, list) or not all(isinstance(y, int) and not isinstance(y, bool)
+                                                 for y in spec):
+            self.fail(item.line_of("estimated"), f"observance {name}: estimated is a list of "
+                                                 "years, e.g. [2027, 2028]")
+            return frozenset()
+        missing = [y for y in spec if y not in table]
+        if missing:
+            self.fail(item.line_of("estimated"), f"observance {name}: estimated names "
+                                                 f"{missing[0]}, which its years table lacks")
+        return frozenset(spec)
 
     def read_year_table(self, table: Mapping, name: str) -> dict[int, tuple[date, date]]:
         result: dict[int, tuple[date, date]] = {}
@@ -551,17 +567,19 @@ class _Reader:
                 self.fail(item.line_of("category"), f"measure {number}: unknown category "
                                                     f"{shown(category)}")
             units = self.measure_units(item, number)
+            listed = item.get("units")
             measure = Measure(number, category, self.text(item, "title", f"measure {number}"),
                               self.text(item, "text", f"measure {number}", limits.TEXT),
-                              tuple(units))
+                              tuple(units), tuple(str(n).strip() for n in listed)
+                              if isinstance(listed, Seq) else ())
             measures[number] = measure
             obls = item.get("obligations", Seq())
             if not isinstance(obls, Seq):
                 self.fail(item.line_of("obligations"), f"measure {number}: obligations must be "
                                                        "a list")
                 continue
-            if not obls:  # allowed, so the gap report can show it as uncovered
-                self.notes.append(f"measure {number} has no obligation: nothing is scheduled")
+            # No obligation is allowed: `validate` lists it as the coordinator's decision and
+            # the gap report shows it as uncovered.
             for j, spec in enumerate(obls):
                 if len(obligations) == limits.OBLIGATIONS:
                     self.fail(obls.line_of(j), f"more than {limits.OBLIGATIONS} obligations; "

@@ -185,12 +185,10 @@ class ObservanceRule:
             found = observance.dates(year)
             if found is None:
                 continue
-            first, stop, guessed = found
+            first, stop, _ = found
             if first < end and stop > start:
-                name = observance.name_in(year)
-                why = f"{name}{year}年日期未列入年度表，按规则推定" if guessed else ""
-                yield Occurrence(_year_slot(year), start=first, end=stop, fallback=why,
-                                 label=name)
+                yield Occurrence(_year_slot(year), start=first, end=stop,
+                                 fallback=observance.guess(year), label=observance.name_in(year))
 
 
 @dataclass(frozen=True)

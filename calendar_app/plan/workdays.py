@@ -48,6 +48,9 @@ class Observance:
     days: int = 1  # length of the fallback period
     until: YearDay | None = None  # or the fallback runs from `rule` to this day, inclusive
     renamed: tuple[tuple[int, str], ...] = ()  # (first year, name): what it is called since
+    # Years of `table` whose dates are worked out by the rule, not yet announced (a plan for
+    # the next period lists them until the notices come out).
+    estimated: frozenset[int] = frozenset()
 
     def name_in(self, year: int) -> str:
         """The name the observance had in `year` (全国科普日 became 全国科普月 in 2025)."""
@@ -56,6 +59,17 @@ class Observance:
             if year >= since:
                 name = called
         return name
+
+    def guess(self, year: int) -> str:
+        """Why the dates of `year` are a guess, in the words events carry ("" when announced
+        or fixed by definition)."""
+        found = self.dates(year)
+        if found is None or not found[2]:
+            return ""
+        name = self.name_in(year)
+        if year in self.table:
+            return f"{name}{year}年日期尚未公布，按规则推定"
+        return f"{name}{year}年日期未列入年度表，按规则推定"
 
     def middle(self, year: int) -> date | None:
         """The middle day of the observance in `year`: where an event "around" it aims."""
@@ -69,7 +83,7 @@ class Observance:
         """(start, exclusive end, guessed) in `year`, None if the rule has no such day."""
         if year in self.table:
             start, end = self.table[year]
-            return start, end, False
+            return start, end, year in self.estimated
         # A day fixed by definition (5/12) has no table; only a missing table year is a guess.
         guessed = bool(self.table)
         if self.rule is None:

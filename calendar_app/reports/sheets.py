@@ -23,6 +23,7 @@ from ..errors import CalendarAppError, Problem
 from ..formats import xlsx
 from ..model import STATUS_CN, TZ, Entry, Plan
 from ..plan.yearday import WEEKDAY_CN
+from ..textfile import decode
 from .records import Recorder, RecordError
 
 COLUMNS = ("uid", "日期", "星期", "活动", "措施", "牵头单位", "状态", "实际日期", "参加人数",
@@ -191,19 +192,9 @@ def _unneutral(value: str) -> str:
 
 
 def _decode(path: Path, data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with a BOM, else GB18030 as Chinese offices save
-    CSV from Excel."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings = ["utf-16"]
-    else:
-        encodings = ["utf-8-sig", "gb18030"]
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    """The sheet's text (see `textfile.decode`), or a SheetError saying how to save it."""
+    text = decode(data)
+    if text is None:
         raise SheetError([Problem("not text in UTF-8, UTF-16 or GB18030; save the sheet as "
                                   "CSV UTF-8 or as .xlsx", str(path))])
     if "\x00" in text:
