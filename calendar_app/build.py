@@ -89,14 +89,14 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
     clock.lap("load")
     expansion = expand(plan, *window)
     clock.lap("expand")
-    last = {"from": window[0].isoformat(), "to": window[1].isoformat(),
-            "events": len(expansion.events), "estimated": expansion.estimated_years}
+    outline = {"from": window[0].isoformat(), "to": window[1].isoformat(),
+               "events": len(expansion.events), "estimated": expansion.estimated_years}
     # The whole build holds the county's build lock (PostgreSQL): a second build waits, then
     # finds the sync and the files done. A build cut short leaves the last commit's state, and
     # the files of what it did commit are written by the next build, which finds them behind.
     with Store.open(db_path, create=True) as store, store.building():
         result = store.sync(expansion.events, window, revision_time(today), by,
-                            {**made_from, "last": last})
+                            {**made_from, "last": outline})
         clock.lap("store")
         report = BuildReport(window, len(expansion.events), result, expansion.estimated_years,
                              plan=plan)
@@ -153,7 +153,9 @@ def code_digest() -> str:
     """This program and the holiday tables it reads: a new version of either may expand the
     same plan differently, or lay out the same events differently."""
     digest = hashlib.sha1()
-    holidays = Path(find_spec("chinese_calendar").origin).parent
+    spec = find_spec("chinese_calendar")
+    assert spec is not None and spec.origin is not None  # a dependency: always installed
+    holidays = Path(spec.origin).parent
     for folder in (Path(__file__).parent, holidays):
         for path in sorted(folder.rglob("*.py")):
             digest.update(path.relative_to(folder).as_posix().encode() + path.read_bytes())

@@ -104,12 +104,18 @@ def _date(value) -> date | None:
     return value.date() if value is not None else None
 
 
+def _month(month: datetime) -> tuple[date, date]:
+    """--month as a half-open window."""
+    from .months import following
+
+    first = month.date()
+    return first, following(first)
+
+
 def _window(month, start, end) -> tuple[date | None, date | None]:
     """--month, or --from/--to (both inclusive) as a half-open window."""
     if month is not None:
-        from .months import following
-        first = month.date()
-        return first, following(first)
+        return _month(month)
     last = _date(end)
     if last == date.max:
         raise click.BadParameter("9999-12-31 is the last day a date can hold; give an "
@@ -310,7 +316,7 @@ def print_schedule(paths: Paths, month, unit, pdf, today, templates) -> None:
 
     plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit) if unit else None
-    first, stop = _window(month, None, None)
+    first, stop = _month(month)
     if not (plan.start < stop and first < plan.end):
         raise click.BadParameter(
             f"{first:%Y-%m} is outside the plan period {plan.start:%Y-%m} to "
@@ -514,7 +520,7 @@ def export_report_template(paths: Paths, unit, month, today) -> None:
 
     plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit)
-    first, stop = _window(month, None, None)
+    first, stop = _month(month)
     with paths.store() as store:
         entries = [e for e in store.entries(unit=unit_id, start=first, end=stop)
                    if not e.orphaned]
@@ -551,8 +557,8 @@ def export_ledger(paths: Paths, year, start, end, today) -> None:
     if year is not None:
         first, stop = date(year, 1, 1), date(year + 1, 1, 1)
     else:
-        first, stop = _window(None, start, end)
-        first, stop = first or plan.start, stop or plan.end
+        asked = _window(None, start, end)
+        first, stop = asked[0] or plan.start, asked[1] or plan.end
     if stop <= first:
         raise click.BadParameter(f"{first} is after {stop - timedelta(days=1)}", param_hint="--to")
     _inside_plan(plan, first, stop, f"{first} to {stop - timedelta(days=1)}")
@@ -771,4 +777,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -51,7 +51,7 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(error))
         yield error
-        stack += [error.__cause__, error.__context__]
+        stack += [e for e in (error.__cause__, error.__context__) if e is not None]
         stack += [a for a in error.args if isinstance(a, BaseException)]  # peewee wraps so
 
 

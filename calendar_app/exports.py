@@ -44,8 +44,11 @@ _PAGE_DIGEST = re.compile(rb'<meta name="calendar-app-content" content="([0-9a-f
 class Page(Protocol):
     """A printed page as `printed.pages.Page` makes it: its path, its digest, its HTML on demand."""
 
-    path: str
-    digest: str
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def digest(self) -> str: ...
 
     def html(self) -> str: ...
 

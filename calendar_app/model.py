@@ -286,11 +286,18 @@ def day_of(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+def length(start: date | datetime, end: date | datetime) -> timedelta:
+    """How long an event lasts: between two date-times, or between two days."""
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return end - start
+    return day_of(end) - day_of(start)
+
+
 def days(start: date | datetime, end: date | datetime) -> tuple[date, date]:
     """The first day an event touches and the day after its last (an end at midnight is
     exclusive, as in RFC 5545)."""
     if isinstance(start, datetime):
-        last = (end - timedelta(microseconds=1)).date()
+        last = day_of(end - timedelta(microseconds=1))
         return start.date(), last + timedelta(days=1)
     return start, end
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from . import exports as layout
 from . import months
@@ -59,8 +60,8 @@ def everything(plan: Plan, entries: list[Entry], out: Exports, window: tuple[dat
     from . import workers
 
     months = _months(plan, entries, out, window, today, templates, pdf)
-    views = [partial(feeds, plan, entries, out, today, domain),
-             partial(gaps, plan, entries, out, today, reports), *months]
+    views: list[Callable[[], Any]] = [partial(feeds, plan, entries, out, today, domain),
+                                      partial(gaps, plan, entries, out, today, reports), *months]
     feeds_made, gaps_written, *printed = workers.run(views, jobs)
     return {"feeds": feeds_made.written, "print": sum(printed), "gaps": gaps_written}
 

@@ -159,7 +159,8 @@ class Component:
 
     def props(self, role: str | None, domain: str) -> list[tuple]:
         """Every property in the order written, for one role."""
-        alarm = [("VALARM", self.alarm, {})] if self.alarm and role in self.alarm_roles else []
+        alarm: list[tuple] = ([("VALARM", self.alarm, {})]
+                              if self.alarm and role in self.alarm_roles else [])
         return [("UID", self.uid(role, domain), {}), *self.head,
                 ("SUMMARY", self.summaries[role], {}), *self.tail, *alarm]
 
@@ -188,7 +189,8 @@ def event_component(plan: Plan, entry: Entry, obligation: Obligation | None, win
     sequence, stamp = version
     stamp = stamped(stamp, sequence)
     start, end = moment(entry.start), moment(entry.end)
-    head = [("DTSTAMP", stamp, {}), ("LAST-MODIFIED", stamp, {}), ("SEQUENCE", sequence, {})]
+    head: list[tuple] = [("DTSTAMP", stamp, {}), ("LAST-MODIFIED", stamp, {}),
+                         ("SEQUENCE", sequence, {})]
     if recurrence_id is not None:
         head.append(("RECURRENCE-ID", moment(recurrence_id), {}))
     head += [
@@ -203,11 +205,12 @@ def event_component(plan: Plan, entry: Entry, obligation: Obligation | None, win
                                 overdue=overdue, fills=fills, planned=planned,
                                 brief=recurrence_id is not None)
     category = plan.categories.get(entry.category)
-    tail = [("DESCRIPTION", text, {}),
-            ("CATEGORIES", [category.name if category else wording.TABLE[1:-1]], {})]
+    tail: list[tuple] = [
+        ("DESCRIPTION", text, {}),
+        ("CATEGORIES", [category.name if category else wording.TABLE[1:-1]], {})]
     if entry.location:
         tail.append(("LOCATION", entry.location, {}))
-    alarm = None  # a reminder for what is still ahead, not for what is recorded or overdue
+    alarm: list[tuple] | None = None  # for what is still ahead, not what is recorded or overdue
     if entry.alarm is not None and entry.live and entry.status == "planned" and not overdue:
         alarm = [("ACTION", "DISPLAY", {}), ("TRIGGER", -entry.alarm, {}),
                  ("DESCRIPTION", f"提醒：{entry.title}", {})]

@@ -188,7 +188,7 @@ def content_line(name: str, val, params: dict) -> bytes:
 
 
 def lines(props: list[tuple]) -> bytes:
-    out = []
+    out: list[bytes] = []
     for name, val, params in props:
         if name == "VALARM":
             out += (b"BEGIN:VALARM\r\n", lines(val), b"END:VALARM\r\n")

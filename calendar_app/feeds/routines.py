@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
-from ..model import Entry, Obligation, Plan, days
+from ..model import Entry, Obligation, Plan, days, length
 from . import wording
 from .contents import Component, Recur, Window, alarm_roles, event_component, memberships, midnight, moment
 
@@ -68,8 +68,8 @@ def find(plan: Plan, entries: list[Entry]) -> tuple[list[Routine], list[Entry]]:
     obligations = {o.id: o for o in plan.obligations}
     found = []
     for key, group in groups.items():
-        stem, length = key.split()
-        routine = _routine(stem, obligations.get(group[0].obligation), group, int(length))
+        stem, days = key.split()
+        routine = _routine(stem, obligations.get(group[0].obligation), group, int(days))
         if routine is None:
             rest += group
         else:
@@ -81,6 +81,7 @@ def _routine(stem: str, obligation: Obligation | None, group: list[Entry],
              length: int) -> Routine | None:
     live = [e for e in group if e.state == "live"] or group
     counts = Counter(_day(e.planned_start or e.start).weekday() for e in live)
+    weekdays: tuple[int, ...]
     if length == 7:
         weekdays = (counts.most_common(1)[0][0],)
     else:
@@ -101,7 +102,7 @@ def _look(entry: Entry) -> tuple:
     """What an occurrence shows besides its day and its record."""
     clock = entry.start.timetz() if isinstance(entry.start, datetime) else None
     return (entry.title, entry.units, entry.location, entry.alarm, entry.notes, entry.category,
-            entry.measure, entry.all_day, clock, entry.end - entry.start)
+            entry.measure, entry.all_day, clock, length(entry.start, entry.end))
 
 
 def _start(day: date, look: tuple) -> date | datetime:
@@ -186,7 +187,7 @@ def _master(plan: Plan, routine: Routine, model: Entry, look: tuple, first: date
     until_text = (until.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ") if isinstance(until, datetime)
                   else until.strftime("%Y%m%d"))
     freq, _, rest = routine.rule.partition(";")  # in icalendar's order: FREQ, UNTIL, BY...
-    rrule = [("RRULE", Recur(";".join(p for p in (freq, f"UNTIL={until_text}", rest) if p)), {})]
+    rrule: list[tuple] = [("RRULE", Recur(";".join(p for p in (freq, f"UNTIL={until_text}", rest) if p)), {})]
     if excluded:
         rrule.append(("EXDATE", [_start(d, look) for d in excluded], {}))
     at = next(i for i, p in enumerate(part.head) if p[0] == "DTEND") + 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from ..model import ROLE_CN, Entry, Obligation, Plan
+from ..model import ROLE_CN, Entry, Obligation, Plan, day_of
 
 TABLE = "《重点任务责任分工表》"
 WEEKDAYS = "一二三四五六日"
@@ -46,7 +46,7 @@ def _weekday(d: date) -> str:
 def when_text(start: date | datetime, end: date | datetime) -> str:
     """2025 年 3 月 12 日（星期三）19:30—19:45, or a span of days (the end is exclusive)."""
     if isinstance(start, datetime):
-        first, last = start.date(), (end - timedelta(microseconds=1)).date()
+        first, last = start.date(), day_of(end - timedelta(microseconds=1))
         text = f"{day_text(first)}{_weekday(first)}{start:%H:%M}—"
         if last != first:
             text += f"{day_text(last, last.year != first.year)}{_weekday(last)} "

@@ -79,7 +79,7 @@ def events_table(entries: list[Entry], plan: Plan) -> str:
 
 
 def units_rows(plan: Plan) -> list[dict]:
-    memberships = {u: [] for u in plan.units}
+    memberships: dict[str, list[str]] = {u: [] for u in plan.units}
     for group in plan.groups.values():
         for member in group.members:
             memberships[member].append(group.id)

@@ -215,15 +215,17 @@ class _Reader:
         years = last.year - start.year + 1
         each = limits.EVENTS_PER_OBLIGATION
         copies = [len(o.units) if o.fanout else 1 for o in obligations]
-        found = [_most_events(o.rule, years, len(calendar.terms)) for o in obligations]
-        found = [n * c if n is not None else None for n, c in zip(found, copies, strict=True)]
+        bounds = [_most_events(o.rule, years, len(calendar.terms)) for o in obligations]
 
         def exact(i: int) -> int:
             occurrences = obligations[i].rule.occurrences(*span, calendar)
             return copies[i] * sum(1 for _ in islice(occurrences, each // copies[i] + 1))
 
+        found: list[int] = []  # an upper bound of each obligation's events, or their count
         for i, obligation in enumerate(obligations):
-            if found[i] is None or found[i] > each:
+            bound = bounds[i]
+            found.append(bound * copies[i] if bound is not None else each + 1)
+            if found[i] > each:
                 found[i] = exact(i)
                 if found[i] > each:
                     self.fail(obligation.line, f"obligation {obligation.id} makes more than "
@@ -708,17 +710,17 @@ class _Reader:
                 self.fail(spec.line_of(key), f"{what}: {key} names {{observance}}, but the "
                           "rule hangs on no observance")
 
-    def read_rule(self, kind: str, value: object, calendar: WorkCalendar, start: date):
-        cls = rule_kinds.RULES[kind]
+    def read_rule(self, kind: str, value: object, calendar: WorkCalendar,
+                  start: date) -> rule_kinds.Rule:
         if kind == "rrule":
-            return cls.parse(value, dtstart=start)
+            return rule_kinds.RRule.parse(value, dtstart=start)
         if kind == "rotation":
-            rule = cls.parse(value, since=start.year)
-            members = self.groups.get(self.group_names.get(rule.group, ""))
+            rotation = rule_kinds.Rotation.parse(value, since=start.year)
+            members = self.groups.get(self.group_names.get(rotation.group, ""))
             if members is None:
-                raise ValueError(f"rotation places must name a group, not {rule.group!r}")
-            return replace(rule, places=members.members)
-        rule = cls.parse(value)
+                raise ValueError(f"rotation places must name a group, not {rotation.group!r}")
+            return replace(rotation, places=members.members)
+        rule = rule_kinds.RULES[kind].parse(value)
         name = rule_kinds.observance_of(rule)
         if name and name not in calendar.observances:
             close = difflib.get_close_matches(name, list(calendar.observances), n=2)

@@ -102,6 +102,7 @@ class Monthly:
                         until=end - ONE_DAY):
             first = dt.date()
             slot = Slot(first.strftime("%Y-%m"), first, first + relativedelta(months=1))
+            day: date | None
             if self.day:
                 day = first + relativedelta(day=self.day)
             else:
@@ -525,9 +526,8 @@ def observance_of(rule: object) -> str:
     return getattr(rule, "around_name", "")
 
 
-RULES: dict[str, type] = {r.kind: r for r in (
-    Weekly, Monthly, Yearly, ObservanceRule, Span, PerTerm, TimesAYear, Lunar, Rotation, RRule,
-    Quota, Milestone)}
-
 Rule = (Weekly | Monthly | Yearly | ObservanceRule | Span | PerTerm | TimesAYear | Lunar
         | Rotation | RRule | Quota | Milestone)
+RULES: dict[str, type[Rule]] = {r.kind: r for r in (
+    Weekly, Monthly, Yearly, ObservanceRule, Span, PerTerm, TimesAYear, Lunar, Rotation, RRule,
+    Quota, Milestone)}

@@ -82,8 +82,8 @@ class Observance:
     def dates(self, year: int) -> tuple[date, date, bool] | None:
         """(start, exclusive end, guessed) in `year`, None if the rule has no such day."""
         if year in self.table:
-            start, end = self.table[year]
-            return start, end, year in self.estimated
+            first, after = self.table[year]
+            return first, after, year in self.estimated
         # A day fixed by definition (5/12) has no table; only a missing table year is a guess.
         guessed = bool(self.table)
         if self.rule is None:

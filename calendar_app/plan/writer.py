@@ -30,11 +30,11 @@ from .yearday import WEEKDAY_CN, YearDay
 ONE_DAY = timedelta(days=1)
 
 
-class _Flow(dict):  # type: ignore[type-arg]
+class _Flow(dict):
     """A mapping written on one line: {id: jiaoyu, name: 县教育局}."""
 
 
-class _FlowList(list):  # type: ignore[type-arg]
+class _FlowList(list):
     """A list written on one line: [县教育局, 县科协]."""
 
 

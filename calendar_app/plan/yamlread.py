@@ -45,7 +45,10 @@ class Seq(list):
 
 
 # libyaml's parser when PyYAML was built with it (several times faster); marks work the same.
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+_Parser: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Parser):  # type: ignore[valid-type,misc]  # chosen as the module loads
     pass
 
 

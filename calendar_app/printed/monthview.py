@@ -23,9 +23,10 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from .. import months
-from ..model import ONE_DAY, ROLE_CN, STATUS_CN, TZ, Category, Entry, Obligation, Plan
+from ..model import ONE_DAY, ROLE_CN, STATUS_CN, TZ, Category, Entry, Obligation, Plan, day_of
 from ..model import anchor as row_id
 from ..plan.rules import observance_of
+from ..plan.workdays import Observance
 from ..plan.yearday import WEEKDAY_CN
 from ..schedule.expansion import titles
 
@@ -239,7 +240,7 @@ def frame(plan: Plan, year: int, month: int) -> Frame:
 def _observances(plan: Plan):
     """Each observance once (the plan's dict also holds it under its aliases), with its names."""
     names: dict[int, set[str]] = {}
-    unique = {}
+    unique: dict[int, Observance] = {}
     for key, obs in plan.calendar.observances.items():
         unique.setdefault(id(obs), obs)
         names.setdefault(id(obs), set()).add(key)
@@ -284,8 +285,8 @@ def page_days(entry: Entry) -> tuple[date, date, str]:
     and its start time for a timed one."""
     if isinstance(entry.start, datetime):
         start = entry.start.astimezone(TZ)
-        end = entry.end.astimezone(TZ)
-        last = max(start.date(), (end - timedelta(microseconds=1)).date())
+        end = entry.end.astimezone(TZ) if isinstance(entry.end, datetime) else entry.end
+        last = max(start.date(), day_of(end - timedelta(microseconds=1)))
         return start.date(), last + ONE_DAY, f"{start:%H:%M}"
     return entry.start, max(entry.end, entry.start + ONE_DAY), ""
 
@@ -501,7 +502,8 @@ _EMPTY = tuple(Cell(c, 1) for c in range(7))  # a lane's empty day, one per week
 
 
 def _cells(lane: list[tuple[int, int, Segment]]) -> tuple[Cell, ...]:
-    cells, col = [], 0
+    cells: list[Cell] = []
+    col = 0
     for start, span, seg in lane:
         cells += _EMPTY[col:start]
         cells.append(Cell(start, span, seg))

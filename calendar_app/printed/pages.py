@@ -181,6 +181,7 @@ def _fingerprint(override: Path | None) -> str:
     """The templates and the code a page's look depends on: a new version of either renders
     every page again, though no plan changed."""
     env = render.environment(override)
+    assert env.loader is not None  # render's environment always has its folders
     digest = hashlib.sha1("\0".join(env.loader.get_source(env, name)[0]
                                     for name in TEMPLATES).encode())
     for module in (monthview.__file__, __file__):  # the .py, or the .pyc of a sourceless install

@@ -113,11 +113,11 @@ def _thumbnail(data: bytes) -> bytes | None:
     except ImportError:  # HEIC photos are still kept, shown without a thumbnail
         pass
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image).convert("RGB")
-            image.thumbnail((THUMB, THUMB))
+        with Image.open(io.BytesIO(data)) as opened:
+            picture = ImageOps.exif_transpose(opened).convert("RGB")
+            picture.thumbnail((THUMB, THUMB))
             out = io.BytesIO()
-            image.save(out, "JPEG", quality=80)
+            picture.save(out, "JPEG", quality=80)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
     return out.getvalue()

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 from ..errors import CalendarAppError
 from ..formats.words import cn_date
-from ..model import ONE_DAY, Entry, Event, Evidence, Plan, Slot, day_of, days
+from ..model import ONE_DAY, Entry, Event, Evidence, Plan, Slot, day_of, days, length
 from ..store.store import Store
 
 MOST_ATTENDANCE = 1_000_000  # more people than the county has: a typo, not an event
@@ -225,15 +225,15 @@ class Recorder:
 
 def _moved(entry: Entry, to: date | datetime) -> tuple[date | datetime, date | datetime]:
     """The new start and end: the same length, and the same time of day unless one is given."""
-    length = entry.end - entry.start
+    lasts = length(entry.start, entry.end)
     if isinstance(to, datetime):
         if entry.all_day:
             return to, to + timedelta(hours=1)
-        return to, to + length
-    if entry.all_day:
-        return to, to + length
+        return to, to + lasts
+    if not isinstance(entry.start, datetime):
+        return to, to + lasts
     start = datetime.combine(to, entry.start.timetz())
-    return start, start + length
+    return start, start + lasts
 
 
 class UidIndex:

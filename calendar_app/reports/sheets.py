@@ -50,7 +50,7 @@ class SheetForbidden(SheetError):
 # -- the template --------------------------------------------------------------------------
 
 def template_rows(entries: list[Entry], plan: Plan) -> list[list[object]]:
-    rows = []
+    rows: list[list[object]] = []
     for e in entries:
         day = e.start.date() if isinstance(e.start, datetime) else e.start
         status = e.shown_status
@@ -146,9 +146,10 @@ def _workbook_rows(path: Path, data: bytes) -> list[list[str]]:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         try:
-            raw, header = [], []
+            raw: list[list[str]] = []
+            header: list[str] = []
             for number, row in enumerate(book.active.iter_rows(), start=1):
-                texts = []
+                texts: list[str] = []
                 for cell in row:
                     if cell.data_type == "f":
                         column = header[len(texts)] if len(texts) < len(header) else \
@@ -238,7 +239,8 @@ class Change:
         return entry.moved and _same_start(entry, args["to"])
 
     def apply(self, recorder: Recorder) -> None:
-        verb = {"done": recorder.done, "cancelled": recorder.cancel, "moved": recorder.move}
+        verb: dict[str, Callable[..., object]] = {
+            "done": recorder.done, "cancelled": recorder.cancel, "moved": recorder.move}
         verb[self.action](self.uid, **self.args)
 
 
@@ -333,7 +335,7 @@ def _row_change(row: int, uid: str, cells: dict[str, str], plan: Plan) -> Change
 
 
 def _same_start(entry: Entry, to: date | datetime) -> bool:
-    if isinstance(to, datetime) or entry.all_day:
+    if isinstance(to, datetime) or not isinstance(entry.start, datetime):
         return entry.start == to
     return entry.start.date() == to  # a timed event moved by date keeps its time of day
 

@@ -65,9 +65,9 @@ def expand(plan: Plan, start: date | None = None, end: date | None = None) -> Ex
             want.end = want.day + ONE_DAY
             if not working:
                 want.notes += ("窗口内没有工作日，只能安排在休息日",)
-        if want.day is None:
+        if want.day is None or want.end is None:
             continue
-        event = _event(plan, want)
+        event = _event(plan, want, want.day, want.end)
         if overlaps(event.start, event.end, start, end):
             events.append(event)
     events.sort(key=lambda e: (day_of(e.start), e.uid))
@@ -111,28 +111,30 @@ def title_across_years(obligation: Obligation) -> str:
 
 def _fix(want: _Want, plan: Plan) -> None:
     """A fixed occurrence's day, after the obligation's working-day policy."""
-    occ = want.occ
-    if occ.end is not None and occ.end - occ.start > ONE_DAY:
-        want.day, want.end = occ.start, occ.end
+    occ, planned = want.occ, want.occ.start
+    assert planned is not None  # a fixed occurrence has its day; a window is placed instead
+    if occ.end is not None and occ.end - planned > ONE_DAY:
+        want.day, want.end = planned, occ.end
         return
-    day = plan.calendar.shift(occ.start, want.obligation.workdays)
-    if day is not None and day != occ.start:
-        moved = "顺延" if day > occ.start else "提前"
-        want.notes += (f"原定{occ.start.month}月{occ.start.day}日遇休息日，{moved}至工作日",)
+    day = plan.calendar.shift(planned, want.obligation.workdays)
+    if day is not None and day != planned:
+        moved = "顺延" if day > planned else "提前"
+        want.notes += (f"原定{planned.month}月{planned.day}日遇休息日，{moved}至工作日",)
     want.day = day
     want.end = day + ONE_DAY if day else None
 
 
-def _event(plan: Plan, want: _Want) -> Event:
+def _event(plan: Plan, want: _Want, day: date, after: date) -> Event:
+    """The event of a want placed on [day, after)."""
     obligation, occ = want.obligation, want.occ
     notes = want.notes
     depends = occ.window is not None or obligation.workdays != "keep"
-    if depends and plan.calendar.is_estimated(want.day.year):
-        notes += (f"{want.day.year}年法定节假日未公布，工作日按周末推算",)
-    start: date | datetime = want.day
-    end: date | datetime = want.end
-    if obligation.time is not None and want.end - want.day == ONE_DAY:
-        start = datetime.combine(want.day, obligation.time, tzinfo=TZ)
+    if depends and plan.calendar.is_estimated(day.year):
+        notes += (f"{day.year}年法定节假日未公布，工作日按周末推算",)
+    start: date | datetime = day
+    end: date | datetime = after
+    if obligation.time is not None and after - day == ONE_DAY:
+        start = datetime.combine(day, obligation.time, tzinfo=TZ)
         end = start + (obligation.duration or DEFAULT_LENGTH)
     short, full = titles(obligation, occ.label)
     title, location = short, obligation.location

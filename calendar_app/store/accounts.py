@@ -100,15 +100,15 @@ def sign_in(store: Store, login: str, password: str, address: str, at: datetime)
     if by_login >= REFUSE_LOGIN or by_address >= REFUSE_ADDRESS:
         raise SignInRefused(WINDOW)
     account = store.account(login)
-    usable = account is not None and account.enabled
+    usable = account if account is not None and account.enabled else None
     # An unknown or disabled login is checked against a hash too, so that its answer takes as
     # long as a wrong password's and does not tell a guesser which logins exist.
-    if _matches(account.password if usable else _stand_in(), password) and usable:
-        if _HASHER.check_needs_rehash(account.password):
+    if _matches(usable.password if usable else _stand_in(), password) and usable:
+        if _HASHER.check_needs_rehash(usable.password):
             with _HASHING:
                 store.rehash_password(login, _HASHER.hash(password))
         store.forget_failed_logins(login, before=at - WINDOW)
-        return SignIn(account, 0.0)
+        return SignIn(usable, 0.0)
     store.note_failed_login(login, address, at)
     slow = max(0, by_login + 1 - SLOW_AFTER)
     return SignIn(None, min(0.5 * slow, 3.0))

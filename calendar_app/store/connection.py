@@ -13,7 +13,7 @@ import logging
 import sys
 import uuid
 from importlib.util import find_spec
-from typing import Any
+from typing import Any, cast
 
 from ..errors import StoreError
 from .location import Location, without_schema
@@ -23,7 +23,7 @@ from .location import Location, without_schema
 # while peewee loads, and psycopg is imported when a URL is opened (`_psycopg_adapter`).
 _DRIVERS = ("psycopg", "psycopg2", "psycopg2cffi")
 _found = {name: sys.modules.get(name) for name in _DRIVERS}
-sys.modules.update(dict.fromkeys(_DRIVERS))
+cast(dict[str, Any], sys.modules).update(dict.fromkeys(_DRIVERS))  # None: not importable
 try:
     import peewee as pw
 finally:
@@ -51,13 +51,13 @@ def _reason(exc: Exception) -> str:
                 type(exc).__name__)
 
 
-_WRAP = pw.__exception_wrapper__  # driver errors -> peewee's, as peewee's own queries get
+_WRAP = pw.__exception_wrapper__  # type: ignore[attr-defined]  # driver errors -> peewee's, as peewee's own queries get
 # What the database says of the connection or of a damaged schema, not of the data.
 _FAULTS = (pw.OperationalError, pw.InterfaceError, pw.ProgrammingError, pw.DataError,
            pw.NotSupportedError)
 
 
-class _Faults:
+class Database(pw.Database):
     """Turns what the connection does wrong (refused, lost, a lock held too long, a deadlock)
     into one StoreError line naming the database, so no command shows a driver's traceback.
     Errors of the data (a constraint, the history's trigger) stay peewee's, for the verbs.
@@ -92,9 +92,13 @@ class _Faults:
         return Fault(f"{self.shown}: {reason}", reason)
 
     def lost(self) -> bool:
-        conn = self._state.conn  # SQLite's has neither attribute: it cannot be lost
-        return conn is not None and bool(getattr(conn, "broken", False)
-                                         or getattr(conn, "closed", False))
+        if self.is_closed():
+            return False
+        conn = self.connection()  # SQLite's has neither attribute: it cannot be lost
+        return bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))
+
+    def close_pool(self) -> None:
+        """Close the connections a pool keeps for later (a SQLite file keeps none)."""
 
     def connect(self, reuse_if_open=False):
         try:
@@ -142,11 +146,8 @@ class _Faults:
             raise self.fault(exc) from None
 
 
-class _Sqlite(_Faults, pw.SqliteDatabase):
+class _Sqlite(Database, pw.SqliteDatabase):
     pass
-
-
-Database = Any  # a peewee database with the methods of `_Faults` (peewee has no types)
 
 
 def connect(where: Location) -> Database:
@@ -170,8 +171,11 @@ def _postgres(where: Location) -> Database:
     # in one line already. A program that sets up logging still receives the warnings.
     logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
-    class _Postgres(_Faults, PooledPostgresqlDatabase):
+    class _Postgres(Database, PooledPostgresqlDatabase):
         psycopg2_adapter = psycopg3_adapter = _psycopg_adapter()
+
+        def close_pool(self) -> None:
+            self.close_idle()
 
     # The county's schema is every connection's search path: a store's connections (its
     # pool) serve that county alone.

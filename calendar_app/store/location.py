@@ -60,7 +60,7 @@ def shown(spec: str | Path) -> str:
 
 
 def _query(query: str) -> list[tuple[str, str]]:
-    return [tuple(p.split("=", 1)) if "=" in p else (p, "") for p in query.split("&") if p]
+    return [(key, value) for key, _, value in (p.partition("=") for p in query.split("&") if p)]
 
 
 def _without_password(url: str) -> str:

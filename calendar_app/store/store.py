@@ -27,9 +27,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ..errors import StoreError
-from ..model import Account, Entry, Event, Evidence, Reported, days
+from ..model import Account, Entry, Event, Evidence, Reported, day_of, days
 from .connection import _WRAP, Fault, _reason, connect, pw
 from .location import Location, locate
 from .tables import POSTGRES_GUARD, SCHEMA_VERSION, SQLITE_GUARD, AccountRow, EventRow, EvidenceRow, Tables
@@ -98,7 +99,7 @@ class Store:
         """The store at `spec` (a path or a postgresql:// URL), its schema checked; with
         `create`, made (tables, triggers, version) where there is none yet."""
         where = locate(spec)
-        if where.sqlite and not create and not where.path.exists():
+        if where.path is not None and not create and not where.path.exists():
             raise NoDatabase(f"no database at {where.shown}; run `calendar-app build` first")
         store = cls(where)
         try:
@@ -129,7 +130,7 @@ class Store:
                                      f"calendar-app reads version {SCHEMA_VERSION}")
                 for step in range(old + 1, SCHEMA_VERSION + 1):
                     self.db.create_tables(self.t.added[step])
-                self.t.event._schema.create_indexes(safe=True)
+                self.db.create_tables([self.t.event])  # the indexes a newer version has
                 self.t.setting.update(value=str(SCHEMA_VERSION)).where(
                     self.t.setting.key == "schema_version").execute()
 
@@ -176,8 +177,7 @@ class Store:
         """Done with the store: the calling thread's connection ends, and a pool closes the
         connections it keeps."""
         self.release()
-        if not self.where.sqlite:
-            self.db.close_idle()
+        self.db.close_pool()
 
     def __enter__(self) -> Store:
         return self
@@ -216,7 +216,7 @@ class Store:
         """A consistent copy of a SQLite database, while others read and write it: SQLite's
         online backup copies the pages in one step, from one snapshot (in WAL mode writers go
         on meanwhile), into a file beside `to` that is renamed onto it once checked."""
-        if not self.where.sqlite:
+        if self.where.path is None:
             raise StoreError(f"{self.shown}: back up PostgreSQL with pg_dump (see the README)")
         if to.resolve() == self.where.path.resolve():
             raise StoreError(f"{to}: that is the database itself")
@@ -263,11 +263,15 @@ class Store:
                 self.db.execute_sql("LOCK TABLE event IN EXCLUSIVE MODE")
             stored = {
                 uid: (digest, sequence, state, moved)
-                for uid, digest, sequence, state, moved in E.select(
+                for uid, digest, sequence, state, moved in self._rows(E.select(
                     E.uid, E.digest, E.sequence, E.state, E.moved_start.is_null(False))
-                .where(E.origin == "plan").tuples()
+                .where(E.origin == "plan"))
             }
-            inserts, updates, kept_days, units, history = [], [], [], [], []
+            inserts: list[tuple] = []
+            updates: list[tuple] = []
+            kept_days: list[tuple] = []
+            units: list[tuple] = []
+            history: list[tuple] = []
             for uid, event in wanted.items():
                 old = stored.get(uid)
                 if old is None:
@@ -291,9 +295,9 @@ class Store:
                     result.restored += 1
                 else:
                     result.changed += 1
-            gone = [uid for uid, in E.select(E.uid).where(
+            gone = [uid for uid, in self._rows(E.select(E.uid).where(
                 (E.origin == "plan") & (E.state == "live")
-                & (E.day_start < hi) & (E.day_end > lo)).tuples()
+                & (E.day_start < hi) & (E.day_end > lo)))
                 if uid not in wanted]
             history += [(uid, stamp, by, "removed",
                          '{"reason": "no longer follows from the plan"}') for uid in gone]
@@ -342,8 +346,8 @@ class Store:
     def mark_done(self, uid: str, at: datetime, by: str, on: date, attendance: int | None,
                   note: str, evidence: str = "", files: tuple[Evidence, ...] = ()) -> None:
         """`evidence` says where the evidence is; `files` are evidence files attached now."""
-        detail = {"on": on.isoformat(), "attendance": attendance, "note": note,
-                  "evidence": evidence}
+        detail: dict[str, object] = {"on": on.isoformat(), "attendance": attendance,
+                                     "note": note, "evidence": evidence}
         if files:
             detail["files"] = [{"name": f.name, "sha256": f.sha256} for f in files]
         with self.transaction():
@@ -370,7 +374,7 @@ class Store:
         """Forget what was recorded: the event is again what the plan placed."""
         with self.transaction():
             E = self.t.event
-            dtstart, dtend = E.select(E.dtstart, E.dtend).where(E.uid == uid).tuples().get()
+            [(dtstart, dtend)] = self._rows(E.select(E.dtstart, E.dtend).where(E.uid == uid))
             first, after = days(_dt(dtstart), _dt(dtend))
             self._record(uid, at, by, "reset",
                          {"status": "planned", "moved_start": None, "moved_end": None,
@@ -481,12 +485,15 @@ class Store:
             rows = self.db.query(f"SELECT {_ENTRY_SQL} FROM event WHERE uid IN "
                                   f"({', '.join('?' * len(batch))})", batch).fetchall()
             found += [_entry(row) for row in rows]
-        return sorted(found, key=lambda e: (e.start if e.all_day else e.start.date(), e.uid))
+        return sorted(found, key=lambda e: (day_of(e.start), e.uid))
 
     def history(self, uid: str) -> list[dict]:
         H = self.t.history
-        rows = H.select().where(H.uid == uid).order_by(H.id).dicts()
-        return [{**r, "detail": json.loads(r["detail"])} for r in rows]
+        query = H.select(H.id, H.uid, H.at, H.by, H.action, H.detail).where(
+            H.uid == uid).order_by(H.id)
+        return [{"id": id_, "uid": uid_, "at": at, "by": by, "action": action,
+                 "detail": json.loads(detail)}
+                for id_, uid_, at, by, action, detail in self._rows(query)]
 
     def reports(self) -> dict[str, Reported]:
         """Every event units reported on (done, cancelled, moved, added): when the last report
@@ -497,10 +504,10 @@ class Store:
         rows = (H.select(H.uid, pw.fn.MAX(H.at),
                                pw.fn.SUM(pw.Case(None, [((H.action == "done")
                                                          & (named != ""), 1)], 0)))
-                .where(H.action.in_(REPORTS)).group_by(H.uid).tuples())
+                .where(H.action.in_(REPORTS)).group_by(H.uid))
         files = self.evidence_counts()
         return {uid: Reported(datetime.fromisoformat(at), count + files.get(uid, 0))
-                for uid, at, count in rows}
+                for uid, at, count in self._rows(rows)}
 
     def generation(self) -> int:
         """Grows with every change to any event: each one writes a history row, and none is
@@ -530,7 +537,7 @@ class Store:
 
     def update_account(self, login: str, at: datetime, password: str | None = None,
                        enabled: bool | None = None) -> None:
-        changes = {"changed": at.isoformat()}
+        changes: dict[str, str | bool] = {"changed": at.isoformat()}
         if password is not None:
             changes["password"] = password
         if enabled is not None:
@@ -576,8 +583,7 @@ class Store:
     def evidence_counts(self) -> dict[str, int]:
         """uid -> how many files its reports carry."""
         V = self.t.evidence
-        rows = V.select(V.uid, pw.fn.COUNT(V.id)).group_by(V.uid).tuples()
-        return dict(rows)
+        return dict(self._rows(V.select(V.uid, pw.fn.COUNT(V.id)).group_by(V.uid)))
 
     def uid_domain(self, proposed: str) -> str:
         """The domain of feed UIDs, fixed by the first call that proposes one and kept from
@@ -595,7 +601,11 @@ class Store:
     def uids(self) -> list[str]:
         """Every stored uid, sorted."""
         E = self.t.event
-        return [uid for uid, in E.select(E.uid).order_by(self.db.bytewise(E.uid)).tuples()]
+        return [uid for uid, in self._rows(E.select(E.uid).order_by(self.db.bytewise(E.uid)))]
+
+    def _rows(self, query: pw.Query) -> list[tuple[Any, ...]]:
+        """A query's rows as the driver gives them: plain tuples, no peewee conversion."""
+        return list(self.db.execute(query).fetchall())
 
 
 def _account(row: AccountRow) -> Account:

@@ -6,7 +6,7 @@ links go is the `links` object's business."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -51,7 +51,7 @@ def _link(e: Entry, links) -> str:
 
 
 def page(review: Review, plan: Plan, entries: list[Entry], links: Links | None = None,
-         documents: list[tuple[str, str]] = ()) -> str:
+         documents: Sequence[tuple[str, str]] = ()) -> str:
     """The dashboard's HTML; `links` says where it points (default: the static export's
     files), `documents` are (label, href) of the ledgers and circulars it offers."""
     links = links or StaticLinks()
@@ -114,7 +114,8 @@ class PaceRow:
 
 def pace_rows(paces: tuple[Pace, ...], names: dict[str, str]) -> list[PaceRow]:
     """The worst first; units on pace with the same quota or milestone folded together."""
-    rows, folded = [], {}
+    rows: list[PaceRow] = []
+    folded: dict[tuple, list[Pace]] = {}
     for p in paces:
         g = p.progress
         if p.light == "green":
@@ -138,7 +139,7 @@ def _width(value: float, target: float) -> str:
 
 def files(plan: Plan, entries: list[Entry], today: date,
           reports: Mapping[str, Reported] | None = None,
-          documents: list[tuple[str, str]] = ()) -> dict[str, bytes]:
+          documents: Sequence[tuple[str, str]] = ()) -> dict[str, bytes]:
     """The dashboard and its data as of `today`; `documents` ((label, path) of the ledgers and
     circulars made so far, see `offered`) are what the dashboard offers for download. They are
     made on request (`export ledger`, `export circular`): the ledger alone takes a second to

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from ..formats.words import cn_date, cn_months, cn_period
-from ..model import ONE_DAY, Entry, Obligation, Plan, Settings, day_of
+from ..model import ONE_DAY, Entry, Obligation, Plan, Settings, Target, day_of
 from ..months import firsts, following
 from ..plan.rules import Rotation, TimesAYear
 from ..schedule.expansion import title_across_years
@@ -202,7 +202,7 @@ class _Analysis:
                      uids=(e.uid,))
 
     def targets(self) -> None:
-        done = defaultdict(list)
+        done: defaultdict[str, list[Entry]] = defaultdict(list)
         for e in self.entries:
             if e.status == "done" and e.obligation:
                 done[e.obligation].append(e)
@@ -211,12 +211,12 @@ class _Analysis:
             if target is None:
                 continue
             if target.kind == "quota":
-                self.quota(obligation, done[obligation.id])
-            else:
-                self.milestone(obligation, done[obligation.id])
+                self.quota(obligation, target, done[obligation.id])
+            elif target.by is not None:
+                self.milestone(obligation, target, target.by, done[obligation.id])
 
-    def quota(self, obligation: Obligation, done: list[Entry]) -> None:
-        target, title = obligation.target, self.titles[obligation.id]
+    def quota(self, obligation: Obligation, target: Target, done: list[Entry]) -> None:
+        title = self.titles[obligation.id]
         for year in range(self.start.year, (self.end - ONE_DAY).year + 1):
             first, stop = date(year, 1, 1), date(year + 1, 1, 1)
             if first > self.today or not (self.plan.start <= first < self.plan.end):
@@ -238,10 +238,11 @@ class _Analysis:
                      message=f"{title}：{year}年已记录{got}{target.unit}，按进度应达"
                              f"{due:.0f}{target.unit}（全年目标{target.amount}{target.unit}）")
 
-    def milestone(self, obligation: Obligation, done: list[Entry]) -> None:
-        target, title = obligation.target, self.titles[obligation.id]
+    def milestone(self, obligation: Obligation, target: Target, by: date,
+                  done: list[Entry]) -> None:
+        """`by`: the milestone's deadline (`target.by`)."""
+        title = self.titles[obligation.id]
         since = target.since or self.plan.start
-        by = target.by
         if since > self.today:
             return
         span = max(1, (by - since).days + 1)
@@ -431,17 +432,18 @@ def _summary(f: Finding, parts: list[Finding], plan: Plan, settings: Settings) -
 def _spans(parts: list[Finding]) -> str:
     """When the details fall: runs of consecutive months, or first to last beyond three runs
     (30 pushes in 2024-11 and 8 in 2025-12 are not one stretch from 2024 to 2025)."""
-    runs: list[list[date]] = []
+    runs: list[tuple[date, date, int]] = []  # first day, last day, last month's number
     for f in sorted(parts, key=lambda f: f.start):
         month = f.start.year * 12 + f.start.month
         if runs and month <= runs[-1][2] + 1:
-            runs[-1][1] = max(runs[-1][1], f.last)
-            runs[-1][2] = max(runs[-1][2], f.last.year * 12 + f.last.month)
+            first, last, last_month = runs[-1]
+            runs[-1] = (first, max(last, f.last),
+                        max(last_month, f.last.year * 12 + f.last.month))
         else:
-            runs.append([f.start, f.last, f.last.year * 12 + f.last.month])
+            runs.append((f.start, f.last, f.last.year * 12 + f.last.month))
     if len(runs) > 3:
-        runs = [[runs[0][0], max(r[1] for r in runs)]]
-    return "、".join(cn_period(a, b + ONE_DAY) for a, b, *_ in runs)
+        runs = [(runs[0][0], max(r[1] for r in runs), 0)]
+    return "、".join(cn_period(a, b + ONE_DAY) for a, b, _ in runs)
 
 
 def only(report: Report, plan: Plan, unit: str | None = None,

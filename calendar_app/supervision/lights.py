@@ -297,7 +297,7 @@ def review(plan: Plan, entries: list[Entry], today: date, start: date | None = N
     for (lead, month), states in month_states.items():
         heat[lead][month] = _summed(states)
     paces = tuple(_pace(p, settings.pace_margin) for p in report.progress)
-    findings = defaultdict(int)
+    findings: defaultdict[str | None, int] = defaultdict(int)
     for f in report.findings:
         findings[f.unit] += 1
     units = []

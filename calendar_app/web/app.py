@@ -84,7 +84,7 @@ def create_app(site: Site, refresh_in_background: bool = True) -> Flask:
     app.register_blueprint(events.blueprint)
     app.register_blueprint(files.blueprint)
     app.register_blueprint(coordinator.blueprint)
-    app.wsgi_app = files.PublicFiles(app.wsgi_app, site)
+    app.wsgi_app = files.PublicFiles(app.wsgi_app, site)  # type: ignore[method-assign]
     return app
 
 

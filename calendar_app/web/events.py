@@ -139,7 +139,7 @@ def _cancel(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> s
 
 def _move(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
     to = _moment(form, recorder.plan)
-    if form.errors:
+    if form.errors or to is None:
         return ""
     recorder.move(entry.uid, to, seen=seen)
     return "已登记改期"
@@ -150,7 +150,7 @@ def _makeup(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> s
     if not title:
         form.bad("title", "请填写补办活动的名称")
     on = _moment(form, recorder.plan)
-    if form.errors:
+    if form.errors or on is None:
         return ""
     if seen is not None and entry.sequence != seen:
         raise Conflict(entry)

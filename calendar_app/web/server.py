@@ -91,6 +91,8 @@ class _Server(TcpWSGIServer):
         self.adj.channel_timeout = limits.channel_timeout
         self.adj.cleanup_interval = self.adj.asyncore_loop_timeout = tick
 
+    next_channel_cleanup: float  # waitress's, set in its __init__
+
     def readable(self) -> bool:
         # waitress's own version, without its log line each time the limit is reached (under
         # a flood that is a line per loop pass), and with shedding at the limit.

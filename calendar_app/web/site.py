@@ -56,7 +56,7 @@ class Site:
         """Where something that must stay private is kept: beside a SQLite database, or
         beside the plan when the database is on a server (one plan folder per county)."""
         where = locate(self.db)
-        base = where.path if where.sqlite else Path(self.plan_path).parent / "calendar.db"
+        base = where.path if where.path is not None else Path(self.plan_path).parent / "calendar.db"
         return base.with_suffix(suffix)
 
 

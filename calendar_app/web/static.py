@@ -179,6 +179,7 @@ def application(root: Path, clock: Callable[[], float] = time.time) -> Callable:
         stamp = stamps.stamp(str(target), etag, mtime, now)
         headers = [("Last-Modified", formatdate(stamp, usegmt=True)),
                    ("Cache-Control", "no-cache")]  # keep a copy, but ask (cheaply, by 304)
+        assert target is not None  # found above: a file inside exports/
         suffix = target.suffix.lower()
         if suffix in COMPRESSIBLE and len(body) >= GZIP_MIN:
             headers.append(("Vary", "Accept-Encoding"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
@@ -26,20 +27,23 @@ blueprint = Blueprint("unit", __name__)
 UPCOMING = timedelta(days=14)
 
 
-def chosen_unit(plan: Plan, required: bool = True) -> str | None:
-    """The unit a page is about: the account's own, or for the coordinator `?unit=` (None,
-    the county, when it gives none and `required` is false)."""
+def chosen_unit(plan: Plan) -> str:
+    """The unit a page is about: the account's own, or for the coordinator `?unit=`."""
+    unit = unit_or_county(plan)
+    if unit is None:
+        abort(404)
+    return unit
+
+
+def unit_or_county(plan: Plan) -> str | None:
+    """The same, where the coordinator may ask for none: None is then the county."""
     account = g.account
     if not account.coordinator:
         return account.unit
     wanted = request.values.get("unit")
-    if wanted:
-        if wanted not in plan.units:
-            abort(404)
-        return wanted
-    if required:
+    if wanted and wanted not in plan.units:
         abort(404)
-    return None
+    return wanted or None
 
 
 @blueprint.route("/")
@@ -106,7 +110,7 @@ def _month(key: str) -> tuple[int, int]:
 
 def _month_page(key: str) -> tuple[pages.Page, str | None]:
     plan = site().plan()
-    unit = chosen_unit(plan, required=False)
+    unit = unit_or_county(plan)
     year, month = _month(key)
     first, stop = months.bounds(year, month)
     if not (first < plan.end and stop > plan.start):
@@ -121,7 +125,8 @@ def this_month():
     """This month, or the plan's last when it is over (its first before it starts)."""
     plan = site().plan()
     today = min(max(site().clock().date(), plan.start), plan.end - timedelta(days=1))
-    return redirect(url_for("unit.month", key=f"{today:%Y-%m}", **request.args))
+    values: dict[str, Any] = {**request.args.to_dict(), "key": f"{today:%Y-%m}"}
+    return redirect(url_for("unit.month", **values))
 
 
 @blueprint.route("/month/<key>")
@@ -183,7 +188,8 @@ def sheet_upload():
     unit = chosen_unit(plan)
     today = site().clock().date()
     key = request.values.get("month") or f"{today:%Y-%m}"
-    context = {"unit": unit, "key": key, "problems": [], "changes": None, "forbidden": False}
+    context: dict[str, object] = {"unit": unit, "key": key, "problems": [], "changes": None,
+                                  "forbidden": False}
     if request.method == "GET":
         return page("web/sheets.html", title="月度报表", **context)
     upload = request.files.get("sheet")
