@@ -229,6 +229,36 @@ def plan_import(paths: Paths, table, out, period, force) -> None:
         click.echo(line)
 
 
+@plan_group.command("next")
+@click.option("--period", type=Period(), required=True,
+              help="The next period's years, e.g. 2026-2030.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The new plan's folder; its recurring.yaml is written there, and its "
+                   "database and exports will sit beside it.")
+@click.option("--force", is_flag=True, help="Replace a recurring.yaml already in --out.")
+@click.pass_obj
+def plan_next(paths: Paths, period, out, force) -> None:
+    """Start the next period's plan from the current one, in a folder of its own.
+
+    Measures, units and obligations move to the new years; dates not announced yet are
+    marked as estimated. The ended period's database, evidence and exports are not touched."""
+    from .plan import choices, writer
+    from .plan import period as periods
+
+    current = paths.load_plan()
+    first, last = _years(period)
+    made = periods.next_period(current, first, last)
+    target = out / "recurring.yaml"
+    if target.resolve() == paths.plan.resolve():
+        raise CalendarAppError(f"{target} is the current plan: give the next period a folder "
+                               "of its own")
+    plan = writer.save(target, writer.plan_text(made.plan, periods.heading(made, current)),
+                       force)
+    click.echo(f"{target}: next period from {paths.plan}: {choices.summary(plan)}")
+    for note in made.notes:
+        click.echo(f"note: {note}")
+
+
 TEMPLATES = click.option(
     "--templates", type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="A folder of templates that replace the shipped ones of the same name.")
