@@ -746,6 +746,151 @@ def accounts_disable(paths: Paths, login) -> None:
     click.echo(f"account {login}: disabled")
 
 
+# -- reminders -------------------------------------------------------------------------------
+
+COORDINATOR_WORDS = ("coordinator", "统筹")
+
+
+def _recipient(plan, text: str) -> str:
+    """A unit's id, or "" for the coordinator (`coordinator` or 统筹, unless a unit is so named)."""
+    if text in COORDINATOR_WORDS and text not in plan.names:
+        return ""
+    return plan.resolve_unit(text)
+
+
+@cli.group(cls=AppGroup)
+def channels() -> None:
+    """Where each unit's reminders go: WeCom, DingTalk or Feishu robots, e-mail, JSON."""
+
+
+@channels.command("set")
+@click.argument("unit")
+@click.argument("url")
+@BY
+@click.pass_obj
+def channels_set(paths: Paths, unit, url, by) -> None:
+    """Send UNIT's reminders (UNIT `coordinator`: the coordinator's copies) through URL, an
+    Apprise URL: wecombot://KEY, dingtalk://TOKEN, feishu://TOKEN,
+    mailtos://USER:PASSWORD@HOST?to=ADDRESS or json://HOST/PATH."""
+    from .remind.channels import SERVICE_CN, parse
+    from .remind.wording import who
+
+    plan = paths.load_plan()
+    to = _recipient(plan, unit)
+    address = parse(url)
+    with paths.store() as store:
+        new = store.set_channel(to, address.url, address.shown, address.ident, address.service,
+                                datetime.now(_zone()), by)
+    click.echo(f"{who(plan, to)}: {SERVICE_CN[address.service]} {address.shown} "
+               f"{'added' if new else 'updated'}; `calendar-app channels test {unit}` sends a "
+               "测试消息")
+
+
+@channels.command("list")
+@click.pass_obj
+def channels_list(paths: Paths) -> None:
+    """List every unit's channels, their secrets masked, and whether the last message arrived."""
+    from .formats import termtable
+    from .remind.channels import SERVICE_CN
+    from .remind.wording import who
+
+    plan = paths.load_plan()
+    with paths.store() as store:
+        found = store.channels()
+    rows = [[who(plan, c.unit), SERVICE_CN.get(c.service, c.service), c.shown,
+             f"渠道异常：{c.error}" if c.error else "正常" if c.delivered else "尚未发送",
+             c.delivered.strftime("%Y-%m-%d %H:%M") if c.delivered else "—"] for c in found]
+    click.echo(termtable.render(["单位", "渠道", "地址（已隐去密钥）", "状态", "最近送达"], rows))
+
+
+@channels.command("remove")
+@click.argument("unit")
+@click.argument("url")
+@click.pass_obj
+def channels_remove(paths: Paths, unit, url) -> None:
+    """Stop sending UNIT's reminders through URL (as set, or masked as `channels list` shows it)."""
+    from .remind.channels import ChannelError, parse
+    from .remind.wording import who
+
+    plan = paths.load_plan()
+    to = _recipient(plan, unit)
+    try:
+        ident = parse(url).ident
+    except ChannelError:
+        ident = None  # a masked address is no URL Apprise reads
+    with paths.store() as store:
+        found = [c for c in store.channels(to) if c.ident == ident or c.shown == url.strip()]
+        if not found:
+            raise CalendarAppError(f"{who(plan, to)} has no channel {url.strip()!r}; "
+                                   "`calendar-app channels list` shows them")
+        store.remove_channel(found[0].id)
+    click.echo(f"{who(plan, to)}: {found[0].shown} removed")
+
+
+@channels.command("test")
+@click.argument("unit")
+@click.pass_obj
+def channels_test(paths: Paths, unit) -> None:
+    """Send a 测试消息 through each of UNIT's channels and say whether the service took it."""
+    from .remind import job
+    from .remind.wording import who
+
+    plan = paths.load_plan()
+    to = _recipient(plan, unit)
+    now = datetime.now(_zone())
+    with paths.store() as store:
+        run = job.test(store, plan, to, now.date(), now)
+    if not run.sent and not run.failed:
+        raise CalendarAppError(f"{who(plan, to)} has no channel; set one with "
+                               f"`calendar-app channels set {unit} URL`")
+    for d in run.sent:
+        click.echo(f"{d.channel.shown}: arrived (the service accepted the 测试消息)")
+    for d in run.failed:
+        click.echo(f"{d.channel.shown}: failed: {d.error}", err=True)
+    if run.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--today", type=DATE, help="The day to remind for (default: the clock's date).")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent; send and log nothing.")
+@click.pass_obj
+def remind(paths: Paths, today, dry_run) -> None:
+    """Send the day's reminders (本周任务, 临近提醒, 到期催办) to each unit's channels, each once."""
+    from .remind import job
+    from .remind.due import KIND_CN
+    from .remind.wording import text, who
+
+    plan = paths.load_plan()
+    day = _today(today)
+    with paths.store() as store:
+        run = job.remind(store, plan, day, datetime.now(_zone()), dry_run=dry_run)
+    if run.held:
+        click.echo(f"{day}: another process is sending the reminders (a lock in the "
+                   "database); nothing sent by this one")
+        return
+    if run.quiet:
+        click.echo(f"{day} is a quiet day (a weekend or holiday): no reminders")
+        return
+    for d in run.sent:
+        kind, to = KIND_CN[d.notice.kind], who(plan, d.notice.to)
+        if dry_run:
+            title, body = text(plan, d.notice)
+            click.echo(f"would send {kind} to {to} via {d.channel.shown}:")
+            for line in (title, *body.splitlines()):
+                click.echo(f"    {line}")
+        else:
+            click.echo(f"sent {kind} to {to} via {d.channel.shown}")
+    for d in run.failed:
+        click.echo(f"failed: {KIND_CN[d.notice.kind]} to {who(plan, d.notice.to)} via "
+                   f"{d.channel.shown}: {d.error} (sent again on the next run)")
+    verb = "would be sent" if dry_run else "sent"
+    unheard = len({n.to for n in run.unheard})
+    click.echo(f"{day}: {len(run.sent)} {verb}, {len(run.failed)} failed"
+               + (f"; {len(run.unheard)} for {unheard} units without a channel"
+                  if unheard else ""))
+
+
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj

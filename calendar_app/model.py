@@ -214,6 +214,20 @@ class Settings:
     issuer: str = "县全民科学素质工作领导小组办公室"  # who signs the monthly circular
 
 
+QUIET = ("weekends", "holidays")  # what a day without reminders can be
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """When reminders go out: the plan file's optional `reminders` section."""
+
+    hour: int = 9  # the hour of the day (0-23, in Chongyang) the day's reminders are sent
+    lead_days: tuple[int, ...] = (3, 1)  # 临近提醒 this many days before an event, latest first
+    digest: int = 0  # the weekday of 本周任务, 0 for Monday
+    quiet: tuple[str, ...] = QUIET  # days nothing is sent: weekends and statutory holidays,
+    # as the working calendar has them (a Saturday worked for a holiday is not quiet)
+
+
 @dataclass(frozen=True)
 class Plan:
     name: str
@@ -230,6 +244,7 @@ class Plan:
     notes: tuple[str, ...] = ()  # how the loader read the seed's quirks, for `validate`
     names: dict[str, str] = field(default_factory=dict)  # any name, alias or id -> unit id
     settings: Settings = field(default_factory=Settings)
+    reminders: Reminders = field(default_factory=Reminders)
 
     def unit_name(self, unit_id: str) -> str:
         return self.units[unit_id].name
@@ -257,6 +272,29 @@ class Account:
     def may_report(self, entry: Entry) -> bool:
         """A unit reports only what it leads or co-organises; the coordinator anything."""
         return self.coordinator or self.unit in entry.units
+
+
+@dataclass(frozen=True)
+class Channel:
+    """Where a unit's reminders go (the coordinator's: unit ""): a stored Apprise URL. The URL
+    holds a secret (a robot's key, a mail password): pages and lists show `shown`."""
+
+    id: int
+    unit: str
+    url: str = field(repr=False)
+    shown: str
+    ident: str = field(repr=False)  # one channel however its URL is written
+    service: str  # wecombot | dingtalk | feishu | lark | mailto | json
+    added: datetime
+    by: str
+    tried: datetime | None = None  # the last attempt to send through it
+    delivered: datetime | None = None  # the last message its service accepted
+    error: str = ""  # why the last attempt failed ("" when it did not)
+
+    @property
+    def failing(self) -> bool:
+        """渠道异常: the last attempt failed."""
+        return bool(self.error)
 
 
 @dataclass(frozen=True)

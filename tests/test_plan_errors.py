@@ -5,6 +5,8 @@ import hashlib
 
 import pytest
 
+from calendar_app.store.tables import SCHEMA_VERSION
+
 from .conftest import DATA, Workspace
 
 CASES = {
@@ -79,7 +81,8 @@ def test_a_database_of_another_schema_version_is_refused(built_small):
         conn.execute("UPDATE setting SET value = '99' WHERE key = 'schema_version'")
     result = built_small.run("events", ok=False)
     assert result.exit_code == 1
-    assert "has schema version 99; this calendar-app reads version 2" in result.output
+    assert f"has schema version 99; this calendar-app reads version {SCHEMA_VERSION}" in \
+        result.output
 
 
 def test_a_database_of_the_version_before_gains_the_new_tables_and_keeps_its_events(built_small):
@@ -93,7 +96,7 @@ def test_a_database_of_the_version_before_gains_the_new_tables_and_keeps_its_eve
     assert "188 events" in built_small.run("build", "--today", "2025-01-01").output
     with sqlite3.connect(built_small.db) as conn:
         assert conn.execute("SELECT value FROM setting WHERE key = 'schema_version'").fetchone() \
-            == ("2",)
+            == (str(SCHEMA_VERSION),)
         assert conn.execute("SELECT COUNT(*) FROM account").fetchone() == (0,)
         assert conn.execute("SELECT * FROM event ORDER BY uid").fetchall() == events
 

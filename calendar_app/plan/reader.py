@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 from .. import limits
 from ..errors import PlanError, Problem, shown
 from ..exports import reserved
-from ..model import Category, Group, Measure, Obligation, Plan, Settings, Target, Unit
+from ..model import QUIET, Category, Group, Measure, Obligation, Plan, Reminders, Settings, Target, Unit
 from . import rules as rule_kinds
 from .workdays import Observance, Term, WorkCalendar, YearHolidays
 from .yamlread import Mapping, Seq, load
-from .yearday import YearDay, parse_month_day
+from .yearday import YearDay, parse_month_day, parse_weekday
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
@@ -167,7 +167,7 @@ class _Reader:
             raise PlanError([Problem("the plan must be a YAML mapping with plan, units, groups, "
                                      "categories, calendar and measures", self.file, 1)])
         self.check_keys(data, {"plan", "units", "groups", "categories", "calendar", "measures",
-                               "settings"}, "the plan")
+                               "settings", "reminders"}, "the plan")
         head = self.section(data, "plan", Mapping)
         self.check_keys(head, {"name", "source", "start", "end", "timezone"}, "plan")
         name, start, last = "", None, None
@@ -190,6 +190,7 @@ class _Reader:
         categories = self.read_categories(self.section(data, "categories", Mapping))
         calendar = self.read_calendar(self.section(data, "calendar", Mapping, required=False))
         settings = self.read_settings(self.section(data, "settings", Mapping, required=False))
+        reminders = self.read_reminders(self.section(data, "reminders", Mapping, required=False))
         start = start or date(2021, 1, 1)
         measures, obligations = self.read_measures(
             self.section(data, "measures", Seq), categories, calendar, start)
@@ -202,7 +203,8 @@ class _Reader:
                     end=(last or date(2025, 12, 31)) + timedelta(days=1), units=units,
                     groups=self.groups, categories=categories, measures=measures,
                     obligations=tuple(obligations), calendar=calendar, file=self.file,
-                    notes=tuple(self.notes), names=dict(self.names), settings=settings)
+                    notes=tuple(self.notes), names=dict(self.names), settings=settings,
+                    reminders=reminders)
 
     def count_events(self, obligations: list[Obligation], calendar: WorkCalendar, start: date,
                      last: date) -> None:
@@ -332,6 +334,46 @@ class _Reader:
             if value is not None:
                 values[key] = value
         return Settings(**values)
+
+    def read_reminders(self, data: Mapping) -> Reminders:
+        """When reminders go out (hour, lead days, the digest's weekday, quiet days); the
+        channels they go through are kept in the database, never here: they hold secrets."""
+        defaults = Reminders()
+        self.check_keys(data, {"hour", "lead_days", "digest", "quiet"}, "reminders")
+        hour, lead, digest, quiet = defaults.hour, defaults.lead_days, defaults.digest, \
+            defaults.quiet
+        if "hour" in data:
+            value = data["hour"]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 23:
+                self.fail(data.line_of("hour"), f"reminders hour must be a whole hour from 0 to "
+                                                f"23, not {shown(value)}")
+            else:
+                hour = value
+        if "lead_days" in data:
+            value = data["lead_days"]
+            values = value if isinstance(value, list) else [value]
+            bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int)
+                   or not 0 <= v <= limits.DAYS]
+            if bad:
+                self.fail(data.line_of("lead_days"), f"reminders lead_days must be whole numbers "
+                                                     f"of days from 0 to {limits.DAYS}, not "
+                                                     f"{shown(bad[0])}")
+            else:
+                lead = tuple(sorted(set(values), reverse=True))
+        if "digest" in data:
+            try:
+                digest = parse_weekday(data["digest"])
+            except ValueError as exc:
+                self.fail(data.line_of("digest"), f"reminders digest: {exc}")
+        if "quiet" in data:
+            value = data["quiet"]
+            values = value if isinstance(value, list) else [value]
+            if not all(isinstance(v, str) and v in QUIET for v in values):
+                self.fail(data.line_of("quiet"), "reminders quiet is a list of weekends and "
+                                                 f"holidays (or []), not {shown(value)}")
+            else:
+                quiet = tuple(q for q in QUIET if q in values)
+        return Reminders(hour, lead, digest, quiet)
 
     def read_base_url(self, value: str, line: int) -> str | None:
         """Where exports/ is served: an http(s) address with a host, written into every feed

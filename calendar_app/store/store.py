@@ -30,10 +30,19 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from ..model import Account, Entry, Event, Evidence, Reported, day_of, days
+from ..model import Account, Channel, Entry, Event, Evidence, Reported, day_of, days
 from .connection import _WRAP, Fault, _reason, connect, pw
 from .location import Location, locate
-from .tables import POSTGRES_GUARD, SCHEMA_VERSION, SQLITE_GUARD, AccountRow, EventRow, EvidenceRow, Tables
+from .tables import (
+    POSTGRES_GUARD,
+    SCHEMA_VERSION,
+    SQLITE_GUARD,
+    AccountRow,
+    ChannelRow,
+    EventRow,
+    EvidenceRow,
+    Tables,
+)
 
 
 class NoDatabase(StoreError):
@@ -585,6 +594,95 @@ class Store:
         V = self.t.evidence
         return dict(self._rows(V.select(V.uid, pw.fn.COUNT(V.id)).group_by(V.uid)))
 
+    # -- reminders: their channels, the log of what was sent, one sender at a time ----------
+
+    def set_channel(self, unit: str, url: str, shown: str, ident: str, service: str,
+                    at: datetime, by: str) -> bool:
+        """Give `unit` ("" for the coordinator) a channel; a channel it has already (the same
+        `ident`, however the URL is written) takes the new URL. True when it is new."""
+        C = self.t.channel
+        with self.transaction():
+            row = C.get_or_none((C.unit == unit) & (C.ident == ident))
+            if row is None:
+                C.insert(unit=unit, url=url, shown=shown, ident=ident, service=service,
+                         added=at.isoformat(), by=by).execute()
+                return True
+            C.update(url=url, shown=shown, service=service, added=at.isoformat(), by=by,
+                     error="").where(C.id == row.id).execute()
+            return False
+
+    def channels(self, unit: str | None = None) -> list[Channel]:
+        """The channels of `unit` ("" for the coordinator's), or of everyone: by unit id (the
+        coordinator's first), then in the order they were set."""
+        C = self.t.channel
+        query = C.select()
+        if unit is not None:
+            query = query.where(C.unit == unit)
+        return [_channel(r) for r in query.order_by(self.db.bytewise(C.unit), C.id)]
+
+    def remove_channel(self, channel_id: int) -> None:
+        """Stop sending through a channel; what was sent through it stays in the log."""
+        self.t.channel.delete().where(self.t.channel.id == channel_id).execute()
+
+    def reminders_sent(self, since: date) -> set[tuple[str, str, str, date, str]]:
+        """(unit, kind, subject, day, channel ident) of every reminder that arrived, of days
+        from `since` on."""
+        R = self.t.reminder
+        rows = R.select(R.unit, R.kind, R.subject, R.day, R.channel).where(
+            R.ok & (R.day >= since.isoformat())).tuples()
+        return {(unit, kind, subject, date.fromisoformat(day), channel)
+                for unit, kind, subject, day, channel in rows}
+
+    def log_reminders(self, channel: Channel, keys: Iterable[tuple[str, str, str, date]],
+                      at: datetime, error: str) -> None:
+        """One attempt to send through `channel`: a row for each (unit, kind, subject, day) the
+        message stood for, and the channel's state (渠道异常 while `error` is not ""), together.
+        A delivery logged already (by another sender) stays one row."""
+        stamp = at.isoformat()
+        rows = [{"unit": unit, "kind": kind, "subject": subject, "day": day.isoformat(),
+                 "channel": channel.ident, "at": stamp, "ok": not error, "error": error}
+                for unit, kind, subject, day in keys]
+        C = self.t.channel
+        with self.transaction():
+            for row in rows:
+                self.t.reminder.insert(row).on_conflict_ignore().execute()
+            changes = {"tried": stamp, "error": error}
+            if not error:
+                changes["delivered"] = stamp
+            C.update(**changes).where(C.id == channel.id).execute()
+
+    @contextmanager
+    def sending(self, holder: str, at: datetime, lease: timedelta) -> Iterator[bool]:
+        """Whether this process is the one sending reminders now: True for one holder at a
+        time, whatever number of processes share the database. PostgreSQL: an advisory lock
+        held by this connection; SQLite: a lease written under BEGIN IMMEDIATE, which another
+        process takes over once `lease` has passed (the holder died)."""
+        if not self.where.sqlite:
+            key = self._key("remind")
+            got = bool(self.db.execute_sql("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0])
+            try:
+                yield got
+            finally:
+                if got and not self.db.lost():
+                    self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (key,))
+            return
+        S = self.t.setting
+        mine = json.dumps({"holder": holder, "until": (at + lease).isoformat()})
+        with self.transaction():
+            row = S.get_or_none(S.key == "remind_sender")
+            held = json.loads(row.value) if row else None
+            got = held is None or held["holder"] == holder or \
+                datetime.fromisoformat(held["until"]) <= at
+            if got:
+                S.insert(key="remind_sender", value=mine).on_conflict(
+                    conflict_target=[S.key], preserve=[S.value]).execute()
+        try:
+            yield got
+        finally:
+            if got:
+                with self.transaction():
+                    S.delete().where((S.key == "remind_sender") & (S.value == mine)).execute()
+
     def uid_domain(self, proposed: str) -> str:
         """The domain of feed UIDs, fixed by the first call that proposes one and kept from
         then on: a UID that follows a later change of base_url would be a duplicate in every
@@ -606,6 +704,15 @@ class Store:
     def _rows(self, query: pw.Query) -> list[tuple[Any, ...]]:
         """A query's rows as the driver gives them: plain tuples, no peewee conversion."""
         return list(self.db.execute(query).fetchall())
+
+
+def _channel(row: ChannelRow) -> Channel:
+    def moment(value: str | None) -> datetime | None:
+        return datetime.fromisoformat(value) if value else None
+
+    return Channel(row.id, row.unit, row.url, row.shown, row.ident, row.service,
+                   datetime.fromisoformat(row.added), row.by, moment(row.tried),
+                   moment(row.delivered), row.error)
 
 
 def _account(row: AccountRow) -> Account:

@@ -11,7 +11,8 @@ from typing import Any
 
 from .connection import pw
 
-SCHEMA_VERSION = 2  # 2: accounts, sign-in failures and evidence files, for the web application
+SCHEMA_VERSION = 3  # 2: accounts, sign-in failures and evidence files, for the web application;
+# 3: the channels reminders are sent through, and the log of what was sent
 
 
 class _Base(pw.Model):
@@ -126,6 +127,53 @@ class EvidenceRow(_Base):
         table_name = "evidence"
 
 
+class ChannelRow(_Base):
+    """Where a unit's (or the coordinator's, unit "") reminders go: an Apprise URL, which holds
+    the secret of a group robot or a mail account, so only `shown` (masked) ever leaves."""
+
+    id = pw.AutoField()
+    unit = pw.TextField()  # a unit id; "" for the coordinator
+    url = pw.TextField()  # the secret: read only to send
+    shown = pw.TextField()  # the URL masked, as lists and pages show it
+    ident = pw.TextField()  # Apprise's identity of the URL: one channel, however written
+    service = pw.TextField()  # wecombot | dingtalk | feishu | lark | mailto | json
+    added = pw.TextField()
+    by = pw.TextField()
+    tried = pw.TextField(null=True)  # the last attempt to send through it
+    delivered = pw.TextField(null=True)  # the last message the service accepted
+    error = pw.TextField(default="")  # why the last attempt failed; "" when it did not
+
+    class Meta:
+        table_name = "channel"
+        indexes = ((("unit", "ident"), True),)
+
+
+class ReminderRow(_Base):
+    """Every attempt to send a reminder through a channel, kept: what it was about (unit,
+    kind, subject, the day it fell due), the channel's identity, and whether it arrived."""
+
+    id = pw.AutoField()
+    unit = pw.TextField()  # who it went to: a unit id, "" for the coordinator
+    kind = pw.TextField()
+    subject = pw.TextField()
+    day = pw.TextField()  # ISO date the reminder fell due on
+    channel = pw.TextField()  # the channel's ident: a channel set again keeps its log
+    at = pw.TextField()
+    ok = pw.BooleanField()
+    error = pw.TextField(default="")
+
+    class Meta:
+        table_name = "reminder"
+        indexes = ((("unit", "day"), False),)
+
+
+# A reminder arrives once per channel: a second sender (a rerun, another server) cannot log
+# the same delivery twice, whatever it did before it tried.
+ReminderRow.add_index(ReminderRow.index(ReminderRow.unit, ReminderRow.kind, ReminderRow.subject,
+                                        ReminderRow.day, ReminderRow.channel, unique=True,
+                                        where=pw.SQL('"ok"')))  # true on both databases
+
+
 # The history is the record of what units said: the database itself refuses to rewrite it,
 # whatever program connects. PROCEDURE, not FUNCTION: the servers that speak PostgreSQL's
 # dialect from before version 11 (openGauss among them) know only that spelling.
@@ -158,7 +206,10 @@ class Tables:
         self.account: type[AccountRow] = _bound(AccountRow, db)
         self.login_failure: type[LoginFailure] = _bound(LoginFailure, db)
         self.evidence: type[EvidenceRow] = _bound(EvidenceRow, db)
+        self.channel: type[ChannelRow] = _bound(ChannelRow, db)
+        self.reminder: type[ReminderRow] = _bound(ReminderRow, db)
         self.all = (self.setting, self.event, self.event_unit, self.history, self.account,
-                    self.login_failure, self.evidence)
+                    self.login_failure, self.evidence, self.channel, self.reminder)
         # Tables each schema version added to the one before: an older database gains them.
-        self.added = {2: (self.account, self.login_failure, self.evidence)}
+        self.added = {2: (self.account, self.login_failure, self.evidence),
+                      3: (self.channel, self.reminder)}

@@ -1,0 +1,326 @@
+"""Reminders: what is due to whom on a day (the pure view), how it reads, and runs that send
+it through real channels on loopback (a JSON webhook, an SMTP server) each once."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from calendar_app.model import TZ
+from calendar_app.plan.reader import load_plan
+from calendar_app.remind import job
+from calendar_app.remind.channels import parse
+from calendar_app.remind.due import COORDINATOR, Key, Kind, Returned, due, quiet, urge
+from calendar_app.remind.wording import text
+from calendar_app.store import Store
+
+from .conftest import DATA, SHIPPED, Workspace, on_both_databases
+from .receivers import Hook, Mailbox
+
+AT = datetime(2025, 5, 9, 9, 0, tzinfo=TZ)
+
+
+@pytest.fixture(scope="module")
+def small_view(_small_database):
+    """The small plan and its stored events, read once: the pure view's inputs."""
+    with Store.open(_small_database) as store:
+        return load_plan(DATA / "small.yaml"), store.entries()
+
+
+def notices(view, day: date, to: str, kind: Kind):
+    plan, entries = view
+    return [n for n in due(plan, entries, day) if n.to == to and n.kind == kind]
+
+
+def subjects(found) -> list[str]:
+    return [item.key.subject for n in found for item in n.items]
+
+
+# -- the pure view -----------------------------------------------------------------------------
+
+def test_near_reminders_come_before_an_event_the_unit_leads_and_a_weekend_brings_them_forward(
+        small_view):
+    # 防灾减灾日 is Monday 2025-05-12: three days before is Friday, and one day before is a
+    # Sunday, brought forward to the same Friday: one message, not two.
+    friday = notices(small_view, date(2025, 5, 9), "yingji", Kind.NEAR)
+    [item] = [i for n in friday for i in n.items if i.key.subject == "m02-day/2025"]
+    assert item.key == Key("yingji", Kind.NEAR, "m02-day/2025", date(2025, 5, 9))
+    # Monday finds the same reminder (same key: the log has it), nothing new.
+    monday = notices(small_view, date(2025, 5, 12), "yingji", Kind.NEAR)
+    assert [i.key for n in monday for i in n.items if i.key.subject == "m02-day/2025"] == [
+        item.key]
+    plan, _ = small_view
+    title, body = text(plan, friday[0])
+    assert title == "【临近提醒】县应急管理局"
+    assert "防灾减灾日宣传：2025年5月12日（周一），还有3天" in body
+    assert body.endswith("查看和登记：https://example.invalid/calendar/events/m02-day/2025")
+
+
+def test_nothing_is_due_on_a_weekend_or_a_holiday_unless_the_plan_says_so(small_view):
+    plan, entries = small_view
+    assert quiet(plan, date(2025, 5, 10)) and due(plan, entries, date(2025, 5, 10)) == []
+    assert quiet(plan, date(2025, 10, 1))  # 国庆节, a Wednesday
+    assert not quiet(plan, date(2025, 9, 28))  # a Sunday worked for the holiday (调休)
+    every_day = replace(plan, reminders=replace(plan.reminders, quiet=()))
+    assert due(every_day, entries, date(2025, 5, 10)) != []
+
+
+def test_routines_get_no_near_reminder_but_are_in_the_weekly_digest(small_view):
+    near = notices(small_view, date(2025, 5, 12), "xuanchuan", Kind.NEAR)
+    assert not any(s.startswith("m02-tv/") for s in subjects(near))
+    [digest] = notices(small_view, date(2025, 5, 12), "yingji", Kind.DIGEST)
+    assert [e.uid for e in digest.lead] == ["m02-day/2025"]
+    assert [e.uid for e in digest.co] == ["m02-tv/2025-W20"]
+    assert digest.key == Key("yingji", Kind.DIGEST, "2025-W20", date(2025, 5, 12))
+    plan, _ = small_view
+    _, body = text(plan, digest)
+    assert body.splitlines()[:5] == [
+        "本周（2025年5月12日至5月18日）：", "牵头1项：", "· 2025年5月12日（周一） 防灾减灾日宣传",
+        "配合1项：", "· 2025年5月14日（周三）19:30 电视科普栏目"]
+
+
+def test_the_digest_of_a_week_is_due_from_its_day_to_the_week_end_and_not_before(small_view):
+    assert notices(small_view, date(2025, 5, 16), "yingji", Kind.DIGEST)[0].key.day == \
+        date(2025, 5, 12)
+    wednesday = replace(small_view[0], reminders=replace(small_view[0].reminders, digest=2))
+    assert not [n for n in due(wednesday, small_view[1], date(2025, 5, 13))
+                if n.kind == Kind.DIGEST]
+
+
+def test_overdue_is_urged_when_it_falls_due_then_weekly_and_copied_from_the_second_repeat(
+        small_view):
+    # 防灾减灾日 (Monday 5-12) falls overdue on Tuesday 5-20; repeats come on Mondays.
+    def urged(day: date):
+        found = notices(small_view, day, "yingji", Kind.OVERDUE)
+        return [i for n in found for i in n.items if i.key.subject == "m02-day"]
+
+    assert urged(date(2025, 5, 19)) == []
+    assert [(i.key.day, i.repeats) for i in urged(date(2025, 5, 20))] == [(date(2025, 5, 20), 0)]
+    assert [i.key.day for i in urged(date(2025, 5, 23))] == [date(2025, 5, 20)]
+    assert [(i.key.day, i.repeats) for i in urged(date(2025, 5, 26))] == [(date(2025, 5, 26), 1)]
+    copies = lambda day: subjects(notices(small_view, day, COORDINATOR, Kind.COPY))  # noqa: E731
+    assert "yingji/m02-day" not in copies(date(2025, 5, 26))
+    # Monday 6-2 is 端午节: the second repeat goes out on Tuesday, with the copy.
+    assert copies(date(2025, 6, 2)) == []
+    assert "yingji/m02-day" in copies(date(2025, 6, 3))
+    plan, _ = small_view
+    [copy] = notices(small_view, date(2025, 6, 3), COORDINATOR, Kind.COPY)
+    assert {i.key.day for i in copy.items if i.unit == "yingji"} >= {date(2025, 6, 2)}
+    title, body = text(plan, copy)
+    assert title == "【到期催办·抄送】" and "县应急管理局：" in body
+    assert body.endswith("https://example.invalid/calendar/dashboard")
+
+
+def test_an_overdue_obligation_is_one_line_with_its_count_and_first_day(small_view):
+    plan, _ = small_view
+    [notice] = notices(small_view, date(2025, 5, 9), "yingji", Kind.OVERDUE)
+    _, body = text(plan, notice)
+    assert "· 月度例会：逾期未报4次（最早2025年1月6日）" in body
+
+
+def test_urging_sends_the_whole_overdue_list_once_a_day(small_view):
+    plan, entries = small_view
+    notice = urge(plan, entries, "yingji", date(2025, 5, 9))
+    assert notice is not None and notice.key == Key("yingji", Kind.URGE, "overdue",
+                                                    date(2025, 5, 9))
+    title, body = text(plan, notice)
+    assert title == "【一键催办】县应急管理局"
+    assert body.startswith("县全民科学素质工作领导小组办公室提醒：")
+    assert urge(plan, entries, "yingji", date(2025, 1, 2)) is None  # nothing overdue yet
+
+
+def test_a_returned_report_is_announced_to_its_lead_once(small_view):
+    plan, entries = small_view
+    returned = [Returned("m02-day/2025", date(2025, 5, 21), "需补充佐证材料")]
+    found = [n for n in due(plan, entries, date(2025, 5, 21), returned)
+             if n.kind == Kind.RETURNED]
+    assert [(n.to, n.items[0].key) for n in found] == [
+        ("yingji", Key("yingji", Kind.RETURNED, "m02-day/2025", date(2025, 5, 21)))]
+    _, body = text(plan, found[0])
+    assert "· 防灾减灾日宣传（2025年5月12日（周一））：需补充佐证材料" in body
+
+
+def test_the_view_is_the_same_for_the_same_inputs(small_view):
+    plan, entries = small_view
+    day = date(2025, 6, 3)
+    first = [text(plan, n) for n in due(plan, entries, day)]
+    assert first == [text(plan, n) for n in due(plan, list(reversed(entries)), day)]
+
+
+# -- runs: sending each once ----------------------------------------------------------------
+
+@pytest.fixture
+def hook():
+    receiver = Hook()
+    yield receiver
+    receiver.stop()
+
+
+def _set(ws: Workspace, unit: str, url: str) -> None:
+    ws.run("channels", "set", unit, url)
+
+
+@on_both_databases
+def test_a_second_run_on_the_same_day_sends_nothing(stored_small, hook):
+    _set(stored_small, "县应急管理局", hook.url("yj"))
+    first = stored_small.run("remind", "--today", "2025-05-09").output
+    assert "sent 临近提醒 to 县应急管理局 via json://127.0.0.1:" in first
+    received = list(hook.received)
+    assert "【临近提醒】县应急管理局" in [r["title"] for r in received]
+    second = stored_small.run("remind", "--today", "2025-05-09").output
+    assert "2025-05-09: 0 sent, 0 failed" in second
+    assert hook.received == received
+
+
+@on_both_databases
+def test_a_failing_channel_keeps_no_other_waiting_and_is_retried_next_run(stored_small, hook):
+    down = Hook()
+    down.stop()
+    _set(stored_small, "县应急管理局", hook.url("yj"))
+    _set(stored_small, "县应急管理局", down.url("robot"))
+    result = stored_small.run("remind", "--today", "2025-05-09")
+    assert result.exit_code == 0
+    assert f"failed: 临近提醒 to 县应急管理局 via json://127.0.0.1:{down.port}/robot: 无法连接" \
+        in result.output
+    assert "【临近提醒】县应急管理局" in hook.titles("yj")
+    listed = stored_small.run("channels", "list").output
+    assert "渠道异常：无法连接" in listed
+    down.start()
+    try:
+        again = stored_small.run("remind", "--today", "2025-05-09").output
+        assert "0 failed" in again
+        assert down.titles().count("【临近提醒】县应急管理局") == 1
+        assert hook.titles("yj").count("【临近提醒】县应急管理局") == 1
+        stored_small.run("remind", "--today", "2025-05-09")
+        assert down.titles().count("【临近提醒】县应急管理局") == 1
+        assert "渠道异常" not in stored_small.run("channels", "list").output
+    finally:
+        down.stop()
+
+
+def test_a_hanging_service_costs_the_timeout_once_and_the_run_goes_on(stored_small, hook):
+    slow = Hook()
+    slow.delay = 3
+    try:
+        plan = load_plan(stored_small.plan)
+        with Store.open(stored_small.db) as store:
+            for unit, url in (("yingji", slow.url("slow")), ("xuanchuan", hook.url("xc"))):
+                found = parse(url)
+                store.set_channel(unit, found.url, found.shown, found.ident, found.service, AT,
+                                  "test")
+            began = datetime.now()
+            run = job.remind(store, plan, date(2025, 5, 9), AT, timeout=0.5)
+            took = (datetime.now() - began).total_seconds()
+        assert {d.error for d in run.failed} == {"连接超时：0.5秒内没有应答"}
+        assert len(run.failed) > 1  # the rest of the slow channel's messages wait
+        assert took < 2.5  # one timeout, not one per message
+        assert hook.titles("xc") and not slow.received
+    finally:
+        slow.stop()
+
+
+def test_a_run_after_missed_days_catches_up_without_repeating(stored_small, hook):
+    # No run on Thursday 5-8 or Friday 5-9: Monday's run sends 防灾减灾日's reminder once
+    # (its three-day and one-day reminders were both due on Friday), and the week's digest.
+    _set(stored_small, "县应急管理局", hook.url("yj"))
+    stored_small.run("remind", "--today", "2025-05-12")
+    near = hook.messages("【临近提醒】县应急管理局")
+    assert len(near) == 1 and "防灾减灾日宣传：2025年5月12日（周一），今天" in near[0]
+    stored_small.run("remind", "--today", "2025-05-13")
+    assert len(hook.messages("【临近提醒】县应急管理局")) == 1
+    assert len(hook.messages("【本周任务】县应急管理局")) == 1
+
+
+def test_a_dry_run_says_what_would_go_and_sends_and_logs_nothing(stored_small, hook, database):
+    _set(stored_small, "县应急管理局", hook.url("yj"))
+    result = stored_small.run("remind", "--today", "2025-05-09", "--dry-run").output
+    assert f"would send 临近提醒 to 县应急管理局 via json://127.0.0.1:{hook.port}/yj:" in result
+    assert "    · 防灾减灾日宣传：2025年5月12日（周一），还有3天" in result
+    assert hook.received == []
+    assert database.rows("SELECT COUNT(*) FROM reminder") == [(0,)]
+    stored_small.run("remind", "--today", "2025-05-09")
+    assert "【临近提醒】县应急管理局" in hook.titles()
+
+
+def test_a_quiet_day_sends_nothing_and_says_so(stored_small, hook):
+    _set(stored_small, "县应急管理局", hook.url("yj"))
+    result = stored_small.run("remind", "--today", "2025-05-10").output
+    assert result.strip() == "2025-05-10 is a quiet day (a weekend or holiday): no reminders"
+    assert hook.received == []
+
+
+def test_the_coordinators_channel_gets_the_copies(stored_small, hook):
+    _set(stored_small, "coordinator", hook.url("kx"))
+    stored_small.run("remind", "--today", "2025-06-03")
+    [body] = hook.messages("【到期催办·抄送】")
+    assert "· 县应急管理局：" in body
+
+
+@on_both_databases
+def test_one_sender_at_a_time(stored_small, hook):
+    _set(stored_small, "县应急管理局", hook.url("yj"))
+    plan = load_plan(stored_small.plan)
+    with Store.open(stored_small.db) as first, Store.open(stored_small.db) as second:
+        with first.sending("another-server:1", AT, job.LEASE) as mine:
+            assert mine
+            run = job.remind(second, plan, date(2025, 5, 9), AT)
+            assert run.held and not run.sent
+        assert hook.received == []
+        result = stored_small.run("remind", "--today", "2025-05-09").output
+        assert "sent 临近提醒" in result
+
+
+def test_a_lease_left_by_a_sender_that_died_is_taken_over(stored_small):
+    with Store.open(stored_small.db) as store:
+        with store.sending("died:1", AT, job.LEASE):
+            pass
+        # As if `died:1` never let go: the row is written back by hand.
+        store.t.setting.insert(key="remind_sender", value='{"holder": "died:1", "until": '
+                               f'"{(AT + job.LEASE).isoformat()}"}}').execute()
+        with store.sending("me:2", AT + timedelta(minutes=5), job.LEASE) as mine:
+            assert not mine
+        with store.sending("me:2", AT + job.LEASE, job.LEASE) as mine:
+            assert mine
+
+
+def test_mail_arrives_at_a_real_smtp_server(stored_small):
+    mailbox = Mailbox()
+    try:
+        _set(stored_small, "coordinator", mailbox.url("kx@cy.example"))
+        stored_small.run("remind", "--today", "2025-06-03")
+        [(sender, to, subject, body)] = mailbox.received
+        assert (sender, to, subject) == ("kx@cy.example", ["kx@cy.example"], "【到期催办·抄送】")
+        assert "· 县应急管理局：" in body and "最早2025年1月6日" in body
+    finally:
+        mailbox.stop()
+
+
+# -- done when: the shipped plan ---------------------------------------------------------------
+
+def test_the_shipped_plan_reminds_the_emergency_bureau_of_disaster_prevention_day(
+        shipped_built, tmp_path, hook):
+    ws = Workspace(tmp_path, SHIPPED)
+    shutil.copy(shipped_built.db, ws.db)
+    _set(ws, "县应急管理局", hook.url("yj"))
+    assert ws.run("remind", "--today", "2025-05-09").exit_code == 0
+    [near] = hook.messages("【临近提醒】县应急管理局")
+    assert "防灾减灾日" in near and "2025年5月12日（周一），还有3天" in near
+    arrived = len(hook.received)
+    assert "0 sent, 0 failed" in ws.run("remind", "--today", "2025-05-09").output
+    assert len(hook.received) == arrived
+    # The service goes away: the run ends well, naming the channel; the next delivers once.
+    hook.stop()
+    down = ws.run("remind", "--today", "2025-05-12")
+    assert down.exit_code == 0
+    assert f"via json://127.0.0.1:{hook.port}/yj: 无法连接" in down.output
+    hook.start()
+    ws.run("remind", "--today", "2025-05-12")
+    ws.run("remind", "--today", "2025-05-12")
+    monday = [r["title"] for r in hook.received[arrived:]]
+    assert sorted(monday) == sorted(set(monday)) and "【本周任务】县应急管理局" in monday
+    before = len(hook.received)
+    assert "would send 本周任务" in ws.run("remind", "--today", "2025-05-19", "--dry-run").output
+    assert len(hook.received) == before
