@@ -921,7 +921,7 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
           today) -> None:
     """Run the web application (sign-in, tasks, reports) and serve the feeds, until
     interrupted."""
-    from .web import Site, create_app
+    from .web import Site, addresses, create_app
     from .web import static as serving
 
     paths.store().close()  # no database, or another schema: say so now, not on each request
@@ -934,8 +934,13 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
                          channel_timeout=channel_timeout, connection_limit=connection_limit,
                          max_body=app.config["MAX_CONTENT_LENGTH"])  # evidence uploads
     server = serving.make_server(paths.exports, host, port, limits, app=app)
-    click.echo(f"serving the web application and {paths.exports} at "
-               f"http://{host}:{server.effective_port}/ (Ctrl+C stops)")
+    urls = addresses.listening(host, int(server.effective_port))
+    click.echo(f"serving the web application and {paths.exports} (Ctrl+C stops) at:")
+    for url in urls:
+        click.echo(f"  {url}")
+    warning = addresses.base_url_warning(site.plan(), urls)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     # A service manager stops with SIGTERM: end as on Ctrl+C, with the reports' refresh done.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:

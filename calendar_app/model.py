@@ -20,7 +20,9 @@ A note on naming: one event takes several shapes on its way from the plan to a p
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
+import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
@@ -212,6 +214,27 @@ class Settings:
     warn_days: int = 7  # amber: a report falls overdue within this many days
     pace_margin: int = 20  # percent: a quota this little behind its pace is amber, more is red
     issuer: str = "县全民科学素质工作领导小组办公室"  # who signs the monthly circular
+    # The reverse proxy in front of `serve` (addresses or networks, comma-separated): only
+    # requests from it may say, in X-Forwarded-Proto and -For, that they came over https and
+    # from whom. "" = none: every request is taken as it arrives.
+    proxy: str = ""
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=8)
+def proxy_networks(text: str) -> tuple[Network, ...]:
+    """`settings.proxy` as networks (an address alone is a network of one); ValueError
+    naming the first item that is neither."""
+    found = []
+    for item in (part.strip() for part in text.split(",")):
+        if item:
+            try:
+                found.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+    return tuple(found)
 
 
 QUIET = ("weekends", "holidays")  # what a day without reminders can be

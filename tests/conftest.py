@@ -383,6 +383,38 @@ def csrf(page: str) -> str:
     return found[1]
 
 
+class Served:
+    """`calendar-app serve` running in a process of its own, as a county runs it."""
+
+    def __init__(self, ws: Workspace, *args: str):
+        import re
+        import subprocess
+        import sys
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "calendar_app", "--plan", str(ws.plan), "--db", str(ws.db),
+             "--exports", str(ws.exports), "serve", "--port", "0", *args],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.said = [self.process.stdout.readline()]
+        while self.said[-1].startswith("serving"):  # then the addresses, one a line
+            self.said.append(self.process.stdout.readline())
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", self.said[-1])
+        if not found:
+            self.stop()
+            raise AssertionError("".join(self.said) + self.process.stderr.read())
+        self.url = f"http://127.0.0.1:{found[1]}"
+
+    def stop(self) -> str:
+        """Stops the server; what it wrote to stderr."""
+        self.process.terminate()
+        try:
+            _, err = self.process.communicate(timeout=20)
+        except BaseException:
+            self.process.kill()
+            raise
+        return err
+
+
 @pytest.fixture
 def web(small, request) -> Web:
     """The small plan stored with the four accounts (exports/ is written by the first

@@ -87,22 +87,6 @@ def test_signing_in_goes_back_where_it_was_asked_for_and_never_elsewhere(web):
     assert answer.headers["Location"] == "/"
 
 
-def test_the_session_cookie_is_httponly_and_samesite_and_secure_behind_https(web):
-    def cookie(app) -> str:
-        client = app.test_client()
-        page = client.get("/login").text
-        return client.post("/login", data={"login": "yj", "password": PASSWORDS["yj"],
-                                           "csrf_token": csrf(page)}).headers["Set-Cookie"]
-
-    from calendar_app.web import create_app
-
-    shipped = cookie(web.app)  # the plan's base_url is https
-    assert "HttpOnly" in shipped and "SameSite=Lax" in shipped and "Secure" in shipped
-    with_settings(web, base_url="http://192.168.1.20:8000")
-    plain = cookie(create_app(web.site, refresh_in_background=False))
-    assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Secure" not in plain
-
-
 def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(web):
     client = web.client("yj")
     before = web.entry(OWN)

@@ -4,15 +4,13 @@ photo, then find it done on the month page and in the feed."""
 
 import io
 import re
-import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
 from PIL import Image
 
-from .conftest import CHROMIUM, PASSWORDS, ROOT
+from .conftest import CHROMIUM, PASSWORDS, Served
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium "
                                 "(apt-get install chromium; .ci/run installs it)")
@@ -21,16 +19,9 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's ch
 @pytest.fixture
 def server(web):
     web.ws.run("build", "--today", "2025-06-20")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "calendar_app", "--plan", str(web.ws.plan), "serve", "--port", "0",
-         "--today", "2025-06-20"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = process.stdout.readline()
-    found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-    assert found, line + process.stderr.read()
-    yield f"http://127.0.0.1:{found[1]}"
-    process.terminate()
-    process.wait(timeout=10)
+    served = Served(web.ws, "--today", "2025-06-20")
+    yield served.url
+    served.stop()
 
 
 def test_a_unit_reports_an_event_done_with_a_photo_and_finds_it_done(server, browser, tmp_path):

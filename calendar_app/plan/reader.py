@@ -18,7 +18,19 @@ from urllib.parse import urlsplit
 from .. import limits
 from ..errors import PlanError, Problem, shown
 from ..exports import reserved
-from ..model import QUIET, Category, Group, Measure, Obligation, Plan, Reminders, Settings, Target, Unit
+from ..model import (
+    QUIET,
+    Category,
+    Group,
+    Measure,
+    Obligation,
+    Plan,
+    Reminders,
+    Settings,
+    Target,
+    Unit,
+    proxy_networks,
+)
 from . import rules as rule_kinds
 from .workdays import Observance, Term, WorkCalendar, YearHolidays
 from .yamlread import Mapping, Seq, load
@@ -326,6 +338,8 @@ class _Reader:
                 value = self.bounded(value, line, f"settings {key}", limits.TEXT)
             if key == "base_url":
                 value = self.read_base_url(value, line)
+            elif key == "proxy":
+                value = self.read_proxy(value, line)
             elif key == "uid_domain" and not _DOMAIN.match(value):
                 # It ends every feed UID, and a UID never changes once subscribed.
                 self.fail(line, f"settings uid_domain {shown(value)} must be a domain name, "
@@ -374,6 +388,16 @@ class _Reader:
             else:
                 quiet = tuple(q for q in QUIET if q in values)
         return Reminders(hour, lead, digest, quiet)
+
+    def read_proxy(self, value: str, line: int) -> str | None:
+        """The reverse proxy's addresses (or networks), as `web.proxy` reads them back."""
+        try:
+            proxy_networks(value)
+        except ValueError as bad:
+            self.fail(line, f"settings proxy {shown(value)}: {bad}; give the reverse proxy's "
+                            "address, like 127.0.0.1 or 10.0.0.0/24, several separated by commas")
+            return None
+        return value
 
     def read_base_url(self, value: str, line: int) -> str | None:
         """Where exports/ is served: an http(s) address with a host, written into every feed
