@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+PLAN_BYTES = 4 * 1024 * 1024  # a plan file; the shipped one is about 150 KB
 FIRST_YEAR = 1950  # every date of a plan lies in these years
 LAST_YEAR = 2149
 PERIOD_YEARS = 20  # a plan lasts at most this many years

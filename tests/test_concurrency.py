@@ -83,26 +83,32 @@ def test_a_process_killed_in_the_middle_of_an_import_leaves_the_database_as_befo
     assert dump() == before
 
 
-# Records an event done, pausing between reading the event and writing it, after saying so,
-# until the cancel is about to check (tests/handshake.py).
-SLOW_DONE = textwrap.dedent("""
-    import pathlib, sys
-    from calendar_app import cli
-    from calendar_app.store import store
-    from tests.handshake import wait_for
+def _slow(verb: str) -> str:
+    """The real CLI, whose store `verb` pauses (between the report's checks and its write),
+    after saying so, until the rival is about to check (tests/handshake.py)."""
+    return textwrap.dedent(f"""
+        import pathlib, sys
+        from calendar_app import cli
+        from calendar_app.store import store
+        from tests.handshake import wait_for
 
-    mark_done, inside = store.Store.mark_done, pathlib.Path(sys.argv.pop(1))
-    rival = pathlib.Path(sys.argv.pop(1))
+        verb, inside = store.Store.{verb}, pathlib.Path(sys.argv.pop(1))
+        rival = pathlib.Path(sys.argv.pop(1))
 
-    def slow(self, *args, **kwargs):
-        inside.touch()
-        wait_for(rival, then=0.3)
-        mark_done(self, *args, **kwargs)
+        def slow(self, *args, **kwargs):
+            inside.touch()
+            wait_for(rival, then=0.3)
+            verb(self, *args, **kwargs)
 
-    store.Store.mark_done = slow
-    sys.argv[0] = "calendar-app"
-    cli.main()
-""")
+        store.Store.{verb} = slow
+        sys.argv[0] = "calendar-app"
+        cli.main()
+    """)
+
+
+# Records an event done, pausing between reading the event and writing it until the cancel
+# is about to check.
+SLOW_DONE = _slow("mark_done")
 
 # The real CLI, started once `go` exists, saying when it is about to begin a cancel's
 # transaction.
@@ -195,3 +201,29 @@ def test_reports_made_while_a_build_syncs_wait_for_it_and_all_land(built_small, 
         actions = [a for (a,) in database.rows(
             f"SELECT action FROM history WHERE uid = '{uid}' ORDER BY id")]
         assert actions == ["created", "changed", "done"], (uid, actions)
+
+
+# Adds a make-up, pausing after its checks and before writing it until the rival is about to
+# add its own.
+SLOW_ADD = _slow("add_event")
+
+SAYS_WHEN_ADDING = SAYS_WHEN_CANCELLING.replace("cancel", "add")
+
+
+def test_two_make_ups_of_one_cancelled_event_racing_cannot_both_land(stored_small, database):
+    ws = stored_small
+    ws.run("record", "cancel", "m02-day/2025", "--reason", "暴雨")
+    inside, adding = ws.root / "inside", ws.root / "adding"
+    args = ["--plan", str(ws.plan), "--db", str(ws.db), "add", "--unit", "yingji",
+            "--fills", "m02-day/2025"]
+    first = subprocess.Popen([sys.executable, "-c", SLOW_ADD, str(inside), str(adding), *args,
+                              "--title", "补办一", "--on", "2025-05-19"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Once the first has checked (no make-up yet) and not written, the second checks.
+    second = subprocess.run([sys.executable, "-c", SAYS_WHEN_ADDING, str(inside), str(adding),
+                             *args, "--title", "补办二", "--on", "2025-05-20"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert first.wait(timeout=60) == 0, first.stderr.read()
+    assert second.returncode == 1, second.stderr
+    assert "m02-day/2025 has a make-up already" in second.stderr
+    assert database.rows("SELECT title FROM event WHERE fills = 'm02-day/2025'") == [("补办一",)]

@@ -4,9 +4,11 @@ written, leaving the database and the exports exactly as they were."""
 
 import hashlib
 import shutil
+from pathlib import Path
 
 import pytest
 
+from .bounded import cli_bounded
 from .conftest import DATA, Workspace
 
 BAD = DATA / "bad_plans"
@@ -54,6 +56,8 @@ CASES = {  # file -> (line, what the message says)
     "newline_in_a_name.yaml": (15, "observance 科普日\\r\\nX-INJECT:1: days must be 1 to 366"),
     "too_many_events_in_plan.yaml": (47, "the plan makes more than 200,000 events (with "
                                          "obligation m01-daily-27)"),
+    "huge_number.yaml": (14, "has 5000 characters; write a number of a few digits"),
+    "nul_in_title.yaml": (21, "a text holds a NUL character (\\0), which no database stores"),
 }
 
 
@@ -108,6 +112,22 @@ def test_the_large_originals_are_refused_too(tmp_path):
     padded = plan + "# " + "x" * (5 * 1024 * 1024) + "\n"
     assert _refused(tmp_path, padded).endswith("the file is larger than 4 MB; a plan is a "
                                                "few hundred KB at most")
+
+
+@pytest.mark.parametrize("make", ["device", "sparse"])
+def test_a_plan_file_too_large_is_refused_before_it_is_read(tmp_path, make):
+    """/dev/zero never ends, and a sparse 600 MB file costs no disk: read whole, either ran
+    out of memory (the 300 MB this test allows) with a traceback."""
+    if make == "device":
+        plan = Path("/dev/zero")
+    else:
+        plan = tmp_path / "recurring.yaml"
+        with open(plan, "wb") as handle:
+            handle.truncate(600 * 1024 * 1024)
+    result = cli_bounded(["--plan", str(plan), "validate"], megabytes=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr == f"{plan}: the file is larger than 4 MB; a plan is a few hundred " \
+                            "KB at most\n"
 
 
 def test_a_few_anchors_and_aliases_are_still_fine(tmp_path):

@@ -42,6 +42,20 @@ def test_cancel_then_a_makeup_fills_the_slot(built):
     assert _event(built, "m02-tv/2025-W10")["status"] == "cancelled"
 
 
+def test_a_cancelled_event_is_made_up_once(built):
+    built.run("record", "cancel", "m02-tv/2025-W10", "--reason", "设备检修")
+    first = built.run("add", "--unit", "县委宣传部", "--title", "电视科普栏目（补播）",
+                      "--on", "2025-03-07", "--fills", "m02-tv/2025-W10").output.strip()
+    again = built.run("add", "--unit", "县委宣传部", "--title", "电视科普栏目（重播）",
+                      "--on", "2025-03-08", "--fills", "m02-tv/2025-W10", ok=False)
+    assert again.exit_code == 1 and "Traceback" not in again.output
+    assert f"m02-tv/2025-W10 has a make-up already, {first}" in again.output
+    # Once the make-up is itself cancelled, the slot is open again and may be made up.
+    built.run("record", "cancel", first, "--reason", "停电")
+    built.run("add", "--unit", "县委宣传部", "--title", "电视科普栏目（重播）",
+              "--on", "2025-03-08", "--fills", "m02-tv/2025-W10")
+
+
 def test_a_makeup_for_an_event_that_is_not_cancelled_is_refused(built):
     result = built.run("add", "--unit", "xuanchuan", "--title", "补播", "--on", "2025-03-07",
                        "--fills", "m02-tv/2025-W10", ok=False)

@@ -6,6 +6,7 @@ import re
 import subprocess
 
 import openpyxl
+import pytest
 
 from .conftest import csrf, on_both_databases
 
@@ -199,3 +200,12 @@ def test_the_coordinator_downloads_the_ledger_and_the_circular(web, tmp_path):
                           text=True, check=True).stdout
     assert "通报" in text and "县应急管理局" in text
     assert client.get("/circular?month=2031-01").status_code == 404
+
+
+@pytest.mark.parametrize("year", ["99999", "-5", "0", "2024", "2026", "2025.0", "二〇二五"])
+def test_a_ledger_of_a_year_outside_the_plan_is_a_page_saying_which_years(web, year):
+    answer = web.client("kx").get(f"/ledger.xlsx?year={year}")
+    assert answer.status_code == 404 and answer.mimetype == "text/html"
+    assert "台账按实施方案的年份提供（2025年），请从督查看板选择年份下载" in answer.text
+    assert "2025年" in answer.text and "Traceback" not in answer.text
+    assert "没有这一年的台账" in answer.text

@@ -90,8 +90,14 @@ def test_evidence_of_another_units_event_is_not_served(web):
     # 天城镇 has nothing to do with it.
     web.ws.run("accounts", "add", "tc", "--unit", "tiancheng", "--password-stdin",
                input="tiancheng-password\n")
-    assert web.client("tc", "tiancheng-password").get(f"/evidence/{kept.sha256}").status_code \
-        == 403
+    stranger = web.client("tc", "tiancheng-password")
+    # Not "forbidden", which would tell that some event holds the file: the same answer as
+    # for a digest no event holds.
+    for variant in ("", "/thumb"):
+        theirs = stranger.get(f"/evidence/{kept.sha256}{variant}")
+        unknown = stranger.get(f"/evidence/{'0' * 64}{variant}")
+        assert theirs.status_code == unknown.status_code == 404
+        assert theirs.data == unknown.data and "没有找到这个页面" in theirs.text
 
 
 @pytest.mark.parametrize("name, content, kind", [
@@ -212,6 +218,36 @@ def test_two_people_reporting_at_once_one_lands_and_the_other_sees_what_happened
     assert "这项活动刚刚由 yj" in two.text and "你的登记没有保存" in two.text
     assert "完成（80人）" in two.text  # the new state, shown to the one who came second
     assert web.entry(UID).status == "done"
+
+
+@pytest.mark.parametrize("action, data", [
+    ("done", {"attendance": "80"}), ("cancel", {"reason": "下雨"}), ("move", {"day": "2025-05-13"}),
+    ("reset", {}),
+])
+def test_a_form_without_the_revision_it_was_made_from_is_refused_like_a_stale_one(
+        web, action, data):
+    client = web.client("yj")
+    before = web.entry(UID)
+    page = client.get(f"/events/{UID}").text
+    for seen in ({}, {"seen": ""}, {"seen": "abc"}):
+        answer = client.post(f"/events/{UID}/{action}",
+                             data={"csrf_token": csrf(page), **seen, **data})
+        assert answer.status_code == 409
+        assert "这张表单没有注明它所依据的活动版本，你的登记没有保存" in answer.text
+    assert web.entry(UID) == before
+
+
+def test_a_cancelled_event_is_made_up_once_on_the_web(web):
+    client = web.client("yj")
+    assert report(web, client, "cancel", {"reason": "暴雨预警"}).status_code == 303
+    page = client.get(f"/events/{UID}").text  # two tabs open on the cancelled event
+    made = [client.post(f"/events/{UID}/makeup", data={
+        "csrf_token": csrf(page), "seen": str(web.entry(UID).sequence), "title": title,
+        "day": day}) for title, day in (("补办一", "2025-05-19"), ("补办二", "2025-05-20"))]
+    assert [m.status_code for m in made] == [303, 400]
+    assert "这项活动已安排补办（补办一，2025年5月19日），一项取消的活动只补办一次" in made[1].text
+    with Store.open(web.ws.db) as store:
+        assert [e.title for e in store.make_ups(UID)] == ["补办一"]
 
 
 def test_what_units_type_is_text_everywhere(web):

@@ -33,7 +33,7 @@ from ..model import (
 )
 from . import rules as rule_kinds
 from .workdays import Observance, Term, WorkCalendar, YearHolidays
-from .yamlread import Mapping, Seq, load
+from .yamlread import Mapping, Seq, load, read
 from .yearday import YearDay, parse_month_day, parse_weekday
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -58,13 +58,7 @@ def load_plan(path: str | Path) -> Plan:
     """Read and validate the plan; PlanError lists every problem found."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlanError([Problem(f"cannot read plan: {exc.strerror}", str(path))]) from None
-    except UnicodeDecodeError:
-        raise PlanError([Problem("plan is not UTF-8 text", str(path))]) from None
-    try:
-        data = load(text, str(path))
+        data = load(read(path), str(path))
     except Problem as problem:
         raise PlanError([problem]) from None
     return _Reader(str(path)).read(data)

@@ -4,18 +4,26 @@ PyYAML drops positions once it builds Python values; this loader keeps them on t
 and lists it builds (`.line`, `.key_lines`, `.item_lines`), and refuses duplicate keys, which
 PyYAML would otherwise let the last one win silently, and keys that are lists or mappings.
 
-It is also where a document's size is bounded, before any value is built: at most
-`MAX_BYTES`, and aliases may not repeat values beyond a small factor (a "billion laughs"
-document of 1 KB stands for 10^9 strings, which every later `str()` would spell out).
+It is also where a document's size is bounded, before any value is built: a file of at
+most `limits.PLAN_BYTES`, refused before it is read whole (a 600 MB file, `/dev/zero`), and
+aliases may not repeat values beyond a small factor (a "billion laughs" document of 1 KB
+stands for 10^9 strings, which every later `str()` would spell out). A whole number too long
+for Python to read and a text holding a NUL character (which PostgreSQL cannot store) are
+refused with their line, like any other bad value.
 """
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 import yaml
 
+from .. import limits
 from ..errors import Problem
 
-MAX_BYTES = 4 * 1024 * 1024
+MAX_BYTES = limits.PLAN_BYTES
 ALIAS_FACTOR = 10  # values after alias expansion, per value written
 ALIAS_ALLOWANCE = 10_000  # ... plus this many, so a few anchors in a small file are fine
 
@@ -83,16 +91,58 @@ def _timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
             from None
 
 
+def _int(loader: _Loader, node: yaml.ScalarNode) -> object:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    except ValueError:  # more digits than Python turns into a number (4,300)
+        raise Problem(f"the number {node.value[:20]}… has {len(node.value)} characters; write "
+                      "a number of a few digits", line=node.start_mark.line + 1) from None
+
+
+def _str(loader: _Loader, node: yaml.ScalarNode) -> object:
+    value = yaml.constructor.SafeConstructor.construct_yaml_str(loader, node)
+    if "\x00" in value:
+        raise Problem("a text holds a NUL character (\\0), which no database stores; "
+                      "take it out", line=node.start_mark.line + 1)
+    return value
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
+_Loader.add_constructor("tag:yaml.org,2002:str", _str)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+def read(path: Path) -> str:
+    """The text of a YAML file, refused as too large before it is read whole (a special file
+    such as /dev/zero has no size to ask, so at most one byte past the bound is read)."""
+    too_large = _too_large(str(path))
+    try:
+        with open(path, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if stat.S_ISREG(status.st_mode) and status.st_size > MAX_BYTES:
+                raise too_large
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise Problem(f"cannot read plan: {exc.strerror}", str(path)) from None
+    if len(data) > MAX_BYTES:
+        raise too_large
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Problem("plan is not UTF-8 text", str(path)) from None
+
+
+def _too_large(file: str) -> Problem:
+    return Problem(f"the file is larger than {MAX_BYTES // 1024 // 1024} MB; a plan is a few "
+                   "hundred KB at most", file)
 
 
 def load(text: str, file: str) -> object:
     """Parse YAML text; a syntax error or a bad value becomes a Problem naming file and line."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise Problem(f"the file is larger than {MAX_BYTES // 1024 // 1024} MB; a plan is a "
-                      "few hundred KB at most", file)
+        raise _too_large(file)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

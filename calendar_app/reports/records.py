@@ -173,9 +173,11 @@ class Recorder:
             self._touch(entry)
 
     def add(self, unit: str, title: str, on: date | datetime, measure: int | None = None,
-            fills: str = "", toward: str = "") -> str:
-        """An event the unit adds itself; with `fills`, a make-up in a cancelled event's slot;
-        with `toward`, one whose recorded attendance counts toward an obligation's target."""
+            fills: str = "", toward: str = "", seen: int | None = None) -> str:
+        """An event the unit adds itself; with `fills`, a make-up in a cancelled event's slot
+        (one per slot: decided inside the transaction, so two made at once cannot both land;
+        `seen` is the cancelled event's revision the reporter was shown); with `toward`, one
+        whose recorded attendance counts toward an obligation's target."""
         unit_id = self.plan.resolve_unit(unit)
         if not title.strip():
             raise RecordError("an added event needs a title", "请填写活动名称")
@@ -185,11 +187,18 @@ class Recorder:
             units: tuple[str, ...] = (unit_id,)
             obligation, slot = "", None
             if fills:
-                target = self.find(fills)
+                target = self.find(fills, seen)
                 if target.live:
                     raise RecordError(f"{fills} is not cancelled; a make-up fills only a "
                                       f"cancelled event's slot (`calendar-app record cancel "
                                       f"{fills}` first)", "只有已取消的活动才能补办")
+                made = next((e for e in self.store.make_ups(fills) if e.live), None)
+                if made is not None:
+                    raise RecordError(
+                        f"{fills} has a make-up already, {made.uid}; cancel that one first "
+                        "to arrange another",
+                        f"这项活动已安排补办（{made.title}，{cn_date(day_of(made.start))}），"
+                        "一项取消的活动只补办一次；如需另行安排，请先取消原补办")
                 units += tuple(u for u in target.units if u != unit_id)
                 obligation, measure = target.obligation, target.measure
                 slot = Slot(target.slot, target.slot_start, target.slot_end)

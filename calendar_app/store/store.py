@@ -352,6 +352,15 @@ class Store:
                              (uid,)).fetchone()
         return _entry(row) if row else None
 
+    def make_ups(self, uid: str) -> list[Entry]:
+        """The events added to fill this cancelled event's slot, whatever became of them; on
+        PostgreSQL the caller locks the cancelled event first (`entry` in a transaction), so
+        two make-ups of one slot are decided one after the other."""
+        rows = self.db.query(f"SELECT {_ENTRY_SQL} FROM event WHERE fills = ? ORDER BY uid"
+                             f"{self.db.bytewise_sql()}",
+                             (uid,)).fetchall()
+        return [_entry(row) for row in rows]
+
     def mark_done(self, uid: str, at: datetime, by: str, on: date, attendance: int | None,
                   note: str, evidence: str = "", files: tuple[Evidence, ...] = ()) -> None:
         """`evidence` says where the evidence is; `files` are evidence files attached now."""

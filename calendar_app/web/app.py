@@ -12,7 +12,7 @@ from ..store.store import Store
 from . import auth, coordinator, events, files, proxy, unit
 from .coordinator import Reviews
 from .refresh import Refresher
-from .site import Site, page, secret_key
+from .site import Site, refused, secret_key
 
 
 class _Opened:
@@ -69,8 +69,8 @@ def create_app(site: Site, refresh_in_background: bool = True) -> Flask:
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error):
-        return page("web/error.html", title="页面已过期",
-                    message="页面已过期或来源不明，没有保存任何内容。请返回上一页，刷新后重新提交。"), 400
+        return refused(400, "页面已过期",
+                       "页面已过期或来源不明，没有保存任何内容。请返回上一页，刷新后重新提交。")
 
     for status, title, message in (
             (403, "无权操作", "本账号无权查看或登记这项内容。"),
@@ -90,5 +90,5 @@ def create_app(site: Site, refresh_in_background: bool = True) -> Flask:
 
 def _error_page(status: int, title: str, message: str):
     def handler(_error):
-        return page("web/error.html", title=title, message=message), status
+        return refused(status, title, message)
     return handler

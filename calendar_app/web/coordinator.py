@@ -19,7 +19,7 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from .. import months
 from ..model import ONE_DAY
 from .auth import coordinator_only
-from .site import site
+from .site import refused, site
 
 blueprint = Blueprint("coordinator", __name__)
 
@@ -106,13 +106,18 @@ def ledger_download():
 
     plan = site().plan()
     today = site().clock().date()
+    first_year, last_year = plan.start.year, (plan.end - ONE_DAY).year
     if request.args.get("whole"):
-        first, stop, name = plan.start, plan.end, f"{plan.start.year}-{plan.end.year - 1}"
+        first, stop, name = plan.start, plan.end, f"{first_year}-{last_year}"
     else:
-        year = request.args.get("year", type=int) or min(today.year, plan.end.year - 1)
+        wanted = request.args.get("year", "")
+        year = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) <= 4 \
+            else None if wanted else min(max(today.year, first_year), last_year)
+        if year is None or not first_year <= year <= last_year:
+            years = f"{first_year}年" + (f"至{last_year}年" if last_year > first_year else "")
+            return refused(404, "没有这一年的台账",
+                           f"台账按实施方案的年份提供（{years}），请从督查看板选择年份下载。")
         first, stop, name = date(year, 1, 1), date(year + 1, 1, 1), str(year)
-        if not (first < plan.end and stop > plan.start):
-            abort(404)
     first, stop = max(first, plan.start), min(stop, plan.end)
     entries, reports = g.store.entries(), g.store.reports()
     book = ledger.workbook(review(plan, entries, today, first, stop, reports=reports), plan,

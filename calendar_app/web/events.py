@@ -60,8 +60,7 @@ def _filled(entry: Entry) -> Entry | None:
     """The make-up this cancelled event's slot has, if any."""
     if entry.live:
         return None
-    return next((e for e in g.store.entries(start=entry.slot_start, end=entry.slot_end)
-                 if e.fills == entry.uid and e.live), None)
+    return next((e for e in g.store.make_ups(entry.uid) if e.live), None)
 
 
 @blueprint.route("/events/<path:uid>/<action>", methods=["POST"])
@@ -74,6 +73,11 @@ def report(uid: str, action: str):
     plan = site().plan()
     form = Form(action, request.form.to_dict())
     seen = _whole(request.form.get("seen", ""))
+    if seen is None:
+        # Without the revision it was made from, a form cannot tell whether someone else
+        # reported since: it is refused as a stale one is, never applied blind.
+        return _page(entry, conflict="这张表单没有注明它所依据的活动版本，你的登记没有保存；"
+                     "现在的状态见下方，请核对后在本页重新提交。", status=409)
     recorder = Recorder(g.store, plan, clock, g.account.login)
     try:
         done = {"done": _done, "cancel": _cancel, "move": _move, "makeup": _makeup,
@@ -97,7 +101,7 @@ def _conflict_text(entry: Entry) -> str:
             "你的登记没有保存，请核对后如需再提交。")
 
 
-def _done(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
+def _done(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     plan = recorder.plan
     on = _day(form, "on", plan) if form.values.get("on") else None
     text = form.values.get("attendance", "").strip()
@@ -128,7 +132,7 @@ def _uploads(form: Form) -> list[Upload]:
     return found
 
 
-def _cancel(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
+def _cancel(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     reason = form.values.get("reason", "").strip()
     if not reason:
         form.bad("reason", "请填写取消原因")
@@ -137,7 +141,7 @@ def _cancel(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> s
     return "已登记取消；如需补办，可在本页“补办”中安排"
 
 
-def _move(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
+def _move(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     to = _moment(form, recorder.plan)
     if form.errors or to is None:
         return ""
@@ -145,21 +149,19 @@ def _move(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str
     return "已登记改期"
 
 
-def _makeup(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
+def _makeup(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     title = form.values.get("title", "").strip()
     if not title:
         form.bad("title", "请填写补办活动的名称")
     on = _moment(form, recorder.plan)
     if form.errors or on is None:
         return ""
-    if seen is not None and entry.sequence != seen:
-        raise Conflict(entry)
     unit = entry.lead if g.account.coordinator else g.account.unit
-    form.values["made"] = recorder.add(unit, title, on, fills=entry.uid)
+    form.values["made"] = recorder.add(unit, title, on, fills=entry.uid, seen=seen)
     return "已安排补办"
 
 
-def _reset(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
+def _reset(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     recorder.reset(entry.uid, seen=seen)
     return "已撤销登记，恢复为计划安排"
 

@@ -24,14 +24,15 @@ blueprint = Blueprint("files", __name__)
 @blueprint.route("/evidence/<sha256>/<variant>")
 @signed_in
 def evidence(sha256: str, variant: str = "file"):
-
-
+    """A file to those who may see an event it is attached to. To anyone else it does not
+    exist: the same 404 as a digest no event holds, so no one can probe for other units'
+    files."""
     if variant not in ("file", "thumb"):
         abort(404)
-    rows = _rows(sha256)
-    found = [f for f in rows if (entry := g.store.entry(f.uid)) and g.account.may_report(entry)]
+    found = [f for f in _rows(sha256)
+             if (entry := g.store.entry(f.uid)) and g.account.may_report(entry)]
     if not found:
-        abort(403 if rows else 404)
+        abort(404)
     file = found[0]
     files = site().files()
     path = files.thumbnail(sha256) if variant == "thumb" else files.path(sha256, file.kind)

@@ -95,6 +95,11 @@ def page(template: str, **context) -> str:
                          csrf_token=Markup(generate_csrf()), one_day=ONE_DAY, **context)
 
 
+def refused(status: int, title: str, message: str) -> tuple[str, int]:
+    """A page saying in a sentence what was refused and why, with its status."""
+    return page("web/error.html", title=title, message=message), status
+
+
 def _unit_name(plan: Plan, account) -> str:
     if account is None:
         return ""
