@@ -602,6 +602,27 @@ def export_ledger(paths: Paths, year, start, end, today) -> None:
     click.echo(out.path(rel))
 
 
+@export.command("summary")
+@click.option("--today", type=DATE, help="Judge as of this day (default: the clock's date); "
+              "before the plan's end it is a mid-term review (中期评估).")
+@click.pass_obj
+def export_summary(paths: Paths, today) -> None:
+    """Write the period's summary (实施情况总结) as a Word document for the county to edit."""
+    from . import exports, publish
+    from .supervision import lights, summary
+
+    plan = paths.load_plan()
+    day = _today(today)
+    with paths.store() as store:
+        entries, reports = store.entries(), store.reports()
+    review = lights.review(plan, entries, day, reports=reports)
+    out = paths.exports_for(plan)
+    rel = exports.summary(plan.start, plan.end, summary.final(review, plan))
+    out.write(rel, summary.document(review, plan, entries, reports))
+    publish.gaps(plan, entries, out, day, reports)  # the dashboard offers it
+    click.echo(out.path(rel))
+
+
 @export.command("circular")
 @click.option("--month", type=MONTH, required=True, help="The month, YYYY-MM.")
 @click.option("--today", type=DATE, help="The day the circular is made, and judged as of "

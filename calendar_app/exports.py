@@ -5,8 +5,10 @@ the public as static files. This module alone knows
 
 - the layout: `feeds/<unit|all|category-X>.ics`, `index.html` (how to subscribe),
   `print/YYYY-MM/<unit|county>.html` (and `.pdf`), `gaps/index.html` and `gaps/gaps.json`,
-  `reports/<unit>-YYYY-MM.csv` (and `.xlsx`), the ledger `reports/台账-….xlsx` and the
-  circular `reports/通报-YYYY-MM.html` (and `.pdf`), and so the names a unit id must not take;
+  `reports/<unit>-YYYY-MM.csv` (and `.xlsx`), the ledger `reports/台账-….xlsx`, the
+  circular `reports/通报-YYYY-MM.html` (and `.pdf`) and the period's summary
+  `reports/实施情况总结-2021-2025.docx` (`中期评估-…` while the period runs), and so the names
+  a unit id must not take;
 - the addresses: a file's URL under `settings.base_url`, and relative links between files;
 - the writing: every file lands whole (a temporary file renamed over it) or not at all, and an
   unchanged file is left alone, so its mtime (and every HTTP cache keyed on it) stays put;
@@ -93,11 +95,23 @@ def circular(month: date, suffix: str) -> str:
     return f"reports/通报-{month:%Y-%m}{suffix}"
 
 
-class Document(NamedTuple):
-    """A ledger or circular found under reports/: `period` is a ledger's (2025, 2021-2025, or
-    its first and last day), `month` a circular's (2025-06); `rel` its path."""
+SUMMARY = "实施情况总结"
+MIDTERM = "中期评估"
 
-    kind: Literal["ledger", "circular"]
+
+def summary(start: date, end: date, final: bool) -> str:
+    """The period's summary: 实施情况总结-2021-2025.docx once the plan has ended (`final`),
+    中期评估-2021-2025.docx while it runs, so a mid-term review never takes the final's name."""
+    last = date.fromordinal(end.toordinal() - 1)
+    return f"reports/{SUMMARY if final else MIDTERM}-{start.year}-{last.year}.docx"
+
+
+class Document(NamedTuple):
+    """A ledger, circular or summary found under reports/: `period` is a ledger's (2025,
+    2021-2025, or its first and last day) or a summary's (2021-2025), `month` a circular's
+    (2025-06); `rel` its path."""
+
+    kind: Literal["ledger", "circular", "summary", "midterm"]
     rel: str
     period: str = ""
     month: str = ""
@@ -113,6 +127,12 @@ def documents(names: Iterable[str]) -> list[Document]:
         elif name.startswith("通报-") and name.endswith((".html", ".pdf")):
             stem, _, suffix = name.rpartition(".")
             found.append(Document("circular", f"reports/{name}", month=stem[3:], suffix=f".{suffix}"))
+        elif name.endswith(".docx") and name.startswith((f"{SUMMARY}-", f"{MIDTERM}-")):
+            kind: Literal["summary", "midterm"] = "summary" if name.startswith(SUMMARY) else \
+                "midterm"
+            word = SUMMARY if kind == "summary" else MIDTERM
+            found.append(Document(kind, f"reports/{name}", period=name[len(word) + 1:-5],
+                                  suffix=".docx"))
     return found
 
 

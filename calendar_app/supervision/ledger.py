@@ -35,16 +35,21 @@ def workbook(review: Review, plan: Plan, entries: list[Entry],
              reports: Mapping[str, Reported] | None = None) -> bytes:
     """The ledger of `review`'s period as XLSX bytes."""
     reports = reports or {}
-    shown = [e for e in entries if not e.orphaned and e.units and _in(e, review)]
+    shown = counted(review, entries)
     book = openpyxl.Workbook(write_only=True)
     period = cn_period(review.start, review.end)
     title = f"{plan.name}重点任务台账（{period}）"
-    _sheet(book, "按措施", title, review, *_measures(review, plan, shown, reports))
-    _sheet(book, "按单位", title, review, *_units(review, plan, shown, reports))
+    _sheet(book, "按措施", title, review, *by_measure(review, plan, shown, reports))
+    _sheet(book, "按单位", title, review, *by_unit(review, plan, shown, reports))
     _sheet(book, "活动明细", title, review, *_events(review, plan, shown, reports))
     _notes(book, review, plan, title)
     book.properties.title = title
     return xlsx.saved(book, review.as_of)
+
+
+def counted(review: Review, entries: list[Entry]) -> list[Entry]:
+    """The events the ledger counts: of the review's period, still the plan's or added."""
+    return [e for e in entries if not e.orphaned and e.units and _in(e, review)]
 
 
 def _in(e: Entry, review: Review) -> bool:
@@ -60,7 +65,9 @@ def _light(light: str) -> tuple[str, str]:
     return (LIGHT_CN[light] if light != "none" else "无活动", light)
 
 
-def _measures(review: Review, plan: Plan, shown: list[Entry], reports) -> tuple[list, list]:
+def by_measure(review: Review, plan: Plan, shown: list[Entry], reports) -> tuple[list, list]:
+    """The 按措施 sheet: (header, width) pairs and a row per measure (the summary reads the
+    same rows, so their numbers agree)."""
     by_measure: dict[int, list[Entry]] = defaultdict(list)
     for e in shown:
         by_measure[e.measure].append(e)
@@ -108,7 +115,8 @@ def _ratio(rate: float | None) -> float | str:
     return rate if rate is not None else "—"
 
 
-def _units(review: Review, plan: Plan, shown: list[Entry], reports) -> tuple[list, list]:
+def by_unit(review: Review, plan: Plan, shown: list[Entry], reports) -> tuple[list, list]:
+    """The 按单位 sheet: (header, width) pairs and a row per unit, ranked."""
     people: dict[str, int] = defaultdict(int)
     evidence: dict[str, int] = defaultdict(int)
     for e in shown:

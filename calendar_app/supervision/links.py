@@ -42,18 +42,22 @@ class StaticLinks:
 
 
 def offered(names: set[str]) -> list[tuple[str, str]]:
-    """(label, path) of the ledgers and circulars among `names` (those under reports/), for
-    the dashboard to offer: ledgers first, then the last six months' circulars, newest first."""
+    """(label, path) of the summaries, ledgers and circulars among `names` (those under
+    reports/), for the dashboard to offer: the period's summary first, then ledgers, then the
+    last six months' circulars, newest first."""
     found = sorted(layout.documents(names), key=lambda d: d.rel, reverse=True)
+    summaries = [(f"{_period_cn(d.period)}{_SUMMARY_CN[d.kind]}（Word）", d.rel) for d in found
+                 if d.kind in _SUMMARY_CN]
     ledgers = [(f"{_period_cn(d.period)}台账（Excel）", d.rel) for d in found if d.kind == "ledger"]
     circulars = [d for d in found if d.kind == "circular"]
     months = sorted({d.month for d in circulars}, reverse=True)[:6]
     circulars.sort(key=lambda d: (d.month, d.suffix == ".html"), reverse=True)  # 网页, then PDF
-    return ledgers + [(f"{d.month[:4]}年{int(d.month[5:7])}月通报（{_KIND_CN[d.suffix]}）", d.rel)
+    return summaries + ledgers + [(f"{d.month[:4]}年{int(d.month[5:7])}月通报（{_KIND_CN[d.suffix]}）", d.rel)
                       for d in circulars if d.month in months]
 
 
 _KIND_CN = {".pdf": "PDF", ".html": "网页"}
+_SUMMARY_CN = {"summary": "实施情况总结", "midterm": "中期评估"}
 
 
 def _period_cn(period: str) -> str:

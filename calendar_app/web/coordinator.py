@@ -1,6 +1,6 @@
 """The coordinator's pages: the supervision dashboard (lights, ranking, heat map, findings)
-linking to every unit's and event's own pages, and the ledger and the monthly circular made
-on request for download.
+linking to every unit's and event's own pages, and the period's summary, the ledger and the
+monthly circular made on request for download.
 
 The dashboard is the one `calendar-app build` writes to exports/gaps/, with links into the
 application instead of the printed files; it is judged afresh only when something was
@@ -38,8 +38,9 @@ class WebLinks:
         return "/dashboard.json"
 
 
-DOCUMENTS = [("本年度台账（Excel）", "/ledger.xlsx"), ("全期台账（Excel）", "/ledger.xlsx?whole=1"),
-             ("上月通报（PDF）", "/circular.pdf"), ("上月通报（网页）", "/circular")]
+DOCUMENTS = [("实施情况总结（Word）", "/summary.docx"), ("本年度台账（Excel）", "/ledger.xlsx"),
+             ("全期台账（Excel）", "/ledger.xlsx?whole=1"), ("上月通报（PDF）", "/circular.pdf"),
+             ("上月通报（网页）", "/circular")]
 
 
 class Reviews:
@@ -125,6 +126,22 @@ def ledger_download():
     return Response(book, mimetype="application/vnd.openxmlformats-officedocument."
                     "spreadsheetml.sheet", headers={"Content-Disposition": _attachment(
                         f"台账-{name}.xlsx")})
+
+
+@blueprint.route("/summary.docx")
+@coordinator_only
+def summary_download():
+    """The period's summary as of today (a mid-term review while the period runs)."""
+    from .. import exports
+    from ..supervision import summary
+
+    plan = site().plan()
+    review, entries, reports = _reviews().get(g.store, plan, site().clock().date())
+    rel = exports.summary(plan.start, plan.end, summary.final(review, plan))
+    return Response(summary.document(review, plan, entries, reports),
+                    mimetype="application/vnd.openxmlformats-officedocument."
+                    "wordprocessingml.document",
+                    headers={"Content-Disposition": _attachment(rel.rsplit("/", 1)[1])})
 
 
 @blueprint.route("/circular")
