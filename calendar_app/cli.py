@@ -578,7 +578,7 @@ def _inside_plan(plan, first: date, stop: date, what: str) -> None:
 @click.pass_obj
 def export_ledger(paths: Paths, year, start, end, today) -> None:
     """Write the ledger (台账): by measure, by unit and every event, as XLSX."""
-    from . import exports, publish
+    from . import exports
     from .supervision import ledger, lights
 
     if year is not None and (start or end):
@@ -596,10 +596,19 @@ def export_ledger(paths: Paths, year, start, end, today) -> None:
     with paths.store() as store:
         entries, reports = store.entries(), store.reports()
     review = lights.review(plan, entries, _today(today), first, stop, reports=reports)
-    out, rel = paths.exports_for(plan), exports.ledger(first, stop)
-    out.write(rel, ledger.workbook(review, plan, entries, reports))
-    publish.gaps(plan, entries, out, _today(today), reports)  # the dashboard offers it
-    click.echo(out.path(rel))
+    _offer(paths, plan, entries, reports, _today(today),
+           {exports.ledger(first, stop): ledger.workbook(review, plan, entries, reports)})
+
+
+def _offer(paths: Paths, plan, entries, reports, today: date, made: dict[str, bytes]) -> None:
+    """Write documents under exports/reports/ and the dashboard that offers them; say where."""
+    from . import publish
+
+    out = paths.exports_for(plan)
+    out.write_all(made)
+    publish.gaps(plan, entries, out, today, reports)
+    for rel in made:
+        click.echo(out.path(rel))
 
 
 @export.command("summary")
@@ -608,19 +617,16 @@ def export_ledger(paths: Paths, year, start, end, today) -> None:
 @click.pass_obj
 def export_summary(paths: Paths, today) -> None:
     """Write the period's summary (实施情况总结) as a Word document for the county to edit."""
-    from . import exports, publish
+    from . import exports
     from .supervision import lights, summary
 
-    plan = paths.load_plan()
-    day = _today(today)
+    plan, day = paths.load_plan(), _today(today)
     with paths.store() as store:
         entries, reports = store.entries(), store.reports()
     review = lights.review(plan, entries, day, reports=reports)
-    out = paths.exports_for(plan)
-    rel = exports.summary(plan.start, plan.end, summary.final(review, plan))
-    out.write(rel, summary.document(review, plan, entries, reports))
-    publish.gaps(plan, entries, out, day, reports)  # the dashboard offers it
-    click.echo(out.path(rel))
+    _offer(paths, plan, entries, reports, day, {
+        exports.summary(plan.start, plan.end, summary.final(review, plan)):
+            summary.document(review, plan, entries, reports)})
 
 
 @export.command("circular")
@@ -630,7 +636,7 @@ def export_summary(paths: Paths, today) -> None:
 @click.pass_obj
 def export_circular(paths: Paths, month, today) -> None:
     """Write the monthly circular (通报) as HTML and PDF, one or two A4 pages."""
-    from . import exports, months, publish
+    from . import exports, months
     from .supervision import circular
 
     plan = paths.load_plan()
@@ -642,11 +648,7 @@ def export_circular(paths: Paths, month, today) -> None:
     html = circular.page(plan, entries, first, _today(today), reports)
     made = {exports.circular(first, ".html"): html.encode(),
             exports.circular(first, ".pdf"): circular.pdf(html)}
-    out = paths.exports_for(plan)
-    out.write_all(made)
-    publish.gaps(plan, entries, out, _today(today), reports)  # the dashboard offers it
-    for rel in made:
-        click.echo(out.path(rel))
+    _offer(paths, plan, entries, reports, _today(today), made)
 
 
 @cli.command("import")
