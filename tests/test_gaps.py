@@ -174,14 +174,20 @@ def test_build_writes_the_report_into_exports(ws):
     assert (ws.exports / "gaps" / "index.html").read_text(encoding="utf-8").count("<tr>") > 5
 
 
-def test_the_shipped_plan_as_of_the_end_with_nothing_recorded(shipped_plan, tmp_path):
+@pytest.fixture(scope="module")
+def nothing_recorded(shipped_plan, tmp_path_factory):
+    """The shipped plan stored as built on 2025-01-01, with nothing recorded since."""
     from calendar_app.build import revision_time
     from calendar_app.schedule.expansion import expand
 
-    with Store.open(tmp_path / "c.db", create=True) as store:
+    with Store.open(tmp_path_factory.mktemp("gaps") / "c.db", create=True) as store:
         store.sync(expand(shipped_plan).events, (shipped_plan.start, shipped_plan.end),
                    revision_time(date(2025, 1, 1)), "test")
-        entries = store.entries()
+        return store.entries()
+
+
+def test_the_shipped_plan_as_of_the_end_with_nothing_recorded(shipped_plan, nothing_recorded):
+    entries = nothing_recorded
     report = analyse(shipped_plan, entries, date(2025, 12, 31))
     overdue = {u for f in report.findings if f.kind == "overdue" for u in f.uids}
 
@@ -189,9 +195,45 @@ def test_the_shipped_plan_as_of_the_end_with_nothing_recorded(shipped_plan, tmp_
         return e.end if e.all_day else e.end.date() + timedelta(days=1)
 
     past = {e.uid for e in entries if day_after(e) <= date(2025, 12, 24)}  # 7 days of grace
-    assert len(past) > 3500 and past == overdue
+    teams = {u for u in past if u.startswith("m27-teams/")}  # said as a milestone behind
+    assert len(past) > 3500 and len(teams) == 36 and past - teams == overdue
     quotas = [p for p in report.progress if p.kind == "quota"]
     assert len(quotas) == 15 and all(p.recorded == 0 and p.due_now == p.target for p in quotas)
+
+
+def test_gap_messages_say_each_problem_once_and_in_the_words_meant(shipped_plan,
+                                                                   nothing_recorded):
+    from calendar_app.supervision.lights import review
+
+    report = analyse(shipped_plan, nothing_recorded, date(2025, 12, 31))
+    messages = [f.message for f in report.findings]
+    # The volunteer teams' deadline: one finding per unit, the milestone, not also overdue.
+    teams = [f for f in report.findings if f.obligation == "m27-teams"]
+    assert len(teams) == 36 and {f.kind for f in teams} == {"milestone_behind"}
+    assert len({f.unit for f in teams}) == 36
+    assert teams[0].message.endswith("：已记录0人，2021年6月30日前目标30人，已过期限")
+    # The table's 2020 count fell due before the plan: shown as a target, judged by no light.
+    assert not [f for f in report.findings if f.obligation == "m27-registered-2020"]
+    (count,) = [p for p in report.progress if p.obligation == "m27-registered-2020"]
+    assert count.unit == "kexie" and not count.judged and count.behind == 0
+    kexie = next(s for s in review(shipped_plan, nothing_recorded, date(2025, 12, 31)).units
+                 if s.id == "kexie")
+    assert not any("注册科技志愿者" in reason for reason in kexie.reasons)
+    assert not any(m.count("注册科技志愿者") > 1 for m in messages)
+    # A year that is over has a target, no pace; the year under way has its pace.
+    teachers = next(f for f in report.findings if f.obligation == "m3-rural-teachers"
+                    and f.kind == "quota_behind")
+    assert "2021年已记录0名，全年目标30名" in teachers.message
+    assert "2021年已记录0名，按进度应达" not in teachers.message
+    mid_year = analyse(shipped_plan, nothing_recorded, date(2025, 6, 30))
+    (training,) = [f for f in mid_year.detail if f.obligation == "m4-farmer-training"
+                   and f.kind == "quota_behind" and f.slot == "2025"]
+    assert "2025年已记录0人次，按进度应达992人次（全年目标2000人次）" in training.message
+    # 200 a year is the county's reading of the table, and the title says so.
+    leaders = next(f for f in report.findings if f.obligation == "m4-leader-training"
+                   and f.kind == "quota_behind")
+    assert leaders.message.startswith("农村创业创新带头人培育（县里按每年200名以上计）：")
+    assert "（每年200名以上）" not in "".join(messages)
 
 
 def test_the_analysis_is_pure(shipped_plan):

@@ -87,7 +87,7 @@ def test_lights_as_of_the_plans_last_day(snapshot):
     assert standing(rev, "xuanchuan").reasons == ("逾期未报30项",)
     assert standing(rev, "jiaoyu").reasons == ("取消未补办1项",)  # the 2023 teachers: amber only
     assert standing(rev, "nongye").reasons == ("农民教育培训（每年2000人次以上）落后于进度",
-                                               "农村创业创新带头人培育（每年200名以上）落后于进度")
+                                               "农村创业创新带头人培育（县里按每年200名以上计）落后于进度")
     towns, teams = (next(o.title for o in plan.obligations if o.id == oid)
                     for oid in ("m16-towns", "m27-teams"))
     assert standing(rev, "fagai").reasons == (f"{towns}落后于进度",)

@@ -101,7 +101,7 @@ def _behind(year: Review, names: dict[str, str]) -> list[Behind]:
     """Lagging quotas and milestones, one entry each however many units lag on it."""
     found: dict[tuple, list] = {}
     for pace in year.paces:
-        if pace.light != "green":
+        if pace.light in ("red", "amber"):
             g = pace.progress
             found.setdefault((g.title, g.period, g.what), []).append(pace)
     return [Behind(title, cn_target_period(period), what,

@@ -76,11 +76,16 @@ class Progress:
     recorded: int
     what: str = ""  # what is counted: 人次, 名 ...
     over: bool = False  # the year or the deadline has passed: what is recorded is final
+    # False for a deadline before the plan began (the table's 2020 volunteer count): nothing
+    # in the calendar could meet it, so it is shown as a target and judged by no light.
+    judged: bool = True
 
     @property
     def behind(self) -> float:
         """How far behind the pace, as a share of it: 0 when on pace or ahead."""
-        return max(0.0, 1 - self.recorded / self.due_now) if self.due_now else 0.0
+        if not self.judged or not self.due_now:
+            return 0.0
+        return max(0.0, 1 - self.recorded / self.due_now)
 
 
 @dataclass
@@ -190,6 +195,9 @@ class _Analysis:
         for e in self.entries:
             if not e.overdue(self.today, self.settings.overdue_days):
                 continue
+            obligation = self.obligations.get(e.obligation)
+            if obligation and obligation.target and obligation.target.kind == "milestone":
+                continue  # its deadline unreported is the milestone's finding, said once
             stop = e.after
             if not self.in_period(day_of(e.start), stop):
                 continue
@@ -231,12 +239,15 @@ class _Analysis:
                 continue
             gap = 1 - got / due if due else 0
             severity = "high" if gap > 0.5 and share >= 0.5 else "medium" if gap > 0.25 else "low"
+            what = target.unit
+            # A year that is over has no pace left, only its target.
+            note = (f"{year}年已记录{got}{what}，全年目标{target.amount}{what}" if share >= 1
+                    else f"{year}年已记录{got}{what}，按进度应达{due:.0f}{what}")
+            tail = "" if share >= 1 else f"（全年目标{target.amount}{what}）"
             self.add(kind="quota_behind", severity=severity, measure=obligation.measure,
                      obligation=obligation.id, unit=obligation.lead, slot=str(year),
-                     start=first, end=stop, title=title,
-                     note=f"{year}年已记录{got}{target.unit}，按进度应达{due:.0f}{target.unit}",
-                     message=f"{title}：{year}年已记录{got}{target.unit}，按进度应达"
-                             f"{due:.0f}{target.unit}（全年目标{target.amount}{target.unit}）")
+                     start=first, end=stop, title=title, note=note,
+                     message=f"{title}：{note}{tail}")
 
     def milestone(self, obligation: Obligation, target: Target, by: date,
                   done: list[Entry]) -> None:
@@ -248,27 +259,29 @@ class _Analysis:
         span = max(1, (by - since).days + 1)
         share = min(1.0, ((self.today - since).days + 1) / span)
         due = target.amount * share
-        # A deadline before the plan began (the seed's 2020 volunteer count) is judged in the
-        # plan's first days rather than never.
         if max(by, self.plan.start) < self.start or since >= self.end:
             return
         units = obligation.units if obligation.fanout else (obligation.lead,)
         late = self.today > by
+        # A deadline before the plan began (the table's 2020 volunteer count) is a target no
+        # event of the calendar could meet: shown, never judged behind.
+        judged = by >= self.plan.start
+        what = target.unit
         for unit in units:
             got = sum(e.attendance or 0 for e in done if not obligation.fanout or e.lead == unit)
             period = f"{since}—{by}" if since < by else f"{by}前"
             self.progress.append(Progress("milestone", obligation.id, obligation.measure,
                                           title, unit, period, target.amount, due,
-                                          got, target.unit, late))
-            if got >= due:
+                                          got, what, late, judged))
+            if got >= due or not judged:
                 continue
             severity = "high" if late or (share >= 0.5 and got < due / 2) else "medium"
+            goal = f"{cn_date(by)}前目标{target.amount}{what}"
+            said = (f"已记录{got}{what}，{goal}，已过期限" if late
+                    else f"已记录{got}{what}，按进度应达{due:.0f}{what}（{goal}）")
             self.add(kind="milestone_behind", severity=severity, measure=obligation.measure,
                      obligation=obligation.id, unit=unit, slot=f"by-{by}", start=since,
-                     end=by + ONE_DAY, title=title,
-                     message=f"{title}：已记录{got}{target.unit}，按进度应达{due:.0f}"
-                             f"{target.unit}（{cn_date(by)}前目标{target.amount}{target.unit}）"
-                             + ("，已过期限" if late else ""))
+                     end=by + ONE_DAY, title=title, message=f"{title}：{said}")
 
     def rotations(self) -> None:
         for obligation in self.plan.obligations:

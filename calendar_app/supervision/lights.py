@@ -200,6 +200,8 @@ def _summed(states: Counter) -> Tally:
 
 
 def _pace(progress: Progress, margin: int) -> Pace:
+    if not progress.judged:
+        return Pace(progress, "none")
     if progress.behind <= 0:
         return Pace(progress, "green")
     return Pace(progress, "amber" if progress.behind * 100 < margin else "red")
