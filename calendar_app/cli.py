@@ -718,7 +718,8 @@ def accounts_add(paths: Paths, login, unit, coordinator, password_stdin) -> None
     given = _password(password_stdin)
     plan = paths.load_plan()
     with paths.store() as store:
-        password = users.add(store, plan, login, unit, coordinator, given, datetime.now(_zone()))
+        password = users.add(store, plan, login, unit, coordinator, given, datetime.now(_zone()),
+                             _os_user())
     who = "the coordinator" if coordinator else plan.units[plan.resolve_unit(unit)].name
     click.echo(f"account {login} for {who} created")
     if given is None:
@@ -729,14 +730,12 @@ def accounts_add(paths: Paths, login, unit, coordinator, password_stdin) -> None
 @click.pass_obj
 def accounts_list(paths: Paths) -> None:
     """List the accounts: login, unit, state, last change."""
-    from .formats import termtable
+    from .formats import termtable, words
 
     plan = paths.load_plan()
     with paths.store() as store:
-        rows = [[a.login, "县科协（统筹）" if a.coordinator else
-                 (plan.units[a.unit].name if a.unit in plan.units else a.unit),
-                 "启用" if a.enabled else "停用", a.changed.strftime("%Y-%m-%d %H:%M")]
-                for a in store.accounts()]
+        rows = [[a.login, words.account_unit(plan, a.unit), "启用" if a.enabled else "停用",
+                 a.changed.strftime("%Y-%m-%d %H:%M")] for a in store.accounts()]
     click.echo(termtable.render(["用户名", "单位", "状态", "最近变更"], rows))
 
 
@@ -751,7 +750,7 @@ def accounts_passwd(paths: Paths, login, password_stdin) -> None:
 
     given = _password(password_stdin)
     with paths.store() as store:
-        password = users.set_password(store, login, given, datetime.now(_zone()))
+        password = users.set_password(store, login, given, datetime.now(_zone()), _os_user())
     click.echo(f"account {login}: new password set")
     if given is None:
         click.echo(f"password: {password}  (shown once: hand it over now)")
@@ -762,11 +761,37 @@ def accounts_passwd(paths: Paths, login, password_stdin) -> None:
 @click.pass_obj
 def accounts_disable(paths: Paths, login) -> None:
     """Stop an account signing in; its sessions end at once, its reports stay."""
+    _account_state(paths, login, False)
+
+
+@accounts.command("enable")
+@click.argument("login")
+@click.pass_obj
+def accounts_enable(paths: Paths, login) -> None:
+    """Let a disabled account sign in again, with the password it had."""
+    _account_state(paths, login, True)
+
+
+def _account_state(paths: Paths, login: str, enabled: bool) -> None:
     from .store import accounts as users
 
+    change = users.enable if enabled else users.disable
     with paths.store() as store:
-        users.disable(store, login, datetime.now(_zone()))
-    click.echo(f"account {login}: disabled")
+        change(store, login, datetime.now(_zone()), _os_user())
+    click.echo(f"account {login}: {'enabled' if enabled else 'disabled'}")
+
+
+@accounts.command("history")
+@click.pass_obj
+def accounts_history(paths: Paths) -> None:
+    """Every change to the accounts, newest first: when, whose account, what, by whom."""
+    from .formats import termtable, words
+
+    plan = paths.load_plan()
+    with paths.store() as store:
+        rows = [[c.at.strftime("%Y-%m-%d %H:%M"), c.login, words.account_unit(plan, c.unit),
+                 words.ACCOUNT_ACTION_CN[c.action], c.by] for c in store.account_changes()]
+    click.echo(termtable.render(["时间", "用户名", "单位", "变更", "操作人"], rows))
 
 
 # -- reminders -------------------------------------------------------------------------------

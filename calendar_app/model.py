@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from .errors import UnknownUnit
@@ -295,6 +295,20 @@ class Account:
     def may_report(self, entry: Entry) -> bool:
         """A unit reports only what it leads or co-organises; the coordinator anything."""
         return self.coordinator or self.unit in entry.units
+
+
+AccountAction = Literal["created", "password", "disabled", "enabled"]
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    """One change to an account, as the accounts' history keeps it: who made it, and when."""
+
+    login: str
+    at: datetime
+    by: str  # the coordinator's login on the web, the OS user on the command line
+    action: AccountAction
+    unit: str | None  # the account's unit (None: the coordinator's account)
 
 
 @dataclass(frozen=True)

@@ -37,3 +37,9 @@ def firsts(start: date, end: date) -> list[date]:
 def widen(start: date, end: date) -> tuple[date, date]:
     """[start, end) widened to whole months: a page always shows its whole month."""
     return start.replace(day=1), following(date.fromordinal(end.toordinal() - 1))
+
+
+def within(day: date, start: date, end: date) -> date:
+    """`day`, or the nearest day of [start, end) when it falls outside (after a plan's end,
+    its last day): what a page opens on when today is not in the plan's period."""
+    return min(max(day, start), date.fromordinal(end.toordinal() - 1))

@@ -340,9 +340,9 @@ def _add_web_accounts(target) -> None:
     plan = load_plan(DATA / "small.yaml")
     with Store.open(target) as store:
         for login, unit in (("yj", "yingji"), ("xc", "xuanchuan"), ("old", "yingji")):
-            accounts.add(store, plan, login, unit, False, PASSWORDS[login], WEB_NOW)
-        accounts.add(store, plan, "kx", None, True, PASSWORDS["kx"], WEB_NOW)
-        accounts.disable(store, "old", WEB_NOW)
+            accounts.add(store, plan, login, unit, False, PASSWORDS[login], WEB_NOW, "setup")
+        accounts.add(store, plan, "kx", None, True, PASSWORDS["kx"], WEB_NOW, "setup")
+        accounts.disable(store, "old", WEB_NOW, "setup")
 
 
 class Web:

@@ -50,10 +50,24 @@ def test_password_stdin_passwd_and_disable(stored_small):
         assert accounts.sign_in(store, "kx", "a-long-secret-1", "h", NOW).account is None
         assert accounts.sign_in(store, "kx", new, "h", NOW).account is not None
         assert store.account("kx").changed > first.changed  # older sessions end
-    ws.run("accounts", "disable", "kx")
+    refused = ws.run("accounts", "disable", "kx", ok=False)
+    assert refused.exit_code == 1
+    assert refused.output == ("kx is the last coordinator account that can sign in; add another "
+                              "(accounts add LOGIN --coordinator) first\n")
+    ws.run("accounts", "add", "zhao", "--unit", "yingji", "--password-stdin",
+           input="zhao-password-1\n")
+    ws.run("accounts", "disable", "zhao")
     with Store.open(ws.db) as store:
-        assert accounts.sign_in(store, "kx", new, "h", NOW).account is None
+        assert accounts.sign_in(store, "zhao", "zhao-password-1", "h", NOW).account is None
     assert "停用" in ws.run("accounts", "list").output
+    ws.run("accounts", "enable", "zhao")
+    with Store.open(ws.db) as store:
+        assert accounts.sign_in(store, "zhao", "zhao-password-1", "h", NOW).account is not None
+    history = ws.run("accounts", "history").output.splitlines()
+    assert [line.split()[2:5] for line in history[2:]] == [
+        ["zhao", "县应急管理局", "启用"], ["zhao", "县应急管理局", "停用"],
+        ["zhao", "县应急管理局", "新建账号"], ["kx", "县科协（统筹）", "重置密码"],
+        ["kx", "县科协（统筹）", "新建账号"]]
 
 
 def test_a_hash_of_older_parameters_signs_in_and_is_made_again_without_signing_anyone_out(
@@ -114,13 +128,13 @@ def test_a_taken_login_and_a_short_password_are_refused(stored_small):
                                                 ok=False).output
     plan = load_plan(stored_small.plan)
     with Store.open(stored_small.db) as store, pytest.raises(accounts.AccountError):
-        accounts.add(store, plan, "zhao", "yingji", False, "short", NOW)
+        accounts.add(store, plan, "zhao", "yingji", False, "short", NOW, "test")
 
 
 def test_failed_sign_ins_are_slowed_then_refused_for_a_while(stored_small):
     plan = load_plan(stored_small.plan)
     with Store.open(stored_small.db) as store:
-        accounts.add(store, plan, "li", "yingji", False, "right-password-1", NOW)
+        accounts.add(store, plan, "li", "yingji", False, "right-password-1", NOW, "test")
         delays = [accounts.sign_in(store, "li", "wrong", "10.0.0.1", NOW).delay
                   for _ in range(accounts.REFUSE_LOGIN)]
         assert delays[:accounts.SLOW_AFTER] == [0.0] * accounts.SLOW_AFTER

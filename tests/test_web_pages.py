@@ -4,6 +4,7 @@ sheet to download and upload; and the coordinator's view of every unit."""
 import io
 import re
 import subprocess
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -102,7 +103,9 @@ def _upload(client, data: bytes, month="2025-05", name="报表.xlsx"):
 def test_a_months_sheet_downloads_and_a_filled_one_uploads(web):
     client = web.client("yj")
     download = client.get("/sheets/2025-05.xlsx")
-    assert download.headers["Content-Disposition"] == 'attachment; filename="yingji-2025-05.xlsx"'
+    assert download.headers["Content-Disposition"] == (
+        "attachment; filename=\"yingji-2025-05.xlsx\"; filename*=UTF-8''"
+        + quote("县应急管理局2025年5月报表.xlsx"))
     book = openpyxl.load_workbook(io.BytesIO(download.data))
     uids = [row[0] for row in book.active.iter_rows(min_row=2, values_only=True)]
     assert "m02-day/2025" in uids and "m03-push/2025-05-01" not in uids

@@ -9,7 +9,7 @@ from datetime import date
 from .. import exports as layout
 from ..exports import Exports
 from ..formats.render import qr_svg, render
-from ..model import Entry, Plan
+from ..model import ONE_DAY, Entry, Plan
 from .contents import PLACEHOLDER_URL, Feed, feeds_of, uid_domain
 from .ical import render_feeds
 
@@ -36,9 +36,10 @@ def links(out: Exports, feed: Feed) -> dict:
             "qr": qr_svg(out.url(rel))}
 
 
-def index_page(plan: Plan, out: Exports) -> str:
+def index_page(plan: Plan, out: Exports, today: date) -> str:
     """The subscription page: how to subscribe on the phones and programs a county office
-    has, then every feed with its addresses and QR code, a unit's own first (index.html#id)."""
+    has, then every feed with its addresses and QR code, a unit's own first (index.html#id);
+    after the plan's period, first of all that it has ended."""
     rows = [links(out, f) for f in feeds_of(plan)]
     units = {u.id: u for u in plan.units.values()}
     return render(
@@ -52,6 +53,7 @@ def index_page(plan: Plan, out: Exports) -> str:
         refresh_hours=plan.settings.refresh.total_seconds() / 3600,
         grace_days=plan.settings.grace_days, past_days=plan.settings.feed_past_days,
         placeholder=plan.settings.base_url == PLACEHOLDER_URL,
+        over=today >= plan.end, last_day=plan.end - ONE_DAY,
     )
 
 
@@ -59,4 +61,4 @@ def files(plan: Plan, entries: list[Entry], today: date, out: Exports,
           domain: str = "example.invalid") -> dict[str, bytes]:
     """Every feed (by its path) and the index page; `domain` is the UIDs' (`feed_domain`)."""
     feeds = render_feeds(plan, entries, today, domain, source=out.url)
-    return {**feeds, layout.INDEX: index_page(plan, out).encode()}
+    return {**feeds, layout.INDEX: index_page(plan, out, today).encode()}

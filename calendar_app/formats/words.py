@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..model import ONE_DAY, STATUS_CN, TZ, Entry, days
+from ..model import ONE_DAY, STATUS_CN, TZ, Entry, Plan, days
 from ..plan.yearday import WEEKDAY_CN
 
 # What each history row's action is called, and the details it may carry.
@@ -18,6 +18,18 @@ ACTION_CN = {"created": "生成", "changed": "计划变更", "removed": "移出�
 DETAIL_CN = {"on": "实际日期", "attendance": "参加人数", "note": "备注", "evidence": "佐证材料",
              "reason": "取消原因", "from": "原定", "to": "改至", "was": "原状态", "title": "活动",
              "fills": "补办"}
+
+# What each row of the accounts' history says was done.
+ACCOUNT_ACTION_CN = {"created": "新建账号", "password": "重置密码", "disabled": "停用",
+                     "enabled": "启用"}
+COORDINATOR_CN = "县科协（统筹）"
+
+
+def account_unit(plan: Plan, unit: str | None) -> str:
+    """Whom an account reports for: its unit's name, or the coordinator's (unit None)."""
+    if unit is None:
+        return COORDINATOR_CN
+    return plan.units[unit].name if unit in plan.units else unit
 
 
 def cn_date(day: date) -> str:

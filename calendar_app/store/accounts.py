@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..errors import CalendarAppError
+from ..errors import CalendarAppError, UnknownUnit
 from ..model import Account, Plan
 from .store import Store
 
@@ -41,7 +41,14 @@ REFUSE_ADDRESS = 30  # ... from one address, whatever logins it tries
 
 
 class AccountError(CalendarAppError):
-    """An account command that cannot be done: a bad login, a taken one, a short password."""
+    """An account change that cannot be made: a bad or taken login, an unknown unit, a short
+    password, the last coordinator disabled. `field` is the form field it is about, `said`
+    the same in Chinese, as the accounts page shows it beside that field."""
+
+    def __init__(self, message: str, field: str = "", said: str = ""):
+        super().__init__(message)
+        self.field = field
+        self.said = said or message
 
 
 class SignInRefused(CalendarAppError):
@@ -63,35 +70,60 @@ def new_password() -> str:
 
 
 def hash_password(password: str) -> str:
+    if not password:
+        raise AccountError("the password is empty", "password", "请填写密码。")
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters", "password",
+                           f"密码至少 {MIN_PASSWORD} 个字符。")
     with _HASHING:
         return _HASHER.hash(password)
 
 
 def add(store: Store, plan: Plan, login: str, unit: str | None, coordinator: bool,
-        password: str | None, at: datetime) -> str:
-    """A new account; returns its password (the one given, or a new random one)."""
+        password: str | None, at: datetime, by: str) -> str:
+    """A new account; returns its password (the one given, or a new random one when None)."""
     if not _LOGIN.match(login):
         raise AccountError(f"login {login!r} must be 2-32 lower-case letters, digits, '.', '_' "
-                           "or '-', starting with a letter or digit")
+                           "or '-', starting with a letter or digit", "login",
+                           "用户名须为 2 至 32 个小写字母、数字或 . _ -，以字母或数字开头。")
     if coordinator == (unit is not None):
-        raise AccountError("an account is either a unit's (--unit) or the coordinator's")
-    unit_id = plan.resolve_unit(unit) if unit is not None else None
-    password = password or new_password()
-    store.add_account(login, unit_id, coordinator, hash_password(password), at)
+        raise AccountError("an account is either a unit's (--unit) or the coordinator's", "unit",
+                           "请选择账号所属的单位，或选择县科协统筹账号。")
+    try:
+        unit_id = plan.resolve_unit(unit) if unit is not None else None
+    except UnknownUnit as unknown:
+        raise AccountError(str(unknown), "unit", "没有这个单位，请从列表中选择。") from None
+    if store.account(login) is not None:
+        raise AccountError(f"an account {login!r} exists already", "login",
+                           f"用户名 {login} 已被使用，请换一个。")
+    password = new_password() if password is None else password
+    store.add_account(login, unit_id, coordinator, hash_password(password), at, by)
     return password
 
 
-def set_password(store: Store, login: str, password: str | None, at: datetime) -> str:
+def set_password(store: Store, login: str, password: str | None, at: datetime, by: str) -> str:
     """A new password for an account (signing out its sessions); returns it."""
-    password = password or new_password()
-    store.update_account(login, at, password=hash_password(password))
+    password = new_password() if password is None else password
+    store.update_account(login, at, by, password=hash_password(password))
     return password
 
 
-def disable(store: Store, login: str, at: datetime) -> None:
-    store.update_account(login, at, enabled=False)
+def disable(store: Store, login: str, at: datetime, by: str) -> None:
+    """The account can no longer sign in (its sessions end); never the last coordinator's,
+    or no one could make accounts or see the county any more."""
+
+    def keep(accounts: list[Account]) -> None:
+        others = [a for a in accounts if a.coordinator and a.enabled and a.login != login]
+        if not others and any(a.login == login and a.coordinator for a in accounts):
+            raise AccountError(f"{login} is the last coordinator account that can sign in; "
+                               "add another (accounts add LOGIN --coordinator) first", "login",
+                               "这是最后一个可以登录的统筹账号，不能停用：请先为县科协另建一个统筹账号。")
+
+    store.update_account(login, at, by, enabled=False, keep=keep)
+
+
+def enable(store: Store, login: str, at: datetime, by: str) -> None:
+    store.update_account(login, at, by, enabled=True)
 
 
 def sign_in(store: Store, login: str, password: str, address: str, at: datetime) -> SignIn:

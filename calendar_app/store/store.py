@@ -22,15 +22,26 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import StoreError
-from ..model import Account, Channel, Entry, Event, Evidence, Reported, day_of, days
+from ..model import (
+    Account,
+    AccountAction,
+    AccountChange,
+    Channel,
+    Entry,
+    Event,
+    Evidence,
+    Reported,
+    day_of,
+    days,
+)
 from .connection import _WRAP, Fault, _reason, connect, pw
 from .location import Location, locate
 from .tables import (
@@ -537,11 +548,14 @@ class Store:
     # -- accounts and evidence (the web application) ---------------------------------------
 
     def add_account(self, login: str, unit: str | None, coordinator: bool, password: str,
-                    at: datetime) -> None:
+                    at: datetime, by: str) -> None:
+        """A new account, and its first row in the accounts' history."""
         stamp = at.isoformat()
         try:
-            self.t.account.insert(login=login, unit=unit, coordinator=coordinator,
-                              password=password, created=stamp, changed=stamp).execute()
+            with self.transaction():
+                self.t.account.insert(login=login, unit=unit, coordinator=coordinator,
+                                      password=password, created=stamp, changed=stamp).execute()
+                self._account_changed(login, unit, stamp, by, "created")
         except pw.IntegrityError:
             raise StoreError(f"an account {login!r} exists already") from None
 
@@ -553,15 +567,43 @@ class Store:
         A = self.t.account
         return [_account(r) for r in A.select().order_by(self.db.bytewise(A.login))]
 
-    def update_account(self, login: str, at: datetime, password: str | None = None,
-                       enabled: bool | None = None) -> None:
-        changes: dict[str, str | bool] = {"changed": at.isoformat()}
+    def update_account(self, login: str, at: datetime, by: str, password: str | None = None,
+                       enabled: bool | None = None,
+                       keep: Callable[[list[Account]], None] | None = None) -> None:
+        """A new password, or the account disabled or enabled, with its row in the accounts'
+        history. `keep`, given every account as it is inside the transaction, raises to
+        refuse the change (the last coordinator's account may not be disabled)."""
+        changes: dict[str, Any] = {"changed": at.isoformat()}
+        action: AccountAction = "password"
         if password is not None:
             changes["password"] = password
         if enabled is not None:
             changes["enabled"] = enabled
-        if not self.t.account.update(**changes).where(self.t.account.login == login).execute():
-            raise StoreError(f"no account {login!r}")
+            action = "enabled" if enabled else "disabled"
+        A = self.t.account
+        with self.transaction():
+            row = A.get_or_none(A.login == login)
+            if row is None:
+                raise StoreError(f"no account {login!r}")
+            if keep is not None:
+                keep(self.accounts())
+            A.update(**changes).where(A.login == login).execute()
+            self._account_changed(login, row.unit, changes["changed"], by, action)
+
+    def _account_changed(self, login: str, unit: str | None, at: str, by: str,
+                         action: AccountAction) -> None:
+        self.t.account_change.insert(login=login, unit=unit, at=at, by=by,
+                                     action=action).execute()
+
+    def account_changes(self, limit: int | None = None) -> list[AccountChange]:
+        """The accounts' history, newest first (the latest `limit` of it)."""
+        C = self.t.account_change
+        query = C.select().order_by(C.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        return [AccountChange(r.login, datetime.fromisoformat(r.at), r.by,
+                              cast(AccountAction, r.action), r.unit)
+                for r in query]
 
     def rehash_password(self, login: str, password: str) -> None:
         """The same password hashed anew; unlike a new password, it signs no one out."""

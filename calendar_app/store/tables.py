@@ -11,8 +11,9 @@ from typing import Any
 
 from .connection import pw
 
-SCHEMA_VERSION = 3  # 2: accounts, sign-in failures and evidence files, for the web application;
-# 3: the channels reminders are sent through, and the log of what was sent
+SCHEMA_VERSION = 4  # 2: accounts, sign-in failures and evidence files, for the web application;
+# 3: the channels reminders are sent through, and the log of what was sent; 4: the accounts'
+# history
 
 
 class _Base(pw.Model):
@@ -99,6 +100,21 @@ class AccountRow(_Base):
 
     class Meta:
         table_name = "account"
+
+
+class AccountChangeRow(_Base):
+    """Every change to an account (made, a new password, disabled, enabled) and who made it:
+    rows are only ever added."""
+
+    id = pw.AutoField()
+    login = pw.TextField(index=True)
+    at = pw.TextField()
+    by = pw.TextField()
+    action = pw.TextField()  # created | password | disabled | enabled
+    unit = pw.TextField(null=True)  # the account's unit; empty for the coordinator's
+
+    class Meta:
+        table_name = "account_change"
 
 
 class LoginFailure(_Base):
@@ -205,11 +221,13 @@ class Tables:
         self.history: type[History] = _bound(History, db)
         self.account: type[AccountRow] = _bound(AccountRow, db)
         self.login_failure: type[LoginFailure] = _bound(LoginFailure, db)
+        self.account_change: type[AccountChangeRow] = _bound(AccountChangeRow, db)
         self.evidence: type[EvidenceRow] = _bound(EvidenceRow, db)
         self.channel: type[ChannelRow] = _bound(ChannelRow, db)
         self.reminder: type[ReminderRow] = _bound(ReminderRow, db)
         self.all = (self.setting, self.event, self.event_unit, self.history, self.account,
-                    self.login_failure, self.evidence, self.channel, self.reminder)
+                    self.login_failure, self.evidence, self.channel, self.reminder,
+                    self.account_change)
         # Tables each schema version added to the one before: an older database gains them.
         self.added = {2: (self.account, self.login_failure, self.evidence),
-                      3: (self.channel, self.reminder)}
+                      3: (self.channel, self.reminder), 4: (self.account_change,)}

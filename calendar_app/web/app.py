@@ -9,7 +9,7 @@ from flask import Flask, g
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..store.store import Store
-from . import auth, coordinator, events, files, proxy, unit
+from . import admin, auth, coordinator, events, files, proxy, unit
 from .coordinator import Reviews
 from .refresh import Refresher
 from .site import Site, refused, secret_key
@@ -38,7 +38,7 @@ def create_app(site: Site, refresh_in_background: bool = True) -> Flask:
         SECRET_KEY=secret_key(site.private(".secret")),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_NAME="calendar_session",
+        SESSION_COOKIE_NAME=files.SESSION_COOKIE,
         MAX_CONTENT_LENGTH=(plan.settings.evidence_mb * 10 + 1) * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
@@ -83,6 +83,7 @@ def create_app(site: Site, refresh_in_background: bool = True) -> Flask:
     app.register_blueprint(events.blueprint)
     app.register_blueprint(files.blueprint)
     app.register_blueprint(coordinator.blueprint)
+    app.register_blueprint(admin.blueprint)
     app.wsgi_app = files.PublicFiles(app.wsgi_app, site)  # type: ignore[method-assign]
     proxy.install(app, site)  # outermost: the public files see the request as it came too
     return app

@@ -18,8 +18,10 @@ from flask import Blueprint, Response, abort, current_app, g, request
 
 from .. import months
 from ..model import ONE_DAY
+from ..supervision.report import percent
 from .auth import coordinator_only
-from .site import refused, site
+from .site import download, framed, refused, site
+from .site import page as site_page
 
 blueprint = Blueprint("coordinator", __name__)
 
@@ -40,7 +42,7 @@ class WebLinks:
 
 DOCUMENTS = [("实施情况总结（Word）", "/summary.docx"), ("本年度台账（Excel）", "/ledger.xlsx"),
              ("全期台账（Excel）", "/ledger.xlsx?whole=1"), ("上月通报（PDF）", "/circular.pdf"),
-             ("上月通报（网页）", "/circular")]
+             ("上月通报（网页）", "/circular"), ("各月通报", "/circulars")]
 
 
 class Reviews:
@@ -77,16 +79,41 @@ def dashboard():
     plan = site().plan()
     review, entries, _ = _reviews().get(g.store, plan, site().clock().date())
     html = page(review, plan, entries, WebLinks(), DOCUMENTS)
-    return Response(_with_home_link(html), mimetype="text/html")
+    return Response(framed(html), mimetype="text/html")
 
 
-def _with_home_link(html: str) -> str:
-    """The dashboard is a page of its own (it prints on A4): give it a way back."""
-    bar = ('<nav class="noprint" style="padding:.4rem .8rem;background:#8f1d1d">'
-           '<a href="/dashboard" style="color:#fff">督查看板</a> · '
-           '<a href="/month" style="color:#fff">月历</a> · '
-           '<a href="/index.html" style="color:#fff">日历订阅</a></nav>')
-    return html.replace("<body>", "<body>" + bar, 1)
+@blueprint.route("/units")
+@coordinator_only
+def units():
+    """各单位: every unit with its light, completion rate and overdue count as the dashboard
+    judges them, its accounts and reminder channels, and the way into its own pages."""
+    from ..remind.channels import SERVICE_CN
+
+    plan = site().plan()
+    review, _, _ = _reviews().get(g.store, plan, site().clock().date())
+    standing = {s.id: s for s in review.units}
+    accounts: dict[str, list] = {}
+    for account in g.store.accounts():
+        accounts.setdefault(account.unit or "", []).append(account)
+    channels: dict[str, list] = {}
+    for channel in g.store.channels():
+        channels.setdefault(channel.unit, []).append(channel)
+    rows = [(unit, standing.get(unit.id), accounts.get(unit.id, []), channels.get(unit.id, []))
+            for unit in plan.units.values()]
+    return site_page("web/units.html", title="各单位", rows=rows, review=review,
+                     month=f"{months.within(site().clock().date(), plan.start, plan.end):%Y-%m}",
+                     percent=percent, service_cn=SERVICE_CN)
+
+
+@blueprint.route("/circulars")
+@coordinator_only
+def circulars():
+    """Every month's circular made so far: each month of the plan that has ended."""
+    plan = site().plan()
+    today = site().clock().date()
+    ended = [first for first in months.firsts(plan.start, plan.end)
+             if months.following(first) <= today]
+    return site_page("web/circulars.html", title="通报", months=ended[::-1])
 
 
 @blueprint.route("/dashboard.json")
@@ -124,8 +151,8 @@ def ledger_download():
     book = ledger.workbook(review(plan, entries, today, first, stop, reports=reports), plan,
                            entries, reports)
     return Response(book, mimetype="application/vnd.openxmlformats-officedocument."
-                    "spreadsheetml.sheet", headers={"Content-Disposition": _attachment(
-                        f"台账-{name}.xlsx")})
+                    "spreadsheetml.sheet", headers={"Content-Disposition": download(
+                        f"台账-{name}.xlsx", f"ledger-{name}.xlsx")})
 
 
 @blueprint.route("/summary.docx")
@@ -141,7 +168,9 @@ def summary_download():
     return Response(summary.document(review, plan, entries, reports),
                     mimetype="application/vnd.openxmlformats-officedocument."
                     "wordprocessingml.document",
-                    headers={"Content-Disposition": _attachment(rel.rsplit("/", 1)[1])})
+                    headers={"Content-Disposition": download(
+                        rel.rsplit("/", 1)[1],
+                        f"summary-{plan.start.year}-{(plan.end - ONE_DAY).year}.docx")})
 
 
 @blueprint.route("/circular")
@@ -161,17 +190,12 @@ def circular_download():
             abort(404)
     else:
         last_month = today.replace(day=1) - ONE_DAY
-        first = min(last_month, plan.end - ONE_DAY).replace(day=1)
+        first = months.within(last_month, plan.start, plan.end).replace(day=1)
     if not (first < plan.end and months.following(first) > plan.start):
         abort(404)
     html = circular.page(plan, g.store.entries(), first, today, g.store.reports())
     if request.path.endswith(".pdf"):
         return Response(circular.pdf(html), mimetype="application/pdf", headers={
-            "Content-Disposition": _attachment(f"通报-{first:%Y-%m}.pdf", inline=True)})
-    return Response(html, mimetype="text/html")
-
-
-def _attachment(name: str, inline: bool = False) -> str:
-    """A Content-Disposition whose Chinese file name every browser keeps (RFC 6266)."""
-    return f"{'inline' if inline else 'attachment'}; filename=\"download\"; " \
-           f"filename*=UTF-8''{quote(name)}"
+            "Content-Disposition": download(f"通报-{first:%Y-%m}.pdf",
+                                            f"circular-{first:%Y-%m}.pdf", inline=True)})
+    return Response(framed(html), mimetype="text/html")

@@ -3,7 +3,9 @@ public part of exports/ (to anyone).
 
 Public are the feeds, the subscription page and, when `settings.public_print` is on, the
 printed months: they are served from exports/ by `static.application`, with its ETags and
-304s, before Flask sees the request. The gap report and the report sheets under exports/
+304s, before Flask sees the request. The subscription page asked for with a session cookie,
+or in training, is the application's own page instead: the same page with the menu (and the
+training banner) at its top. The gap report and the report sheets under exports/
 are not served; the coordinator reaches the gap report through the application.
 """
 
@@ -15,9 +17,10 @@ from .. import exports as layout
 from ..reports.evidence import MEDIA
 from . import static
 from .auth import signed_in
-from .site import site
+from .site import download, framed, site
 
 blueprint = Blueprint("files", __name__)
+SESSION_COOKIE = "calendar_session"  # the app's SESSION_COOKIE_NAME
 
 
 @blueprint.route("/evidence/<sha256>")
@@ -42,11 +45,23 @@ def evidence(sha256: str, variant: str = "file"):
         abort(404)
     media = "image/jpeg" if variant == "thumb" else MEDIA[file.kind]
     # Documents are downloaded, never shown inline: a file's content must not act on the site.
-    shown = "inline" if variant == "thumb" or file.kind in ("jpeg", "png") else "attachment"
+    inline = variant == "thumb" or file.kind in ("jpeg", "png")
+    ascii_name = f"evidence-{sha256[:12]}.{'jpg' if variant == 'thumb' else file.kind}"
     return Response(data, mimetype=media, headers={
-        "Content-Disposition": f"{shown}; filename=\"evidence.{file.kind}\"",
+        "Content-Disposition": download(file.name or ascii_name, ascii_name, inline),
         "Cache-Control": "private, max-age=86400",
         "Content-Security-Policy": "default-src 'none'"})
+
+
+@blueprint.route("/" + layout.INDEX)
+def subscription() -> Response:
+    """The subscription page, in the application's frame (see `PublicFiles.public`)."""
+    try:
+        html = site().out().path(layout.INDEX).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        abort(404)
+    return Response(framed(html) if g.account is not None or site().training else html,
+                    mimetype="text/html")
 
 
 def _rows(sha256: str) -> list:
@@ -63,12 +78,15 @@ class PublicFiles:
         self.site = site
         self.files = static.application(site.exports)
 
-    def public(self, path: str) -> bool:
-        if path == "/" + layout.INDEX or path.startswith(f"/{layout.FEEDS}/"):
+    def public(self, path: str, cookies: str) -> bool:
+        if path == "/" + layout.INDEX:
+            # Someone signed in, or a trainee, gets it with the menu, from the application.
+            return not self.site.training and SESSION_COOKIE + "=" not in cookies
+        if path.startswith(f"/{layout.FEEDS}/"):
             return True
         return path.startswith("/print/") and self.site.plan().settings.public_print
 
     def __call__(self, environ, start_response):
-        if self.public(environ.get("PATH_INFO", "")):
+        if self.public(environ.get("PATH_INFO", ""), environ.get("HTTP_COOKIE", "")):
             return self.files(environ, start_response)
         return self.app(environ, start_response)

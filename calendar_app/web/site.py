@@ -4,12 +4,15 @@ every page needs."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from flask import current_app, g, request
 from flask_wtf.csrf import generate_csrf
@@ -17,7 +20,8 @@ from markupsafe import Markup
 
 from ..exports import Exports
 from ..formats import render
-from ..model import ONE_DAY, TZ, Plan
+from ..formats.words import account_unit
+from ..model import ONE_DAY, TZ, Account, Plan
 from ..plan.reader import load_plan
 from ..reports.evidence import Files
 from ..store.location import locate
@@ -37,6 +41,7 @@ class Site:
     exports: Path
     clock: Callable[[], datetime] = _now  # tests pass a fixed one
     pause: Callable[[float], None] = time.sleep  # how a wrong password is held back
+    training: bool = False  # a copy to practise on (`training.prepare`): every page says so
     _plan: tuple[float, Plan] | None = field(default=None, repr=False)
 
     def plan(self) -> Plan:
@@ -86,13 +91,13 @@ def refresher() -> Refresher:
     return current_app.extensions["refresher"]
 
 
-def page(template: str, **context) -> str:
-    """A page through the one Jinja environment, with what every page's frame needs."""
+def _frame() -> dict[str, Any]:
+    """What the frame of every page (`web/_menu.html`) is drawn from."""
     plan = site().plan()
     account = g.get("account")
-    return render.render(template, plan_name=plan.name, plan=plan, account=account,
-                         unit_name=_unit_name(plan, account), path=request.path,
-                         csrf_token=Markup(generate_csrf()), one_day=ONE_DAY, **context)
+    return {"plan_name": plan.name, "plan": plan, "account": account,
+            "unit_name": _unit_name(plan, account), "path": request.path,
+            "csrf_token": Markup(generate_csrf()), "training": site().training}
 
 
 def refused(status: int, title: str, message: str) -> tuple[str, int]:
@@ -100,9 +105,30 @@ def refused(status: int, title: str, message: str) -> tuple[str, int]:
     return page("web/error.html", title=title, message=message), status
 
 
-def _unit_name(plan: Plan, account) -> str:
-    if account is None:
-        return ""
-    if account.coordinator:
-        return "县科协（统筹）"
-    return plan.units[account.unit].name if account.unit in plan.units else account.unit
+def page(template: str, **context: Any) -> str:
+    """A page through the one Jinja environment, with what every page's frame needs."""
+    return render.render(template, **_frame(), one_day=ONE_DAY, **context)
+
+
+_BODY = re.compile(r"<body[^>]*>")
+
+
+def framed(html: str) -> str:
+    """A page that is a document of its own (the dashboard, a circular, the subscription
+    page) with the application's frame put in at the top of its body."""
+    found = _BODY.search(html)
+    if found is None:
+        return html
+    menu = render.render("web/_menu.html", **_frame())
+    return html[:found.end()] + menu + html[found.end():]
+
+
+def download(name: str, fallback: str, inline: bool = False) -> str:
+    """A Content-Disposition whose Chinese file name every current browser keeps (RFC 6266's
+    filename*), with an ASCII name that still says what it is for the others."""
+    return f"{'inline' if inline else 'attachment'}; filename=\"{fallback}\"; " \
+           f"filename*=UTF-8''{quote(name)}"
+
+
+def _unit_name(plan: Plan, account: Account | None) -> str:
+    return "" if account is None else account_unit(plan, account.unit)

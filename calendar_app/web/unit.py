@@ -15,13 +15,13 @@ from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from .. import exports as layout
 from .. import months
-from ..model import Entry, Plan, day_of, overlaps
+from ..model import Entry, Plan, Target, day_of, overlaps
 from ..printed import pages
 from ..reports import sheets
 from ..reports.records import Recorder
 from ..supervision.lights import due_soon
 from .auth import signed_in
-from .site import page, refresher, site
+from .site import download, page, refresher, site
 
 blueprint = Blueprint("unit", __name__)
 UPCOMING = timedelta(days=14)
@@ -68,6 +68,7 @@ def home_lists(plan: Plan, unit: str) -> dict:
                                          end=today + timedelta(days=settings.warn_days))
                 if e.lead == unit and due_soon(e, today, settings)]
     first, stop = months.bounds(today.year, today.month)
+    shown = months.within(today, plan.start, plan.end)  # the month its link opens
     near = store.entries(unit=unit, start=min(first, today), end=max(stop, today + UPCOMING),
                          include_removed=False)
     upcoming = [e for e in near if e.live and today <= day_of(e.start) < today + UPCOMING]
@@ -76,7 +77,7 @@ def home_lists(plan: Plan, unit: str) -> dict:
     feed = layout.feed(unit)
     return {
         "unit": unit, "today": today, "overdue": overdue, "awaiting": awaiting,
-        "upcoming": upcoming, "this_month": this_month, "month_key": f"{first:%Y-%m}",
+        "upcoming": upcoming, "this_month": this_month, "month_key": f"{shown:%Y-%m}",
         "progress": _progress(plan, unit, today),
         "feed_https": out.url(feed), "feed_webcal": out.webcal(feed),
         "overdue_days": settings.overdue_days, "warn_days": settings.warn_days,
@@ -89,12 +90,19 @@ def _progress(plan: Plan, unit: str, today: date) -> list:
     """Quota and milestone progress of the obligations the unit takes part in."""
     from ..supervision.gaps import analyse
 
-    mine = {o.id: o for o in plan.obligations if o.target is not None and unit in o.units}
+    mine = {o.id: o for o in plan.obligations if o.target is not None and unit in o.units
+            and (_in_period(plan, o.target) or o.lead == unit)}
     if not mine:
         return []
     report = analyse(plan, g.store.entries(obligations=mine), today)
     return [p for p in report.progress
             if p.obligation in mine and (not mine[p.obligation].fanout or p.unit == unit)]
+
+
+def _in_period(plan: Plan, target: Target) -> bool:
+    """Whether a target falls due within the plan: one due before it began (the table's 2020
+    volunteer count) is on no unit's calendar, and only its lead, who reports it, sees it."""
+    return target.by is None or target.by >= plan.start
 
 
 # -- the month ----------------------------------------------------------------------------------
@@ -108,13 +116,19 @@ def _month(key: str) -> tuple[int, int]:
     return year, month
 
 
+def _in_plan(plan: Plan, key: str) -> tuple[date, date]:
+    """The bounds of the month `key` names, or 404 when it is not one of the plan's."""
+    first, stop = months.bounds(*_month(key))
+    if not (first < plan.end and stop > plan.start):
+        abort(404)
+    return first, stop
+
+
 def _month_page(key: str) -> tuple[pages.Page, str | None]:
     plan = site().plan()
     unit = unit_or_county(plan)
     year, month = _month(key)
-    first, stop = months.bounds(year, month)
-    if not (first < plan.end and stop > plan.start):
-        abort(404)
+    first, stop = _in_plan(plan, key)
     entries = g.store.entries(unit=unit, start=first, end=stop, include_removed=False)
     return pages.month_page(plan, entries, year, month, unit, site().clock().date()), unit
 
@@ -124,7 +138,7 @@ def _month_page(key: str) -> tuple[pages.Page, str | None]:
 def this_month():
     """This month, or the plan's last when it is over (its first before it starts)."""
     plan = site().plan()
-    today = min(max(site().clock().date(), plan.start), plan.end - timedelta(days=1))
+    today = months.within(site().clock().date(), plan.start, plan.end)
     values: dict[str, Any] = {**request.args.to_dict(), "key": f"{today:%Y-%m}"}
     return redirect(url_for("unit.month", **values))
 
@@ -156,9 +170,11 @@ def month_print(key: str):
 def month_pdf(key: str):
     printed, unit = _month_page(key)
     data = pages.Pdf(True)(printed.html())
-    name = f"{key}-{unit or 'county'}.pdf"
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+    plan = site().plan()
+    year, month_ = _month(key)
+    who = plan.units[unit].name if unit else "全县"
+    return Response(data, mimetype="application/pdf", headers={"Content-Disposition": download(
+        f"{who}{year}年{month_}月活动安排.pdf", f"{unit or 'county'}-{key}.pdf", inline=True)})
 
 
 # -- report sheets ------------------------------------------------------------------------------
@@ -171,25 +187,37 @@ def sheet_download(key: str, kind: str):
     plan = site().plan()
     unit = chosen_unit(plan)
     year, month_ = _month(key)
-    first, stop = months.bounds(year, month_)
+    first, stop = _in_plan(plan, key)
     entries = [e for e in g.store.entries(unit=unit, start=first, end=stop) if not e.orphaned]
     files = sheets.template_files(entries, plan, unit, key, site().clock().date())
     data = files[layout.sheet(unit, key, f".{kind}")]
     media = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "csv": "text/csv; charset=utf-8"}[kind]
-    return Response(data, mimetype=media, headers={
-        "Content-Disposition": f'attachment; filename="{unit}-{key}.{kind}"'})
+    return Response(data, mimetype=media, headers={"Content-Disposition": download(
+        f"{plan.units[unit].name}{year}年{month_}月报表.{kind}", f"{unit}-{key}.{kind}")})
 
 
 @blueprint.route("/sheets", methods=["GET", "POST"])
 @signed_in
 def sheet_upload():
     plan = site().plan()
-    unit = chosen_unit(plan)
-    today = site().clock().date()
+    # The coordinator picks the unit whose sheet to download; a sheet of any unit may be
+    # uploaded, each of its rows checked against who may report it.
+    unit = unit_or_county(plan)
+    today = months.within(site().clock().date(), plan.start, plan.end)
     key = request.values.get("month") or f"{today:%Y-%m}"
+    last = plan.end - timedelta(days=1)
     context: dict[str, object] = {"unit": unit, "key": key, "problems": [], "changes": None,
-                                  "forbidden": False}
+                                  "forbidden": False, "month_error": "",
+                                  "first": f"{plan.start:%Y-%m}", "last": f"{last:%Y-%m}"}
+    try:
+        year, month_ = (int(part) for part in key.split("-"))
+        first, stop = months.bounds(year, month_)
+    except ValueError:
+        first = stop = plan.end
+    if not (first < plan.end and stop > plan.start):
+        context.update(key="", month_error=f"请选择实施期内的月份（{plan.start.year}年"
+                                           f"{plan.start.month}月至{last.year}年{last.month}月）。")
     if request.method == "GET":
         return page("web/sheets.html", title="月度报表", **context)
     upload = request.files.get("sheet")
