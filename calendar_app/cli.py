@@ -932,11 +932,7 @@ def remind(paths: Paths, today, dry_run) -> None:
     for d in run.failed:
         click.echo(f"failed: {KIND_CN[d.notice.kind]} to {who(plan, d.notice.to)} via "
                    f"{d.channel.shown}: {d.error} (sent again on the next run)")
-    verb = "would be sent" if dry_run else "sent"
-    unheard = len({n.to for n in run.unheard})
-    click.echo(f"{day}: {len(run.sent)} {verb}, {len(run.failed)} failed"
-               + (f"; {len(run.unheard)} for {unheard} units without a channel"
-                  if unheard else ""))
+    click.echo(run.summary(dry_run))
 
 
 @cli.command()
@@ -964,11 +960,14 @@ def backup(paths: Paths, file: Path) -> None:
               show_default=True, type=click.IntRange(1), help="Connections open at once.")
 @click.option("--today", type=DATE, help="Take this day as today, at the clock's time of day "
               "(for training and tests; default: the clock's date).")
+@click.option("--reminders/--no-reminders", default=None,
+              help="Send the day's reminders from the plan's reminders hour on, hourly "
+                   "(default: yes, but not with --today, so training sends nothing).")
 @click.pass_obj
 def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, connection_limit,
-          today) -> None:
-    """Run the web application (sign-in, tasks, reports) and serve the feeds, until
-    interrupted."""
+          today, reminders) -> None:
+    """Run the web application (sign-in, tasks, reports) and serve the feeds, and send the
+    reminders at their hour, until interrupted."""
     from .web import Site, addresses, create_app
     from .web import static as serving
 
@@ -989,6 +988,14 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
     warning = addresses.base_url_warning(site.plan(), urls)
     if warning:
         click.echo(f"warning: {warning}", err=True)
+    timer = None
+    if reminders if reminders is not None else today is None:
+        from .remind.timer import Timer
+
+        timer = Timer(site.plan, paths.db, site.clock, lambda line: click.echo(line, err=True))
+        timer.start()
+        click.echo(f"sending the reminders from {site.plan().reminders.hour}:00 on working "
+                   "days (`calendar-app channels list` shows where they go)")
     # A service manager stops with SIGTERM: end as on Ctrl+C, with the reports' refresh done.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
@@ -998,6 +1005,8 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
     finally:
         server.close()
         app.extensions["refresher"].close()
+        if timer is not None:
+            timer.close()
 
 
 def main() -> None:

@@ -324,3 +324,79 @@ def test_the_shipped_plan_reminds_the_emergency_bureau_of_disaster_prevention_da
     before = len(hook.received)
     assert "would send 本周任务" in ws.run("remind", "--today", "2025-05-19", "--dry-run").output
     assert len(hook.received) == before
+
+
+# -- serve sends them at the hour ---------------------------------------------------------------
+
+@on_both_databases
+def test_two_servers_on_one_database_send_each_reminder_once(stored_small, hook):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from calendar_app.remind.timer import Timer
+
+    _set(stored_small, "县应急管理局", hook.url("yj"))
+    hook.delay = 0.2  # the first server is still sending when the second looks
+    plan = load_plan(stored_small.plan)
+    servers = [Timer(lambda: plan, str(stored_small.db), lambda: AT, print) for _ in range(2)]
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            runs = list(pool.map(lambda t: t.tick(), servers))
+        assert sorted(bool(r.held) for r in runs) == [False, True]
+        titles = hook.titles("yj")
+        assert "【临近提醒】县应急管理局" in titles and len(titles) == len(set(titles))
+        # The same hour again: neither runs; the next hour, the log leaves nothing to send.
+        assert [t.tick() for t in servers] == [None, None]
+        later = AT + timedelta(hours=1)
+        for t in servers:
+            t.clock = lambda: later
+        assert [len(t.tick().sent) for t in servers] == [0, 0]
+        assert hook.titles("yj") == titles
+    finally:
+        for t in servers:
+            if t.store is not None:
+                t.store.close()
+
+
+def test_no_run_before_the_hour_or_after_the_working_hours(stored_small, hook):
+    from calendar_app.remind.timer import Timer
+
+    _set(stored_small, "县应急管理局", hook.url("yj"))
+    plan = load_plan(stored_small.plan)
+    timer = Timer(lambda: plan, str(stored_small.db), lambda: AT.replace(hour=8, minute=59),
+                  print)
+    try:
+        assert timer.tick() is None
+        timer.clock = lambda: AT.replace(hour=19)
+        assert timer.tick() is None and hook.received == []
+    finally:
+        assert timer.store is None
+
+
+def test_serve_sends_the_days_reminders_itself(stored_small, hook):
+    import re
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    hour = datetime.now(TZ).hour
+    stored_small.edit("  timezone: Asia/Shanghai\n",
+                      f"  timezone: Asia/Shanghai\nreminders:\n  hour: {hour}\n")
+    _set(stored_small, "县应急管理局", hook.url("yj"))
+    stored_small.run("build", "--today", "2025-05-09")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "calendar_app", "--plan", str(stored_small.plan), "--db",
+         str(stored_small.db), "serve", "--port", "0", "--today", "2025-05-09", "--reminders"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        said = [process.stdout.readline() for _ in range(3)]
+        assert re.search(r"http://127\.0\.0\.1:\d+/", said[1])
+        assert said[2].startswith(f"sending the reminders from {hour}:00")
+        line = process.stderr.readline()  # the run's summary, once it is done (after warnings)
+        while line.startswith("warning:"):
+            line = process.stderr.readline()
+        assert line.startswith("reminders 2025-05-09: ") and " 0 failed" in line
+        assert "【临近提醒】县应急管理局" in hook.titles("yj")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -679,8 +679,8 @@ class Store:
         """(unit, kind, subject, day, channel ident) of every reminder that arrived, of days
         from `since` on."""
         R = self.t.reminder
-        rows = R.select(R.unit, R.kind, R.subject, R.day, R.channel).where(
-            R.ok & (R.day >= since.isoformat())).tuples()
+        rows = self._rows(R.select(R.unit, R.kind, R.subject, R.day, R.channel).where(
+            R.ok & (R.day >= since.isoformat())))
         return {(unit, kind, subject, date.fromisoformat(day), channel)
                 for unit, kind, subject, day, channel in rows}
 
