@@ -11,6 +11,7 @@ import getpass
 import json
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -971,15 +972,22 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
     from .web import Site, addresses, create_app
     from .web import static as serving
 
-    paths.store().close()  # no database, or another schema: say so now, not on each request
+    with paths.store() as store:  # no database, or another schema: say so now
+        referenced = store.evidence_digests()
     site = Site(paths.plan, paths.db, paths.exports)
+    files = site.files()
+    # What a server killed in the middle of a report left: taken before this one starts.
+    for line in _swept(files.folder, files.sweep(referenced, time.time()), quiet=True):
+        click.echo(line)
     if today is not None:
         day = today.date()
         site.clock = lambda: datetime.combine(day, datetime.now(_zone()).timetz())
     app = create_app(site)
+    # waitress reads a little more than the application takes, so that a body over the
+    # limit meets the application's page (in Chinese, in the site's frame), not waitress's.
     limits = ServeLimits(threads=threads, header_timeout=header_timeout,
                          channel_timeout=channel_timeout, connection_limit=connection_limit,
-                         max_body=app.config["MAX_CONTENT_LENGTH"])  # evidence uploads
+                         max_body=app.config["MAX_CONTENT_LENGTH"] + 1024 * 1024)
     server = serving.make_server(paths.exports, host, port, limits, app=app)
     urls = addresses.listening(host, int(server.effective_port))
     click.echo(f"serving the web application and {paths.exports} (Ctrl+C stops) at:")
@@ -999,7 +1007,8 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
     # A service manager stops with SIGTERM: end as on Ctrl+C, with the reports' refresh done.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        server.run()
+        with files.in_use():  # a sweep elsewhere spares what this server may be saving
+            server.run()
     except KeyboardInterrupt:
         pass
     finally:
@@ -1007,6 +1016,44 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
         app.extensions["refresher"].close()
         if timer is not None:
             timer.close()
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@click.pass_obj
+def fsck(paths: Paths, dry_run) -> None:
+    """Check the evidence folder against the database: remove half-written files and files
+    no report refers to (left by a server that was killed), and name any file a report
+    refers to that is missing (exit 1)."""
+    from .reports.evidence import Files
+    from .store.location import private
+
+    with paths.store() as store:
+        referenced = store.evidence_digests()
+    folder = private(paths.db, paths.plan, ".files")
+    swept = Files(folder).sweep(referenced, time.time(), dry_run)
+    for line in _swept(folder, swept, dry_run=dry_run):
+        click.echo(line)
+    if swept.missing:
+        raise CalendarAppError(f"{folder}: {len(swept.missing)} files that reports refer to "
+                               f"are missing: {', '.join(swept.missing[:5])}"
+                               f"{' ...' if len(swept.missing) > 5 else ''}; restore them from "
+                               "a backup of the folder")
+
+
+def _swept(folder: Path, swept, quiet: bool = False, dry_run: bool = False) -> list[str]:
+    """What a sweep of the evidence folder did, in a line or two (none, when `quiet` and it
+    did nothing)."""
+    lines = []
+    removed = swept.temporary + swept.unreferenced
+    if removed or not quiet:
+        verb = "would be removed" if dry_run else "removed"
+        lines.append(f"{folder}: {swept.temporary} half-written files and {swept.unreferenced} "
+                     f"files no report refers to {verb} ({swept.freed / 1024 / 1024:.1f} MB)")
+    if swept.kept_young:
+        lines.append(f"{folder}: {swept.kept_young} files younger than an hour left alone: "
+                     "a server is running and may be saving them")
+    return lines
 
 
 def main() -> None:

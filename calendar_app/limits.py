@@ -1,5 +1,6 @@
-"""Bounds chosen on purpose, in one place: how large a plan may be, and what a client of
-`serve` may take. Free of imports, so the command line can show them without loading more.
+"""Bounds chosen on purpose, in one place: how large a plan may be, what people may type
+and upload, and what a client of `serve` may take. Free of imports, so the command line can
+show them without loading more.
 
 A county plan runs five years with a few dozen units and a few thousand events. The bounds
 leave room for ten times that and keep every mistake cheap: a plan beyond them is refused in
@@ -33,6 +34,24 @@ AMOUNT = 10**9  # a quota or milestone target
 ATTENDANCE = 10_000_000  # people at one event (the county has about half a million)
 WHOLE_SETTING = 3_650  # grace_days, overdue_days, idle_months, overload_day, overload_week
 
+# What people type and send: the web forms, the command line and the report sheets alike.
+# A feed carries every note and title to every subscriber, and a printed page every one of
+# them: a 1 MB note made one unit's feed 9.8 MB.
+NOTE = 500  # characters in a note (备注), a cancellation reason, where the evidence is
+TYPED_TITLE = 80  # characters in the title of an event a unit adds (a make-up)
+LOGIN = 32  # characters in a login (accounts.py says which)
+PASSWORD = 128  # characters in a password
+FILE_NAME = 120  # characters of an uploaded file's name kept and shown
+EVIDENCE_MB = 100  # the most `settings.evidence_mb` may allow for one file
+EVIDENCE_FILES = 10  # files attached to one report
+UNIT_DAY_MB = 200  # evidence one unit (or the coordinator) uploads in a day
+IMAGE_PIXELS = 50_000_000  # a photo's pixels (a 48-megapixel camera's); checked before decoding
+SHEET_BYTES = 5 * 1024 * 1024  # a report sheet as uploaded (a unit's month is a few KB)
+SHEET_UNPACKED = 20 * 1024 * 1024  # an XLSX workbook's members, uncompressed, all together
+SHEET_ROWS = 2_000  # rows of a report sheet below its header (a busy unit's year is ~600)
+SHEET_COLUMNS = 50  # columns of a report sheet (the template has 13)
+SHEET_PROBLEMS = 50  # problems of a sheet listed; the rest are counted
+
 SPANS = {  # YAML key -> (least, most)
     "duration": (timedelta(minutes=1), timedelta(days=7)),
     "alarm": (timedelta(0), timedelta(days=366)),  # a milestone warns 90 days ahead
@@ -57,3 +76,5 @@ class ServeLimits:
     connection_limit: int = 1000  # connections open at once
     threads: int = 8  # requests answered at once
     max_body: int = 65536  # bytes of request body read at all; the web application sets its own
+    min_body_rate: int = 1024  # bytes a second, on average, for a request body (an upload)
+    body_timeout: float = 600  # seconds a request body may take at most, however fast

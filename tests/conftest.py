@@ -383,19 +383,33 @@ def csrf(page: str) -> str:
     return found[1]
 
 
-class Served:
-    """`calendar-app serve` running in a process of its own, as a county runs it."""
+_RUN_CLI = """
+import sys
+from calendar_app import cli
+sys.argv[0] = "calendar-app"
+cli.main()
+"""
 
-    def __init__(self, ws: Workspace, *args: str):
+
+class Served:
+    """`calendar-app serve` running in a process of its own, as a county runs it; with a
+    `prelude`, Python run in that process first (a test's fault injected there, as in
+    tests/test_concurrency.py)."""
+
+    def __init__(self, ws: Workspace, *args: str, prelude: str = ""):
         import re
         import subprocess
         import sys
 
+        command = [sys.executable, "-c", prelude + _RUN_CLI] if prelude else \
+            [sys.executable, "-m", "calendar_app"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "calendar_app", "--plan", str(ws.plan), "--db", str(ws.db),
+            [*command, "--plan", str(ws.plan), "--db", str(ws.db),
              "--exports", str(ws.exports), "serve", "--port", "0", *args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.said = [self.process.stdout.readline()]
+        while self.said[-1] and not self.said[-1].startswith("serving"):  # what it did first
+            self.said.append(self.process.stdout.readline())
         while self.said[-1].startswith("serving"):  # then the addresses, one a line
             self.said.append(self.process.stdout.readline())
         found = re.search(r"http://127\.0\.0\.1:(\d+)/", self.said[-1])
@@ -403,6 +417,11 @@ class Served:
             self.stop()
             raise AssertionError("".join(self.said) + self.process.stderr.read())
         self.url = f"http://127.0.0.1:{found[1]}"
+
+    def kill(self) -> None:
+        """kill -9, as an out-of-memory killer or a power cut would end it."""
+        self.process.kill()
+        self.process.communicate(timeout=20)
 
     def stop(self) -> str:
         """Stops the server; what it wrote to stderr."""

@@ -56,6 +56,7 @@ CASES = {  # file -> (line, what the message says)
     "newline_in_a_name.yaml": (15, "observance 科普日\\r\\nX-INJECT:1: days must be 1 to 366"),
     "too_many_events_in_plan.yaml": (47, "the plan makes more than 200,000 events (with "
                                          "obligation m01-daily-27)"),
+    "huge_evidence_mb.yaml": (7, "settings evidence_mb must be a whole number from 1 to 100"),
     "huge_number.yaml": (14, "has 5000 characters; write a number of a few digits"),
     "nul_in_title.yaml": (21, "a text holds a NUL character (\\0), which no database stores"),
 }

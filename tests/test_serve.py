@@ -448,3 +448,61 @@ def test_a_body_trickled_a_byte_at_a_time_is_cut_and_a_steady_upload_is_not(expo
     finally:
         static.shutdown(srv)
         thread.join(5)
+
+
+def test_a_large_body_trickled_is_cut_soon_whatever_length_it_declares(exports):
+    """100 MB declared, 100 bytes a second sent: at 1 KB/s for the length it declares, it was
+    given 27 hours; the rate is now measured on what arrives."""
+    srv, thread = _limited(exports, header_timeout=0.3, max_body=200 * 1024 * 1024)
+    try:
+        trickle = socket.create_connection(("127.0.0.1", int(srv.effective_port)))
+        trickle.sendall(b"POST /feeds/kexie.ics HTTP/1.1\r\nHost: x\r\n"
+                        b"Content-Length: 104857600\r\n\r\n")
+        began, cut = time.monotonic(), None
+        while cut is None and time.monotonic() - began < 4:
+            try:
+                trickle.send(b"x" * 10)
+            except OSError:
+                cut = time.monotonic() - began
+            time.sleep(0.1)
+        assert cut is not None and cut < 2.5 or _closed_by_server(trickle, 1)
+    finally:
+        static.shutdown(srv)
+        thread.join(5)
+
+
+def test_a_body_is_whole_within_the_body_timeout_however_steady(exports):
+    srv, thread = _limited(exports, header_timeout=0.3, body_timeout=0.8,
+                           max_body=200 * 1024 * 1024)
+    try:
+        steady = socket.create_connection(("127.0.0.1", int(srv.effective_port)))
+        steady.sendall(b"POST /feeds/kexie.ics HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Length: 104857600\r\n\r\n")
+        began, cut = time.monotonic(), None
+        while cut is None and time.monotonic() - began < 5:  # 50 KB/s, well above the rate
+            try:
+                steady.send(b"x" * 5000)
+            except OSError:
+                cut = time.monotonic() - began
+            time.sleep(0.1)
+        assert cut is not None and 0.9 < cut < 3, cut
+    finally:
+        static.shutdown(srv)
+        thread.join(5)
+
+
+def test_what_waitress_refuses_itself_is_a_chinese_page(exports):
+    srv, thread = _limited(exports, max_body=1000)
+    try:
+        conn = socket.create_connection(("127.0.0.1", int(srv.effective_port)), timeout=5)
+        conn.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n")
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413") and b"text/html; charset=utf-8" in head
+        text = body.decode()
+        assert "提交的内容超过上限，没有保存任何内容" in text and "waitress" not in text
+    finally:
+        static.shutdown(srv)
+        thread.join(5)

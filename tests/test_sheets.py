@@ -1,10 +1,12 @@
 """Monthly report sheets: export, fill in, import back; all or nothing; every encoding."""
 
 import json
+import zipfile
 
 import openpyxl
 import pytest
 
+from .bounded import cli_bounded
 from .conftest import DATA, on_both_databases
 
 pytestmark = on_both_databases
@@ -136,12 +138,17 @@ REFUSED = {  # file -> (row or None, message)
     "attendance_1e30.xlsx": (4, "参加人数“1000000000000000019…”应为 0 至 10,000,000 的整数"),
     "attendance_30_nines.csv": (4, "应为 0 至 10,000,000 的整数"),
     "attendance_superscript.csv": (4, "参加人数“12²”应为 0 至 10,000,000 的整数"),
-    "empty.xlsx": (None, "not an Excel workbook: the file is empty"),
-    "not_a_zip.xlsx": (None, "not an Excel workbook: it is not a zip archive"),
-    "truncated.xlsx": (None, "cannot read the workbook"),
-    "invalid_bytes.csv": (None, "not text in UTF-8, UTF-16 or GB18030"),
-    "utf16_no_bom.csv": (None, "not text in UTF-8, UTF-16 or GB18030"),
+    "empty.xlsx": (None, "不是 Excel 工作簿（文件是空的）：请重新导出报表，或在 Excel 中另存为 .xlsx"),
+    "not_a_zip.xlsx": (None, "不是 Excel 工作簿（文件不是 xlsx 格式）"),
+    "truncated.xlsx": (None, "无法读取这个工作簿，文件可能已损坏"),
+    "invalid_bytes.csv": (None, "文件不是 UTF-8、UTF-16 或 GB18030 编码的文本：请另存为“CSV UTF-8”"),
+    "utf16_no_bom.csv": (None, "文件不是 UTF-8、UTF-16 或 GB18030 编码的文本"),
     "formula.xlsx": (4, "参加人数是公式（=100+20），请直接填写它的值"),
+    # Which one counts? Both were read, and the last won: a sheet that says two things is
+    # refused, naming the cells.
+    "two_status_columns.csv": (1, "表头有2列“状态”（G1、N1）：每项只能有一列，请删去多余的列"),
+    "two_attendance_columns.xlsx": (1, "表头有2列“参加人数”（I1、N1）"),
+    "merged_cells.xlsx": (None, "合并了单元格 G2:L3：报表中不能合并单元格，请取消合并，每格只填一项"),
 }
 READ = ["utf16.csv", "cr_only.csv", "xlsx_named_csv.csv"]  # odd, but what they say is clear
 
@@ -181,7 +188,7 @@ def test_a_field_longer_than_csv_allows_names_its_row(built, tmp_path):
     path.write_text(text.replace("广场演练", "长" * 140_000), encoding="utf-8")
     result = built.run("import", str(path), ok=False)
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.output.startswith(f"{path}:4: not a readable CSV row: field larger than")
+    assert result.output.startswith(f"{path}:4: 无法按 CSV 读取这一行（引号不成对，或一格过长）")
 
 
 def test_record_refuses_an_attendance_beyond_any_event(built):
@@ -239,3 +246,79 @@ def test_hints_for_unknown_uids_stop_after_the_first_few(built, tmp_path):
     assert len(lines) == 25
     assert all("是否应为 m02-tv/2025-W" in line for line in lines[:20])
     assert not any("是否应为" in line for line in lines[20:])
+
+
+def test_a_sheet_larger_than_a_month_s_is_refused_before_it_is_read(built, tmp_path):
+    """The reported CSV of 1,000,000 unknown uids took 22 s and 2.5 GB and listed them all;
+    refused by its size, it is one line, in a process allowed 300 MB."""
+    sheet = tmp_path / "million.csv"
+    with open(sheet, "w", encoding="utf-8") as out:
+        out.write("uid,状态\n")
+        out.writelines(f"unknown-{i:07d},完成\n" for i in range(1_000_000))
+    result = cli_bounded(["--plan", str(built.plan), "--db", str(built.db), "import", str(sheet)],
+                         megabytes=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr == (f"{sheet}: 文件超过 5 MB：一个单位一个月的报表只有几十 KB，请用导出的"
+                             "报表模板填写\n")
+
+
+def test_a_workbook_that_unpacks_beyond_the_bound_is_refused_by_its_directory(built, tmp_path):
+    """A workbook of a few hundred KB whose sheet is padded with 400 MB of spaces: refused
+    from the sizes its zip declares, before any of it is unpacked (in 300 MB)."""
+    template = tmp_path / "template.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["uid", "状态"])
+    book.save(template)
+    padded = tmp_path / "padded.xlsx"
+    with zipfile.ZipFile(template) as source, \
+            zipfile.ZipFile(padded, "w", zipfile.ZIP_DEFLATED) as out:
+        for member in source.infolist():
+            data = source.read(member)
+            if member.filename != "xl/worksheets/sheet1.xml":
+                out.writestr(member, data)
+                continue
+            with out.open(member.filename, "w", force_zip64=True) as sheet:
+                head, tail = data.split(b"<sheetData>")
+                sheet.write(head + b"<sheetData>")
+                for _ in range(400):
+                    sheet.write(b" " * (1024 * 1024))
+                sheet.write(tail)
+    assert padded.stat().st_size < 2 * 1024 * 1024
+    result = cli_bounded(["--plan", str(built.plan), "--db", str(built.db), "import", str(padded)],
+                         megabytes=300)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr == f"{padded}: 工作簿解压后超过 20 MB：一个单位一个月的报表只有几十 KB，" \
+                            "请用导出的报表模板填写\n"
+
+
+def test_a_sheet_of_more_rows_than_a_unit_s_year_is_refused(built, tmp_path):
+    sheet = tmp_path / "rows.csv"
+    sheet.write_text("uid,状态\n" + "".join(f"x{i},\n" for i in range(2_001)), encoding="utf-8")
+    result = built.run("import", str(sheet), ok=False)
+    assert result.output == f"{sheet}:2002: 表格超过 2,000 行：一份报表是一个单位一个月的活动，请按月" \
+                            "分开上传\n"
+
+
+def test_the_first_fifty_problems_are_listed_and_the_rest_counted(built, tmp_path):
+    sheet = tmp_path / "other.csv"
+    sheet.write_text("uid,状态\n" + "".join(f"other-{i},完成\n" for i in range(80)),
+                     encoding="utf-8")
+    lines = built.run("import", str(sheet), ok=False).output.strip().splitlines()
+    assert len(lines) == 51 and lines[49].startswith(f"{sheet}:51: 没有 uid 为 other-49 的活动")
+    assert lines[50] == f"{sheet}: 另有 30 处问题未列出：请先改正以上各处，再上传检查"
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("备注", "演" * 501, "备注不超过 500 字（现有 501 字）"),
+    ("取消原因", "雨" * 501, "取消原因不超过 500 字（现有 501 字）"),
+    ("佐证材料", "照" * 501, "佐证材料不超过 500 字（现有 501 字）"),
+])
+def test_a_text_over_its_bound_in_a_sheet_names_its_row(built, tmp_path, column, value, message):
+    status = "取消" if column == "取消原因" else "完成"
+    sheet = tmp_path / "long.csv"
+    sheet.write_text(f"uid,状态,{column}\nm02-day/2025,{status},{value}\n", encoding="utf-8")
+    before = _dump(built.database)
+    result = built.run("import", str(sheet), ok=False)
+    assert result.output == f"{sheet}:2: {message}\n"
+    assert _dump(built.database) == before
+

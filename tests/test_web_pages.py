@@ -133,6 +133,20 @@ def test_a_sheet_with_bad_rows_shows_them_and_changes_nothing(web):
     assert _upload(client, b"not a sheet at all", name="x.csv").status_code == 400
 
 
+@pytest.mark.parametrize("data, name, message", [
+    (b"", "报表.xlsx", "不是 Excel 工作簿（文件是空的）：请重新导出报表"),
+    (b"PK\x03\x04 broken", "报表.xlsx", "无法读取这个工作簿，文件可能已损坏"),
+    ("uid,状态\n".encode() + b"".join(b"x%d,\n" % i for i in range(2001)), "报表.csv",
+     "第 2002 行：表格超过 2,000 行"),
+    ("uid,状态,状态\nm02-day/2025,完成,取消\n".encode(), "报表.csv",
+     "表头有2列“状态”（B1、C1）：每项只能有一列"),
+], ids=["empty", "broken", "rows", "two-status"])
+def test_what_is_wrong_with_a_sheet_is_said_in_chinese(web, data, name, message):
+    answer = _upload(web.client("yj"), data, name=name)
+    assert answer.status_code == 400 and message in answer.text
+    assert not re.search(r"[A-Za-z]{4,} [a-z]{3,} [a-z]{3,}", answer.text.split("<main")[-1])
+
+
 def test_a_sheet_about_another_units_event_is_refused_whole(web):
     client = web.client("yj")
     own = client.get("/sheets/2025-05.xlsx").data

@@ -320,10 +320,12 @@ class _Reader:
                     self.fail(line, f"settings {key} must be true or false")
                     continue
             elif isinstance(default, int):
+                least, most = (1, limits.EVIDENCE_MB) if key == "evidence_mb" else \
+                    (0, limits.WHOLE_SETTING)
                 if (isinstance(value, bool) or not isinstance(value, int)
-                        or not 0 <= value <= limits.WHOLE_SETTING):
-                    self.fail(line, f"settings {key} must be a whole number from 0 to "
-                                    f"{limits.WHOLE_SETTING}")
+                        or not least <= value <= most):
+                    self.fail(line, f"settings {key} must be a whole number from {least} to "
+                                    f"{most}")
                     continue
             elif not isinstance(value, str) or not value:
                 self.fail(line, f"settings {key} must be text")

@@ -12,17 +12,22 @@ from __future__ import annotations
 import bisect
 import difflib
 import hashlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from .. import limits
 from ..errors import CalendarAppError
 from ..formats.words import cn_date
-from ..model import ONE_DAY, Entry, Event, Evidence, Plan, Slot, day_of, days, length
+from ..model import ONE_DAY, Entry, Event, Plan, Slot, day_of, days, length
 from ..store.store import Store
+from .evidence import Files, Upload
 
 MOST_ATTENDANCE = 1_000_000  # more people than the county has: a typo, not an event
+TEXTS = {"note": ("note", "备注"), "reason": ("reason", "取消原因"),  # in English, in Chinese
+         "evidence": ("evidence", "佐证材料"), "title": ("title", "活动名称"),
+         "by": ("--by name", "登记人")}
 
 
 class RecordError(CalendarAppError):
@@ -44,6 +49,18 @@ class Conflict(RecordError):
         self.entry = entry
 
 
+def check_text(value: str, most: int, what: str) -> None:
+    """RecordError unless `value` (a text people typed: `what` is one of TEXTS) is at most
+    `most` characters long and holds no NUL character, which no database stores."""
+    en, cn = TEXTS[what]
+    if "\x00" in value:
+        raise RecordError(f"the {en} holds a NUL character (\\0); take it out",
+                          f"{cn}含有无法保存的控制字符（NUL），请删去后再提交")
+    if len(value) > most:
+        raise RecordError(f"the {en} is {len(value):,} characters long; at most {most} are "
+                          "allowed", f"{cn}不超过 {most} 字（现有 {len(value):,} 字）")
+
+
 class _Rollback(Exception):
     """Ends a dry run's transaction without committing it."""
 
@@ -56,7 +73,11 @@ class Recorder:
     by: str
     # (start, end) of every event reported, before and after: what views must be refreshed.
     touched: list[tuple] = field(default_factory=list)
+    files: Files | None = None  # where evidence uploaded with a report is kept
     _uids: UidIndex | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        check_text(self.by, limits.LOGIN, "by")
 
     # -- checks --------------------------------------------------------------------------
 
@@ -106,25 +127,41 @@ class Recorder:
     # -- reports -------------------------------------------------------------------------
 
     def done(self, uid: str, on: date | None = None, attendance: int | None = None,
-             note: str = "", evidence: str = "", files: tuple[Evidence, ...] = (),
+             note: str = "", evidence: str = "", uploads: list[Upload] | None = None,
              seen: int | None = None) -> None:
+        """Record an event done; `uploads` (checked files, kept in `files`) are written only
+        once the report has passed its checks, inside its transaction."""
         if attendance is not None and not 0 <= attendance <= MOST_ATTENDANCE:
             raise RecordError(f"attendance must be a whole number from 0 to {MOST_ATTENDANCE}, "
                               f"got {attendance}", f"参加人数须为 0 至 {MOST_ATTENDANCE} 的整数")
-        with self.store.transaction():
-            entry = self.find(uid, seen)
-            if entry.status == "cancelled":
-                raise RecordError(f"{uid} is recorded cancelled; run `calendar-app record reset "
-                                  f"{uid}` first if it took place after all",
-                                  "这项活动已登记为取消；如确已举行，请先撤销登记，再登记完成")
-            day = on or day_of(entry.start)
-            self.check_day(day, "done on")
-            self.store.mark_done(uid, self.at, self.by, day, attendance, note, evidence, files)
-            self._touch(entry)
+        check_text(note, limits.NOTE, "note")
+        check_text(evidence, limits.NOTE, "evidence")
+        with self._storing(uid, uploads or []) as keep:
+            with self.store.transaction():
+                entry = self.find(uid, seen)
+                if entry.status == "cancelled":
+                    raise RecordError(f"{uid} is recorded cancelled; run `calendar-app record "
+                                      f"reset {uid}` first if it took place after all",
+                                      "这项活动已登记为取消；如确已举行，请先撤销登记，再登记完成")
+                day = on or day_of(entry.start)
+                self.check_day(day, "done on")
+                self.store.mark_done(uid, self.at, self.by, day, attendance, note, evidence,
+                                     keep())
+                self._touch(entry)
+
+    def _storing(self, uid: str,
+                 uploads: list[Upload]) -> AbstractContextManager[Callable[[], tuple]]:
+        if not uploads:
+            return nullcontext(tuple)
+        if self.files is None:
+            raise ValueError("uploads need the evidence folder (Recorder.files)")
+        return self.files.storing(uploads, uid, self.by, self.at,
+                                  referenced=lambda sha: bool(self.store.evidence_of(sha)))
 
     def cancel(self, uid: str, reason: str, seen: int | None = None) -> None:
         if not reason.strip():
             raise RecordError("a cancellation needs a reason", "请填写取消原因")
+        check_text(reason, limits.NOTE, "reason")
         with self.store.transaction():
             entry = self.find(uid, seen)
             if entry.status == "done":
@@ -181,6 +218,7 @@ class Recorder:
         unit_id = self.plan.resolve_unit(unit)
         if not title.strip():
             raise RecordError("an added event needs a title", "请填写活动名称")
+        check_text(title.strip(), limits.TYPED_TITLE, "title")
         day = day_of(on)
         self.check_day(day, "add on")
         with self.store.transaction():

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from .. import exports, limits
 from ..errors import CalendarAppError, Problem
@@ -114,74 +118,148 @@ def _neutral(value: object) -> object:
 
 
 def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(sheet row number, {header: text}) for every non-empty row below the header."""
+    """(sheet row number, {header: text}) for every non-empty row below the header.
+
+    What a sheet may cost is bounded before it is parsed: its size as sent, an XLSX
+    workbook's size unpacked (read from the zip's directory), its rows and its columns. A
+    sheet whose reading would be a guess is refused, naming the cells: two columns of one
+    header (two 状态: which one counts?), merged cells (which row do they belong to?)."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(limits.SHEET_BYTES + 1)
     except OSError as exc:
-        raise SheetError([Problem(f"cannot read: {exc.strerror}", str(path))]) from None
+        raise _refused(path, f"无法读取文件（{exc.strerror}）") from None
+    if len(data) > limits.SHEET_BYTES:
+        raise _refused(path, f"文件超过 {limits.SHEET_BYTES // 1024 // 1024} MB：一个单位一个月的"
+                             "报表只有几十 KB，请用导出的报表模板填写")
     if data.startswith(ZIP):
         raw = _workbook_rows(path, data)
     elif path.suffix.lower() == ".xlsx":
-        what = "the file is empty" if not data else "it is not a zip archive"
-        raise SheetError([Problem(f"not an Excel workbook: {what}; export the sheet again or "
-                                  "save it from Excel as .xlsx", str(path))])
+        what = "文件是空的" if not data else "文件不是 xlsx 格式"
+        raise _refused(path, f"不是 Excel 工作簿（{what}）：请重新导出报表，或在 Excel 中另存为 "
+                             ".xlsx")
     else:
         raw = _csv_rows(path, _decode(path, data))
     if not raw or "uid" not in [h.strip() for h in raw[0]]:
-        raise SheetError([Problem("the first row must be the header, starting with uid",
+        raise SheetError([Problem("第一行应为表头，以 uid 开头：请用导出的报表模板填写",
                                   str(path), 1)])
     header = [h.strip() for h in raw[0]]
+    _check_header(path, header)
     rows = []
     for number, values in enumerate(raw[1:], start=2):
-        cells = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
+        cells = {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)
+                 if h}
         if any(cells.values()):
             rows.append((number, cells))
     return rows
 
 
+def _refused(path: Path, message: str, row: int | None = None) -> SheetError:
+    return SheetError([Problem(message, str(path), row)])
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """Each heading once: a sheet with two 状态 columns cannot say which one it means."""
+    columns: dict[str, list[str]] = {}
+    for i, name in enumerate(header):
+        if name:
+            columns.setdefault(name, []).append(f"{get_column_letter(i + 1)}1")
+    twice = [(name, cells) for name, cells in columns.items() if len(cells) > 1]
+    if twice:
+        raise SheetError([Problem(f"表头有{len(cells)}列“{name}”（{'、'.join(cells)}）：每项只能有"
+                                  "一列，请删去多余的列", str(path), 1) for name, cells in twice])
+
+
 def _workbook_rows(path: Path, data: bytes) -> list[list[str]]:
     """Every row as text. A formula is refused, naming its row: openpyxl reads a formula
     saved without its result as blank, which would silently erase what the cell held."""
+    unreadable = _refused(path, "无法读取这个工作簿，文件可能已损坏：请重新导出报表，或在 Excel "
+                                "中另存为 .xlsx")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise unreadable from None
+    # The sizes the zip's directory declares are what reading may yield: zipfile stops at
+    # them (and then fails the member's check), so they bound what openpyxl can unpack.
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > limits.SHEET_UNPACKED or len(members) > 1000:
+        raise _refused(path, f"工作簿解压后超过 {limits.SHEET_UNPACKED // 1024 // 1024} MB：一个单位"
+                             "一个月的报表只有几十 KB，请用导出的报表模板填写")
     problems = []
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         try:
+            sheet = book.active
             raw: list[list[str]] = []
             header: list[str] = []
-            for number, row in enumerate(book.active.iter_rows(), start=1):
+            for number, row in enumerate(sheet.iter_rows(), start=1):
                 texts: list[str] = []
                 for cell in row:
                     if cell.data_type == "f":
                         column = header[len(texts)] if len(texts) < len(header) else \
-                            f"column {len(texts) + 1}"
+                            f"第 {len(texts) + 1} 列"
                         problems.append(Problem(
                             f"{column}是公式（{str(cell.value)[:40]}），请直接填写它的值", str(path),
                             number))
                         texts.append("")
                     else:
                         texts.append(_cell(cell.value))
+                _check_row(path, number, texts)
                 header = header or [t.strip() for t in texts]
                 raw.append(texts)
+            merged = _merged(book, sheet)
         finally:
             book.close()
-    except Exception as exc:  # any damage to the zip or its XML, however openpyxl reports it
-        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
-        raise SheetError([Problem(f"cannot read the workbook ({reason}); export the sheet "
-                                  "again or save it from Excel as .xlsx", str(path))]) from None
+    except SheetError:
+        raise
+    except Exception:  # any damage to the zip or its XML, however openpyxl reports it
+        raise unreadable from None
+    if merged:
+        shown = "、".join(merged[:5]) + (f"等 {len(merged)} 处" if len(merged) > 5 else "")
+        problems.insert(0, Problem(f"合并了单元格 {shown}：报表中不能合并单元格，请取消合并，"
+                                   "每格只填一项", str(path)))
     if problems:
         raise SheetError(problems)
     return raw
+
+
+def _merged(book: openpyxl.Workbook, sheet: ReadOnlyWorksheet) -> list[str]:
+    """The merged ranges of a sheet read in read-only mode (which does not read them): from
+    the sheet's XML, where they follow the cells, streamed."""
+    merged = []
+    with book._archive.open(sheet._worksheet_path) as xml:
+        for _, element in ElementTree.iterparse(xml):
+            if element.tag.endswith("}mergeCell"):
+                merged.append(element.get("ref", ""))
+            element.clear()
+    return merged
+
+
+def _check_row(path: Path, number: int, texts: list[str]) -> None:
+    """A row within `limits.SHEET_ROWS` rows of data, of at most `limits.SHEET_COLUMNS`
+    filled columns. (A NUL cannot come: a CSV holding one is refused whole, and XML has
+    none.)"""
+    if number > limits.SHEET_ROWS + 1:
+        raise _refused(path, f"表格超过 {limits.SHEET_ROWS:,} 行：一份报表是一个单位一个月的活动，"
+                             "请按月分开上传", number)
+    while texts and not texts[-1]:
+        texts.pop()
+    if len(texts) > limits.SHEET_COLUMNS:
+        raise _refused(path, f"表格超过 {limits.SHEET_COLUMNS} 列：请用导出的报表模板填写", number)
 
 
 def _csv_rows(path: Path, text: str) -> list[list[str]]:
     rows = csv.reader(io.StringIO(text, newline=None))  # CR-only line ends too
     raw = []
     try:
-        for row in rows:
-            raw.append([_unneutral(v) for v in row])
-    except csv.Error as exc:
-        raise SheetError([Problem(f"not a readable CSV row: {exc}", str(path),
-                                  rows.line_num)]) from None
+        for number, row in enumerate(rows, start=1):
+            texts = [_unneutral(v) for v in row]
+            _check_row(path, number, texts)
+            raw.append(texts)
+    except csv.Error:
+        raise _refused(path, "无法按 CSV 读取这一行（引号不成对，或一格过长）：请另存为“CSV UTF-8”"
+                             "或 .xlsx", rows.line_num) from None
     return raw
 
 
@@ -196,11 +274,11 @@ def _decode(path: Path, data: bytes) -> str:
     """The sheet's text (see `textfile.decode`), or a SheetError saying how to save it."""
     text = decode(data)
     if text is None:
-        raise SheetError([Problem("not text in UTF-8, UTF-16 or GB18030; save the sheet as "
-                                  "CSV UTF-8 or as .xlsx", str(path))])
+        raise _refused(path, "文件不是 UTF-8、UTF-16 或 GB18030 编码的文本：请另存为“CSV UTF-8”"
+                             "或 .xlsx")
     if "\x00" in text:
-        raise SheetError([Problem("the file holds NUL characters (UTF-16 without its BOM?); "
-                                  "save the sheet as CSV UTF-8 or as .xlsx", str(path))])
+        raise _refused(path, "文件含有 NUL 字符（可能是不带 BOM 的 UTF-16）：请另存为“CSV UTF-8”"
+                             "或 .xlsx")
     return text
 
 
@@ -275,8 +353,18 @@ def import_sheet(path: Path, recorder: Recorder, dry_run: bool = False,
             except RecordError as exc:
                 problems.append(Problem(exc.cn, str(path), change.row))
         if problems:
-            raise SheetError(sorted(problems, key=lambda p: p.line or 0))
+            raise SheetError(_first(sorted(problems, key=lambda p: p.line or 0), path))
     return made
+
+
+def _first(problems: list[Problem], path: Path) -> list[Problem]:
+    """The first `limits.SHEET_PROBLEMS` problems, and how many more there are: a sheet of
+    a thousand bad rows is of another calendar, and a page listing them all helps no one."""
+    most = limits.SHEET_PROBLEMS
+    if len(problems) <= most:
+        return problems
+    return [*problems[:most], Problem(f"另有 {len(problems) - most:,} 处问题未列出：请先改正以上"
+                                      "各处，再上传检查", str(path))]
 
 
 def read_changes(path: Path, plan: Plan) -> tuple[list[Change], list[Problem]]:

@@ -30,6 +30,15 @@ class Location:
         return self.path is not None
 
 
+def private(spec: str | Path, plan: Path, suffix: str) -> Path:
+    """Where something that must stay private is kept (the evidence folder `.files`, the
+    session key `.secret`): beside a SQLite database, or beside the plan when the database is
+    on a server (one plan folder per county)."""
+    where = locate(spec)
+    base = where.path if where.path is not None else Path(plan).parent / "calendar.db"
+    return base.with_suffix(suffix)
+
+
 def locate(spec: str | Path) -> Location:
     """A path, or a postgresql:// URL; anything else with a scheme is refused."""
     text = str(spec)

@@ -640,6 +640,21 @@ class Store:
         rows = V.select().where(V.sha256 == sha256).order_by(V.id)
         return [_evidence(r) for r in rows]
 
+    def evidence_uploaded(self, unit: str | None, since: datetime) -> int:
+        """Bytes of evidence attached since `since` by the accounts of a unit (None: by the
+        coordinator's)."""
+        whose = "a.unit = ?" if unit is not None else "a.coordinator = ?"
+        row = self.db.query(
+            'SELECT COALESCE(SUM(v.size), 0) FROM evidence v JOIN account a ON a.login = v."by" '
+            f"WHERE {whose} AND v.at >= ?",
+            (unit if unit is not None else True, since.isoformat())).fetchone()
+        return int(row[0])
+
+    def evidence_digests(self) -> set[str]:
+        """The digest of every file a report refers to."""
+        V = self.t.evidence
+        return {sha for sha, in self._rows(V.select(V.sha256).distinct())}
+
     def evidence_counts(self) -> dict[str, int]:
         """uid -> how many files its reports carry."""
         V = self.t.evidence

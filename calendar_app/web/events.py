@@ -9,15 +9,17 @@ one lands and the other is shown what happened instead of overwriting it.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from flask import Blueprint, abort, flash, g, get_flashed_messages, redirect, request, url_for
 
+from .. import limits
 from ..formats.words import ACTION_CN
 from ..model import ONE_DAY, TZ, Entry
 from ..reports.evidence import KINDS_CN, EvidenceError, Upload
-from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError
+from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError, check_text
 from .auth import signed_in
 from .site import page, refresher, site
 from .unit import visible
@@ -52,7 +54,9 @@ def _page(entry: Entry, form: Form | None = None, conflict: str = "", status: in
                 history=g.store.history(entry.uid), files=g.store.evidence(entry.uid),
                 form=form or Form(), conflict=conflict, flashes=get_flashed_messages(),
                 today=site().clock().date(), filled=_filled(entry),
-                limit_mb=plan.settings.evidence_mb, kinds_cn=KINDS_CN, actions_cn=ACTION_CN)
+                limit_mb=plan.settings.evidence_mb, kinds_cn=KINDS_CN, actions_cn=ACTION_CN,
+                note_most=limits.NOTE, title_most=limits.TYPED_TITLE,
+                files_most=limits.EVIDENCE_FILES)
     return body, status
 
 
@@ -78,7 +82,7 @@ def report(uid: str, action: str):
         # reported since: it is refused as a stale one is, never applied blind.
         return _page(entry, conflict="这张表单没有注明它所依据的活动版本，你的登记没有保存；"
                      "现在的状态见下方，请核对后在本页重新提交。", status=409)
-    recorder = Recorder(g.store, plan, clock, g.account.login)
+    recorder = Recorder(g.store, plan, clock, g.account.login, files=site().files())
     try:
         done = {"done": _done, "cancel": _cancel, "move": _move, "makeup": _makeup,
                 "reset": _reset}[action](recorder, entry, form, seen)
@@ -108,34 +112,63 @@ def _done(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     attendance = _whole(text)
     if text and (attendance is None or attendance > MOST_ATTENDANCE):
         form.bad("attendance", "参加人数须为 0 或更大的整数")
+    note = _text(form, "note", limits.NOTE)
     uploads = _uploads(form)
     if form.errors:
         return ""
-    files = site().files()
-    kept = tuple(files.keep(u, entry.uid, recorder.by, recorder.at) for u in uploads)
-    recorder.done(entry.uid, on, attendance, form.values.get("note", "").strip(),
-                  files=kept, seen=seen)
-    return "已登记完成" + (f"，附件 {len(kept)} 个" if kept else "")
+    # The files are written inside the report's transaction, once it has passed its checks.
+    recorder.done(entry.uid, on, attendance, note, uploads=uploads, seen=seen)
+    return "已登记完成" + (f"，附件 {len(uploads)} 个" if uploads else "")
+
+
+def _text(form: Form, name: str, most: int) -> str:
+    """A text field, trimmed; beside it the message when it is too long or holds a NUL."""
+    value = form.values.get(name, "").strip()
+    try:
+        check_text(value, most, name)
+    except RecordError as bad:
+        form.bad(name, bad.cn)
+    return value
 
 
 def _uploads(form: Form) -> list[Upload]:
-    """Every file of the form checked before any is kept: one refused, none is stored."""
+    """Every file of the form checked before any is kept: one refused, none is stored. At
+    most `limits.EVIDENCE_FILES` a report, and `limits.UNIT_DAY_MB` a unit a day."""
+    sent = [upload for upload in request.files.getlist("files") if upload.filename]
+    if len(sent) > limits.EVIDENCE_FILES:
+        form.bad("files", f"每次登记最多附 {limits.EVIDENCE_FILES} 个文件（这次选了 "
+                          f"{len(sent)} 个）；请挑选后再传，或把签到表等合并成一份 PDF")
+        return []
+    sizes = [upload.stream.seek(0, io.SEEK_END) for upload in sent]
+    if sizes:
+        today = site().clock().replace(hour=0, minute=0, second=0, microsecond=0)
+        account = g.account
+        used = g.store.evidence_uploaded(None if account.coordinator else account.unit, today)
+        if used + sum(sizes) > limits.UNIT_DAY_MB * 1024 * 1024:
+            whose = "统筹账号" if account.coordinator else "本单位"
+            form.bad("files", f"{whose}今天已上传佐证材料 {_mb(used)} MB，加上这次的 "
+                              f"{_mb(sum(sizes))} MB 超过每天 {limits.UNIT_DAY_MB} MB 的上限；"
+                              "请压缩照片后再传，或明天再传")
+            return []
     files = site().files()
     found = []
-    for upload in request.files.getlist("files"):
-        if not upload.filename:
-            continue
+    for upload in sent:
         try:
-            found.append(files.check(upload.read(), upload.filename))
+            found.append(files.check(upload.stream, upload.filename or ""))
         except EvidenceError as refused:
             form.bad("files", str(refused))
     return found
 
 
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
+
+
 def _cancel(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
-    reason = form.values.get("reason", "").strip()
+    reason = _text(form, "reason", limits.NOTE)
     if not reason:
         form.bad("reason", "请填写取消原因")
+    if form.errors:
         return ""
     recorder.cancel(entry.uid, reason, seen=seen)
     return "已登记取消；如需补办，可在本页“补办”中安排"
@@ -150,7 +183,7 @@ def _move(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
 
 
 def _makeup(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
-    title = form.values.get("title", "").strip()
+    title = _text(form, "title", limits.TYPED_TITLE)
     if not title:
         form.bad("title", "请填写补办活动的名称")
     on = _moment(form, recorder.plan)

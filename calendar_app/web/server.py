@@ -5,14 +5,17 @@ then (its `channel_timeout` counts idleness, not progress) and stops accepting a
 connections, so a hundred clients trickling a request line lock everyone else out. Here:
 
 - `header_timeout`: a request's line and headers must arrive within this many seconds of
-  the connection opening, or of its first byte on a kept-alive connection, and its body (an
-  upload) at 1 KB/s or better after that;
+  the connection opening, or of its first byte on a kept-alive connection; its body (an
+  upload) must then keep coming at `min_body_rate` on average (after a grace of
+  `header_timeout` again) and be whole within `body_timeout`, however large it says it is;
 - `channel_timeout`: a connection idle between requests is closed after this many seconds;
 - `connection_limit`: at most this many connections at once (poll(), not select(), so more
   than 1024 descriptors work), the process's file limit raised to fit when it can be.
 
 Also: a 304 answer keeps the connection open (waitress closes any answer without a
-Content-Length, though a 304 never has a body), and `shutdown` stops a server run in a thread.
+Content-Length, though a 304 never has a body); what waitress refuses itself (a body over
+`max_body`, a malformed request) is answered with a page in Chinese, not its English text;
+and `shutdown` stops a server run in a thread.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from collections.abc import Callable
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher, WSGITask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
 from ..errors import CalendarAppError
 from ..limits import ServeLimits
@@ -35,7 +38,6 @@ class ServeError(CalendarAppError):
     """The server cannot start: no exports folder, the address is taken, a limit is impossible."""
 
 
-MIN_BODY_RATE = 1024  # bytes a second, on average, for a request body
 SPARE_FILES = 64  # descriptors kept for everything but connections (the files served, logs)
 
 
@@ -49,28 +51,62 @@ class _Task(WSGITask):
         super().set_close_on_finish()
 
 
+# What waitress refuses before the application sees the request, as people read it.
+REFUSALS = {
+    400: ("请求无法识别", "浏览器发来的请求格式不对，没有保存任何内容。请返回上一页，刷新后重试。"),
+    413: ("提交的内容太大", "提交的内容超过上限，没有保存任何内容。照片请压缩后分次上传。"),
+    431: ("请求太大", "浏览器发来的请求过大，没有保存任何内容。请清除本站的浏览数据后重试。"),
+    500: ("服务器出错", "服务器处理时出错，本次操作没有保存。请稍后再试。"),
+    501: ("无法处理", "服务器无法处理这种请求，没有保存任何内容。"),
+}
+
+
+def refusal_page(code: int) -> bytes:
+    title, message = REFUSALS.get(code, REFUSALS[400])
+    return ('<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{title}</title></head><body style=\"font-family:sans-serif;margin:2rem\">"
+            f'<h1>{title}</h1><p>{message}</p><p><a href="/">返回首页</a></p></body></html>'
+            ).encode()
+
+
+class _ErrorTask(ErrorTask):
+    def execute(self) -> None:
+        code = self.request.error.code
+        body = refusal_page(code)
+        self.status = f"{code} {self.request.error.reason}"
+        self.response_headers.extend([("Content-Type", "text/html; charset=utf-8")])
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 class _Channel(HTTPChannel):
     task_class = _Task
+    error_task_class = _ErrorTask
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.reading_since: float | None = self.creation_time  # when this request began
+        self.bytes_read = 0  # of this request, so far
 
     def received(self, data: bytes) -> bool:
         if self.reading_since is None and data:
             self.reading_since = time.time()
+        self.bytes_read += len(data)
         try:
             return super().received(data)
         finally:
             if self.request is None:  # every request received so far is complete
                 self.reading_since = None
+                self.bytes_read = 0
 
 
 class _Server(TcpWSGIServer):
     channel_class = _Channel
 
     def __init__(self, app: Callable, limits: ServeLimits, dispatcher, **adjustments):
-        self.header_timeout = limits.header_timeout
+        self.limits = limits
         try:
             super().__init__(app, dispatcher=dispatcher,
                              connection_limit=limits.connection_limit,
@@ -87,7 +123,8 @@ class _Server(TcpWSGIServer):
             raise
         # waitress takes whole seconds; its attributes take fractions. The timeouts are
         # checked at every tick, a second for timeouts of seconds and finer for shorter ones.
-        tick = min(1.0, limits.header_timeout / 4, limits.channel_timeout / 4)
+        tick = min(1.0, limits.header_timeout / 4, limits.channel_timeout / 4,
+                   limits.body_timeout / 4)
         self.adj.channel_timeout = limits.channel_timeout
         self.adj.cleanup_interval = self.adj.asyncore_loop_timeout = tick
 
@@ -128,18 +165,22 @@ class _Server(TcpWSGIServer):
         super().maintenance(now)  # idle connections (channel_timeout)
         for channel in list(self.active_channels.values()):
             since = getattr(channel, "reading_since", None)
-            if since is not None and not channel.requests and now > since + self.allowed(channel):
+            if since is not None and not channel.requests and self.too_slow(channel, now - since):
                 channel.will_close = True  # closed by the loop on its next pass
 
-    def allowed(self, channel: _Channel) -> float:
-        """Seconds a request may take to arrive: `header_timeout` for its line and headers,
-        and then its body at `MIN_BODY_RATE` or better (a photo from a slow phone is fine,
-        a body trickled a byte at a time is not)."""
+    def too_slow(self, channel: _Channel, elapsed: float) -> bool:
+        """A request `elapsed` seconds in the arriving is cut: its line and headers get
+        `header_timeout`; its body then, after as long again, must have come at
+        `min_body_rate` on average, and whole within `body_timeout`, whatever length it
+        declares (a photo from a slow phone is fine, a body trickled a byte at a time or
+        one that would take a day is not)."""
+        limits = self.limits
         request = channel.request
         if request is None or not request.headers_finished:
-            return self.header_timeout
-        length = request.content_length or self.adj.max_request_body_size  # chunked: the most
-        return self.header_timeout + length / MIN_BODY_RATE
+            return elapsed > limits.header_timeout
+        if elapsed > limits.header_timeout + limits.body_timeout:
+            return True
+        return channel.bytes_read < limits.min_body_rate * (elapsed - limits.header_timeout)
 
 
 def listen(app: Callable, host: str, port: int, limits: ServeLimits | None = None,
@@ -151,7 +192,7 @@ def listen(app: Callable, host: str, port: int, limits: ServeLimits | None = Non
     for name in ("connection_limit", "threads"):
         if getattr(limits, name) < 1:
             raise ServeError(f"{name.replace('_', '-')} must be 1 or more")
-    for name in ("header_timeout", "channel_timeout"):
+    for name in ("header_timeout", "channel_timeout", "body_timeout"):
         if not getattr(limits, name) > 0:
             raise ServeError(f"{name.replace('_', '-')} must be more than 0 seconds")
     _make_room(limits.connection_limit)

@@ -24,7 +24,7 @@ from ..formats.words import account_unit
 from ..model import ONE_DAY, TZ, Account, Plan
 from ..plan.reader import load_plan
 from ..reports.evidence import Files
-from ..store.location import locate
+from ..store.location import private
 from .refresh import Refresher
 
 
@@ -58,11 +58,7 @@ class Site:
         return Files(self.private(".files"), self.plan().settings.evidence_mb)
 
     def private(self, suffix: str) -> Path:
-        """Where something that must stay private is kept: beside a SQLite database, or
-        beside the plan when the database is on a server (one plan folder per county)."""
-        where = locate(self.db)
-        base = where.path if where.path is not None else Path(self.plan_path).parent / "calendar.db"
-        return base.with_suffix(suffix)
+        return private(self.db, self.plan_path, suffix)
 
 
 def secret_key(path: Path) -> bytes:
