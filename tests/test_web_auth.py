@@ -1,6 +1,8 @@
 """Who may see and do what in the web application: sign-in, sessions, CSRF, and the whole
 permission matrix, through Flask's test client on the real database."""
 
+from datetime import timedelta
+
 import pytest
 
 from calendar_app.store import accounts
@@ -155,3 +157,50 @@ def test_guessing_is_slowed_then_refused_after_too_many_failures(web):
     assert answer.status_code == 429 and "登录失败次数过多" in answer.text
     assert held[:accounts.SLOW_AFTER] == [0.0] * accounts.SLOW_AFTER
     assert held[-1] > held[accounts.SLOW_AFTER] > 0
+
+
+def test_signing_out_ends_the_session_on_the_server_not_only_in_the_browser(web):
+    """A cookie copied before POST /logout still worked afterwards: a cancellation was saved
+    with it."""
+    client = web.client("yj")
+    page = client.get(f"/events/{OWN}").text
+    copy = web.app.test_client()
+    copy.set_cookie("calendar_session", client.get_cookie("calendar_session").value)
+    assert copy.get("/").status_code == 200  # the copy works while the session lasts
+    assert client.post("/logout", data={"csrf_token": csrf(page)}).status_code == 303
+    answer = copy.post(f"/events/{OWN}/cancel", data={"csrf_token": csrf(page), "seen": "0",
+                                                       "reason": "下雨"})
+    assert answer.status_code == 302 and answer.headers["Location"].startswith("/login")
+    assert copy.get("/").status_code == 302
+    assert web.entry(OWN).status == "planned"
+
+
+def test_a_session_ends_half_a_day_after_signing_in(web):
+    client = web.client("yj")
+    later = web.site.clock() + accounts.SESSION
+    web.site.clock = lambda: later
+    assert client.get("/").status_code == 200
+    web.site.clock = lambda: later + timedelta(minutes=1)
+    assert client.get("/").status_code == 302
+
+
+def _attempt(client, password: str, login: str = "yj"):
+    return client.post("/login", data={"login": login, "password": password,
+                                       "csrf_token": csrf(client.get("/login").text)})
+
+
+def test_a_lock_says_when_it_ends_and_spares_the_owner_s_browser(web):
+    web.site.pause = lambda seconds: None
+    owner = web.client("yj")  # signed in before: the browser keeps its device cookie
+    owner.post("/logout", data={"csrf_token": csrf(owner.get("/").text)})
+    stranger = web.client()  # the same office network: the same address
+    for _ in range(accounts.REFUSE_LOGIN):
+        assert _attempt(stranger, "guess-guess").status_code == 401
+    locked = _attempt(stranger, PASSWORDS["yj"])
+    assert locked.status_code == 429
+    assert "登录失败次数过多，已暂停登录，请于10:15后再试。" in locked.text  # failures at 10:00
+    assert _attempt(web.client(), PASSWORDS["yj"]).status_code == 429  # any other browser
+    assert _attempt(owner, PASSWORDS["yj"]).status_code == 303  # but the owner's
+    elsewhere = web.app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    assert _attempt(elsewhere, PASSWORDS["yj"]).status_code == 303  # and another address

@@ -121,3 +121,30 @@ def test_serve_warns_when_base_url_is_not_how_it_is_reached(base_url, proxy, war
     names = {"server.office": {"192.168.1.20"}}
     said = addresses.base_url_warning(plan, urls, lambda name: names.get(name, set()))
     assert (warned in said and "\n" not in said) if warned else said == ""
+
+
+def test_sixty_wrong_sign_ins_at_once_get_ten_passwords_checked(web):
+    """Counted before checking, not after: 60 at once had 17 passwords checked, not 10."""
+    import concurrent.futures
+    import threading
+
+    import requests
+
+    web.ws.run("build", "--today", "2025-06-20")
+    served = Served(web.ws, "--threads", "16")
+    try:
+        ready = threading.Barrier(60)
+
+        def guess(i: int) -> int:
+            session = requests.Session()
+            page = session.get(served.url + "/login", timeout=30).text
+            ready.wait(timeout=60)  # then all at once
+            return session.post(served.url + "/login", timeout=60, data={
+                "login": "yj", "password": f"guess-{i:04d}", "csrf_token": csrf(page)},
+                allow_redirects=False).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(60) as pool:
+            answers = list(pool.map(guess, range(60)))
+    finally:
+        served.stop()
+    assert sorted(answers) == [401] * 10 + [429] * 50, answers

@@ -1,9 +1,15 @@
 """Who may sign in, and signing in: accounts, their passwords, and the brakes on guessing.
 
 Passwords are kept only as argon2id hashes (argon2-cffi). A new account gets a random
-password, shown once. Failed sign-ins are counted in the database, so
-every application process sees them: after a few for one login, or many from one address,
-each further attempt waits a little longer, and past a limit they are refused for a while.
+password, shown once. Sign-in attempts are counted in the database, so every application
+process sees them, and each is counted before its password is checked, so that attempts made
+at once cannot all slip under the limit. They are counted by where they come from: a browser
+that signed in to the login before (it proves so with its device cookie) has a count of its
+own, so a stranger's guesses never lock the owner out; any other attempt counts against the
+login from its address, against the login from anywhere (a higher bound) and against its
+address whatever the login. After a few failures each further attempt waits a little
+longer, and past a limit attempts are refused until the oldest failures age out of the
+window, a moment the refusal names.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from .. import limits
 from ..errors import CalendarAppError, UnknownUnit
 from ..model import Account, Plan
 from .store import Store
@@ -30,14 +37,16 @@ from .store import Store
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # However many sign-ins arrive at once (or are sent to flood /login), hashing keeps a core free.
 _HASHING = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
-_LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
+_LOGIN = re.compile(rf"^[a-z0-9][a-z0-9._-]{{1,{limits.LOGIN - 1}}}$")
 # No 0/O, 1/l/I: a password read out over the phone or copied from paper must survive it.
 _ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MIN_PASSWORD = 10
 WINDOW = timedelta(minutes=15)  # failures older than this are forgotten
-SLOW_AFTER = 3  # failures for one login before each attempt is slowed
-REFUSE_LOGIN = 10  # failures for one login in WINDOW before it is refused for a while
+SLOW_AFTER = 3  # failures for one login from one place before each attempt is slowed
+REFUSE_LOGIN = 10  # failures for one login from one place (an address, a device) in WINDOW
 REFUSE_ADDRESS = 30  # ... from one address, whatever logins it tries
+REFUSE_ANYWHERE = 100  # ... for one login from any address (a device that proved itself aside)
+SESSION = timedelta(hours=12)  # a session ends this long after signing in, if not before
 
 
 class AccountError(CalendarAppError):
@@ -52,11 +61,24 @@ class AccountError(CalendarAppError):
 
 
 class SignInRefused(CalendarAppError):
-    """Too many failed sign-ins: `wait` says for how long no attempt is checked."""
+    """Too many failed sign-ins: no attempt is checked before `until`."""
 
-    def __init__(self, wait: timedelta):
-        super().__init__(f"too many failed sign-ins; try again in {wait}")
-        self.wait = wait
+    def __init__(self, until: datetime):
+        super().__init__(f"too many failed sign-ins; try again after {until:%H:%M}")
+        self.until = until
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a sign-in attempt comes from: the client's address, and the device id of a
+    browser that proved it signed in to this login before ("" for any other)."""
+
+    address: str
+    device: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"device:{self.device}" if self.device else self.address
 
 
 @dataclass(frozen=True)
@@ -75,6 +97,9 @@ def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password needs at least {MIN_PASSWORD} characters", "password",
                            f"密码至少 {MIN_PASSWORD} 个字符。")
+    if len(password) > limits.PASSWORD:
+        raise AccountError(f"a password has at most {limits.PASSWORD} characters", "password",
+                           f"密码不超过 {limits.PASSWORD} 个字符。")
     with _HASHING:
         return _HASHER.hash(password)
 
@@ -126,24 +151,49 @@ def enable(store: Store, login: str, at: datetime, by: str) -> None:
     store.update_account(login, at, by, enabled=True)
 
 
-def sign_in(store: Store, login: str, password: str, address: str, at: datetime) -> SignIn:
-    """Check a login and password, counting failures against the login and the address."""
-    by_login, by_address = store.failed_logins(login, address, at - WINDOW)
-    if by_login >= REFUSE_LOGIN or by_address >= REFUSE_ADDRESS:
-        raise SignInRefused(WINDOW)
+def sign_in(store: Store, login: str, password: str, source: Source, at: datetime) -> SignIn:
+    """Check a login and password; SignInRefused when the attempts from where this one
+    comes from are over a limit (see the module's docstring)."""
+    since = at - WINDOW
+    attempt = store.note_sign_in(login, source.key, at)  # counted first: see `_locked_until`
+    own = store.failed_sign_ins(since, attempt, login=login, source=source.key)
+    until = _locked_until(store, login, source, since, attempt, own)
+    if until is not None:
+        store.forget_sign_in(attempt)  # refused unchecked: the lock still ends when it said
+        raise SignInRefused(until)
     account = store.account(login)
     usable = account if account is not None and account.enabled else None
     # An unknown or disabled login is checked against a hash too, so that its answer takes as
-    # long as a wrong password's and does not tell a guesser which logins exist.
-    if _matches(usable.password if usable else _stand_in(), password) and usable:
+    # long as a wrong password's and does not tell a guesser which logins exist. A password
+    # longer than any that can be set is wrong without being hashed.
+    right = len(password) <= limits.PASSWORD and \
+        _matches(usable.password if usable else _stand_in(), password)
+    if right and usable:
         if _HASHER.check_needs_rehash(usable.password):
             with _HASHING:
                 store.rehash_password(login, _HASHER.hash(password))
-        store.forget_failed_logins(login, before=at - WINDOW)
+        store.forget_sign_in(attempt)
+        store.forget_failed_sign_ins(login, source.key, before=since)
         return SignIn(usable, 0.0)
-    store.note_failed_login(login, address, at)
-    slow = max(0, by_login + 1 - SLOW_AFTER)
+    slow = max(0, len(own) + 1 - SLOW_AFTER)
     return SignIn(None, min(0.5 * slow, 3.0))
+
+
+def _locked_until(store: Store, login: str, source: Source, since: datetime, attempt: int,
+                  own: list[datetime]) -> datetime | None:
+    """When attempts from `source` may be checked again, or None if this one may be now.
+
+    Every attempt is in the table before it counts the others, so of attempts made at once,
+    the later of any two sees the earlier: at most the limit of them are ever checked. With
+    `limit` failures counted (oldest first), the next attempt may be checked once enough of
+    them have left the window to leave fewer than `limit`."""
+    counted = [(own, REFUSE_LOGIN)]
+    if not source.device:
+        counted += [
+            (store.failed_sign_ins(since, attempt, login=login, untrusted=True), REFUSE_ANYWHERE),
+            (store.failed_sign_ins(since, attempt, source=source.key), REFUSE_ADDRESS)]
+    ends = [times[len(times) - limit] + WINDOW for times, limit in counted if len(times) >= limit]
+    return max(ends) if ends else None
 
 
 @functools.cache

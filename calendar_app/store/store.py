@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -609,20 +610,56 @@ class Store:
         """The same password hashed anew; unlike a new password, it signs no one out."""
         self.t.account.update(password=password).where(self.t.account.login == login).execute()
 
-    def note_failed_login(self, login: str, address: str, at: datetime) -> None:
-        self.t.login_failure.insert(login=login, address=address, at=at.isoformat()).execute()
+    def note_sign_in(self, login: str, source: str, at: datetime) -> int:
+        """A sign-in attempt, counted (committed) before its password is checked, so attempts
+        made at once see each other; kept as a failure unless `forget_sign_in` takes it back.
+        Its id."""
+        return int(self.t.login_failure.insert(login=login, address=source,
+                                               at=at.isoformat()).execute())
 
-    def failed_logins(self, login: str, address: str, since: datetime) -> tuple[int, int]:
-        """Failed sign-ins since `since`: for this login, and from this address."""
-        F = self.t.login_failure
-        recent = F.select().where(F.at >= since.isoformat())
-        return (recent.where(F.login == login).count(),
-                recent.where(F.address == address).count())
+    def forget_sign_in(self, attempt: int) -> None:
+        self.t.login_failure.delete().where(self.t.login_failure.id == attempt).execute()
 
-    def forget_failed_logins(self, login: str, before: datetime) -> None:
-        """A good sign-in clears the login's record, and old failures go in passing."""
+    def failed_sign_ins(self, since: datetime, but: int, login: str | None = None,
+                        source: str | None = None, untrusted: bool = False) -> list[datetime]:
+        """When the attempts after `since` were made, oldest first, but the attempt `but`:
+        those for a login, from a source, or only those of no known device."""
         F = self.t.login_failure
-        F.delete().where((F.login == login) | (F.at < before.isoformat())).execute()
+        query = F.select(F.at).where((F.at > since.isoformat()) & (F.id != but))
+        if login is not None:
+            query = query.where(F.login == login)
+        if source is not None:
+            query = query.where(F.address == source)
+        if untrusted:
+            query = query.where(~F.address.startswith("device:"))
+        return sorted(datetime.fromisoformat(at) for at, in self._rows(query))
+
+    def forget_failed_sign_ins(self, login: str, source: str, before: datetime) -> None:
+        """A good sign-in clears its login's failures from where it came from (not a
+        stranger's elsewhere), and failures older than `before` go in passing."""
+        F = self.t.login_failure
+        F.delete().where(((F.login == login) & (F.address == source))
+                         | (F.at < before.isoformat())).execute()
+
+    def start_session(self, login: str, at: datetime, forget_before: datetime) -> str:
+        """A new session for `login`: its token (for the cookie; the table keeps its digest).
+        Sessions begun before `forget_before` go in passing."""
+        token = secrets.token_urlsafe(32)
+        S = self.t.session
+        with self.transaction():
+            S.delete().where(S.created < forget_before.isoformat()).execute()
+            S.insert(id=_digest(token), login=login, created=at.isoformat()).execute()
+        return token
+
+    def session(self, token: str) -> tuple[str, datetime] | None:
+        """The login and start of a session still open, or None."""
+        S = self.t.session
+        row = S.get_or_none((S.id == _digest(token)) & S.ended.is_null())
+        return (row.login, datetime.fromisoformat(row.created)) if row else None
+
+    def end_session(self, token: str, at: datetime) -> None:
+        S = self.t.session
+        S.update(ended=at.isoformat()).where(S.id == _digest(token)).execute()
 
     def add_evidence(self, evidence: Evidence) -> None:
         self.t.evidence.insert(uid=evidence.uid, sha256=evidence.sha256, kind=evidence.kind,
@@ -779,6 +816,10 @@ def _channel(row: ChannelRow) -> Channel:
     return Channel(row.id, row.unit, row.url, row.shown, row.ident, row.service,
                    datetime.fromisoformat(row.added), row.by, moment(row.tried),
                    moment(row.delivered), row.error)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _account(row: AccountRow) -> Account:

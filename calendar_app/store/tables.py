@@ -11,9 +11,9 @@ from typing import Any
 
 from .connection import pw
 
-SCHEMA_VERSION = 4  # 2: accounts, sign-in failures and evidence files, for the web application;
+SCHEMA_VERSION = 5  # 2: accounts, sign-in failures and evidence files, for the web application;
 # 3: the channels reminders are sent through, and the log of what was sent; 4: the accounts'
-# history
+# history; 5: the web application's sessions
 
 
 class _Base(pw.Model):
@@ -118,13 +118,30 @@ class AccountChangeRow(_Base):
 
 
 class LoginFailure(_Base):
+    """A sign-in attempt, counted as it begins and kept if the password was wrong."""
+
     id = pw.AutoField()
     login = pw.TextField(index=True)
+    # Where it came from: the client's address, or `device:ID` for a browser that proved it
+    # signed in to this login before (its device cookie).
     address = pw.TextField(index=True)
     at = pw.TextField(index=True)
 
     class Meta:
         table_name = "login_failure"
+
+
+class SessionRow(_Base):
+    """A signed-in browser: its cookie carries the token, the table its digest. Signing out
+    ends the row, so a copy of the cookie made before is worth nothing after."""
+
+    id = pw.TextField(primary_key=True)  # SHA-256 of the token, never the token
+    login = pw.TextField(index=True)
+    created = pw.TextField(index=True)
+    ended = pw.TextField(null=True)
+
+    class Meta:
+        table_name = "session"
 
 
 class EvidenceRow(_Base):
@@ -225,9 +242,11 @@ class Tables:
         self.evidence: type[EvidenceRow] = _bound(EvidenceRow, db)
         self.channel: type[ChannelRow] = _bound(ChannelRow, db)
         self.reminder: type[ReminderRow] = _bound(ReminderRow, db)
+        self.session: type[SessionRow] = _bound(SessionRow, db)
         self.all = (self.setting, self.event, self.event_unit, self.history, self.account,
                     self.login_failure, self.evidence, self.channel, self.reminder,
-                    self.account_change)
+                    self.account_change, self.session)
         # Tables each schema version added to the one before: an older database gains them.
         self.added = {2: (self.account, self.login_failure, self.evidence),
-                      3: (self.channel, self.reminder), 4: (self.account_change,)}
+                      3: (self.channel, self.reminder), 4: (self.account_change,),
+                      5: (self.session,)}
