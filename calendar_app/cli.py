@@ -422,14 +422,17 @@ BY = click.option("--by", default=_os_user, show_default="the OS user",
 
 
 @contextmanager
-def _reporting(paths: Paths, by: str) -> Iterator:
+def _reporting(paths: Paths, by: str, today: date | None = None) -> Iterator:
     """A recorder on the database; once its reports are in, the feeds, printed months and
-    gap report they touched are refreshed, so subscribers see them on their next poll."""
+    gap report they touched are refreshed, so subscribers see them on their next poll.
+    `today` takes that day for the clock's (at the clock's time of day)."""
     from . import publish
     from .reports.records import Recorder
 
     plan = paths.load_plan()
     now = datetime.now(_zone())
+    if today is not None:
+        now = datetime.combine(today, now.timetz())
     with paths.store() as store:
         recorder = Recorder(store, plan, now, by)
         yield recorder
@@ -443,7 +446,7 @@ def _reporting(paths: Paths, by: str) -> Iterator:
 
 @cli.group()
 def record() -> None:
-    """Report what happened to an event: done, cancelled, moved, or reset."""
+    """Report what happened to an event (done, cancelled, moved, reset) or in a period."""
 
 
 @record.command("done")
@@ -484,6 +487,25 @@ def record_move(paths: Paths, uid, to, by) -> None:
     with _reporting(paths, by) as recorder:
         recorder.move(uid, to)
     click.echo(f"{uid}: moved to {to.isoformat()}")
+
+
+@record.command("period")
+@click.argument("uid")
+@click.option("--done", "done", type=int, required=True,
+              help="How many of the period's planned events took place.")
+@click.option("--missed", type=DATE, multiple=True,
+              help="A planned day that did not take place (repeat for each).")
+@click.option("--note", default="", help="A short note.")
+@click.option("--today", type=DATE, help="The day the report is made (default: today); a "
+              "period may be reported from its last week on.")
+@BY
+@click.pass_obj
+def record_period(paths: Paths, uid, done, missed, note, today, by) -> None:
+    """Report a period's task (an obligation reported weekly, monthly or quarterly): how
+    many of the period's events were done."""
+    with _reporting(paths, by, _date(today)) as recorder:
+        planned = recorder.period(uid, done, note, tuple(d.date() for d in missed))
+    click.echo(f"{uid}: {done} of {planned} done")
 
 
 @record.command("reset")

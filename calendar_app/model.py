@@ -45,6 +45,14 @@ ONE_DAY = timedelta(days=1)
 STATUS_CN = {"planned": "计划", "done": "完成", "cancelled": "取消", "moved": "改期"}
 ROLE_CN = {"lead": "牵头", "co": "配合"}
 
+# How an obligation's work is reported (its grain): each event on its own, or one report
+# task per week, month or quarter that states how many of the period's events were done.
+Grain = Literal["each", "weekly", "monthly", "quarterly"]
+GRAINS: tuple[Grain, ...] = ("each", "weekly", "monthly", "quarterly")
+GRAIN_CN = {"each": "逐项", "weekly": "每周", "monthly": "每月", "quarterly": "每季度"}
+# What a stored event is: an event of the plan (or one a unit added), or a period's report task.
+Kind = Literal["event", "report"]
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -108,6 +116,10 @@ class Obligation:
     short: str = ""  # the title calendars show when `title` is too long for them
     target: Target | None = None
     line: int = 0
+    report: Grain = "each"  # how its work is reported: each event, or a task per period
+    report_due_days: int = 5  # working days after a period ends that its report is due
+    report_reason: str = ""  # why the county reports it by period (every grain is its choice)
+    counted: str = ""  # what the number a report asks for is called (队伍人数, 推送条数)
 
     @property
     def lead(self) -> str:
@@ -117,7 +129,7 @@ class Obligation:
     def basis(self) -> str:
         """What a unit reads about where the event comes from: 方案规定 when the table fixes
         everything, else 县里安排 and the county's reasons."""
-        reasons = [r for r in (self.assigned, self.assumed) if r]
+        reasons = [r for r in (self.assigned, self.assumed, self.report_reason) if r]
         return "县里安排：" + "；".join(reasons) if reasons else "方案规定"
 
 
@@ -164,6 +176,8 @@ class Event:
     # Plan text the views print around the event (measure title, the quoted seed words, unit
     # names): not stored, but part of the digest, so editing it raises SEQUENCE too.
     context: str = ""
+    kind: Kind = "event"
+    reported: Grain = "each"  # an event of a period-reported obligation is judged in its report
 
     @property
     def all_day(self) -> bool:
@@ -186,6 +200,10 @@ class Event:
             "slot": self.slot.key,
             "measure": self.measure,
             "context": self.context,
+            # Since the reporting grain: said only when not the default, so that an event
+            # reported on its own keeps the revision it had before there were grains.
+            **({"kind": self.kind} if self.kind != "event" else {}),
+            **({"reported": self.reported} if self.reported != "each" else {}),
         }
 
     @cached_property
@@ -414,6 +432,13 @@ class Entry:
     remark: str = ""  # the unit's note, or why it was cancelled
     digest: str = ""  # of what the plan generated (Event.digest), as stored
     planned_start: date | datetime | None = None  # where the plan put a moved event
+    kind: Kind = "event"
+    reported: Grain = "each"  # "each", or the grain of the period report that judges it
+    done_count: int | None = None  # a period's report: how many of its events were done,
+    planned_count: int | None = None  # of how many planned,
+    missed: tuple[date, ...] = ()  # and the days missed, when it names them
+    review: str = ""  # the coordinator's review of the report (see `reports.review`)
+    review_note: str = ""  # why it was returned
 
     @property
     def all_day(self) -> bool:
@@ -422,6 +447,12 @@ class Entry:
     @property
     def lead(self) -> str:
         return self.units[0]
+
+    @property
+    def reported_alone(self) -> bool:
+        """Reported, and so counted, lit and overdue, on its own: not an event of an
+        obligation reported by period, whose period's report task is judged instead."""
+        return self.reported == "each"
 
     @property
     def live(self) -> bool:
@@ -434,13 +465,15 @@ class Entry:
         return self.state == "removed"
 
     def overdue(self, today: date, overdue_days: int) -> bool:
-        """Planned and live, ended more than `overdue_days` before today, nothing recorded."""
-        return (self.live and self.status == "planned"
+        """Planned, live and reported on its own, past its deadline with nothing recorded."""
+        return (self.live and self.status == "planned" and self.reported_alone
                 and self.overdue_since(overdue_days) <= today)
 
     def overdue_since(self, overdue_days: int) -> date:
-        """The first day on which it counts as overdue if still nothing is recorded."""
-        return days(self.start, self.end)[1] + timedelta(days=overdue_days)
+        """The first day on which it counts as overdue if still nothing is recorded: an
+        event `overdue_days` after it ends; a report task the day after it is due (its day
+        is the deadline, already some working days after its period)."""
+        return self.after + timedelta(days=0 if self.kind == "report" else overdue_days)
 
     @property
     def shown_status(self) -> str:

@@ -83,7 +83,7 @@ def test_the_page_is_a_pure_function_of_its_inputs(snapshot):
             return "/gaps.json"
 
     web = dashboard.page(rev, plan, entries, Web(), [("2025年12月通报（PDF）", "/circular/2025-12.pdf")])
-    assert 'href="/events/m19-daily-push/2024-11-01"' in web and "../" not in web
+    assert 'href="/events/m19-daily-push/report-2024-11"' in web and "../" not in web
     assert '<a href="/circular/2025-12.pdf">2025年12月通报（PDF）</a>' in web
 
 

@@ -43,14 +43,22 @@ def test_sheets_have_a_title_a_frozen_header_and_filters(book):
 def test_every_event_of_the_year_with_real_dates_and_numbers(book, snapshot):
     plan, entries, _ = snapshot
     events = rows(book["活动明细"])
+    # the daily push by its monthly reports, not day by day
     of_2024 = [e for e in entries if not e.orphaned and e.after > date(2024, 1, 1)
-               and (e.start.date() if hasattr(e.start, "date") else e.start).year <= 2024]
+               and (e.start.date() if hasattr(e.start, "date") else e.start).year <= 2024
+               and e.reported_alone]
     assert len(events) == len(of_2024)
     first = book["活动明细"]["A3"]
     assert isinstance(first.value, datetime) and first.number_format == "yyyy-mm-dd"
     done = [r for r in events if r["状态"] == "完成"]
-    assert all(isinstance(r["完成日期"], datetime) and isinstance(r["参加人数"], int) for r in done)
-    assert sum(r["状态"] == "逾期未报" for r in events) == 35  # 30 pushes of 县委宣传部, 5 of 县林业局
+    assert all(isinstance(r["完成日期"], datetime) for r in done)
+    assert all(isinstance(r["参加人数"], int) for r in done if "情况报送" not in r["活动"])
+    pushes = [r for r in events if "“天天科普”推送情况报送" in r["活动"]]
+    assert len(pushes) == 12 and pushes[0]["活动"] == "2023年12月“天天科普”推送情况报送"
+    # January's is due 2024-02-06: 02-04, a Sunday, is worked (调休)
+    assert pushes[1]["备注"] == "完成31/计划31" and pushes[1]["日期"] == datetime(2024, 2, 6)
+    # November's report of 县委宣传部, 5 events of 县林业局
+    assert sum(r["状态"] == "逾期未报" for r in events) == 6
     (moved,) = [r for r in events if r["备注"] and "已改期" in r["备注"]]
     assert moved["日期"] == datetime(2024, 11, 12) and moved["状态"] == "完成"
     assert {r["牵头单位"] for r in events if r["状态"] == "逾期未报"} == {"县委宣传部", "县林业局"}
@@ -63,7 +71,7 @@ def test_by_unit_counts_and_rates(book, snapshot):
     assert (linye["应办（次）"], linye["完成（次）"], linye["逾期未报"], linye["灯色"]) == (5, 0, 5, "红灯")
     assert linye["名次"] == 36 and linye["最近登记"] is None
     push = units["县委宣传部"]
-    assert push["逾期未报"] == 30 and push["完成（次）"] == push["应办（次）"] - 30
+    assert push["逾期未报"] == 1 and push["完成（次）"] == push["应办（次）"] - 1
     assert push["完成率"] == pytest.approx(push["完成（次）"] / push["应办（次）"])
     cell = next(c for c in book["按单位"]["F"][2:] if isinstance(c.value, float))
     assert cell.number_format == "0.0%"
@@ -78,7 +86,9 @@ def test_by_measure_with_the_plans_words_and_what_was_done(book, snapshot):
     assert m21["方案原文"] == plan.measures[21].text and m21["牵头单位"] == "县应急管理局"
     assert "全国消防日应急科普宣教（消防演练）：完成1次/应办1次（2024年11月12日" in m21["完成情况"]
     assert m21["佐证材料（份）"] >= 0 and isinstance(m21["参加人数合计"], int)
-    assert measures[4]["灯色"] == "红灯" and measures[19]["逾期未报"] == 30
+    assert measures[4]["灯色"] == "红灯" and measures[19]["逾期未报"] == 1
+    assert ("崇阳网、云上崇阳App科普宣传栏推送（天天科普）：报送11期/应报12期（报送的各期完成336/计划336）"
+            in measures[19]["完成情况"])
 
 
 def test_the_same_day_gives_the_same_bytes_and_a_bad_period_is_refused(realistic, tmp_path):

@@ -1,6 +1,8 @@
 """Rebuilding against a real database, SQLite and PostgreSQL: idempotent, revisions,
 tombstones, records kept, the schema's version, the history the database guards."""
 
+from datetime import date
+
 import pytest
 
 from calendar_app.store import Store
@@ -37,10 +39,29 @@ def test_another_schema_version_is_refused_in_one_line(built_small, database):
         f"{built_small.db} has schema version 99; this calendar-app reads version {SCHEMA_VERSION}"]
 
 
+def _as_version(database, version: int) -> None:
+    """The database as that schema version left it: without what later versions added."""
+    from calendar_app.store.tables import COLUMNS_ADDED
+
+    for step, columns in COLUMNS_ADDED.items():
+        if step > version:
+            for table, column, _ in columns:
+                database.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    if version < 5:
+        database.execute("DROP TABLE session")
+    if version < 4:
+        database.execute("DROP TABLE account_change")
+    if version < 3:
+        for table in ("channel", "reminder"):
+            database.execute(f"DROP TABLE {table}")
+    if version < 2:
+        for table in ("account", "login_failure", "evidence"):
+            database.execute(f"DROP TABLE {table}")
+    database.execute(f"UPDATE setting SET value = '{version}' WHERE key = 'schema_version'")
+
+
 def test_a_version_1_database_gains_the_tables_of_version_2(stored_small, database):
-    for table in ("account", "login_failure", "evidence"):
-        database.execute(f"DROP TABLE {table}")
-    database.execute("UPDATE setting SET value = '1' WHERE key = 'schema_version'")
+    _as_version(database, 1)
     assert "zhang" in stored_small.run("accounts", "add", "zhang", "--unit", "yingji").output
     assert database.rows("SELECT value FROM setting WHERE key = 'schema_version'") == [
         (str(SCHEMA_VERSION),)]
@@ -122,14 +143,41 @@ def test_the_history_cannot_be_rewritten(built_small, database):
 
 
 def test_a_units_unreported_events_and_the_reports_read_alike_on_both(stored_small):
-    from datetime import date
-
     stored_small.run("record", "done", "m02-day/2025", "--evidence", "照片存档")
     stored_small.run("record", "done", "m02-monthly/2025-01")
     with Store.open(stored_small.db) as store:
         unreported = [(n, first, [e.uid for e in events]) for n, first, events
-                      in store.unreported("yingji", date(2025, 6, 1), latest=2)]
+                      in store.unreported("yingji", date(2025, 6, 8), 7, latest=2)]
         reports = {uid: r.evidence for uid, r in store.reports().items()}
     assert unreported == [(4, date(2025, 2, 3), ["m02-monthly/2025-04", "m02-monthly/2025-05"]),
                           (1, date(2025, 5, 24), ["m02-week/2025"])]
     assert reports == {"m02-day/2025": 1, "m02-monthly/2025-01": 0}
+
+
+def test_a_version_5_database_gains_report_tasks_and_keeps_what_was_reported(
+        built_small, database):
+    # Before there were grains, 天城镇 reported each push of February one by one, and one
+    # of March; then the county reports the push by month.
+    feb = [f"m03-push/2025-02-{d:02d}" for d in (3, 6, 10, 13, 17, 20, 24, 27)]
+    for uid in [*feb, "m03-push/2025-03-03"]:
+        built_small.run("record", "done", uid)
+    _as_version(database, 5)
+    built_small.edit("assumed: 测试}", "assumed: 测试, report: monthly, "
+                     "report_reason: 按月汇总报送, counted: 推送条数}")
+    assert "12 new, 104 changed" in built_small.run("build", "--today", "2025-04-01").output
+    assert database.rows("SELECT value FROM setting WHERE key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)]
+    with Store.open(built_small.db) as store:
+        pushes = [e for e in store.entries(obligations=["m03-push"]) if e.kind == "event"]
+        february, march = (store.entry(f"m03-push/report-2025-{m}") for m in ("02", "03"))
+        history = store.history(february.uid)
+    # each push keeps its report, and is judged in its month's report from now on
+    assert {e.uid for e in pushes if e.status == "done"} == {*feb, "m03-push/2025-03-03"}
+    assert {e.reported for e in pushes} == {"monthly"}
+    # February was reported whole: its report is filed with it; March's waits for the unit
+    assert (february.status, february.done_count, february.planned_count) == ("done", 8, 8)
+    assert february.done_on == date(2025, 2, 27) and history[-1]["action"] == "done"
+    assert history[-1]["detail"] == {"carried": True, "done": 8, "filed": "2025-02-27",
+                                     "planned": 8}
+    assert (march.status, march.start, march.units) == ("planned", date(2025, 4, 8),
+                                                        ("tiancheng",))

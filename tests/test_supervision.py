@@ -44,7 +44,12 @@ def day(e):
 def test_the_fixture_tells_its_story(snapshot):
     plan, entries, reports = snapshot
     done = [e for e in entries if e.status == "done"]
-    assert len(done) == 3880  # of the shipped plan as it stands: a new obligation moves it
+    assert len(done) == 2150  # of the shipped plan as it stands: a new obligation moves it
+    # the daily push is reported by month: 58 monthly reports (not November 2024), no push
+    push = [e for e in done if e.obligation == "m19-daily-push"]
+    assert len(push) == 58 and {e.kind for e in push} == {"report"}
+    assert all(e.done_count == e.planned_count == (e.slot_end - e.slot_start).days
+               for e in push)
     assert [e.uid for e in entries if e.status == "cancelled"] == [
         "m21-disaster-day/2022", "m19-tv-weekly/2023-W05", story.MISSED]
     assert sum(1 for e in entries if e.fills) == 2 and sum(1 for e in entries if e.moved) == 1
@@ -56,19 +61,20 @@ def test_the_fixture_tells_its_story(snapshot):
 def test_one_finding_per_problem_with_every_event_it_covers(realistic, tmp_path):
     data = json.loads(run(realistic, tmp_path, "gaps", "--today", str(END), "--format",
                           "json").output)
-    push = [f for f in data["findings"] if f["obligation"] == "m19-daily-push"]
-    assert len(push) == 1
-    (push,) = push
-    assert (push["unit"], push["kind"], push["count"]) == ("xuanchuan", "overdue", 30)
-    assert (push["first"], push["last"]) == ("2024-11-01", "2024-11-30")
-    assert push["events"] == [f"m19-daily-push/2024-11-{d:02d}" for d in range(1, 31)]
-    assert push["message"] == ("崇阳网、云上崇阳App科普宣传栏推送（天天科普）："
-                               "逾期未报30次（2024年11月1日至11月30日）")
-    # the same problem, one line per event
+    # the daily push unreported for November 2024 is one month's report, not 30 days
+    (push,) = [f for f in data["findings"] if f["obligation"] == "m19-daily-push"]
+    assert (push["unit"], push["kind"], push["count"]) == ("xuanchuan", "overdue", 1)
+    assert push["events"] == ["m19-daily-push/report-2024-11"]
+    assert push["message"] == ("2024年11月“天天科普”推送情况报送（截止2024年12月6日）逾期未报，"
+                               "已过390天")
+    # 港口乡's five overdue events after it stopped reporting: one line per problem, and
+    # one per event in the detail
     detail = json.loads(run(realistic, tmp_path, "gaps", "--today", str(END), "--format", "json",
                             "--detail").output)["findings"]
-    assert sum(f["obligation"] == "m19-daily-push" for f in detail) == 30
-    assert all(f["count"] == 1 for f in detail if f["kind"] == "overdue")
+    gangkou = [f for f in detail if f["unit"] == "gangkou" and f["kind"] == "overdue"]
+    assert len(gangkou) == 5 and all(f["count"] == 1 for f in gangkou)
+    assert sum(f["count"] for f in data["findings"]
+               if f["unit"] == "gangkou" and f["kind"] == "overdue") == 5
     keys = [(f["kind"], f["unit"], f["obligation"]) for f in data["findings"]
             if f["kind"] in ("overdue", "unfilled_slot", "quota_behind", "milestone_behind")]
     assert len(keys) == len(set(keys))
@@ -84,7 +90,7 @@ def test_lights_as_of_the_plans_last_day(snapshot):
     assert {u for u, light in lights.items() if light == "amber"} == {"tongji", "zuzhi", "kejing"}
     assert standing(rev, "zuzhi").reasons == ("1项将在7天内逾期",)
     assert set(lights.values()) == {"red", "amber", "green"}
-    assert standing(rev, "xuanchuan").reasons == ("逾期未报30项",)
+    assert standing(rev, "xuanchuan").reasons == ("逾期未报1项",)  # November 2024's push
     assert standing(rev, "jiaoyu").reasons == ("取消未补办1项",)  # the 2023 teachers: amber only
     assert standing(rev, "nongye").reasons == ("农民教育培训（每年2000人次以上）落后于进度",
                                                "农村创业创新带头人培育（县里按每年200名以上计）落后于进度")
@@ -124,9 +130,10 @@ def test_ranking_by_completion_rate_then_overdue_then_light(snapshot):
     ranks = {s.id: s.rank for s in rev.units}
     greens = sum(1 for s in rev.units if s.light == "green")
     assert greens == 26 and sum(1 for r in ranks.values() if r == 1) == greens  # all at 100%
-    # 100% but amber, then 100% but red (quotas behind), then by rate: 105/106 with one
-    # missed, 80/81 and 60/61 with a report pending, 2415/2455, 36/41 twice, 21/26
-    assert [ranks[u] for u in ("tongji", "nongye", "fagai", "jiaoyu", "zuzhi", "xuanchuan",
+    # 100% but amber, then 100% but red (quotas behind), then by rate: 685/689 (a month of
+    # the daily push is one report), 105/106 with one missed, 80/81 and 60/61 with a
+    # report pending, 36/41 twice, 21/26
+    assert [ranks[u] for u in ("tongji", "nongye", "fagai", "xuanchuan", "jiaoyu", "zuzhi",
                                "kejing", "gangkou", "gaojian", "linye")] == [
         27, 28, 28, 30, 31, 32, 33, 34, 34, 36]
     assert [s.id for s in rev.units][-1] == "linye"
@@ -166,7 +173,8 @@ def test_the_final_state_once_the_plan_is_over(realistic, tmp_path, snapshot):
     assert rev.stage.state == "over" and "已于2025年12月31日结束" in rev.stage.text
     # the reports still missing at the snapshot are overdue by now
     late = [e for e in entries if e.after > story.SNAPSHOT + timedelta(days=1) and e.live]
-    assert standing(rev, "xuanchuan").tally.overdue == 30 + sum(e.lead == "xuanchuan" for e in late)
+    assert standing(rev, "xuanchuan").tally.overdue == 1 + sum(
+        e.lead == "xuanchuan" and e.reported_alone for e in late)
     assert standing(rev, "fagai").tally.overdue == 3
     text = run(realistic, tmp_path, "gaps", "--today", str(NOW)).output
     assert text.splitlines()[1] == ("实施期2021年1月1日至2025年12月31日已于2025年12月31日结束，"
@@ -213,9 +221,12 @@ def test_the_shipped_plan_with_nothing_recorded_reads_in_minutes(shipped, tmp_pa
     lines = out.splitlines()
     assert len(lines) < 600, len(lines)  # 499 today: 36 units, 30 measures, the findings
     assert sum("崇阳网、云上崇阳App科普宣传栏推送" in line for line in lines) == 1
-    pushes = sum(1 for e in plan_entries if e.obligation == "m19-daily-push"
-                 and e.after <= END - timedelta(days=7))
-    assert f"逾期未报{pushes}次" in out and "【县委宣传部】红灯" in out
+    # one report a month, those due by the day before: 59, at most 12 a year
+    months = sum(1 for e in plan_entries if e.obligation == "m19-daily-push"
+                 and e.kind == "report" and e.after <= END)
+    assert months == 59 and f"逾期未报{months}次" in out and "【县委宣传部】红灯" in out
+    assert sum(1 for e in plan_entries if e.obligation == "m19-daily-push"
+               and e.kind == "report" and e.slot_start.year == 2025) == 12
 
 
 def _nothing_recorded(ws, tmp_path):
@@ -229,12 +240,18 @@ def _nothing_recorded(ws, tmp_path):
 
 def test_overdue_means_more_than_overdue_days_after_the_event_ended(snapshot):
     _, entries, _ = snapshot
-    (e,) = [e for e in entries if e.uid == "m19-daily-push/2024-11-10"]  # unreported, all day
-    assert e.after == date(2024, 11, 11)
-    assert not e.overdue(date(2024, 11, 17), 7)  # the 7th day after: still in time
-    assert e.overdue(date(2024, 11, 18), 7) and e.overdue(date(2024, 11, 12), 0)
-    (done,) = [e for e in entries if e.uid == "m19-daily-push/2024-10-10"]
+    (e,) = [e for e in entries if e.uid == "m19-tv-weekly/2025-W52"]  # unreported, 12-24
+    assert e.after == date(2025, 12, 25)
+    assert not e.overdue(date(2025, 12, 31), 7)  # the 7th day after: still in time
+    assert e.overdue(date(2026, 1, 1), 7) and e.overdue(date(2025, 12, 25), 0)
+    (done,) = [e for e in entries if e.uid == "m19-tv-weekly/2025-W50"]
     assert not done.overdue(NOW, 7)
+    # a month's report is overdue the day after it is due; its pushes never are
+    (task,) = [e for e in entries if e.uid == "m19-daily-push/report-2024-11"]
+    assert day(task) == date(2024, 12, 6)  # 5 working days after November
+    assert not task.overdue(date(2024, 12, 6), 7) and task.overdue(date(2024, 12, 7), 7)
+    (push,) = [e for e in entries if e.uid == "m19-daily-push/2024-11-10"]
+    assert push.status == "planned" and not push.overdue(NOW, 7)
 
 
 def test_the_store_tells_when_each_event_was_last_reported(realistic_ws):

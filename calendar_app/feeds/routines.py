@@ -59,8 +59,8 @@ def find(plan: Plan, entries: list[Entry]) -> tuple[list[Routine], list[Entry]]:
         prefix = f"{entry.obligation}/{entry.slot}"
         length = (entry.slot_end - entry.slot_start).days
         weekly = length == 7 and entry.slot_start.weekday() == 0
-        if (entry.origin != "plan" or not entry.obligation or not entry.uid.startswith(prefix)
-                or not (weekly or length == 1)):
+        if (entry.origin != "plan" or entry.kind != "event" or not entry.obligation
+                or not entry.uid.startswith(prefix) or not (weekly or length == 1)):
             rest.append(entry)
             continue
         stem = entry.obligation + entry.uid[len(prefix):].replace("/", "-")

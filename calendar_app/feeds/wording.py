@@ -79,7 +79,8 @@ def quote_text(quote: str) -> str:
 
 def rhythm_source(obligation: Obligation) -> str:
     """方案规定 when the table fixes rhythm, lead and units; 县里安排 and why otherwise."""
-    reasons = [r.strip() for r in (obligation.assumed, obligation.assigned) if r.strip()]
+    reasons = [r.strip() for r in (obligation.assumed, obligation.assigned,
+                                   obligation.report_reason) if r.strip()]
     if not reasons:
         return "方案规定"
     return "县里安排：" + "；".join(reasons)
@@ -90,6 +91,8 @@ def record_text(entry: Entry, overdue_days: int, overdue: bool,
     """What was recorded: 已完成（参加 120 人）, 已取消（原因：设备检修）, 已改期（原定 3 月 12 日）."""
     if entry.orphaned:
         return "已取消（计划调整后不再安排）"
+    if entry.kind == "report":
+        return _report_text(entry, overdue)
     if entry.status == "cancelled":
         return f"已取消（原因：{entry.remark}）" if entry.remark else "已取消"
     if entry.status == "done":
@@ -108,6 +111,23 @@ def record_text(entry: Entry, overdue_days: int, overdue: bool,
         day = planned.date() if isinstance(planned, datetime) else planned
         start = entry.start.date() if isinstance(entry.start, datetime) else entry.start
         return f"已改期（原定 {day_text(day, day.year != start.year)}）"
+    return ""
+
+
+def _report_text(entry: Entry, overdue: bool) -> str:
+    """What a period's report task says it holds: 已报送（2025 年 7 月 3 日）：完成 28 / 30,
+    and the days missed; or that it is overdue."""
+    if entry.status == "done":
+        text = "已报送"
+        if entry.done_on is not None:
+            text += f"（{day_text(entry.done_on)}）"
+        if entry.done_count is not None:
+            text += f"：完成 {entry.done_count} / 计划 {entry.planned_count}"
+        if entry.missed:
+            text += "；未完成：" + "、".join(day_text(d, False) for d in entry.missed)
+        return text + (f"；备注：{entry.remark}" if entry.remark else "")
+    if overdue:
+        return "逾期未报（已过报送截止日，尚未报送本期情况）"
     return ""
 
 
@@ -140,7 +160,14 @@ def description(plan: Plan, entry: Entry, obligation: Obligation | None, *, when
         lines.append(f"牵头单位：{unit_name(plan, entry.lead)}")
     if len(entry.units) > 1 and not together:
         lines.append("配合单位：" + "、".join(unit_name(plan, u) for u in entry.units[1:]))
-    lines.append(f"时间：{when}")
+    if entry.kind == "report":
+        first, last = entry.slot_start, entry.slot_end - timedelta(days=1)
+        lines.append(f"报送期：{day_text(first)}至 {day_text(last, last.year != first.year)}")
+        lines.append(f"报送截止：{when}")
+        asked = obligation.counted if obligation is not None and obligation.counted else "数量"
+        lines.append(f"报送内容：本期计划与完成的{asked}、未完成的日期、备注和佐证材料")
+    else:
+        lines.append(f"时间：{when}")
     if entry.origin == "added":
         if fills is not None:
             day = fills.planned_start or fills.start

@@ -47,7 +47,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
                        cn_period=words.cn_period, cn_target_period=words.cn_target_period,
                        status_cn=words.status_cn,
                        history_detail=words.history_detail, qr=qr_svg,
-                       day_iso=lambda value: day_of(value).isoformat(),
+                       day_iso=lambda value: day_of(value).isoformat(), day=day_of,
                        groupby_obligation=words.by_obligation)
     return env
 

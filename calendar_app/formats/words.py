@@ -17,7 +17,8 @@ ACTION_CN = {"created": "生成", "changed": "计划变更", "removed": "移出�
              "added": "新增"}
 DETAIL_CN = {"on": "实际日期", "attendance": "参加人数", "note": "备注", "evidence": "佐证材料",
              "reason": "取消原因", "from": "原定", "to": "改至", "was": "原状态", "title": "活动",
-             "fills": "补办"}
+             "fills": "补办", "done": "完成数量", "planned": "计划数量", "missed": "未完成日期",
+             "filed": "报送日期", "carried": "由逐项登记汇总"}
 
 # What each row of the accounts' history says was done.
 ACCOUNT_ACTION_CN = {"created": "新建账号", "password": "重置密码", "disabled": "停用",
@@ -94,8 +95,10 @@ def by_obligation(entries: list[Entry]) -> list[list[Entry]]:
 
 
 def status_cn(entry: Entry) -> str:
-    """计划, 完成（120人）, 取消, 改期, or 取消（已移出计划）."""
+    """计划, 完成（120人）, 已报送（28/30）, 取消, 改期, or 取消（已移出计划）."""
     word = STATUS_CN[entry.shown_status]
+    if entry.shown_status == "done" and entry.done_count is not None:
+        return f"已报送（{entry.done_count}/{entry.planned_count}）"
     if entry.shown_status == "done" and entry.attendance is not None:
         return f"{word}（{entry.attendance}人）"
     if entry.orphaned:
@@ -111,8 +114,13 @@ def history_detail(detail: dict) -> str:
             continue
         if key == "was":
             value = STATUS_CN.get(value, value)
-        elif key in ("on", "from", "to"):
+        elif key in ("on", "from", "to", "filed"):
             value = _when_text(str(value))
+        elif key == "missed":
+            value = "、".join(_when_text(str(day)) for day in value)
+        elif key == "carried":
+            parts.append("此前已逐项登记完成，按期汇总")
+            continue
         parts.append(f"{DETAIL_CN[key]}：{value}")
     if detail.get("files"):
         parts.append("附件：" + "、".join(f["name"] for f in detail["files"]))

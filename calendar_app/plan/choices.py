@@ -31,12 +31,14 @@ def unit_counts(plan: Plan) -> str:
 
 def county_choices(plan: Plan) -> list[str]:
     """The section of `validate` that lists every county choice, obligation by obligation."""
-    chosen = [o for o in plan.obligations if o.assigned or o.assumed]
+    chosen = [o for o in plan.obligations if o.assigned or o.assumed or o.report_reason]
     units = sum(bool(o.assigned) for o in chosen)
     cadences = sum(bool(o.assumed) for o in chosen)
+    grains = sum(bool(o.report_reason) for o in chosen)
     lines = [f"county choices ({len(chosen)} of {len(plan.obligations)} obligations: {units} "
-             f"leads or unit sets, {cadences} days or frequencies; units read them as 县里安排, "
-             "the rest as 方案规定):"]
+             f"leads or unit sets, {cadences} days or frequencies"
+             + (f", {grains} reported by period" if grains else "")
+             + "; units read them as 县里安排, the rest as 方案规定):"]
     for obligation in chosen:
         lines.append(f"  {obligation.id} (measure {obligation.measure}, "
                      f"{plan.file}:{obligation.line})")
@@ -44,6 +46,9 @@ def county_choices(plan: Plan) -> list[str]:
             lines.append(f"    units: {_who(plan, obligation)}: {obligation.assigned}")
         if obligation.assumed:
             lines.append(f"    cadence: {obligation.assumed}")
+        if obligation.report_reason:
+            lines.append(f"    reported {obligation.report}, due {obligation.report_due_days} "
+                         f"working days after each period: {obligation.report_reason}")
     return lines
 
 

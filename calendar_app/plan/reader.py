@@ -19,6 +19,7 @@ from .. import limits
 from ..errors import PlanError, Problem, shown
 from ..exports import reserved
 from ..model import (
+    GRAINS,
     QUIET,
     Category,
     Group,
@@ -46,7 +47,8 @@ _FRAGMENT = re.compile(r"\s*(?:\.\.\.|…+)\s*")
 
 OBLIGATION_KEYS = {"id", "title", "short", "quote", "assumed", "assigned", "units", "lead",
                    "fanout", "workdays", "time", "duration", "location", "alarm",
-                   "target"} | set(rule_kinds.RULES)
+                   "target", "report", "report_due_days", "report_reason",
+                   "counted"} | set(rule_kinds.RULES)
 WORKDAY_POLICIES = ("keep", "next", "previous", "skip", "within-week")
 # Where a reason quotes the table (分工表规定“……”), the words quoted must be the table's.
 _TABLE_QUOTE = re.compile(r"分工表[^“”，。；]{0,8}“([^”]+)”")
@@ -222,7 +224,9 @@ class _Reader:
         span = (date(start.year, 1, 1), date(last.year + 1, 1, 1))
         years = last.year - start.year + 1
         each = limits.EVENTS_PER_OBLIGATION
-        copies = [len(o.units) if o.fanout else 1 for o in obligations]
+        # A period's report task needs an event in its period: at most one per event.
+        copies = [(len(o.units) if o.fanout else 1) * (1 if o.report == "each" else 2)
+                  for o in obligations]
         bounds = [_most_events(o.rule, years, len(calendar.terms)) for o in obligations]
 
         def exact(i: int) -> int:
@@ -725,12 +729,46 @@ class _Reader:
         short = self.optional_text(spec, "short", what).strip()
         assumed = self.optional_text(spec, "assumed", what, limits.TEXT).strip()
         self.check_reader_text(spec, what, measure, rule)
+        grain, due_days, reason = self.read_grain(spec, what, rule)
+        counted = self.optional_text(spec, "counted", what, limits.COUNTED).strip()
         return Obligation(
             id=oid, measure=measure.number, title=title, quote=quote,
             rule=rule, units=tuple(units), fanout=fanout == "each", workdays=policy, time=at,
             duration=duration, location=self.optional_text(spec, "location", what),
             alarm=self.read_span(spec, "alarm", what), assumed=assumed, assigned=assigned,
-            short=short, target=self.read_target(spec, rule, what), line=spec.line)
+            short=short, target=self.read_target(spec, rule, what), line=spec.line,
+            report=grain, report_due_days=due_days, report_reason=reason, counted=counted)
+
+    def read_grain(self, spec: Mapping, what: str, rule: object) -> tuple:
+        """How the obligation's work is reported (`report`), when a period's report is due
+        (`report_due_days`, working days after the period) and why (`report_reason`): how
+        to report is never the table's word, so a grain other than each says why."""
+        grain = spec.get("report", "each")
+        if grain not in GRAINS:
+            self.fail(spec.line_of("report"), f"{what}: report must be one of "
+                                              f"{', '.join(GRAINS)}, not {shown(grain)}")
+            grain = "each"
+        reason = self.optional_text(spec, "report_reason", what, limits.TEXT).strip()
+        due = spec.get("report_due_days", Obligation.report_due_days)
+        if isinstance(due, bool) or not isinstance(due, int) or \
+                not 0 <= due <= limits.REPORT_DUE_DAYS:
+            self.fail(spec.line_of("report_due_days"), f"{what}: report_due_days must be a "
+                      f"whole number of working days from 0 to {limits.REPORT_DUE_DAYS}")
+            due = Obligation.report_due_days
+        if grain == "each":
+            for key in ("report_due_days", "report_reason"):
+                if key in spec:
+                    self.fail(spec.line_of(key), f"{what}: {key} is for an obligation reported "
+                              "by period (report: weekly, monthly or quarterly); drop it")
+            return grain, due, ""
+        if isinstance(rule, rule_kinds.Quota | rule_kinds.Milestone):
+            self.fail(spec.line_of("report"), f"{what}: report: {grain} counts a period's "
+                      f"events; a {type(rule).__name__.lower()} is reported by the number "
+                      "reached, not by period")
+        if not reason:
+            self.fail(spec.line_of("report"), f"{what}: report: {grain} is the county's choice "
+                      "(the table says nothing of reporting); say why in `report_reason`")
+        return grain, due, reason
 
     def check_assigned(self, spec: Mapping, what: str, measure: Measure, units: list[str],
                        assigned: str) -> None:
@@ -757,7 +795,8 @@ class _Reader:
         """What units read: never 种子, quotes of the table that are the table's words, and
         `{observance}` only where the event hangs on an observance."""
         flat = re.sub(r"\s+", "", measure.text)
-        for key in ("title", "short", "assumed", "assigned", "location"):
+        for key in ("title", "short", "assumed", "assigned", "location", "report_reason",
+                    "counted"):
             value = spec.get(key)
             if not isinstance(value, str):
                 continue

@@ -266,6 +266,13 @@ def _obligation(plan: Plan, o: Obligation) -> dict[str, object]:
         item["assigned"] = o.assigned
     if o.assumed:
         item["assumed"] = o.assumed
+    if o.counted:
+        item["counted"] = o.counted
+    if o.report != "each":
+        item["report"] = o.report
+        if o.report_due_days != Obligation.report_due_days:
+            item["report_due_days"] = o.report_due_days
+        item["report_reason"] = o.report_reason
     return item
 
 

@@ -20,7 +20,8 @@ from datetime import date, datetime, timedelta
 from .. import limits
 from ..errors import CalendarAppError
 from ..formats.words import cn_date
-from ..model import ONE_DAY, Entry, Event, Plan, Slot, day_of, days, length
+from ..model import ONE_DAY, Entry, Event, Grain, Plan, Slot, day_of, days, length
+from ..schedule.reporting import grain_of, opens, period_words
 from ..store.store import Store
 from .evidence import Files, Upload
 
@@ -33,11 +34,13 @@ TEXTS = {"note": ("note", "备注"), "reason": ("reason", "取消原因"),  # in
 class RecordError(CalendarAppError):
     """A report that cannot be applied: unknown event, date off the plan, contradiction.
 
-    `cn` says it to a unit's staff in the web application (the message names commands)."""
+    `cn` says it to a unit's staff in the web application (the message names commands);
+    `field` names the form field it is about, where the message goes."""
 
-    def __init__(self, message: str, cn: str = ""):
+    def __init__(self, message: str, cn: str = "", field: str = ""):
         super().__init__(message)
         self.cn = cn or message
+        self.field = field
 
 
 class Conflict(RecordError):
@@ -126,6 +129,16 @@ class Recorder:
 
     # -- reports -------------------------------------------------------------------------
 
+    def event(self, uid: str, seen: int | None = None) -> Entry:
+        """The stored event, refused when it is a period's report task (`period` reports
+        it: how many of the period's events were done, never one event's day)."""
+        entry = self.find(uid, seen)
+        if entry.kind == "report":
+            raise RecordError(f"{uid} is a period's report task; report it with `calendar-app "
+                              f"record period {uid} --done N`",
+                              "这是按期报送的情况报送任务，请填写本期完成数量后报送")
+        return entry
+
     def done(self, uid: str, on: date | None = None, attendance: int | None = None,
              note: str = "", evidence: str = "", uploads: list[Upload] | None = None,
              seen: int | None = None) -> None:
@@ -133,12 +146,13 @@ class Recorder:
         once the report has passed its checks, inside its transaction."""
         if attendance is not None and not 0 <= attendance <= MOST_ATTENDANCE:
             raise RecordError(f"attendance must be a whole number from 0 to {MOST_ATTENDANCE}, "
-                              f"got {attendance}", f"参加人数须为 0 至 {MOST_ATTENDANCE} 的整数")
+                              f"got {attendance}", f"参加人数须为 0 至 {MOST_ATTENDANCE} 的整数",
+                              "attendance")
         check_text(note, limits.NOTE, "note")
         check_text(evidence, limits.NOTE, "evidence")
         with self._storing(uid, uploads or []) as keep:
             with self.store.transaction():
-                entry = self.find(uid, seen)
+                entry = self.event(uid, seen)
                 if entry.status == "cancelled":
                     raise RecordError(f"{uid} is recorded cancelled; run `calendar-app record "
                                       f"reset {uid}` first if it took place after all",
@@ -163,7 +177,7 @@ class Recorder:
             raise RecordError("a cancellation needs a reason", "请填写取消原因")
         check_text(reason, limits.NOTE, "reason")
         with self.store.transaction():
-            entry = self.find(uid, seen)
+            entry = self.event(uid, seen)
             if entry.status == "done":
                 raise RecordError(f"{uid} is recorded done; run `calendar-app record reset {uid}` "
                                   "first if it did not take place",
@@ -174,7 +188,7 @@ class Recorder:
     def move(self, uid: str, to: date | datetime, seen: int | None = None) -> None:
         self.check_day(day_of(to), "move to")
         with self.store.transaction():
-            entry = self.find(uid, seen)
+            entry = self.event(uid, seen)
             if entry.status == "cancelled":
                 raise RecordError(f"{uid} is cancelled; add a make-up with "
                                   f"`calendar-app add --fills {uid}` instead of moving it",
@@ -202,6 +216,56 @@ class Recorder:
                     f"{cn_date(first)}已有同一项活动（{other.title}），不能改期到这一天；"
                     "请另选日期")
 
+    def period(self, uid: str, done: int, note: str = "", missed: tuple[date, ...] = (),
+               uploads: list[Upload] | None = None, seen: int | None = None) -> int:
+        """File a period's report task: `done` of the period's events took place (the days
+        `missed` did not, when named). Allowed from the period's last week on, for a
+        period not yet reported; `uploads` are kept as `done`'s are. Returns how many were
+        planned."""
+        check_text(note, limits.NOTE, "note")
+        today = day_of(self.at)
+        with self._storing(uid, uploads or []) as keep, self.store.transaction():
+            entry = self.find(uid, seen)
+            if entry.kind != "report":
+                raise RecordError(f"{uid} is an event, not a period's report task; use "
+                                  f"`calendar-app record done {uid}`",
+                                  "这是一项活动，不是按期报送任务；请用“登记完成”")
+            slot = Slot(entry.slot, entry.slot_start, entry.slot_end)
+            words = period_words(grain_of(entry.slot), slot)
+            if today < opens(slot):
+                raise RecordError(
+                    f"{uid}: the period {slot.start} to {slot.end - ONE_DAY} has not ended; "
+                    f"its report may be made from {opens(slot)} on",
+                    f"本期（{words}）尚未结束，{cn_date(opens(slot))}起方可报送", "done")
+            if entry.status == "done":
+                raise RecordError(f"{uid} is reported already; run `calendar-app record reset "
+                                  f"{uid}` first to report it again",
+                                  "本期已报送；如需更正，请先撤销登记再重新报送")
+            events = [e for e in self.store.period_events(entry) if e.live]
+            planned = len(events)
+            if done < 0:
+                raise RecordError(f"the number done must not be negative, got {done}",
+                                  "完成数量不能为负数", "done")
+            if done > planned:
+                raise RecordError(f"{done} done is more than the {planned} planned in the period",
+                                  f"完成数量（{done}）多于本期计划数量（{planned}）", "done")
+            planned_days = {day_of(e.start) for e in events}
+            for day in missed:
+                if day not in planned_days:
+                    raise RecordError(
+                        f"{day} is not a day the period plans one ({words})",
+                        f"{cn_date(day)}不是本期（{words}）计划安排的日期", "missed")
+            if len(set(missed)) > planned - done:
+                raise RecordError(
+                    f"{len(set(missed))} days missed, but {done} of {planned} done leaves "
+                    f"{planned - done}",
+                    f"未完成日期有{len(set(missed))}天，多于计划与完成之差（{planned - done}）",
+                    "missed")
+            self.store.report_period(uid, self.at, self.by, today, done, planned, note,
+                                     tuple(sorted(set(missed))), keep())
+            self._touch(entry)
+        return planned
+
     def reset(self, uid: str, seen: int | None = None) -> None:
         """Forget what was recorded: back to what the plan says."""
         with self.store.transaction():
@@ -224,8 +288,10 @@ class Recorder:
         with self.store.transaction():
             units: tuple[str, ...] = (unit_id,)
             obligation, slot = "", None
+            reported: Grain = "each"
             if fills:
-                target = self.find(fills, seen)
+                target = self.event(fills, seen)
+                reported = target.reported  # judged in the same period's report, if any
                 if target.live:
                     raise RecordError(f"{fills} is not cancelled; a make-up fills only a "
                                       f"cancelled event's slot (`calendar-app record cancel "
@@ -260,7 +326,7 @@ class Recorder:
             category = self.plan.measures[measure].category if measure else ""
             event = Event(uid=uid, obligation=obligation, measure=measure or 0,
                           category=category, slot=slot, title=title.strip(), start=on, end=end,
-                          units=units)
+                          units=units, reported=reported)
             self.store.add_event(event, self.at, self.by, fills)
             self.touched.append((event.start, event.end))
         return uid

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from ..model import ONE_DAY, TZ, Event, Obligation, Occurrence, Plan, day_of, overlaps
 from ..plan.rules import PerTerm, TimesAYear, observance_of
 from .placement import Placer, Request
+from .reporting import report_tasks
 
 DEFAULT_LENGTH = timedelta(hours=1)
 
@@ -58,18 +59,17 @@ def expand(plan: Plan, start: date | None = None, end: date | None = None) -> Ex
                                     want.occ.around))
     placed = placer.place(flexible)
 
-    events = []
+    made = []
     for want in wants:
         if want.occ.window is not None:
             want.day, working = placed[want.uid]
             want.end = want.day + ONE_DAY
             if not working:
                 want.notes += ("窗口内没有工作日，只能安排在休息日",)
-        if want.day is None or want.end is None:
-            continue
-        event = _event(plan, want, want.day, want.end)
-        if overlaps(event.start, event.end, start, end):
-            events.append(event)
+        if want.day is not None and want.end is not None:
+            made.append(_event(plan, want, want.day, want.end))
+    made += report_tasks(plan, made)
+    events = [e for e in made if overlaps(e.start, e.end, start, end)]
     events.sort(key=lambda e: (day_of(e.start), e.uid))
     years = sorted(y for y in cal.estimated_years if first <= y <= last)
     return Expansion(events, years)
@@ -148,7 +148,8 @@ def _event(plan: Plan, want: _Want, day: date, after: date) -> Event:
                  category=measure.category, slot=occ.slot, title=title, start=start, end=end,
                  units=want.units, location=location, alarm=obligation.alarm, notes=notes,
                  flexible=occ.window is not None,
-                 context=_context(measure.title, obligation, names, full, short))
+                 context=_context(measure.title, obligation, names, full, short),
+                 reported=obligation.report)
 
 
 def _context(measure: str, obligation: Obligation, names: str, full: str, short: str) -> str:

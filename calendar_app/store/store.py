@@ -46,6 +46,7 @@ from ..model import (
 from .connection import _WRAP, Fault, _reason, connect, pw
 from .location import Location, locate
 from .tables import (
+    COLUMNS_ADDED,
     POSTGRES_GUARD,
     SCHEMA_VERSION,
     SQLITE_GUARD,
@@ -83,7 +84,7 @@ def _dt(value: str) -> date | datetime:
 
 PLAN_COLUMNS = ("obligation", "measure", "category", "slot", "slot_start", "slot_end", "title",
                 "dtstart", "dtend", "day_start", "day_end", "units", "location", "alarm",
-                "notes", "flexible", "digest")
+                "notes", "flexible", "digest", "kind", "reported")
 PLAN_COLUMNS_NO_DAYS = tuple(c for c in PLAN_COLUMNS if c not in ("day_start", "day_end"))
 
 
@@ -96,7 +97,7 @@ def _fields(event: Event, with_days: bool = True) -> tuple:
     head = (event.obligation, event.measure, event.category, slot.key, slot.start.isoformat(),
             slot.end.isoformat(), event.title, event.start.isoformat(), event.end.isoformat())
     tail = (" ".join(event.units), event.location, alarm, "\n".join(event.notes),
-            event.flexible, event.digest)
+            event.flexible, event.digest, event.kind, event.reported)
     return (*head, day_start, day_end, *tail) if with_days else (*head, *tail)
 
 
@@ -150,7 +151,9 @@ class Store:
                     raise StoreError(f"{self.shown} has schema version {version}; this "
                                      f"calendar-app reads version {SCHEMA_VERSION}")
                 for step in range(old + 1, SCHEMA_VERSION + 1):
-                    self.db.create_tables(self.t.added[step])
+                    self.db.create_tables(self.t.added.get(step, ()))
+                    for table, column, kind in COLUMNS_ADDED.get(step, ()):
+                        self.db.execute_sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
                 self.db.create_tables([self.t.event])  # the indexes a newer version has
                 self.t.setting.update(value=str(SCHEMA_VERSION)).where(
                     self.t.setting.key == "schema_version").execute()
@@ -335,11 +338,33 @@ class Store:
             self._executemany("INSERT INTO event_unit (uid, unit, role) VALUES (?, ?, ?)", units)
             self._executemany("INSERT INTO history (uid, at, by, action, detail) "
                          "VALUES (?, ?, ?, ?, ?)", history)
+            self._carry_over([wanted[row[0]] for row in inserts
+                              if wanted[row[0]].kind == "report"], stamp, by)
             if source is not None:
                 setting = self.t.setting
                 setting.insert(key="last_sync", value=json.dumps(source)).on_conflict(
                     conflict_target=[setting.key], preserve=[setting.value]).execute()
         return result
+
+    def _carry_over(self, tasks: list[Event], stamp: str, by: str) -> None:
+        """Reports made before there were grains keep their meaning: a new report task
+        whose period's events were each reported done already is filed with them, as done
+        on the last of their days, in the sync's transaction."""
+        for task in tasks:
+            count, done, last = self.db.query(
+                "SELECT COUNT(*), SUM(CASE WHEN e.status = 'done' THEN 1 ELSE 0 END), "
+                "MAX(e.done_on) FROM event e JOIN event_unit u ON u.uid = e.uid "
+                "WHERE u.unit = ? AND u.role = 'lead' AND e.obligation = ? "
+                "AND e.kind = 'event' AND e.state = 'live' AND e.status <> 'cancelled' "
+                "AND e.day_start >= ? AND e.day_start < ?",
+                (task.lead, task.obligation, task.slot.start.isoformat(),
+                 task.slot.end.isoformat())).fetchone()
+            if not count or done != count:
+                continue
+            self._record(task.uid, datetime.fromisoformat(stamp), by, "done",
+                         {"status": "done", "done_on": last, "done_count": count,
+                          "planned_count": count},
+                         {"filed": last, "done": count, "planned": count, "carried": True})
 
     def last_sync(self) -> dict | None:
         row = self.t.setting.get_or_none(self.t.setting.key == "last_sync")
@@ -376,16 +401,39 @@ class Store:
     def mark_done(self, uid: str, at: datetime, by: str, on: date, attendance: int | None,
                   note: str, evidence: str = "", files: tuple[Evidence, ...] = ()) -> None:
         """`evidence` says where the evidence is; `files` are evidence files attached now."""
-        detail: dict[str, object] = {"on": on.isoformat(), "attendance": attendance,
-                                     "note": note, "evidence": evidence}
+        self._done(uid, at, by, {"done_on": on.isoformat(), "attendance": attendance,
+                                 "remark": note},
+                   {"on": on.isoformat(), "attendance": attendance, "note": note,
+                    "evidence": evidence}, files)
+
+    def report_period(self, uid: str, at: datetime, by: str, on: date, done: int,
+                      planned: int, note: str, missed: tuple[date, ...] = (),
+                      files: tuple[Evidence, ...] = ()) -> None:
+        """A period's report task filed: `done` of the period's `planned` events, on `on`,
+        and the days `missed` when the report names them."""
+        days_missed = [d.isoformat() for d in missed]
+        self._done(uid, at, by, {"done_on": on.isoformat(), "done_count": done,
+                                 "planned_count": planned, "remark": note,
+                                 "missed": " ".join(days_missed)},
+                   {"filed": on.isoformat(), "done": done, "planned": planned, "note": note,
+                    "missed": days_missed}, files)
+
+    def _done(self, uid: str, at: datetime, by: str, columns: dict, detail: dict,
+              files: tuple[Evidence, ...]) -> None:
         if files:
             detail["files"] = [{"name": f.name, "sha256": f.sha256} for f in files]
         with self.transaction():
-            self._record(uid, at, by, "done",
-                         {"status": "done", "done_on": on.isoformat(),
-                          "attendance": attendance, "remark": note}, detail)
+            self._record(uid, at, by, "done", {"status": "done", **columns}, detail)
             for file in files:
                 self.add_evidence(file)
+
+    def period_events(self, task: Entry) -> list[Entry]:
+        """The events a period's report task reports on: its obligation's events in its
+        period (by the day each takes place) that its lead leads, cancelled ones too."""
+        return [e for e in self.entries(unit=task.lead, start=task.slot_start,
+                                        end=task.slot_end, obligations=[task.obligation])
+                if e.kind == "event" and e.lead == task.lead and not e.orphaned
+                and task.slot_start <= day_of(e.start) < task.slot_end]
 
     def cancel(self, uid: str, at: datetime, by: str, reason: str) -> None:
         self._record(uid, at, by, "cancelled", {"status": "cancelled", "remark": reason},
@@ -409,6 +457,8 @@ class Store:
             self._record(uid, at, by, "reset",
                          {"status": "planned", "moved_start": None, "moved_end": None,
                           "attendance": None, "done_on": None, "remark": "",
+                          "done_count": None, "planned_count": None, "missed": "",
+                          "review": "", "review_note": "",
                           "day_start": first.isoformat(), "day_end": after.isoformat()},
                          {"was": was})
 
@@ -478,17 +528,20 @@ class Store:
         # Raw rows: peewee's conversion of each value doubled the time of a full read.
         return [_entry(row) for row in self.db.execute(query).fetchall()]
 
-    def unreported(self, unit: str, by: date,
+    def unreported(self, unit: str, today: date, overdue_days: int,
                    latest: int = 12) -> list[tuple[int, date, list[Entry]]]:
-        """The events a unit leads (and so must report) that are still expected, over by the
-        day `by`, with nothing reported, by obligation (an added event on its own), in the
-        order of each one's first: how many, the first one's day, and the `latest` of them. A
-        busy unit's years of a daily routine are counted here, not read."""
+        """The events and report tasks a unit leads (and so must report) that are still
+        expected, overdue on `today` (as `Entry.overdue` says) with nothing reported, by
+        obligation (an added event on its own), in the order of each one's first: how many,
+        the first one's day, and the `latest` of them. A busy unit's years of a weekly
+        routine are counted here, not read."""
         key = "CASE WHEN e.obligation = '' THEN e.uid ELSE e.obligation END"
         where = ("FROM event e JOIN event_unit u ON u.uid = e.uid WHERE u.unit = ? "
                  "AND u.role = 'lead' AND e.state = 'live' AND e.status = 'planned' "
-                 "AND e.day_end <= ?")
-        args = (unit, by.isoformat())
+                 "AND e.reported = 'each' "
+                 "AND e.day_end <= CASE WHEN e.kind = 'report' THEN ? ELSE ? END")
+        late = today - timedelta(days=overdue_days)
+        args = (unit, today.isoformat(), late.isoformat())
         # Both answered from indexes alone; only the latest few events are then read whole.
         c = self.db.bytewise_sql()
         counts = self.db.query(
@@ -848,14 +901,16 @@ ENTRY_FIELDS = (
     "uid", "obligation", "measure", "category", "slot", "slot_start", "slot_end", "title",
     "dtstart", "dtend", "moved_start", "moved_end", "units", "location", "alarm", "notes",
     "flexible", "origin", "state", "status", "sequence", "revised", "attendance", "fills",
-    "done_on", "remark", "digest")
+    "done_on", "remark", "digest", "kind", "reported", "done_count", "planned_count", "missed",
+    "review", "review_note")
 _ENTRY_SQL = ", ".join(EventRow._meta.fields[name].column_name for name in ENTRY_FIELDS)
 
 
 def _entry(row: tuple) -> Entry:
     (uid, obligation, measure, category, slot, slot_start, slot_end, title, dtstart, dtend,
      moved_start, moved_end, units, location, alarm, notes, flexible, origin, state, status,
-     sequence, revised, attendance, fills, done_on, remark, digest) = row
+     sequence, revised, attendance, fills, done_on, remark, digest, kind, reported, done_count,
+     planned_count, missed, review, review_note) = row
     return Entry(
         uid=uid, obligation=obligation, measure=measure, category=category, slot=slot,
         slot_start=date.fromisoformat(slot_start), slot_end=date.fromisoformat(slot_end),
@@ -866,4 +921,7 @@ def _entry(row: tuple) -> Entry:
         state=state, status=status, sequence=sequence, revised=datetime.fromisoformat(revised),
         attendance=attendance, fills=fills, moved=moved_start is not None,
         done_on=date.fromisoformat(done_on) if done_on else None, remark=remark, digest=digest,
-        planned_start=_dt(dtstart) if moved_start else None)
+        planned_start=_dt(dtstart) if moved_start else None, kind=kind, reported=reported,
+        done_count=done_count, planned_count=planned_count,
+        missed=tuple(date.fromisoformat(d) for d in missed.split()), review=review,
+        review_note=review_note)

@@ -11,9 +11,12 @@ from typing import Any
 
 from .connection import pw
 
-SCHEMA_VERSION = 5  # 2: accounts, sign-in failures and evidence files, for the web application;
+# 2: accounts, sign-in failures and evidence files, for the web application;
 # 3: the channels reminders are sent through, and the log of what was sent; 4: the accounts'
-# history; 5: the web application's sessions
+# history; 5: the web application's sessions;
+# 6: report tasks and what a period's report says (kind, reported, counts, missed days) and
+#    the coordinator's review of reports.
+SCHEMA_VERSION = 6
 
 
 class _Base(pw.Model):
@@ -58,6 +61,17 @@ class EventRow(_Base):
     done_on = pw.TextField(null=True)
     remark = pw.TextField(default="")
     fills = pw.TextField(default="")
+    # Since version 3. Written by a rebuild: an event or a period's report task, and how the
+    # event is reported (each on its own, or in its period's report).
+    # The same SQL defaults as the columns an older database gains (COLUMNS_ADDED).
+    kind = pw.TextField(default="event", constraints=[pw.SQL("DEFAULT 'event'")])  # | report
+    reported = pw.TextField(default="each", constraints=[pw.SQL("DEFAULT 'each'")])
+    # What a period's report says, and the coordinator's review of any report.
+    done_count = pw.IntegerField(null=True)
+    planned_count = pw.IntegerField(null=True)
+    missed = pw.TextField(default="", constraints=[pw.SQL("DEFAULT ''")])  # ISO days
+    review = pw.TextField(default="", constraints=[pw.SQL("DEFAULT ''")])  # | filed | passed | returned
+    review_note = pw.TextField(default="", constraints=[pw.SQL("DEFAULT ''")])
 
     class Meta:
         table_name = "event"
@@ -250,3 +264,16 @@ class Tables:
         self.added = {2: (self.account, self.login_failure, self.evidence),
                       3: (self.channel, self.reminder), 4: (self.account_change,),
                       5: (self.session,)}
+
+
+# Columns each schema version added to a table of the one before, as (table, column, SQL
+# type and default): an older database gains them, its rows taking the default.
+COLUMNS_ADDED = {6: (
+    ("event", "kind", "TEXT NOT NULL DEFAULT 'event'"),
+    ("event", "reported", "TEXT NOT NULL DEFAULT 'each'"),
+    ("event", "done_count", "INTEGER"),
+    ("event", "planned_count", "INTEGER"),
+    ("event", "missed", "TEXT NOT NULL DEFAULT ''"),
+    ("event", "review", "TEXT NOT NULL DEFAULT ''"),
+    ("event", "review_note", "TEXT NOT NULL DEFAULT ''"),
+)}

@@ -143,7 +143,8 @@ class _Analysis:
         years = [y for y in range(self.start.year, self.end.year + 1)
                  if self.start <= date(y, 1, 1) and date(y + 1, 1, 1) <= self.end
                  and self.plan.start <= date(y, 1, 1) < self.plan.end]
-        busy = {(e.measure, day_of(e.start).year) for e in self.entries if e.live}
+        busy = {(e.measure, day_of(e.start).year) for e in self.entries
+                if e.live and e.kind == "event"}
         for number, measure in sorted(self.plan.measures.items()):
             lead = measure.units[0] if measure.units else None
             common = dict(kind="uncovered_measure", severity="high", measure=number,
@@ -162,7 +163,9 @@ class _Analysis:
         """Unfilled slots: fewer live events than the rule requires."""
         groups: dict[tuple, list[Entry]] = defaultdict(list)
         for e in self.entries:
-            if not e.obligation or e.obligation not in self.obligations:
+            # A period's report counts the events it reports on, and says which were missed.
+            if not e.obligation or e.obligation not in self.obligations or e.kind == "report" \
+                    or not e.reported_alone:
                 continue
             obligation = self.obligations[e.obligation]
             who = e.lead if obligation.fanout else ""
@@ -202,11 +205,13 @@ class _Analysis:
             if not self.in_period(day_of(e.start), stop):
                 continue
             late = (self.today - stop).days + 1
+            when = f"截止{cn_date(day_of(e.start))}" if e.kind == "report" else \
+                cn_date(day_of(e.start))
             self.add(kind="overdue", severity=_lateness(late), measure=e.measure or None,
                      obligation=e.obligation or None, unit=e.lead, slot=e.slot,
                      start=day_of(e.start), end=stop,
                      title=self.titles.get(e.obligation, e.title),
-                     message=f"{e.title}（{cn_date(day_of(e.start))}）逾期未报，已过{late}天",
+                     message=f"{e.title}（{when}）逾期未报，已过{late}天",
                      uids=(e.uid,))
 
     def targets(self) -> None:
@@ -310,7 +315,7 @@ class _Analysis:
         months = firsts(max(self.start, self.plan.start), min(self.end, self.plan.end))
         busy = defaultdict(set)
         for e in self.entries:
-            if e.live:
+            if e.live and e.kind == "event":  # a report is no activity
                 for unit in e.units:
                     busy[unit].add(day_of(e.start).replace(day=1))
         n = max(1, self.settings.idle_months)
@@ -333,7 +338,7 @@ class _Analysis:
         per_day, per_week = defaultdict(list), defaultdict(list)
         for e in self.entries:
             start = day_of(e.start)
-            if not e.live or not self.in_period(start, start + ONE_DAY):
+            if not e.live or e.kind == "report" or not self.in_period(start, start + ONE_DAY):
                 continue
             if e.flexible and not self.plan.calendar.is_workday(start):
                 self.add(kind="overload", severity="low", measure=e.measure or None,

@@ -48,8 +48,10 @@ def workbook(review: Review, plan: Plan, entries: list[Entry],
 
 
 def counted(review: Review, entries: list[Entry]) -> list[Entry]:
-    """The events the ledger counts: of the review's period, still the plan's or added."""
-    return [e for e in entries if not e.orphaned and e.units and _in(e, review)]
+    """The events the ledger counts: of the review's period, still the plan's or added, and
+    reported on their own (those reported by period count by their report task)."""
+    return [e for e in entries if not e.orphaned and e.units and e.reported_alone
+            and _in(e, review)]
 
 
 def _in(e: Entry, review: Review) -> bool:
@@ -101,6 +103,11 @@ def _what_was_done(mine: list[Entry], titles: dict[str, str], review: Review) ->
     for title, events in by_obligation.items():
         done = [e for e in events if e.status == "done"]
         due = sum(1 for e in events if e.live and (e.status == "done" or e.after <= review.as_of))
+        if events[0].kind == "report":
+            parts.append(f"{title}：报送{len(done)}期/应报{due}期（报送的各期完成"
+                         f"{sum(e.done_count or 0 for e in done)}/计划"
+                         f"{sum(e.planned_count or 0 for e in done)}）")
+            continue
         said = f"{title}：完成{len(done)}次/应办{due}次"
         if 0 < len(done) <= 6:
             said += "（" + "，".join(
@@ -166,6 +173,8 @@ def _events(review: Review, plan: Plan, shown: list[Entry], reports) -> tuple[li
             note = "；".join(x for x in (f"补办：原定{planned_on.get(e.fills, '')}", note) if x)
         if e.moved:
             note = "；".join(x for x in ("已改期", note) if x)
+        if e.done_count is not None:
+            note = "；".join(x for x in (f"完成{e.done_count}/计划{e.planned_count}", note) if x)
         category = plan.categories[e.category].name if e.category in plan.categories else ""
         rows.append([first, WEEKDAY_CN[first.weekday()], when, e.title, e.measure or "",
                      category, _names(plan, e.units[:1]), _names(plan, e.units[1:]),

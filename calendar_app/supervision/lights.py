@@ -13,7 +13,8 @@ The rules (also printed on the dashboard, see `RULES`):
 - green: none of that: nothing overdue, missed or falling overdue soon, quotas and
   milestones on pace;
 - a unit with no event in the period, or none due yet, has no light (本期无活动, 尚无到期事项).
-Each event counts for its lead unit, who reports it. Idle months and crowded days are notes
+Each event counts for its lead unit, who reports it; an obligation reported by period counts by
+its report tasks, not its events. Idle months and crowded days are notes
 on the plan's arrangement and change no light.
 """
 
@@ -43,7 +44,8 @@ def rules(settings: Settings) -> dict[str, str]:
                  f"或年度指标、目标进度落后于应达进度不足{m}%。",
         "green": "没有逾期未报、取消未补办和即将逾期的活动，年度指标和目标进度达到应达进度。",
         "rate": "完成率 = 已登记完成的活动 ÷ 应办的活动（已结束的活动，及取消后未补办的活动）。"
-                "每项活动计入其牵头单位。",
+                "每项活动计入其牵头单位。按期汇总报送的工作（如每日推送）每期计一项报送任务，"
+                "不逐日计。",
     }
 
 
@@ -130,14 +132,14 @@ class Review:
 
 def deadline(entry: Entry, overdue_days: int) -> date:
     """The last day to report an event before it counts as overdue."""
-    return entry.after + timedelta(days=overdue_days - 1)
+    return entry.overdue_since(overdue_days) - timedelta(days=1)
 
 
 def due_soon(entry: Entry, today: date, settings: Settings) -> bool:
     """Not reported, not overdue yet, but will be within warn_days."""
-    if not entry.live or entry.status != "planned":
+    if not entry.live or entry.status != "planned" or not entry.reported_alone:
         return False
-    left = (entry.after + timedelta(days=settings.overdue_days) - today).days
+    left = (entry.overdue_since(settings.overdue_days) - today).days
     return 0 < left <= settings.warn_days
 
 
@@ -182,8 +184,8 @@ _ADDS = {"missed": Tally(due=1, missed=1), "gone": Tally(), "done": Tally(events
 def _state(entry: Entry, today: date, settings: Settings, missed: frozenset[str]) -> str:
     if entry.uid in missed:
         return "missed"
-    if not entry.live:
-        return "gone"
+    if not entry.live or not entry.reported_alone:
+        return "gone"  # or counted in its period's report task
     if entry.status == "done":
         return "done"
     if entry.overdue(today, settings.overdue_days):

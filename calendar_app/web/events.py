@@ -17,15 +17,44 @@ from flask import Blueprint, abort, flash, g, get_flashed_messages, redirect, re
 
 from .. import limits
 from ..formats.words import ACTION_CN
-from ..model import ONE_DAY, TZ, Entry
+from ..model import ONE_DAY, TZ, Entry, Obligation, Slot
 from ..reports.evidence import KINDS_CN, EvidenceError, Upload
 from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError, check_text
+from ..schedule.reporting import opens
 from .auth import signed_in
 from .site import page, refresher, site
 from .unit import visible
 
 blueprint = Blueprint("events", __name__)
-FORMS = ("done", "cancel", "move", "makeup", "reset")
+FORMS = ("done", "cancel", "move", "makeup", "reset", "period")
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a period's report task page shows: the period's events still planned or done,
+    from which day it may be reported, and what its number is called."""
+
+    events: tuple[Entry, ...]
+    opens: date
+    counted: str
+
+    @property
+    def planned(self) -> int:
+        return len(self.events)
+
+    @property
+    def recorded(self) -> int:
+        """Of them, those reported done one by one (before there were grains, say)."""
+        return sum(1 for e in self.events if e.status == "done")
+
+
+def _period(entry: Entry, obligation: Obligation | None) -> Period | None:
+    if entry.kind != "report":
+        return None
+    events = tuple(e for e in g.store.period_events(entry) if e.live)
+    slot = Slot(entry.slot, entry.slot_start, entry.slot_end)
+    counted = obligation.counted if obligation is not None and obligation.counted else "数量"
+    return Period(events, opens(slot), counted)
 
 
 @dataclass
@@ -54,6 +83,7 @@ def _page(entry: Entry, form: Form | None = None, conflict: str = "", status: in
                 history=g.store.history(entry.uid), files=g.store.evidence(entry.uid),
                 form=form or Form(), conflict=conflict, flashes=get_flashed_messages(),
                 today=site().clock().date(), filled=_filled(entry),
+                period=_period(entry, obligation),
                 limit_mb=plan.settings.evidence_mb, kinds_cn=KINDS_CN, actions_cn=ACTION_CN,
                 note_most=limits.NOTE, title_most=limits.TYPED_TITLE,
                 files_most=limits.EVIDENCE_FILES)
@@ -85,11 +115,11 @@ def report(uid: str, action: str):
     recorder = Recorder(g.store, plan, clock, g.account.login, files=site().files())
     try:
         done = {"done": _done, "cancel": _cancel, "move": _move, "makeup": _makeup,
-                "reset": _reset}[action](recorder, entry, form, seen)
+                "reset": _reset, "period": _report_period}[action](recorder, entry, form, seen)
     except Conflict as conflict:
         return _page(conflict.entry, conflict=_conflict_text(conflict.entry), status=409)
     except RecordError as refused:
-        form.bad("", refused.cn)
+        form.bad(refused.field, refused.cn)
         return _page(g.store.entry(uid), form, status=400)
     if form.errors:
         return _page(entry, form, status=400)
@@ -129,6 +159,33 @@ def _text(form: Form, name: str, most: int) -> str:
     except RecordError as bad:
         form.bad(name, bad.cn)
     return value
+
+
+def _report_period(recorder: Recorder, entry: Entry, form: Form, seen: int | None) -> str:
+    text = form.values.get("done", "").strip()
+    done = _count(text)
+    if done is None:
+        form.bad("done", "请填写本期完成的数量（整数）")
+    missed = []
+    for value in request.form.getlist("missed"):
+        try:
+            missed.append(date.fromisoformat(value))
+        except ValueError:
+            form.bad("missed", "未完成日期须是本期的日期")
+    form.values["missed"] = request.form.getlist("missed")
+    note = _text(form, "note", limits.NOTE)
+    uploads = _uploads(form)
+    if form.errors or done is None:
+        return ""
+    planned = recorder.period(entry.uid, done, note, tuple(missed), uploads, seen)
+    return f"已报送本期情况：完成 {done} / 计划 {planned}" + (f"，附件 {len(uploads)} 个"
+                                                        if uploads else "")
+
+
+def _count(text: str) -> int | None:
+    """A whole number as typed, its sign kept (so a negative count is said to be one)."""
+    digits = text[1:] if text.startswith("-") else text
+    return int(text) if digits.isascii() and digits.isdigit() and len(digits) <= 9 else None
 
 
 def _uploads(form: Form) -> list[Upload]:

@@ -63,7 +63,7 @@ def home_lists(plan: Plan, unit: str) -> dict:
     settings = plan.settings
     store = g.store
     late = today - timedelta(days=settings.overdue_days)  # over by then: overdue today
-    overdue = store.unreported(unit, late)
+    overdue = store.unreported(unit, today, settings.overdue_days)
     awaiting = [e for e in store.entries(unit=unit, start=late,
                                          end=today + timedelta(days=settings.warn_days))
                 if e.lead == unit and due_soon(e, today, settings)]
