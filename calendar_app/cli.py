@@ -986,11 +986,15 @@ def backup(paths: Paths, file: Path) -> None:
 @click.option("--reminders/--no-reminders", default=None,
               help="Send the day's reminders from the plan's reminders hour on, hourly "
                    "(default: yes, but not with --today, so training sends nothing).")
+@click.option("--archive", "archives", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="An ended period's plan file, shown read-only beside the current one "
+                   "(its database and exports beside it); may be given more than once.")
 @click.pass_obj
 def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, connection_limit,
-          today, reminders) -> None:
+          today, reminders, archives) -> None:
     """Run the web application (sign-in, tasks, reports) and serve the feeds, and send the
-    reminders at their hour, until interrupted."""
+    reminders at their hour, until interrupted; --archive shows ended periods beside it."""
     from .web import Site, addresses, create_app
     from .web import static as serving
 
@@ -1010,7 +1014,10 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
     limits = ServeLimits(threads=threads, header_timeout=header_timeout,
                          channel_timeout=channel_timeout, connection_limit=connection_limit,
                          max_body=app.config["MAX_CONTENT_LENGTH"] + 1024 * 1024)
-    server = serving.make_server(paths.exports, host, port, limits, app=app)
+    from .web.periods import with_archives
+
+    served, archived = with_archives(app, site, list(archives))
+    server = serving.make_server(paths.exports, host, port, limits, app=served)
     urls = addresses.listening(host, int(server.effective_port))
     click.echo(f"serving the web application and {paths.exports} (Ctrl+C stops) at:")
     for url in urls:
@@ -1035,7 +1042,8 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
         pass
     finally:
         server.close()
-        app.extensions["refresher"].close()
+        for one in (app, *archived):
+            one.extensions["refresher"].close()
         if timer is not None:
             timer.close()
 

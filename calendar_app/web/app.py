@@ -44,11 +44,14 @@ class _Opened:
             return self.opened
 
 
-def create_app(site: Site, refresh_in_background: bool = True) -> Flask:
+def create_app(site: Site, refresh_in_background: bool = True, secret: bytes | None = None
+               ) -> Flask:
+    """The application of `site`; `secret` signs its sessions (default: the key kept beside
+    its database, made on first use)."""
     app = Flask(__name__, static_folder=None)
     plan = site.plan()
     app.config.update(
-        SECRET_KEY=secret_key(site.private(".secret")),
+        SECRET_KEY=secret or secret_key(site.private(".secret")),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME=files.SESSION_COOKIE,

@@ -1,0 +1,118 @@
+"""An ended period beside the current one in the web application: the switcher on every page,
+the ended period read-only under /periods/<years>/ with its own sign-in, its folder left as its
+archive, and the feeds following the current period."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from werkzeug.test import Client
+
+from calendar_app.cli import cli
+from calendar_app.model import TZ
+from calendar_app.web import Site, create_app
+from calendar_app.web.periods import with_archives
+
+from .conftest import DATA, PASSWORDS, Served, Workspace, csrf
+
+NOW = datetime(2026, 3, 10, 10, 0, tzinfo=TZ)
+ARCHIVE = "/periods/2025-2025"
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def periods(tmp_path, _web_database):
+    """The small plan (2025, with its accounts and a build) and its next period, 2026-2030,
+    built for 2026 with a coordinator's account."""
+    (tmp_path / "2025").mkdir()
+    old = Workspace(tmp_path / "2025", DATA / "small.yaml")
+    shutil.copy(_web_database, old.db)
+    old.run("build", "--today", "2025-06-20")
+    result = CliRunner().invoke(cli, ["--plan", str(old.plan), "plan", "next", "--period",
+                                      "2026-2030", "--out", str(tmp_path / "2026")])
+    assert result.exit_code == 0, result.output
+    new = Workspace(tmp_path / "2026", tmp_path / "2026" / "recurring.yaml")
+    new.run("build", "--from", "2026-01-01", "--to", "2026-12-31", "--today", "2026-03-10")
+    new.run("accounts", "add", "kx", "--coordinator", "--password-stdin",
+            input=PASSWORDS["kx"] + "\n")
+    return old, new
+
+
+def _client(old: Workspace, new: Workspace):
+    site = Site(new.plan, new.db, new.exports, clock=lambda: NOW)
+    app = create_app(site, refresh_in_background=False)
+    served, _ = with_archives(app, site, [old.plan])
+    return Client(served)
+
+
+def _sign_in(client: Client, prefix: str, login: str) -> None:
+    page = client.get(f"{prefix}/login").get_data(as_text=True)
+    answer = client.post(f"{prefix}/login", data={"login": login, "password": PASSWORDS[login],
+                                                   "csrf_token": csrf(page)})
+    assert answer.status_code == 303, answer.get_data(as_text=True)
+
+
+def test_every_page_carries_the_switcher(periods):
+    client = _client(*periods)
+    page = client.get("/login").get_data(as_text=True)
+    assert '实施期：<strong>2026—2030</strong>　<a href="/periods/2025-2025">2025—2025（已结束）</a>' \
+        in page
+    archived = client.get(f"{ARCHIVE}/login").get_data(as_text=True)
+    assert '实施期：<a href="/">2026—2030</a>　<strong>2025—2025（已结束）</strong>' in archived
+    assert "2025—2025（已结束）实施期存档：只能查看，不能登记。" in archived
+    assert f'action="{ARCHIVE}/login"' in archived
+
+
+def test_the_ended_period_is_read_only_with_its_own_accounts(periods):
+    old, new = periods
+    before = _digest(old.root)
+    client = _client(old, new)
+    assert client.get(f"{ARCHIVE}/").headers["Location"].startswith(f"{ARCHIVE}/login")
+    _sign_in(client, ARCHIVE, "yj")  # an account of the ended period
+    home = client.get(f"{ARCHIVE}/").get_data(as_text=True)
+    assert "县应急管理局" in home and f'href="{ARCHIVE}/events/' in home
+    assert 'href="/events/' not in home
+    uid = "m02-day/2025"
+    page = client.get(f"{ARCHIVE}/events/{uid}")
+    assert page.status_code == 200
+    refused = client.post(f"{ARCHIVE}/events/{uid}/done",
+                          data={"csrf_token": csrf(page.get_data(as_text=True)), "seen": "0"})
+    assert refused.status_code == 403
+    assert "2025—2025（已结束）实施期已结束，这里是它的存档，只能查看" in refused.get_data(as_text=True)
+    # the current period does not know the ended one's session
+    assert client.get("/").headers["Location"].startswith("/login")
+    assert _digest(old.root) == before
+    with sqlite3.connect(old.db) as conn:
+        assert conn.execute("SELECT status FROM event WHERE uid = ?", (uid,)).fetchone()[0] \
+            == "planned"
+
+
+def test_the_feeds_follow_the_current_period(periods):
+    client = _client(*periods)
+    feed = client.get("/feeds/all.ics").get_data(as_text=True)
+    assert "DTSTART;VALUE=DATE:2026" in feed and "DTSTART;VALUE=DATE:2025" not in feed
+
+
+def test_serve_shows_an_earlier_period_and_refuses_one_that_is_not(periods):
+    old, new = periods
+    served = Served(new, "--archive", str(old.plan), "--today", "2026-03-10")
+    try:
+        with urllib.request.urlopen(f"{served.url}{ARCHIVE}/login") as answer:
+            page = answer.read().decode()
+        assert "<strong>2025—2025（已结束）</strong>" in page
+    finally:
+        served.stop()
+    result = CliRunner().invoke(cli, ["--plan", str(old.plan), "--db", str(old.db), "serve",
+                                      "--port", "0", "--archive", str(new.plan)])
+    assert result.exit_code == 1 and "only an earlier period is shown beside it" in result.output
