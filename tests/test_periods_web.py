@@ -49,6 +49,16 @@ def periods(tmp_path, _web_database):
     return old, new
 
 
+def _records(db: Path) -> list[tuple]:
+    """Every event, its revision and what was reported, and the history."""
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = "
+                                             "'table' AND name IN ('event', 'history', "
+                                             "'evidence') ORDER BY name")]
+        assert "event" in tables
+        return [(t, conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()) for t in tables]
+
+
 def _client(old: Workspace, new: Workspace):
     site = Site(new.plan, new.db, new.exports, clock=lambda: NOW)
     app = create_app(site, refresh_in_background=False)
@@ -76,7 +86,7 @@ def test_every_page_carries_the_switcher(periods):
 
 def test_the_ended_period_is_read_only_with_its_own_accounts(periods):
     old, new = periods
-    before = _digest(old.root)
+    before, records = _digest(old.root), _records(old.db)
     client = _client(old, new)
     assert client.get(f"{ARCHIVE}/").headers["Location"].startswith(f"{ARCHIVE}/login")
     _sign_in(client, ARCHIVE, "yj")  # an account of the ended period
@@ -92,7 +102,12 @@ def test_the_ended_period_is_read_only_with_its_own_accounts(periods):
     assert "2025—2025（已结束）实施期已结束，这里是它的存档，只能查看" in refused.get_data(as_text=True)
     # the current period does not know the ended one's session
     assert client.get("/").headers["Location"].startswith("/login")
-    assert _digest(old.root) == before
+    # Its events, their history and evidence, and its exports are as they were; signing in
+    # keeps the session in its database, as any sign-in does (accounts and sessions alone).
+    after = _digest(old.root)
+    assert {k: v for k, v in after.items() if k != "calendar.db"} == \
+        {k: v for k, v in before.items() if k != "calendar.db"}
+    assert _records(old.db) == records
     with sqlite3.connect(old.db) as conn:
         assert conn.execute("SELECT status FROM event WHERE uid = ?", (uid,)).fetchone()[0] \
             == "planned"
