@@ -26,7 +26,7 @@ from time import perf_counter
 from dateutil.rrule import DAILY, rrule
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for the reference writer
-from calendar_app.build import build
+from calendar_app.build import BuildRequest, build
 from calendar_app.errors import CalendarAppError
 from calendar_app.feeds.ical import render_feeds
 from calendar_app.model import TZ
@@ -42,7 +42,7 @@ def peak_rss_mib() -> float:
 
 def run_build(plan: str, db: str, exports: str, today: str) -> dict:
     start = perf_counter()
-    report = build(plan, db, exports, date.fromisoformat(today), "bench")
+    report = build(BuildRequest(plan, db, exports, date.fromisoformat(today), "bench"))
     total = perf_counter() - start
     return {"total": total, **report.timings, "events": report.events,
             "written": sum(report.written.values()), "rss_mib": peak_rss_mib()}
@@ -109,8 +109,9 @@ def many(today: str, *folders: str) -> dict:
     start = perf_counter()
     events = 0
     for folder in map(Path, folders):
-        report = build(folder / "recurring.yaml", county_db(folder), folder / "exports",
-                       date.fromisoformat(today), "bench", jobs=1)
+        report = build(BuildRequest(folder / "recurring.yaml", county_db(folder),
+                                    folder / "exports", date.fromisoformat(today), "bench",
+                                    jobs=1))
         events += report.events
     return {"seconds": perf_counter() - start, "events": events, "rss_mib": peak_rss_mib()}
 

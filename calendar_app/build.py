@@ -35,9 +35,35 @@ def revision_time(today: date) -> datetime:
     return datetime.combine(today, time(0), tzinfo=TZ)
 
 
-def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today: date, by: str,
-          start: date | None = None, end: date | None = None, pdf: bool = False,
-          templates: Path | None = None, jobs: int | None = None) -> BuildReport:
+@dataclass(frozen=True)
+class BuildRequest:
+    """What a build is asked for: the plan file, the database (a SQLite path or a PostgreSQL
+    URL), the exports folder, the day it is built as of and who builds it; optionally a window
+    [start, end) inside the plan period, PDFs, a folder of template overrides, and how many
+    processes write the views."""
+
+    plan: str | Path
+    db: str | Path
+    exports: str | Path
+    today: date
+    by: str
+    start: date | None = None
+    end: date | None = None
+    pdf: bool = False
+    templates: Path | None = None
+    jobs: int | None = None
+
+
+@dataclass(frozen=True)
+class _Source:
+    """The plan file's bytes, and what a build was made from (its digest, this program's, the
+    window asked for): the database keeps the last one, so an unchanged build is seen as such."""
+
+    text: bytes
+    made_from: dict
+
+
+def build(request: BuildRequest) -> BuildReport:
     """Expand the plan over [start, end) (default: its period), sync it into the database, then
     write the views under `exports`: the feeds, a printed schedule per month for the county
     and every unit (PDFs too when `pdf` or the plan's settings.pdf), and the gap report, all
@@ -50,13 +76,14 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
     write the views at once (default: one per core, up to 8).
     """
     clock = _Stopwatch()
-    text = Path(plan_path).read_bytes() if Path(plan_path).is_file() else b""
-    made_from = {"plan": hashlib.sha1(text).hexdigest(), "code": code_digest(),
-                 "window": [str(start), str(end)]}
-    done = _unchanged(db_path, made_from)
+    r = request
+    text = Path(r.plan).read_bytes() if Path(r.plan).is_file() else b""
+    source = _Source(text, {"plan": hashlib.sha1(text).hexdigest(), "code": code_digest(),
+                            "window": [str(r.start), str(r.end)]})
+    done = _unchanged(r.db, source.made_from)
     if done is not None:
-        key = views_key(text, done["generation"], today, pdf, templates)
-        if Exports(exports).current(key):
+        key = views_key(text, done["generation"], r.today, r.pdf, r.templates)
+        if Exports(r.exports).current(key):
             last = done["last"]
             window = (date.fromisoformat(last["from"]), date.fromisoformat(last["to"]))
             report = BuildReport(window, last["events"], SyncResult(unchanged=last["events"]),
@@ -64,22 +91,20 @@ def build(plan_path: str | Path, db_path: str | Path, exports: str | Path, today
             report.written = dict.fromkeys(("feeds", "print", "gaps"), 0)
             report.timings = clock.laps
             return report
-    return _build(plan_path, text, made_from, db_path, exports, today, by, start, end, pdf,
-                  templates, jobs, clock)
+    return _build(request, source, clock)
 
 
-def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, pdf, templates,
-           jobs, clock) -> BuildReport:
+def _build(r: BuildRequest, source: _Source, clock: _Stopwatch) -> BuildReport:
     from . import publish
     from .plan.reader import load_plan
     from .schedule.expansion import expand
 
-    plan = load_plan(plan_path)
-    pdf = pdf or plan.settings.pdf
+    plan = load_plan(r.plan)
+    today, pdf, templates = r.today, r.pdf or plan.settings.pdf, r.templates
     if pdf:
         from .printed.pages import pdf_engine
         pdf_engine()  # no PDF engine or Chinese font: say so before changing anything
-    window = (start or plan.start, end or plan.end)
+    window = (r.start or plan.start, r.end or plan.end)
     if window[0] < plan.start or window[1] > plan.end or window[0] >= window[1]:
         # The plan's bounds hold for its period; a window of other centuries would expand
         # the rules over every year between.
@@ -94,14 +119,14 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
     # The whole build holds the county's build lock (PostgreSQL): a second build waits, then
     # finds the sync and the files done. A build cut short leaves the last commit's state, and
     # the files of what it did commit are written by the next build, which finds them behind.
-    with Store.open(db_path, create=True) as store, store.building():
-        result = store.sync(expansion.events, window, revision_time(today), by,
-                            {**made_from, "last": outline})
+    with Store.open(r.db, create=True) as store, store.building():
+        result = store.sync(expansion.events, window, revision_time(today), r.by,
+                            {**source.made_from, "last": outline})
         clock.lap("store")
         report = BuildReport(window, len(expansion.events), result, expansion.estimated_years,
                              plan=plan)
-        key = views_key(text, store.generation(), today, pdf, templates)
-        out = Exports(exports, plan.settings.base_url)
+        key = views_key(source.text, store.generation(), today, pdf, templates)
+        out = Exports(r.exports, plan.settings.base_url)
         if out.current(key):
             # Every view is a function of `key`, and the files made from it are there.
             report.written = dict.fromkeys(("feeds", "print", "gaps"), 0)
@@ -113,7 +138,7 @@ def _build(plan_path, text, made_from, db_path, exports, today, by, start, end, 
         domain = feed_domain(plan, store.uid_domain)
         clock.lap("read")
         report.written = publish.everything(plan, entries, out, window, today, domain, reports,
-                                            templates, pdf, jobs)
+                                            templates, pdf, r.jobs)
         clock.lap("views")
         out.complete(key)
     report.timings = clock.laps

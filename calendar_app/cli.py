@@ -22,8 +22,7 @@ import click
 
 from .errors import CalendarAppError
 from .limits import ATTENDANCE, ServeLimits
-
-SEVERITIES = ("info", "low", "medium", "high")  # gaps.SEVERITIES, without importing it
+from .model import SEVERITIES
 
 
 @dataclass
@@ -278,11 +277,13 @@ TEMPLATES = click.option(
 @click.pass_obj
 def build(paths: Paths, start, end, today, pdf, templates, jobs) -> None:
     """Expand the plan into dated events, store them and write the exports."""
+    from .build import BuildRequest
     from .build import build as build_calendar
 
     _, stop = _window(None, None, end)
-    report = build_calendar(paths.plan, paths.db, paths.exports, _today(today), _os_user(),
-                            _date(start), stop, pdf=pdf, templates=templates, jobs=jobs)
+    report = build_calendar(BuildRequest(paths.plan, paths.db, paths.exports, _today(today),
+                                         _os_user(), _date(start), stop, pdf=pdf,
+                                         templates=templates, jobs=jobs))
     for year in report.estimated_years:
         click.echo(f"warning: no statutory holiday data for {year}; its working days assume "
                    "weekends only (add calendar.holidays to the plan when the State Council "

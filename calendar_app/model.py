@@ -41,9 +41,19 @@ ZONE = "Asia/Shanghai"
 TZ = ZoneInfo(ZONE)
 ONE_DAY = timedelta(days=1)
 
+# The states things are in, each named once (the database stores these words).
+Status = Literal["planned", "done", "cancelled"]  # what the unit reported of an event
+ShownStatus = Literal["planned", "done", "cancelled", "moved"]  # a move shown as its own
+State = Literal["live", "removed"]  # whether the plan still yields an event
+Origin = Literal["plan", "added"]  # from the plan, or added by a unit (a make-up, ad hoc)
+Role = Literal["lead", "co"]  # a unit's part in an event
+Severity = Literal["info", "low", "medium", "high"]  # of a gap finding, lowest first
+SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high")
+Light = Literal["red", "amber", "green", "none"]  # a unit's or a measure's standing
+
 # How every view names a status and a role (`Entry.shown_status`, the unit's part in an event).
-STATUS_CN = {"planned": "计划", "done": "完成", "cancelled": "取消", "moved": "改期"}
-ROLE_CN = {"lead": "牵头", "co": "配合"}
+STATUS_CN: dict[str, str] = {"planned": "计划", "done": "完成", "cancelled": "取消", "moved": "改期"}
+ROLE_CN: dict[str, str] = {"lead": "牵头", "co": "配合"}
 
 # How an obligation's work is reported (its grain): each event on its own, or one report
 # task per week, month or quarter that states how many of the period's events were done.
@@ -420,9 +430,9 @@ class Entry:
     alarm: timedelta | None
     notes: tuple[str, ...]
     flexible: bool
-    origin: str  # "plan", or "added" by a unit
-    state: str  # "live", or "removed" when the plan no longer yields it
-    status: str  # planned | done | cancelled: what the unit reported
+    origin: Origin
+    state: State
+    status: Status
     sequence: int
     revised: datetime
     attendance: int | None = None
@@ -476,7 +486,7 @@ class Entry:
         return self.after + timedelta(days=0 if self.kind == "report" else overdue_days)
 
     @property
-    def shown_status(self) -> str:
+    def shown_status(self) -> ShownStatus:
         """planned | done | cancelled | moved: one word for every view."""
         if self.state == "removed" or self.status == "cancelled":
             return "cancelled"

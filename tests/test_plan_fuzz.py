@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from calendar_app.build import build
+from calendar_app.build import BuildRequest, build
 from calendar_app.errors import CalendarAppError, PlanError
 from calendar_app.plan.reader import load_plan
 
@@ -145,8 +145,9 @@ def _clear_or_valid(tmp_path, text: str) -> None:
     event("built")
     db, exports = tmp_path / "calendar.db", tmp_path / "exports"
     try:
-        build(plan, db, exports, date(2025, 3, 1), "fuzz")
-        build(plan, db, exports, date(2026, 3, 1), "fuzz")  # a later day: grace, overdue...
+        build(BuildRequest(plan, db, exports, date(2025, 3, 1), "fuzz"))
+        # a later day: grace, overdue...
+        build(BuildRequest(plan, db, exports, date(2026, 3, 1), "fuzz"))
     except CalendarAppError as exc:  # refused in words: fine; a traceback is not
         assert "\n" not in str(exc).strip(), str(exc)
     finally:

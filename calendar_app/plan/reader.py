@@ -199,16 +199,18 @@ class _Reader:
         calendar = self.read_calendar(self.section(data, "calendar", Mapping, required=False))
         settings = self.read_settings(self.section(data, "settings", Mapping, required=False))
         reminders = self.read_reminders(self.section(data, "reminders", Mapping, required=False))
-        start = start or date(2021, 1, 1)
+        # With its start missing or broken (reported above), the measures are still read from
+        # the first day a plan may have, so that their own problems are reported in this pass.
         measures, obligations = self.read_measures(
-            self.section(data, "measures", Seq), categories, calendar, start)
+            self.section(data, "measures", Seq), categories, calendar,
+            start or date(limits.FIRST_YEAR, 1, 1))
         source = self.optional_text(head, "source", "plan", limits.TEXT)
-        if not self.problems:  # only a valid plan can be counted
-            self.count_events(obligations, calendar, start, last or date(2025, 12, 31))
-        if self.problems:
+        if not self.problems and start and last:  # only a valid plan can be counted
+            self.count_events(obligations, calendar, start, last)
+        if self.problems or start is None or last is None:
             raise PlanError(sorted(self.problems, key=lambda p: p.line or 0))
-        return Plan(name=name, source=source, start=start,
-                    end=(last or date(2025, 12, 31)) + timedelta(days=1), units=units,
+        return Plan(name=name, source=source, start=start, end=last + timedelta(days=1),
+                    units=units,
                     groups=self.groups, categories=categories, measures=measures,
                     obligations=tuple(obligations), calendar=calendar, file=self.file,
                     notes=tuple(self.notes), names=dict(self.names), settings=settings,
@@ -821,7 +823,7 @@ class _Reader:
             if members is None:
                 raise ValueError(f"rotation places must name a group, not {rotation.group!r}")
             return replace(rotation, places=members.members)
-        rule = rule_kinds.RULES[kind].parse(value)
+        rule = rule_kinds.PLAIN_RULES[kind].parse(value)
         name = rule_kinds.observance_of(rule)
         if name and name not in calendar.observances:
             close = difflib.get_close_matches(name, list(calendar.observances), n=2)

@@ -369,7 +369,7 @@ class Rotation:
     group: str = ""
 
     @classmethod
-    def parse(cls, value: object, since: int = 2021) -> Rotation:
+    def parse(cls, value: object, since: int) -> Rotation:
         spec = _need(value, {"places", "years", "from", "to"}, {"places", "years"}, "rotation")
         first = YearDay.parse(spec.get("from", "01-01"))
         last = YearDay.parse(spec.get("to", "12-31"))
@@ -438,7 +438,7 @@ class RRule:
     dtstart: date
 
     @classmethod
-    def parse(cls, value: object, dtstart: date = date(2021, 1, 1)) -> RRule:
+    def parse(cls, value: object, dtstart: date) -> RRule:
         if not isinstance(value, str):
             raise ValueError("rrule must be text such as FREQ=WEEKLY;BYDAY=MO,TH")
         text = value.strip()
@@ -526,8 +526,13 @@ def observance_of(rule: object) -> str:
     return getattr(rule, "around_name", "")
 
 
-Rule = (Weekly | Monthly | Yearly | ObservanceRule | Span | PerTerm | TimesAYear | Lunar
-        | Rotation | RRule | Quota | Milestone)
+# The kinds read from their YAML value alone; a rotation starts in the plan's first year and
+# an rrule on its first day, so those two are read with the plan's start.
+PlainRule = (Weekly | Monthly | Yearly | ObservanceRule | Span | PerTerm | TimesAYear | Lunar
+             | Quota | Milestone)
+Rule = PlainRule | Rotation | RRule
+PLAIN_RULES: dict[str, type[PlainRule]] = {r.kind: r for r in (
+    Weekly, Monthly, Yearly, ObservanceRule, Span, PerTerm, TimesAYear, Lunar, Quota, Milestone)}
 RULES: dict[str, type[Rule]] = {r.kind: r for r in (
     Weekly, Monthly, Yearly, ObservanceRule, Span, PerTerm, TimesAYear, Lunar, Rotation, RRule,
     Quota, Milestone)}

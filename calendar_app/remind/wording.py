@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from ..formats.words import by_obligation, cn_date, cn_period, cn_when
+from ..formats.words import COORDINATOR_CN, by_obligation, cn_date, cn_period, cn_when
 from ..model import Entry, Plan, day_of
 from .due import COORDINATOR, KIND_CN, Item, Kind, Notice
 
 MOST = 8  # lines of one list in a message; the page has the rest
-COORDINATOR_CN = "县科协（统筹）"
 
 
 def who(plan: Plan, unit: str) -> str:

@@ -83,7 +83,7 @@ def report_tasks(plan: Plan, events: list[Event]) -> list[Event]:
         if obligation is None:
             continue
         # Its lead reports a joint obligation's period; each unit its own when fanned out.
-        units = (event.lead,)
+        units: tuple[str, ...] = (event.lead,)
         slot = period(day_of(event.start), obligation.report)
         periods.setdefault((obligation.id, slot.key, units), slot)
     last = plan.end - ONE_DAY

@@ -17,12 +17,11 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from ..formats.words import cn_date, cn_months, cn_period
-from ..model import ONE_DAY, Entry, Obligation, Plan, Settings, Target, day_of
+from ..model import ONE_DAY, SEVERITIES, Entry, Obligation, Plan, Settings, Severity, Target, day_of
 from ..months import firsts, following
 from ..plan.rules import Rotation, TimesAYear
 from ..schedule.expansion import title_across_years
 
-SEVERITIES = ("info", "low", "medium", "high")
 KINDS = ("uncovered_measure", "unfilled_slot", "overdue", "quota_behind", "milestone_behind",
          "rotation_uncovered", "idle_unit", "overload")
 # Notes on the plan's arrangement rather than a unit's failure: they change no light.
@@ -35,7 +34,7 @@ class Finding:
     every event it covers (`count` of them, from `start` to `end`, exclusive)."""
 
     kind: str
-    severity: str
+    severity: Severity
     measure: int | None
     obligation: str | None
     unit: str | None
@@ -98,7 +97,7 @@ class Report:
     detail: list[Finding]  # one per event or slot
     missed: frozenset[str] = frozenset()  # cancelled events whose slot is still short
 
-    def at_least(self, severity: str) -> list[Finding]:
+    def at_least(self, severity: Severity) -> list[Finding]:
         floor = SEVERITIES.index(severity)
         return [f for f in self.findings if SEVERITIES.index(f.severity) >= floor]
 

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from ..formats import xlsx
 from ..formats.termtable import width
 from ..formats.words import cn_date, cn_period
-from ..model import Entry, Plan, Reported, days
+from ..model import Entry, Light, Plan, Reported, days
 from ..plan.yearday import WEEKDAY_CN
 from ..schedule.expansion import title_across_years
 from .lights import LIGHT_CN, Review, due_soon, rules
@@ -63,7 +63,7 @@ def _names(plan: Plan, units) -> str:
     return "、".join(plan.units[u].name for u in units if u in plan.units)
 
 
-def _light(light: str) -> tuple[str, str]:
+def _light(light: Light) -> tuple[str, str]:
     return (LIGHT_CN[light] if light != "none" else "无活动", light)
 
 

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from ..formats.words import cn_date, cn_period
-from ..model import Entry, Plan, Reported, Settings, days
+from ..model import Entry, Light, Plan, Reported, Settings, days
 from ..months import firsts
 from .gaps import Progress, Report, analyse, only
 
-LIGHTS = ("red", "amber", "green", "none")
-LIGHT_CN = {"red": "红灯", "amber": "黄灯", "green": "绿灯", "none": "无"}
+LIGHTS: tuple[Light, ...] = ("red", "amber", "green", "none")  # worst first
+LIGHT_CN: dict[Light, str] = {"red": "红灯", "amber": "黄灯", "green": "绿灯", "none": "无"}
 
 
 def rules(settings: Settings) -> dict[str, str]:
@@ -76,14 +76,14 @@ class Pace:
     """A quota or milestone with its light."""
 
     progress: Progress
-    light: str
+    light: Light
 
 
 @dataclass(frozen=True)
 class Standing:
     id: str  # the unit id, or the measure's number as text
     name: str
-    light: str  # red | amber | green | none
+    light: Light
     reasons: tuple[str, ...]
     tally: Tally
     paces: tuple[Pace, ...] = ()
@@ -126,7 +126,7 @@ class Review:
     def last(self) -> date:
         return self.end - timedelta(days=1)
 
-    def count(self, light: str) -> int:
+    def count(self, light: Light) -> int:
         return sum(1 for s in self.units if s.light == light)
 
 
@@ -210,7 +210,7 @@ def _pace(progress: Progress, margin: int) -> Pace:
 
 
 def _light(tally: Tally, paces: list[Pace], settings: Settings, extra_red: tuple[str, ...] = ()
-           ) -> tuple[str, tuple[str, ...]]:
+           ) -> tuple[Light, tuple[str, ...]]:
     red = list(extra_red)
     if tally.overdue:
         red.append(f"逾期未报{tally.overdue}项")
@@ -240,7 +240,7 @@ def lead_name(plan: Plan, units: tuple[str, ...]) -> str:
     return plan.units[units[0]].name if units else ""
 
 
-def _behind(paces: list[Pace], light: str, words: str) -> list[str]:
+def _behind(paces: list[Pace], light: Light, words: str) -> list[str]:
     """One reason per quota or milestone, however many of its years are behind."""
     years: dict[str, int] = {}
     for p in paces:

@@ -7,8 +7,8 @@ import json
 from collections import Counter, defaultdict
 
 from ..formats import termtable
-from ..model import Plan
-from .gaps import HINTS, KINDS, SEVERITIES, Finding
+from ..model import SEVERITIES, Plan
+from .gaps import HINTS, KINDS, Finding
 from .lights import LIGHT_CN, LIGHTS, Review, Standing, Tally, rules
 
 KIND_CN = {"uncovered_measure": "措施未覆盖", "unfilled_slot": "取消未补办", "overdue": "逾期未报",
