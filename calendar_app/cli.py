@@ -509,6 +509,30 @@ def record_period(paths: Paths, uid, done, missed, note, today, by) -> None:
     click.echo(f"{uid}: {done} of {planned} done")
 
 
+@record.command("batch")
+@click.argument("obligation")
+@click.option("--unit", required=True, help="The unit reporting (id, Chinese name or alias).")
+@click.option("--period", "key", required=True,
+              help="A week (2025-W23) or a month (2025-06).")
+@click.option("--skip", multiple=True, help="The uid of an event that did not take place "
+              "(repeat for each); it stays as it is.")
+@click.option("--note", default="", help="A short note, for every event reported.")
+@click.option("--today", type=DATE, help="The day the report is made (default: today); a "
+              "period may be reported from its last week on.")
+@BY
+@click.pass_obj
+def record_batch(paths: Paths, obligation, unit, key, skip, note, today, by) -> None:
+    """Report a week or a month of a routine done as planned (按计划全部完成): every event
+    of it still planned, but those skipped."""
+    from .reports import batch
+
+    with _reporting(paths, by, _date(today)) as recorder:
+        unit_id = recorder.plan.resolve_unit(unit)
+        uids = batch.all_but(recorder, obligation, unit_id, key, list(skip))
+        done = batch.complete(recorder, obligation, unit_id, key, uids, note)
+    click.echo(f"{obligation} {key}: {len(done)} events done")
+
+
 @record.command("reset")
 @click.argument("uid")
 @BY
@@ -565,21 +589,34 @@ def export() -> None:
 
 @export.command("report-template")
 @click.option("--unit", required=True, help="A unit id, Chinese name or alias.")
-@click.option("--month", type=MONTH, required=True, help="The month, YYYY-MM.")
-@click.option("--today", type=DATE, help="The day written into the workbook (default: today).")
+@click.option("--month", type=MONTH, help="The month, YYYY-MM.")
+@click.option("--overdue", is_flag=True, help="Instead of a month: every event the unit "
+              "leads that is overdue, across months (逾期未报清单).")
+@click.option("--today", type=DATE, help="The day written into the workbook, and judged as "
+              "of (default: today).")
 @click.pass_obj
-def export_report_template(paths: Paths, unit, month, today) -> None:
-    """Write a unit's monthly report sheet (CSV and XLSX) to fill in and import."""
+def export_report_template(paths: Paths, unit, month, overdue, today) -> None:
+    """Write a unit's monthly report sheet, or its catch-up sheet of what is overdue (CSV
+    and XLSX), to fill in and import."""
     from .reports import sheets
 
+    if (month is None) == (not overdue):
+        raise click.UsageError("give --month or --overdue, one of them")
     plan = paths.load_plan()
     unit_id = plan.resolve_unit(unit)
-    first, stop = _month(month)
     with paths.store() as store:
-        entries = [e for e in store.entries(unit=unit_id, start=first, end=stop)
-                   if not e.orphaned]
+        if overdue:
+            key = sheets.BACKLOG
+            entries = sheets.backlog(store.entries(unit=unit_id, unreported_by=_today(today)),
+                                     unit_id, _today(today), plan.settings.overdue_days)
+        else:
+            first, stop = _month(month)
+            key = f"{first:%Y-%m}"
+            entries = [e for e in store.entries(unit=unit_id, start=first, end=stop)
+                       if not e.orphaned]
+        planned = store.planned_counts(entries)
     out = paths.exports_for(plan)
-    files = sheets.template_files(entries, plan, unit_id, f"{first:%Y-%m}", _today(today))
+    files = sheets.template_files(entries, plan, unit_id, key, _today(today), planned)
     out.write_all(files)
     for rel in files:
         click.echo(out.path(rel))

@@ -116,8 +116,8 @@ def _readable(path: Path) -> str:
     if path.suffix == ".ics":
         return "\n".join(line for line in text.replace("\r\n ", "").split("\r\n")
                          if not line.startswith(("UID:", "RRULE:")))
-    rows = [line.split(",", 1)[-1] for line in text.splitlines()]  # a sheet: uid column is
-    return "\n".join(rows)  # the key for import, written for the machine, not the reader
+    rows = [line.rsplit(",", 1)[0] for line in text.splitlines()]  # a sheet: its last column
+    return "\n".join(rows)  # (编号, hidden) is the key for import, not for the reader
 
 
 def _unit_outputs(ws: Workspace) -> list[Path]:

@@ -27,16 +27,30 @@ def _statuses(ws):
     return {r["uid"]: (r["status"], r["attendance"]) for r in rows}
 
 
-def test_template_lists_the_units_month_uid_first(built):
+def test_template_lists_the_units_month_title_first_and_its_key_hidden_last(built):
     out = built.run("export", "report-template", "--unit", "县应急管理局", "--month", "2025-05",
                     "--today", "2025-05-31").output.split()
     csv_path, xlsx_path = out
     assert str(csv_path).endswith("exports/reports/yingji-2025-05.csv")
     text = open(csv_path, encoding="utf-8-sig").read().splitlines()
-    assert text[0].startswith("uid,日期,星期,活动,措施,牵头单位,状态,实际日期,参加人数")
-    assert len(text) == 1 + 7 and text[3].startswith("m02-day/2025,2025-05-12,周一,防灾减灾日宣传")
+    assert text[0] == ("活动,日期,星期,措施,牵头单位,状态,实际日期,数量,数量说明,备注,佐证材料,"
+                       "取消原因,改期至,编号")
+    assert len(text) == 1 + 7
+    assert text[3] == "防灾减灾日宣传,2025-05-12,周一,2,县应急管理局,,,,参加人数,,,,,m02-day/2025"
     sheet = openpyxl.load_workbook(xlsx_path).active
-    assert sheet["A1"].value == "uid" and sheet.max_row == 8
+    assert sheet["A1"].value == "活动" and sheet["N1"].value == "编号" and sheet.max_row == 8
+    assert sheet.column_dimensions["N"].hidden and not sheet.column_dimensions["A"].hidden
+    assert sheet.freeze_panes == "B2"
+
+
+def test_the_workbook_offers_status_as_a_drop_down(built):
+    xlsx_path = built.run("export", "report-template", "--unit", "yingji", "--month", "2025-05",
+                          "--today", "2025-05-31").output.split()[1]
+    sheet = openpyxl.load_workbook(xlsx_path).active
+    (choice,) = sheet.data_validations.dataValidation
+    assert (choice.type, choice.formula1, str(choice.sqref)) == ("list", '"完成,取消,改期"',
+                                                                 "F2:F8")
+    assert sheet["F1"].value == "状态" and choice.showErrorMessage and choice.allow_blank
 
 
 def test_the_same_month_on_the_same_day_is_the_same_xlsx_whatever_the_clock(built, monkeypatch):
@@ -79,8 +93,8 @@ def test_a_sheet_with_bad_rows_names_every_row_and_changes_nothing(built):
     lines = result.output.strip().splitlines()
     rows = [int(line.split(":")[1]) for line in lines]
     assert rows == [3, 4, 5, 6, 7, 8, 9, 10]
-    assert "没有 uid 为 m02-tv/2025-W99 的活动" in lines[0]
-    assert "与第 2 行重复（uid m02-monthly/2025-05）" in lines[5]
+    assert "没有编号为 m02-tv/2025-W99 的活动" in lines[0]
+    assert "与第 2 行是同一项活动（编号重复）" in lines[5]
     assert _dump(built.database) == before
 
 
@@ -98,11 +112,12 @@ def test_the_xlsx_template_filled_in_by_hand_imports(built):
     book = openpyxl.load_workbook(path)
     sheet = book.active
     header = [c.value for c in sheet[1]]
+    key = header.index("编号")
     for row in sheet.iter_rows(min_row=2):
-        if row[0].value == "m02-day/2025":
+        if row[key].value == "m02-day/2025":
             row[header.index("状态")].value = "完成"
-            row[header.index("参加人数")].value = 88  # a number cell, as Excel stores it
-        if row[0].value == "m02-tv/2025-W21":
+            row[header.index("数量")].value = 88  # a number cell, as Excel stores it
+        if row[key].value == "m02-tv/2025-W21":
             row[header.index("状态")].value = "改期"
             row[header.index("改期至")].value = "2025-05-23"
     book.save(path)
@@ -210,7 +225,8 @@ def test_text_that_looks_like_a_formula_stays_text_both_ways(built):
     header = [c.value for c in sheet[1]]
     cells = [c for row in sheet.iter_rows(min_row=2) for c in row if c.value is not None]
     assert all(c.data_type != "f" for c in cells)  # not one formula in the workbook
-    note = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "m02-day/2025")
+    note = next(r for r in sheet.iter_rows(min_row=2)
+                if r[header.index("编号")].value == "m02-day/2025")
     assert note[header.index("备注")].value == NOTE
     text = (folder / "yingji-2025-05.csv").read_text(encoding="utf-8-sig")
     assert ",\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"," in text  # OWASP: a leading '
@@ -234,7 +250,7 @@ def test_a_row_naming_an_unknown_event_refuses_the_sheet_even_with_nothing_fille
         result = built.run(*command, str(sheet), ok=False)
         assert result.exit_code == 1 and "Traceback" not in result.output
         (line,) = result.output.strip().splitlines()
-        assert line.startswith(f"{sheet}:{row}: 没有 uid 为 m02-tv/2025-W88 的活动")
+        assert line.startswith(f"{sheet}:{row}: 没有编号为 m02-tv/2025-W88 的活动")
     assert _dump(built.database) == before
 
 
@@ -304,7 +320,7 @@ def test_the_first_fifty_problems_are_listed_and_the_rest_counted(built, tmp_pat
     sheet.write_text("uid,状态\n" + "".join(f"other-{i},完成\n" for i in range(80)),
                      encoding="utf-8")
     lines = built.run("import", str(sheet), ok=False).output.strip().splitlines()
-    assert len(lines) == 51 and lines[49].startswith(f"{sheet}:51: 没有 uid 为 other-49 的活动")
+    assert len(lines) == 51 and lines[49].startswith(f"{sheet}:51: 没有编号为 other-49 的活动")
     assert lines[50] == f"{sheet}: 另有 30 处问题未列出：请先改正以上各处，再上传检查"
 
 

@@ -85,7 +85,7 @@ def _sheet_with(rows: dict[str, dict[str, object]], data: bytes) -> bytes:
     sheet = book.active
     header = [c.value for c in sheet[1]]
     for line in sheet.iter_rows(min_row=2):
-        filled = rows.get(line[0].value)
+        filled = rows.get(line[header.index("编号")].value)
         for column, value in (filled or {}).items():
             line[header.index(column)].value = value
     out = io.BytesIO()
@@ -107,27 +107,32 @@ def test_a_months_sheet_downloads_and_a_filled_one_uploads(web):
         "attachment; filename=\"yingji-2025-05.xlsx\"; filename*=UTF-8''"
         + quote("县应急管理局2025年5月报表.xlsx"))
     book = openpyxl.load_workbook(io.BytesIO(download.data))
-    uids = [row[0] for row in book.active.iter_rows(min_row=2, values_only=True)]
+    uids = [row[-1] for row in book.active.iter_rows(min_row=2, values_only=True)]
     assert "m02-day/2025" in uids and "m03-push/2025-05-01" not in uids
-    filled = _sheet_with({"m02-day/2025": {"状态": "完成", "参加人数": 200},
+    filled = _sheet_with({"m02-day/2025": {"状态": "完成", "数量": 200},
                           "m02-monthly/2025-05": {"状态": "取消", "取消原因": "停电"}},
                          download.data)
     answer = _upload(client, filled)
     assert answer.status_code == 200 and "上传成功：2 项活动已更新" in answer.text
+    # the result names the activities and their days, not their keys
+    result = answer.text[answer.text.index("<table class=\"list\">"):]
+    assert ">防灾减灾日宣传</a></td><td>2025年5月12日</td><td>登记完成</td>" in result
+    assert ">月度例会</a></td><td>2025年5月5日</td><td>登记取消</td>" in result
+    assert "m02-day/2025</a>" not in result
     assert web.entry("m02-day/2025").attendance == 200
     assert web.entry("m02-monthly/2025-05").status == "cancelled"
     assert "上传成功：0 项活动已更新" in _upload(client, filled).text  # the same sheet again
-    assert client.get("/sheets/2025-05.csv").data.startswith("\ufeffuid".encode())
+    assert client.get("/sheets/2025-05.csv").data.startswith("\ufeff活动,".encode())
 
 
 def test_a_sheet_with_bad_rows_shows_them_and_changes_nothing(web):
     client = web.client("yj")
     download = client.get("/sheets/2025-05.xlsx").data
-    bad = _sheet_with({"m02-day/2025": {"状态": "完成", "参加人数": "很多"},
+    bad = _sheet_with({"m02-day/2025": {"状态": "完成", "数量": "很多"},
                        "m02-monthly/2025-05": {"状态": "取消"}}, download)
     answer = _upload(client, bad)
     assert answer.status_code == 400 and "整张表未导入" in answer.text
-    assert "参加人数“很多”应为 0 至 10,000,000 的整数" in answer.text
+    assert "数量“很多”应为 0 至 10,000,000 的整数" in answer.text
     assert "状态为取消时须填写取消原因" in answer.text
     assert web.entry("m02-day/2025").status == "planned"
     assert _upload(client, b"not a sheet at all", name="x.csv").status_code == 400
@@ -154,7 +159,7 @@ def test_a_sheet_about_another_units_event_is_refused_whole(web):
     book = openpyxl.load_workbook(io.BytesIO(own))
     other = openpyxl.load_workbook(io.BytesIO(theirs)).active
     for row in other.iter_rows(min_row=2, max_row=2, values_only=True):
-        book.active.append([row[0], *row[1:6], "完成"])
+        book.active.append([*row[:5], "完成", *row[6:]])
     out = io.BytesIO()
     book.save(out)
     filled = _sheet_with({"m02-day/2025": {"状态": "完成"}}, out.getvalue())

@@ -18,7 +18,7 @@ ACTION_CN = {"created": "生成", "changed": "计划变更", "removed": "移出�
 DETAIL_CN = {"on": "实际日期", "attendance": "参加人数", "note": "备注", "evidence": "佐证材料",
              "reason": "取消原因", "from": "原定", "to": "改至", "was": "原状态", "title": "活动",
              "fills": "补办", "done": "完成数量", "planned": "计划数量", "missed": "未完成日期",
-             "filed": "报送日期", "carried": "由逐项登记汇总"}
+             "filed": "报送日期", "carried": "由逐项登记汇总", "batch": "按计划全部完成"}
 
 # What each row of the accounts' history says was done.
 ACCOUNT_ACTION_CN = {"created": "新建账号", "password": "重置密码", "disabled": "停用",

@@ -470,6 +470,14 @@ class RRule:
                 yield Occurrence(Slot(day.isoformat(), day, day + ONE_DAY), start=day)
 
 
+def routine(rule: object) -> bool:
+    """A rule whose events each fill a day or a week (every Wednesday, every day): work a
+    unit does over and over, which it may report a week or a month at a time."""
+    if isinstance(rule, Weekly):
+        return True
+    return isinstance(rule, RRule) and _rrule_parts(rule.text).get("FREQ") in ("DAILY", "WEEKLY")
+
+
 @dataclass(frozen=True)
 class Quota:
     """A yearly number to reach (>= 2000 人次); a target for the gap report, no events."""

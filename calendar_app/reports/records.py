@@ -150,7 +150,7 @@ class Recorder:
                               "attendance")
         check_text(note, limits.NOTE, "note")
         check_text(evidence, limits.NOTE, "evidence")
-        with self._storing(uid, uploads or []) as keep:
+        with self.storing(uid, uploads or []) as keep:
             with self.store.transaction():
                 entry = self.event(uid, seen)
                 if entry.status == "cancelled":
@@ -163,7 +163,7 @@ class Recorder:
                                      keep())
                 self._touch(entry)
 
-    def _storing(self, uid: str,
+    def storing(self, uid: str,
                  uploads: list[Upload]) -> AbstractContextManager[Callable[[], tuple]]:
         if not uploads:
             return nullcontext(tuple)
@@ -224,7 +224,7 @@ class Recorder:
         planned."""
         check_text(note, limits.NOTE, "note")
         today = day_of(self.at)
-        with self._storing(uid, uploads or []) as keep, self.store.transaction():
+        with self.storing(uid, uploads or []) as keep, self.store.transaction():
             entry = self.find(uid, seen)
             if entry.kind != "report":
                 raise RecordError(f"{uid} is an event, not a period's report task; use "

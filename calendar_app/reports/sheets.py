@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -21,22 +21,31 @@ import openpyxl
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from .. import exports, limits
 from ..errors import CalendarAppError, Problem
 from ..formats import xlsx
-from ..model import STATUS_CN, TZ, Entry, Plan
+from ..model import STATUS_CN, TZ, Entry, Plan, day_of
 from ..plan.yearday import WEEKDAY_CN
 from ..textfile import decode
 from .records import Recorder, RecordError
 
-COLUMNS = ("uid", "日期", "星期", "活动", "措施", "牵头单位", "状态", "实际日期", "参加人数",
-           "备注", "佐证材料", "取消原因", "改期至")
+# The activity first; the key that matches a row to its event last, and hidden in the
+# workbook: people fill in the columns between. 数量 is what the row's 数量说明 asks for
+# (参加人数, 队伍人数, or a period report's 完成条数 of its plan).
+COLUMNS = ("活动", "日期", "星期", "措施", "牵头单位", "状态", "实际日期", "数量", "数量说明", "备注",
+           "佐证材料", "取消原因", "改期至", "编号")
+KEY, COUNT = "编号", "数量"
+# Sheets made before the key and the count had their present names still import.
+ALIASES = {"uid": KEY, "参加人数": COUNT}
 HINTS = 20  # unknown uids of one sheet given a "did you mean"
-FILL_IN = ("状态", "实际日期", "参加人数", "备注", "佐证材料", "取消原因", "改期至")
+FILL_IN = ("状态", "实际日期", "数量", "备注", "佐证材料", "取消原因", "改期至")
+STATUS_CHOICES = ("完成", "取消", "改期")  # the 状态 drop-down of the workbook
 STATUS_WORDS = {"完成": "done", "已完成": "done", "done": "done", "取消": "cancelled",
                 "已取消": "cancelled", "cancelled": "cancelled", "改期": "moved",
                 "moved": "moved", "计划": "planned", "planned": "planned"}
+BACKLOG = "逾期未报清单"  # the catch-up sheet's name, in place of a month's
 
 
 class SheetError(CalendarAppError):
@@ -53,32 +62,56 @@ class SheetForbidden(SheetError):
 
 # -- the template --------------------------------------------------------------------------
 
-def template_rows(entries: list[Entry], plan: Plan) -> list[list[object]]:
+def asked(entry: Entry, plan: Plan, planned: Mapping[str, int]) -> str:
+    """What the row's 数量 is, in the words of its obligation: 参加人数, 队伍人数, or for a
+    period's report task how many were done of its plan (完成推送条数（本期计划31）)."""
+    obligation = next((o for o in plan.obligations if o.id == entry.obligation), None)
+    counted = obligation.counted if obligation is not None and obligation.counted else ""
+    if entry.kind == "report":
+        count = planned.get(entry.uid)
+        return f"完成{counted or '数量'}" + (f"（本期计划{count}）" if count is not None else "")
+    return counted or "参加人数"
+
+
+def template_rows(entries: list[Entry], plan: Plan,
+                  planned: Mapping[str, int] | None = None) -> list[list[object]]:
+    """The sheet's rows; `planned` gives a report task's planned count, for its 数量说明."""
     rows: list[list[object]] = []
     for e in entries:
         day = e.start.date() if isinstance(e.start, datetime) else e.start
         status = e.shown_status
+        count = e.done_count if e.kind == "report" else e.attendance
         rows.append([
-            e.uid, day.isoformat(), WEEKDAY_CN[day.weekday()], e.title, e.measure or "",
+            e.title, day.isoformat(), WEEKDAY_CN[day.weekday()], e.measure or "",
             plan.units[e.lead].name if e.lead in plan.units else e.lead,
             STATUS_CN[status] if status != "planned" else "",
-            e.done_on.isoformat() if e.done_on else "",
-            e.attendance if e.attendance is not None else "",
+            e.done_on.isoformat() if e.done_on and e.kind == "event" else "",
+            count if count is not None else "", asked(e, plan, planned or {}),
             e.remark if e.status == "done" else "", "",
             e.remark if e.status == "cancelled" else "",
-            e.start.isoformat() if e.moved else "",
+            e.start.isoformat() if e.moved else "", e.uid,
         ])
     return rows
 
 
+def backlog(entries: list[Entry], unit: str, today: date, overdue_days: int) -> list[Entry]:
+    """The catch-up sheet's events (逾期未报清单): every one the unit leads that is overdue
+    today, across months, oldest first."""
+    return sorted((e for e in entries if e.units and e.lead == unit and not e.orphaned
+                   and e.overdue(today, overdue_days)),
+                  key=lambda e: (day_of(e.start), e.uid))
+
+
 def template_files(entries: list[Entry], plan: Plan, unit: str, month: str,
-                   today: date) -> dict[str, bytes]:
-    """A unit's month as a report sheet to fill in: its CSV and XLSX, by path under exports/.
+                   today: date, planned: Mapping[str, int] | None = None) -> dict[str, bytes]:
+    """A unit's month (or, as `month` BACKLOG, its catch-up list) as a report sheet to fill
+    in: its CSV and XLSX, by path under exports/. In the workbook, 状态 is a drop-down of
+    完成, 取消 and 改期, and the 编号 column that matches a row to its event is hidden.
 
     Nothing written is ever a formula: an XLSX text cell is a string cell even when it
     begins with `=`, and a CSV field that a spreadsheet would read as a formula is prefixed
     with `'`, as OWASP recommends (CSV injection); import takes the `'` off again."""
-    rows = template_rows(entries, plan)
+    rows = template_rows(entries, plan, planned)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
@@ -97,9 +130,18 @@ def template_files(entries: list[Entry], plan: Plan, unit: str, month: str,
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # openpyxl makes a formula of any text starting with =
-    widths = (34, 12, 6, 40, 6, 16, 8, 12, 10, 24, 24, 20, 18)
-    for column, size in zip("ABCDEFGHIJKLM", widths, strict=True):
-        sheet.column_dimensions[column].width = size
+    widths = (40, 12, 6, 6, 16, 8, 12, 8, 24, 24, 24, 20, 18, 30)
+    for i, size in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = size
+    key = get_column_letter(COLUMNS.index(KEY) + 1)
+    sheet.column_dimensions[key].hidden = True
+    status = get_column_letter(COLUMNS.index("状态") + 1)
+    choice = DataValidation(type="list", formula1='"' + ",".join(STATUS_CHOICES) + '"',
+                            allow_blank=True, showErrorMessage=True, errorTitle="状态",
+                            error="请从下拉列表中选择：" + "、".join(STATUS_CHOICES),
+                            promptTitle="状态", prompt="完成、取消或改期；未举行也未取消的留空")
+    choice.add(f"{status}2:{status}{max(2, len(rows) + 1)}")
+    sheet.add_data_validation(choice)
     sheet.freeze_panes = "B2"
     return {exports.sheet(unit, month, ".csv"): csv_bytes,
             exports.sheet(unit, month, ".xlsx"): xlsx.saved(book, today)}
@@ -140,8 +182,8 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
                              ".xlsx")
     else:
         raw = _csv_rows(path, _decode(path, data))
-    if not raw or "uid" not in [h.strip() for h in raw[0]]:
-        raise SheetError([Problem("第一行应为表头，以 uid 开头：请用导出的报表模板填写",
+    if not raw or not {KEY, "uid"} & {h.strip() for h in raw[0]}:
+        raise SheetError([Problem(f"第一行应为表头，含“{KEY}”一列：请用导出的报表模板填写",
                                   str(path), 1)])
     header = [h.strip() for h in raw[0]]
     _check_header(path, header)
@@ -297,8 +339,26 @@ def _cell(value: object) -> str:
 class Change:
     row: int
     uid: str
-    action: str  # done | cancelled | moved, or "" for a row that asks for nothing
+    action: str  # done | period | cancelled | moved, or "" for a row that asks for nothing
     args: dict = field(default_factory=dict)
+    title: str = ""  # the event's, once the row is matched to it
+    day: date | None = None
+
+    @property
+    def said(self) -> str:
+        """What the row did, as the upload's result says it: 完成, 报送, 取消, 改期."""
+        return {"done": "登记完成", "period": "报送本期情况", "cancelled": "登记取消",
+                "moved": "登记改期"}.get(self.action, "")
+
+    def for_period(self) -> Change:
+        """A 完成 row of a period's report task: its 数量 is how many were done."""
+        done = self.args["attendance"]
+        if done is None:
+            raise RecordError("", f"这是按期报送任务，请在“{COUNT}”一栏填写本期完成的数量")
+        note = "；".join(t for t in (self.args["note"], self.args["evidence"] and
+                                     f"佐证材料：{self.args['evidence']}") if t)
+        return Change(self.row, self.uid, "period", {"done": done, "note": note}, self.title,
+                      self.day)
 
     def describe(self) -> str:
         detail = ", ".join(f"{k}={v}" for k, v in self.args.items() if v not in (None, ""))
@@ -312,13 +372,17 @@ class Change:
         if self.action == "done":
             return (entry.status == "done" and entry.attendance == args["attendance"]
                     and args["on"] in (None, entry.done_on) and entry.remark == args["note"])
+        if self.action == "period":
+            return (entry.status == "done" and entry.done_count == args["done"]
+                    and entry.remark == args["note"])
         if self.action == "cancelled":
             return entry.status == "cancelled" and entry.remark == args["reason"]
         return entry.moved and _same_start(entry, args["to"])
 
     def apply(self, recorder: Recorder) -> None:
         verb: dict[str, Callable[..., object]] = {
-            "done": recorder.done, "cancelled": recorder.cancel, "moved": recorder.move}
+            "done": recorder.done, "period": recorder.period, "cancelled": recorder.cancel,
+            "moved": recorder.move}
         verb[self.action](self.uid, **self.args)
 
 
@@ -343,10 +407,13 @@ def import_sheet(path: Path, recorder: Recorder, dry_run: bool = False,
                     hinted += 1
                     close = recorder.suggest(change.uid) if hinted <= HINTS else []
                     hint = f"，是否应为 {'、'.join(close)}？" if close else ""
-                    raise RecordError("", f"没有 uid 为 {change.uid} 的活动{hint}")
+                    raise RecordError("", f"没有编号为 {change.uid} 的活动{hint}")
                 if owner is not None and not owner(entry):
                     raise SheetForbidden([Problem(f"“{entry.title}”不是本单位牵头或配合的活动",
                                                   str(path), change.row)])
+                change.title, change.day = entry.title, day_of(entry.start)
+                if entry.kind == "report" and change.action == "done":
+                    change = change.for_period()
                 if not change.says_what_is_stored(entry):
                     change.apply(recorder)
                     made.append(change)
@@ -374,14 +441,17 @@ def read_changes(path: Path, plan: Plan) -> tuple[list[Change], list[Problem]]:
     changes: list[Change] = []
     seen: dict[str, int] = {}
     for row, cells in read_rows(path):
-        uid = cells.get("uid", "")
+        # A sheet of before says uid and 参加人数; its messages say what it says.
+        count = next((old for old, new in ALIASES.items() if new == COUNT and old in cells),
+                     COUNT)
+        uid = cells.get(KEY, "") or cells.get("uid", "")
         try:
             if not uid:
-                raise ValueError("缺少 uid")
+                raise ValueError(f"缺少{KEY}（隐藏的最后一列，请勿删改）")
             if uid in seen:
-                raise ValueError(f"与第 {seen[uid]} 行重复（uid {uid}）")
+                raise ValueError(f"与第 {seen[uid]} 行是同一项活动（{KEY}重复）")
             seen[uid] = row
-            change = _row_change(row, uid, cells, plan)
+            change = _row_change(row, uid, cells, plan, count)
         except ValueError as exc:
             problems.append(Problem(str(exc), str(path), row))
             continue
@@ -391,25 +461,27 @@ def read_changes(path: Path, plan: Plan) -> tuple[list[Change], list[Problem]]:
     return changes, problems
 
 
-def _row_change(row: int, uid: str, cells: dict[str, str], plan: Plan) -> Change | None:
+def _row_change(row: int, uid: str, cells: dict[str, str], plan: Plan,
+                count: str = COUNT) -> Change | None:
     word = cells.get("状态", "")
     status = STATUS_WORDS.get(word.lower()) if word else None
     if word and status is None:
         raise ValueError(f"状态“{word}”应为 完成、取消、改期 或 计划")
-    filled = [c for c in FILL_IN[1:] if cells.get(c)]
+    fill_in = [count if c == COUNT else c for c in FILL_IN]
+    filled = [c for c in fill_in[1:] if cells.get(c)]
     if status in (None, "planned"):
         if filled:
             raise ValueError(f"填写了{'、'.join(filled)}，但状态{'为' + word if word else '未填'}")
         return None
-    others = {"done": ("取消原因", "改期至"), "cancelled": ("参加人数", "实际日期", "改期至"),
-              "moved": ("参加人数", "实际日期", "取消原因")}[status]
+    others = {"done": ("取消原因", "改期至"), "cancelled": (count, "实际日期", "改期至"),
+              "moved": (count, "实际日期", "取消原因")}[status]
     clash = [c for c in others if cells.get(c)]
     if clash:
         raise ValueError(f"状态“{word}”与所填{'、'.join(clash)}矛盾")
     if status == "done":
         return Change(row, uid, "done", {
             "on": _parse_day(cells.get("实际日期", ""), plan, "实际日期"),
-            "attendance": _attendance(cells.get("参加人数", "")),
+            "attendance": _attendance(cells.get(count, ""), count),
             "note": cells.get("备注", ""), "evidence": cells.get("佐证材料", "")})
     if status == "cancelled":
         reason = cells.get("取消原因", "")
@@ -428,13 +500,13 @@ def _same_start(entry: Entry, to: date | datetime) -> bool:
     return entry.start.date() == to  # a timed event moved by date keeps its time of day
 
 
-def _attendance(text: str) -> int | None:
+def _attendance(text: str, column: str = COUNT) -> int | None:
     if not text:
         return None
     # isdecimal, not isdigit: superscripts (²) are digits that int() refuses.
     if not text.isdecimal() or len(text) > 12 or int(text) > limits.ATTENDANCE:
         short = text if len(text) <= 20 else text[:19] + "…"
-        raise ValueError(f"参加人数“{short}”应为 0 至 {limits.ATTENDANCE:,} 的整数")
+        raise ValueError(f"{column}“{short}”应为 0 至 {limits.ATTENDANCE:,} 的整数")
     return int(text)
 
 

@@ -36,6 +36,23 @@ def period(day: date, grain: Grain) -> Slot:
     raise ValueError(f"no period for the grain {grain!r}")
 
 
+def slot_of(key: str) -> Slot | None:
+    """The period a key names (2025-W23, 2025-06, 2025-Q2), None when it names none."""
+    try:
+        if "-W" in key:
+            year, week = key.split("-W")
+            return period(date.fromisocalendar(int(year), int(week), 1), "weekly")
+        if "-Q" in key:
+            year, quarter = key.split("-Q")
+            if not 1 <= int(quarter) <= 4:
+                return None
+            return period(date(int(year), 3 * int(quarter) - 2, 1), "quarterly")
+        year, month = key.split("-")
+        return period(date(int(year), int(month), 1), "monthly")
+    except ValueError:
+        return None
+
+
 def grain_of(key: str) -> Grain:
     """The grain of a period by its key (2025-W23, 2025-06, 2025-Q2): a report task's."""
     return "weekly" if "-W" in key else "quarterly" if "-Q" in key else "monthly"

@@ -399,12 +399,16 @@ class Store:
         return [_entry(row) for row in rows]
 
     def mark_done(self, uid: str, at: datetime, by: str, on: date, attendance: int | None,
-                  note: str, evidence: str = "", files: tuple[Evidence, ...] = ()) -> None:
-        """`evidence` says where the evidence is; `files` are evidence files attached now."""
+                  note: str, evidence: str = "", files: tuple[Evidence, ...] = (),
+                  batch: str = "") -> None:
+        """`evidence` says where the evidence is; `files` are evidence files attached now;
+        `batch` names the period reported done in one form (按计划全部完成), if it was."""
+        detail: dict[str, object] = {"on": on.isoformat(), "attendance": attendance,
+                                     "note": note, "evidence": evidence}
+        if batch:
+            detail["batch"] = batch
         self._done(uid, at, by, {"done_on": on.isoformat(), "attendance": attendance,
-                                 "remark": note},
-                   {"on": on.isoformat(), "attendance": attendance, "note": note,
-                    "evidence": evidence}, files)
+                                 "remark": note}, detail, files)
 
     def report_period(self, uid: str, at: datetime, by: str, on: date, done: int,
                       planned: int, note: str, missed: tuple[date, ...] = (),
@@ -434,6 +438,12 @@ class Store:
                                         end=task.slot_end, obligations=[task.obligation])
                 if e.kind == "event" and e.lead == task.lead and not e.orphaned
                 and task.slot_start <= day_of(e.start) < task.slot_end]
+
+    def planned_counts(self, entries: Iterable[Entry]) -> dict[str, int]:
+        """For each period's report task among `entries`: how many events its period plans
+        (the live ones it reports on)."""
+        return {task.uid: sum(1 for e in self.period_events(task) if e.live)
+                for task in entries if task.kind == "report"}
 
     def cancel(self, uid: str, at: datetime, by: str, reason: str) -> None:
         self._record(uid, at, by, "cancelled", {"status": "cancelled", "remark": reason},

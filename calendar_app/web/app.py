@@ -22,7 +22,7 @@ from .. import diskfull, limits
 from ..errors import StoreError
 from ..store.location import locate
 from ..store.store import Store
-from . import admin, auth, coordinator, events, files, proxy, unit
+from . import admin, auth, batch, coordinator, events, files, proxy, unit
 from .coordinator import Reviews
 from .refresh import Refresher
 from .site import Site, refused, secret_key
@@ -131,6 +131,7 @@ def create_app(site: Site, refresh_in_background: bool = True, secret: bytes | N
     app.register_blueprint(auth.blueprint)
     app.register_blueprint(unit.blueprint)
     app.register_blueprint(events.blueprint)
+    app.register_blueprint(batch.blueprint)
     app.register_blueprint(files.blueprint)
     app.register_blueprint(coordinator.blueprint)
     app.register_blueprint(admin.blueprint)

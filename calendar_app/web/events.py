@@ -17,7 +17,7 @@ from flask import Blueprint, abort, flash, g, get_flashed_messages, redirect, re
 
 from .. import limits
 from ..formats.words import ACTION_CN
-from ..model import ONE_DAY, TZ, Entry, Obligation, Slot
+from ..model import ONE_DAY, TZ, Entry, Obligation, Plan, Slot
 from ..reports.evidence import KINDS_CN, EvidenceError, Upload
 from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError, check_text
 from ..schedule.reporting import opens
@@ -46,6 +46,13 @@ class Period:
     def recorded(self) -> int:
         """Of them, those reported done one by one (before there were grains, say)."""
         return sum(1 for e in self.events if e.status == "done")
+
+
+def _counted(plan: Plan, entry: Entry) -> str:
+    """What an event's number is called when it is reported done: 参加人数, or the
+    obligation's own word (队伍人数)."""
+    obligation = next((o for o in plan.obligations if o.id == entry.obligation), None)
+    return obligation.counted if obligation is not None and obligation.counted else "参加人数"
 
 
 def _period(entry: Entry, obligation: Obligation | None) -> Period | None:
@@ -83,7 +90,7 @@ def _page(entry: Entry, form: Form | None = None, conflict: str = "", status: in
                 history=g.store.history(entry.uid), files=g.store.evidence(entry.uid),
                 form=form or Form(), conflict=conflict, flashes=get_flashed_messages(),
                 today=site().clock().date(), filled=_filled(entry),
-                period=_period(entry, obligation),
+                period=_period(entry, obligation), counted=_counted(plan, entry),
                 limit_mb=plan.settings.evidence_mb, kinds_cn=KINDS_CN, actions_cn=ACTION_CN,
                 note_most=limits.NOTE, title_most=limits.TYPED_TITLE,
                 files_most=limits.EVIDENCE_FILES)
@@ -141,9 +148,9 @@ def _done(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     text = form.values.get("attendance", "").strip()
     attendance = _whole(text)
     if text and (attendance is None or attendance > MOST_ATTENDANCE):
-        form.bad("attendance", "参加人数须为 0 或更大的整数")
-    note = _text(form, "note", limits.NOTE)
-    uploads = _uploads(form)
+        form.bad("attendance", f"{_counted(recorder.plan, entry)}须为 0 或更大的整数")
+    note = typed_text(form, "note", limits.NOTE)
+    uploads = checked_uploads(form)
     if form.errors:
         return ""
     # The files are written inside the report's transaction, once it has passed its checks.
@@ -151,7 +158,7 @@ def _done(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     return "已登记完成" + (f"，附件 {len(uploads)} 个" if uploads else "")
 
 
-def _text(form: Form, name: str, most: int) -> str:
+def typed_text(form: Form, name: str, most: int) -> str:
     """A text field, trimmed; beside it the message when it is too long or holds a NUL."""
     value = form.values.get(name, "").strip()
     try:
@@ -173,8 +180,8 @@ def _report_period(recorder: Recorder, entry: Entry, form: Form, seen: int | Non
         except ValueError:
             form.bad("missed", "未完成日期须是本期的日期")
     form.values["missed"] = request.form.getlist("missed")
-    note = _text(form, "note", limits.NOTE)
-    uploads = _uploads(form)
+    note = typed_text(form, "note", limits.NOTE)
+    uploads = checked_uploads(form)
     if form.errors or done is None:
         return ""
     planned = recorder.period(entry.uid, done, note, tuple(missed), uploads, seen)
@@ -188,7 +195,7 @@ def _count(text: str) -> int | None:
     return int(text) if digits.isascii() and digits.isdigit() and len(digits) <= 9 else None
 
 
-def _uploads(form: Form) -> list[Upload]:
+def checked_uploads(form: Form) -> list[Upload]:
     """Every file of the form checked before any is kept: one refused, none is stored. At
     most `limits.EVIDENCE_FILES` a report, and `limits.UNIT_DAY_MB` a unit a day."""
     sent = [upload for upload in request.files.getlist("files") if upload.filename]
@@ -222,7 +229,7 @@ def _mb(size: int) -> str:
 
 
 def _cancel(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
-    reason = _text(form, "reason", limits.NOTE)
+    reason = typed_text(form, "reason", limits.NOTE)
     if not reason:
         form.bad("reason", "请填写取消原因")
     if form.errors:
@@ -240,7 +247,7 @@ def _move(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
 
 
 def _makeup(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
-    title = _text(form, "title", limits.TYPED_TITLE)
+    title = typed_text(form, "title", limits.TYPED_TITLE)
     if not title:
         form.bad("title", "请填写补办活动的名称")
     on = _moment(form, recorder.plan)

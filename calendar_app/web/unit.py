@@ -11,20 +11,21 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, redirect, request, url_for
+from flask import Blueprint, Response, abort, g, get_flashed_messages, redirect, request, url_for
 
 from .. import exports as layout
 from .. import months
 from ..model import Entry, Plan, Target, day_of, overlaps
 from ..printed import pages
-from ..reports import sheets
+from ..reports import batch, sheets
 from ..reports.records import Recorder
-from ..supervision.lights import due_soon
+from ..supervision.lights import deadline, due_soon
 from .auth import signed_in
 from .site import download, page, refresher, site
 
 blueprint = Blueprint("unit", __name__)
 UPCOMING = timedelta(days=14)
+BACKLOG_SHOWN = 4  # overdue groups shown open on the home; the rest behind one line (phones)
 
 
 def chosen_unit(plan: Plan) -> str:
@@ -67,6 +68,17 @@ def home_lists(plan: Plan, unit: str) -> dict:
     awaiting = [e for e in store.entries(unit=unit, start=late,
                                          end=today + timedelta(days=settings.warn_days))
                 if e.lead == unit and due_soon(e, today, settings)]
+    # 本周待办: what the unit leads this week and has still to do or report, and what falls
+    # due soon; routines reported by period are in their period's report task instead.
+    monday = today - timedelta(days=today.weekday())
+    todo = {e.uid: e for e in store.entries(unit=unit, start=monday,
+                                            end=monday + timedelta(days=7),
+                                            include_removed=False)
+            if e.lead == unit and e.live and e.status == "planned" and e.reported_alone
+            and not e.overdue(today, settings.overdue_days)}
+    todo.update((e.uid, e) for e in awaiting)
+    this_week = sorted(todo.values(), key=lambda e: (deadline(e, settings.overdue_days), e.uid))
+    routines = [(o, batch.default_choice(today)) for o in batch.routines(plan, unit)]
     first, stop = months.bounds(today.year, today.month)
     shown = months.within(today, plan.start, plan.end)  # the month its link opens
     near = store.entries(unit=unit, start=min(first, today), end=max(stop, today + UPCOMING),
@@ -76,7 +88,8 @@ def home_lists(plan: Plan, unit: str) -> dict:
     out = site().out()
     feed = layout.feed(unit)
     return {
-        "unit": unit, "today": today, "overdue": overdue, "awaiting": awaiting,
+        "unit": unit, "today": today, "overdue": overdue, "this_week": this_week,
+        "routines": routines, "flashes": get_flashed_messages(), "backlog_shown": BACKLOG_SHOWN,
         "upcoming": upcoming, "this_month": this_month, "month_key": f"{shown:%Y-%m}",
         "progress": _progress(plan, unit, today),
         "feed_https": out.url(feed), "feed_webcal": out.webcal(feed),
@@ -189,12 +202,36 @@ def sheet_download(key: str, kind: str):
     year, month_ = _month(key)
     first, stop = _in_plan(plan, key)
     entries = [e for e in g.store.entries(unit=unit, start=first, end=stop) if not e.orphaned]
-    files = sheets.template_files(entries, plan, unit, key, site().clock().date())
+    return _sheet(plan, unit, entries, key, kind, f"{year}年{month_}月报表")
+
+
+@blueprint.route("/sheets/backlog.<kind>")
+@signed_in
+def backlog_download(kind: str):
+    """逾期未报清单: every event the unit leads that is overdue, across months, in one sheet
+    that imports as a month's does."""
+    if kind not in ("xlsx", "csv"):
+        abort(404)
+    plan = site().plan()
+    unit = chosen_unit(plan)
+    if unit is None:
+        abort(404)
+    today = site().clock().date()
+    entries = sheets.backlog(g.store.entries(unit=unit, unreported_by=today), unit, today,
+                             plan.settings.overdue_days)
+    return _sheet(plan, unit, entries, sheets.BACKLOG, kind, sheets.BACKLOG)
+
+
+def _sheet(plan: Plan, unit: str, entries: list[Entry], key: str, kind: str,
+           name: str) -> Response:
+    files = sheets.template_files(entries, plan, unit, key, site().clock().date(),
+                                  g.store.planned_counts(entries))
     data = files[layout.sheet(unit, key, f".{kind}")]
     media = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "csv": "text/csv; charset=utf-8"}[kind]
+    ascii_key = "backlog" if key == sheets.BACKLOG else key
     return Response(data, mimetype=media, headers={"Content-Disposition": download(
-        f"{plan.units[unit].name}{year}年{month_}月报表.{kind}", f"{unit}-{key}.{kind}")})
+        f"{plan.units[unit].name}{name}.{kind}", f"{unit}-{ascii_key}.{kind}")})
 
 
 @blueprint.route("/sheets", methods=["GET", "POST"])
