@@ -86,7 +86,9 @@ def test_a_kill_9_loop_during_uploads_leaves_no_file_and_no_process(ws):
     for round_ in range(4):
         served = Served(ws, "--today", "2025-06-20")
         session = signed_in(served.url)
-        assert report_over_http(session, served.url, [(f"第{round_}轮.jpg", photo())]).ok
+        # A photo of its own each round: four reports saved, four files kept.
+        round_photo = photo(size=(800 + round_, 600))
+        assert report_over_http(session, served.url, [(f"第{round_}轮.jpg", round_photo)]).ok
         files = [(f"现场{i}.png", photo("PNG", (900 + 10 * round_ + i, 700)) + b"\0" * 400_000)
                  for i in range(10)]
 
