@@ -667,7 +667,8 @@ def _offer(paths: Paths, plan, entries, reports, today: date, made: dict[str, by
 
     out = paths.exports_for(plan)
     out.write_all(made)
-    publish.gaps(plan, entries, out, today, reports)
+    # The dashboard stays as of the day the published files are: only what it offers changes.
+    publish.gaps(plan, entries, out, publish.published_day(out, today), reports)
     for rel in made:
         click.echo(out.path(rel))
 
@@ -1019,18 +1020,22 @@ def backup(paths: Paths, file: Path) -> None:
               type=click.IntRange(1), help="Seconds an idle kept-alive connection stays open.")
 @click.option("--connection-limit", default=ServeLimits.connection_limit,
               show_default=True, type=click.IntRange(1), help="Connections open at once.")
-@click.option("--today", type=DATE, help="Take this day as today, at the clock's time of day "
-              "(for training and tests; default: the clock's date).")
+@click.option("--training", is_flag=True, help="Run on a copy of the database, evidence and "
+              "exports (made afresh in calendar.training/ beside the database), for practice: "
+              "nothing reaches the live ones, every page says 培训模式.")
+@click.option("--today", type=DATE, help="Take this day as today, at the clock's time of day; "
+              "implies --training.")
 @click.option("--reminders/--no-reminders", default=None,
               help="Send the day's reminders from the plan's reminders hour on, hourly "
-                   "(default: yes, but not with --today, so training sends nothing).")
+                   "(default: yes, but not in training, whose messages would reach real "
+                   "people).")
 @click.option("--archive", "archives", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="An ended period's plan file, shown read-only beside the current one "
                    "(its database and exports beside it); may be given more than once.")
 @click.pass_obj
 def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, connection_limit,
-          today, reminders, archives) -> None:
+          training, today, reminders, archives) -> None:
     """Run the web application (sign-in, tasks, reports) and serve the feeds, and send the
     reminders at their hour, until interrupted; --archive shows ended periods beside it."""
     from .web import Site, addresses, create_app
@@ -1039,6 +1044,12 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
     with paths.store() as store:  # no database, or another schema: say so now
         referenced = store.evidence_digests()
     site = Site(paths.plan, paths.db, paths.exports)
+    training = training or today is not None
+    if training:
+        from .web import training as practice
+
+        serving.exports_folder(paths.exports)  # nothing built: say so before copying
+        site = practice.prepare(site)
     files = site.files()
     # What a server killed in the middle of a report left: taken before this one starts.
     for line in _swept(files.folder, files.sweep(referenced, time.time()), quiet=True):
@@ -1055,22 +1066,29 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
     from .web.periods import with_archives
 
     served, archived = with_archives(app, site, list(archives))
-    server = serving.make_server(paths.exports, host, port, limits, app=served)
+    server = serving.make_server(site.exports, host, port, limits, app=served)
     urls = addresses.listening(host, int(server.effective_port))
-    click.echo(f"serving the web application and {paths.exports} (Ctrl+C stops) at:")
+    click.echo(f"serving the web application and {site.exports} (Ctrl+C stops) at:")
     for url in urls:
         click.echo(f"  {url}")
     warning = addresses.base_url_warning(site.plan(), urls)
     if warning:
         click.echo(f"warning: {warning}", err=True)
     timer = None
-    if reminders if reminders is not None else today is None:
+    if reminders if reminders is not None else not training:
         from .remind.timer import Timer
 
-        timer = Timer(site.plan, paths.db, site.clock, lambda line: click.echo(line, err=True))
+        timer = Timer(site.plan, str(site.db), site.clock,
+                      lambda line: click.echo(line, err=True))
         timer.start()
         click.echo(f"sending the reminders from {site.plan().reminders.hour}:00 on working "
                    "days (`calendar-app channels list` shows where they go)")
+        if training:
+            click.echo("warning: training with --reminders: the messages reach the units' "
+                       "real channels", err=True)
+    if training:
+        click.echo(f"training (培训模式): on a copy in {site.exports.parent}, made now; the live "
+                   f"database, evidence and exports are not written")
     # A service manager stops with SIGTERM: end as on Ctrl+C, with the reports' refresh done.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:

@@ -12,6 +12,8 @@ the public as static files. This module alone knows
 - the addresses: a file's URL under `settings.base_url`, and relative links between files;
 - the writing: every file lands whole (a temporary file renamed over it) or not at all, and an
   unchanged file is left alone, so its mtime (and every HTTP cache keyed on it) stays put;
+- the day the published files are as of (`.day`, written with the feeds), which later
+  refreshes keep to;
 - the caches that let a build skip work, and when they go stale: `.views` (the key of the
   build that wrote everything; any other write clears it), each month folder's `.content`
   (the digest of each page in it); `feeds/.events.json`, a cache of earlier versions, is
@@ -37,6 +39,7 @@ COUNTY_FEED = "all"
 COUNTY_PAGE = "county"
 CATEGORY = "category-"
 VIEWS = ".views"
+DAY = ".day"  # the day the feeds (and with them every day-dependent view) were written for
 MANIFEST = ".content"
 MEMO = ".events.json"  # the feed cache of earlier versions: removed when found
 # What a printed page says it shows, in its <head>: read when the manifest cannot be trusted.
@@ -258,6 +261,18 @@ class Exports:
         return found is not None and found[1].decode() == digest
 
     # -- caches ----------------------------------------------------------------------------
+
+    def day(self) -> date | None:
+        """The day the published feeds were written for (None: never written, or by an
+        earlier version): what a refresh after a report writes them as of."""
+        text = _read(self.path(DAY))
+        try:
+            return date.fromisoformat(text.strip()) if text else None
+        except ValueError:
+            return None
+
+    def built_for(self, day: date) -> None:
+        write_if_changed(self.path(DAY), day.isoformat().encode())
 
     def current(self, key: str) -> bool:
         """Whether the last build with this key wrote everything and nothing wrote since."""

@@ -37,6 +37,7 @@ def feeds(plan: Plan, entries: list[Entry], out: Exports, today: date,
     files = view.files(plan, entries, today, out, domain)
     out.remove(f"{layout.FEEDS}/{layout.MEMO}")  # serialised events of earlier versions
     written = out.write_all(files)
+    out.built_for(today)
     # A feed of a unit the plan dropped would otherwise go on claiming its old events forever;
     # without the file its subscribers' clients report the feed as gone.
     stale = sorted(name for name in out.listing(layout.FEEDS)
@@ -93,6 +94,11 @@ def page(plan: Plan, entries: Iterable[Entry], out: Exports, year: int, month: i
                             Pdf(pdf))
 
 
+def published_day(out: Exports, today: date) -> date:
+    """The day the published files are as of, or `today` where they do not say."""
+    return out.day() or today
+
+
 def gaps(plan: Plan, entries: list[Entry], out: Exports, today: date,
          reports: Mapping[str, Reported] | None = None) -> int:
     """The supervision dashboard and its JSON for the plan period, as of `today`, offering
@@ -108,7 +114,13 @@ def refresh(plan: Plan, entries: list[Entry], out: Exports, today: date,
             spans: Iterable[tuple], domain: str,
             reports: Mapping[str, Reported] | None = None) -> int:
     """After reports: the feeds, the months the reported events were and are on (`spans`
-    of (start, end)), and the gap report. Unchanged files are left alone."""
+    of (start, end)), and the gap report. Unchanged files are left alone.
+
+    All as of the day the published feeds were written for (`today` only when the exports
+    do not say): what changes is the reports, never the day. Feeds written for another day
+    would change every event that depends on it (overdue marks, the window of the last 90
+    days), and after the plan's end empty them, under subscribers who asked for neither."""
+    today = published_day(out, today)
     touched: set[tuple[int, int]] = set()
     for start, end in spans:
         touched.update(months.between(*days(start, end)))

@@ -424,14 +424,35 @@ class Served:
         self.process.communicate(timeout=20)
 
     def stop(self) -> str:
-        """Stops the server; what it wrote to stderr."""
+        """Stops the server; what it wrote to stderr (`said` gets the rest of stdout)."""
         self.process.terminate()
         try:
-            _, err = self.process.communicate(timeout=20)
+            # Not communicate(): it would miss what readline() has buffered already.
+            self.said.append(self.process.stdout.read())  # what it said after its addresses
+            err = self.process.stderr.read()
+            self.process.wait(timeout=20)
         except BaseException:
             self.process.kill()
             raise
         return err
+
+
+def sign_in(url: str, headers: dict[str, str] | None = None, login: str = "yj"):
+    """An ordinary HTTP client with a cookie jar, signed in at `url`: it keeps what the
+    server sets and sends back what a browser would (a Secure cookie only over https).
+    Returns the answer to the sign-in (the page it led to) and the client."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    client = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    client.addheaders = list((headers or {}).items())
+    page = client.open(url + "/login", timeout=20).read().decode()
+    form = urllib.parse.urlencode({"login": login, "password": PASSWORDS[login],
+                                   "csrf_token": csrf(page)}).encode()
+    client.jar = jar  # type: ignore[attr-defined]
+    return client.open(url + "/login", data=form, timeout=20), client
 
 
 @pytest.fixture

@@ -194,14 +194,14 @@ def test_a_server_killed_while_saving_evidence_leaves_nothing_once_it_starts_aga
     ws = served_ws
     folder = ws.root / "calendar.files"
     files = [("现场.jpg", photo()), ("签到.png", photo("PNG"))]
-    dying = Served(ws, "--today", "2025-06-20", prelude=fault)
+    dying = Served(ws, prelude=fault)
     with pytest.raises(requests.ConnectionError):
         report_over_http(signed_in(dying.url), dying.url, files)
     assert dying.process.wait(timeout=20) == -9
     left = [p.name for p in folder.rglob("*") if p.is_file() and p.name != ".lock"]
     assert left and all(n.endswith(".tmp") for n in left) == (fault == KILLED_WHILE_WRITING)
 
-    again = Served(ws, "--today", "2025-06-20")
+    again = Served(ws)
     try:
         assert again.said[0].startswith(f"{folder}: ")
         assert [p for p in folder.rglob("*") if p.is_file() and p.name != ".lock"] == []

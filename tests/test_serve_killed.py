@@ -74,7 +74,7 @@ def _upload(url: str, files: list) -> None:
 
 
 def test_nothing_the_server_started_outlives_a_kill_9(ws):
-    served = Served(ws, "--today", "2025-06-20")
+    served = Served(ws)
     session = signed_in(served.url)
     assert report_over_http(session, served.url, []).ok  # the refresh worker starts
     kill_and_check(served)  # the worker and the resource tracker
@@ -84,7 +84,7 @@ def test_a_kill_9_loop_during_uploads_leaves_no_file_and_no_process(ws):
     folder = ws.root / "calendar.files"
     rounds = random.Random(29)
     for round_ in range(4):
-        served = Served(ws, "--today", "2025-06-20")
+        served = Served(ws)
         session = signed_in(served.url)
         # A photo of its own each round: four reports saved, four files kept.
         round_photo = photo(size=(800 + round_, 600))
@@ -97,7 +97,7 @@ def test_a_kill_9_loop_during_uploads_leaves_no_file_and_no_process(ws):
         time.sleep(rounds.uniform(0.2, 1.2))
         kill_and_check(served)
         uploading.join(30)
-    last = Served(ws, "--today", "2025-06-20")  # sweeps what the kills left, as it starts
+    last = Served(ws)  # sweeps what the kills left, as it starts
     kill_and_check(last, expected=0)
     with Store.open(ws.db) as store:
         referenced = store.evidence_digests()

@@ -3,9 +3,6 @@ client, the session cookie Secure only over https (directly or through the rever
 the plan names), forwarded headers believed from that proxy alone, and what `serve` says
 about where it is reached."""
 
-import http.cookiejar
-import urllib.parse
-import urllib.request
 from dataclasses import replace
 
 import pytest
@@ -14,7 +11,7 @@ from calendar_app.model import Settings
 from calendar_app.plan.reader import load_plan
 from calendar_app.web import addresses
 
-from .conftest import DATA, PASSWORDS, Served, csrf
+from .conftest import DATA, PASSWORDS, Served, csrf, sign_in
 
 
 def with_settings(ws, **values) -> None:
@@ -23,27 +20,14 @@ def with_settings(ws, **values) -> None:
     ws.plan.write_text(f"{text}\nsettings:\n{lines}", encoding="utf-8")
 
 
-def sign_in(url: str, headers: dict[str, str] | None = None):
-    """An ordinary HTTP client with a cookie jar: it keeps what the server sets, and sends
-    back what a browser would (a Secure cookie only over https)."""
-    jar = http.cookiejar.CookieJar()
-    client = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    client.addheaders = list((headers or {}).items())
-    page = client.open(url + "/login", timeout=20).read().decode()
-    form = urllib.parse.urlencode({"login": "yj", "password": PASSWORDS["yj"],
-                                   "csrf_token": csrf(page)}).encode()
-    home = client.open(url + "/login", data=form, timeout=20)
-    return home, jar
-
-
 def test_a_plain_http_client_signs_in_over_http_and_reaches_the_units_home(web):
     web.ws.run("build", "--today", "2025-06-20")  # the plan's base_url is https (the placeholder)
     served = Served(web.ws)
     try:
-        home, jar = sign_in(served.url, {"X-Forwarded-Proto": "https"})  # forged: ignored
+        home, client = sign_in(served.url, {"X-Forwarded-Proto": "https"})  # forged: ignored
         assert home.url == served.url + "/"
         assert "县应急管理局 · 任务一览" in home.read().decode()
-        (cookie,) = [c for c in jar if c.name == "calendar_session"]
+        (cookie,) = [c for c in client.jar if c.name == "calendar_session"]
         assert not cookie.secure and cookie.has_nonstandard_attr("HttpOnly")
     finally:
         err = served.stop()

@@ -262,6 +262,25 @@ class Store:
             raise StoreError(f"{to}: the copy does not check out ({check}); nothing written")
         part.replace(to)
 
+    def snapshot(self, to: Path) -> None:
+        """This calendar as a new SQLite file at `to` (training works on one): SQLite's own
+        backup, or from PostgreSQL every table's rows, read in one snapshot."""
+        if self.where.sqlite:
+            self.backup(to)
+            return
+        if to.exists():
+            raise StoreError(f"{to}: exists already; nothing written")
+        with Store.open(to, create=True) as copy, copy.transaction(), self.db.atomic():
+            self.db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            for theirs, mine in zip(copy.t.all, self.t.all, strict=True):
+                if theirs is copy.t.setting:
+                    theirs.delete().execute()  # the copy's own schema version: the rows bring it
+                fields = mine._meta.sorted_fields
+                rows = list(mine.select(*fields).tuples())
+                for first in range(0, len(rows), 500):
+                    theirs.insert_many(rows[first:first + 500],
+                                       fields=theirs._meta.sorted_fields).execute()
+
     # -- the rebuild ---------------------------------------------------------------------
 
     def sync(self, events: list[Event], window: tuple[date, date], at: datetime,

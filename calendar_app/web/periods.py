@@ -176,7 +176,8 @@ def with_archives(app: Flask, site: Site, plans: list[Path]) -> tuple[WSGIApp, l
     apps = []
     for path in plans:
         home = path.parent
-        archive = Site(path, home / "calendar.db", home / "exports", clock=site.clock)
+        archive = Site(path, home / "calendar.db", home / "exports", clock=site.clock,
+                       training=site.training)
         try:
             Store.open(archive.db).close()  # no database there: say so now
             made, period = archived_app(archive, current, app.config["SECRET_KEY"])

@@ -208,12 +208,18 @@ def application(root: Path, clock: Callable[[], float] = time.time) -> Callable:
     return app
 
 
+def exports_folder(root: Path) -> Path:
+    """`root`, or ServeError when there is no such folder: nothing is built yet."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ServeError(f"no exports folder at {root}; run `calendar-app build` first")
+    return root
+
+
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000,
                 limits: ServeLimits | None = None, app: Callable | None = None, **adjustments):
     """A server for the files under `root` (or for the WSGI `app` that serves them with
     the web application), listening but not yet running (call `.run()`)."""
-    root = Path(root)
-    if not root.is_dir():
-        raise ServeError(f"no exports folder at {root}; run `calendar-app build` first")
+    root = exports_folder(root)
     return listen(app or application(root), host, port, limits or ServeLimits(),
                   **adjustments)

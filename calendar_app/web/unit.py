@@ -21,7 +21,7 @@ from ..reports import batch, sheets
 from ..reports.records import Recorder
 from ..supervision.lights import deadline, due_soon
 from .auth import signed_in
-from .site import download, page, refresher, site
+from .site import download, framed, page, refresher, site
 
 blueprint = Blueprint("unit", __name__)
 UPCOMING = timedelta(days=14)
@@ -175,7 +175,7 @@ def month(key: str):
 @signed_in
 def month_print(key: str):
     printed, _ = _month_page(key)
-    return Response(printed.html(), mimetype="text/html")
+    return Response(framed(printed.html()), mimetype="text/html")
 
 
 @blueprint.route("/month/<key>/pdf")
