@@ -37,6 +37,12 @@ def cn_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def cn_moment(moment: datetime) -> str:
+    """2025年5月9日 09:00, in Chongyang's time."""
+    here = moment.astimezone(TZ)
+    return f"{cn_date(here.date())} {here:%H:%M}"
+
+
 def cn_day(day: date) -> str:
     """6月18日（周三）: a day within a page that already names its year."""
     return f"{day.month}月{day.day}日（{WEEKDAY_CN[day.weekday()]}）"
@@ -133,5 +139,5 @@ def _when_text(text: str) -> str:
     except ValueError:
         return text
     if isinstance(moment, datetime):
-        return f"{cn_date(moment.date())} {moment.astimezone(TZ):%H:%M}"
+        return cn_moment(moment)
     return cn_date(moment)

@@ -48,6 +48,7 @@ class Run:
     sent: list[Delivery] = field(default_factory=list)
     failed: list[Delivery] = field(default_factory=list)
     unheard: list[Notice] = field(default_factory=list)  # for units without a channel
+    before: list[Notice] = field(default_factory=list)  # every channel had it already
     held: bool = False
     quiet: bool = False
 
@@ -130,10 +131,12 @@ def _deliver(store: Store, plan: Plan, today: date, notices: list[Notice], at: d
         channels = by_unit.get(notice.to, [])
         if not channels:
             run.unheard.append(notice)
-        for channel in channels:
-            left = notice.unsent(sent.get(channel.ident, set()))
+        lefts = [(channel, notice.unsent(sent.get(channel.ident, set()))) for channel in channels]
+        for channel, left in lefts:
             if left is not None:
                 work.setdefault(channel.id, (channel, []))[1].append(left)
+        if channels and all(left is None for _, left in lefts):
+            run.before.append(notice)
     if dry_run:
         run.sent = [Delivery(n, channel) for channel, todo in work.values() for n in todo]
         return run

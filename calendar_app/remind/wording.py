@@ -81,7 +81,7 @@ def _digest(plan: Plan, notice: Notice) -> tuple[list[str], str]:
         lines.append(f"{role}{len(groups)}项：")
         lines += _listed([f"· {_week_line(group)}" for group in groups])
     if not notice.lead and not notice.co:
-        lines.append("本周没有安排活动。")
+        lines[0] = lines[0].replace("：", "没有安排活动。")
     if notice.items:
         lines.append(f"{_backlog(notice.items)}，请尽快登记。")
     return lines, _home(plan)

@@ -51,9 +51,10 @@ def _link(e: Entry, links) -> str:
 
 
 def page(review: Review, plan: Plan, entries: list[Entry], links: Links | None = None,
-         documents: Sequence[tuple[str, str]] = ()) -> str:
+         documents: Sequence[tuple[str, str]] = (), panel: str = "") -> str:
     """The dashboard's HTML; `links` says where it points (default: the static export's
-    files), `documents` are (label, href) of the ledgers and circulars it offers."""
+    files), `documents` are (label, href) of the ledgers and circulars it offers, `panel` is
+    markup the web application puts under them (its reminders' part)."""
     links = links or StaticLinks()
     where = {e.uid: e for e in entries}
     names = {u.id: u.name for u in plan.units.values()}
@@ -79,7 +80,7 @@ def page(review: Review, plan: Plan, entries: list[Entry], links: Links | None =
                   heat=_heat(review, plan, links), years=sorted(years.items()),
                   rules=rules(review.settings), light_cn=LIGHT_CN, percent=percent,
                   downloads=[*documents, ("全部数据（JSON）", links.data())],
-                  generated=review.as_of,
+                  generated=review.as_of, panel=panel,
                   width=_width)
 
 

@@ -22,7 +22,7 @@ from .. import diskfull, limits
 from ..errors import StoreError
 from ..store.location import locate
 from ..store.store import Store
-from . import admin, auth, batch, coordinator, events, files, proxy, unit
+from . import admin, auth, batch, coordinator, events, files, proxy, reminders, unit
 from .coordinator import Reviews
 from .refresh import Refresher
 from .site import Site, refused, secret_key
@@ -135,6 +135,7 @@ def create_app(site: Site, refresh_in_background: bool = True, secret: bytes | N
     app.register_blueprint(files.blueprint)
     app.register_blueprint(coordinator.blueprint)
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(reminders.blueprint)
     app.wsgi_app = files.PublicFiles(app.wsgi_app, site)  # type: ignore[method-assign]
     proxy.install(app, site)  # outermost: the public files see the request as it came too
     return app

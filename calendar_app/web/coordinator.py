@@ -67,19 +67,26 @@ class Reviews:
         return made
 
 
-def _reviews() -> Reviews:
+def reviews() -> Reviews:
     return current_app.extensions["reviews"]
 
 
 @blueprint.route("/dashboard")
 @coordinator_only
 def dashboard():
+    return Response(dashboard_page(), mimetype="text/html")
+
+
+def dashboard_page(panel_url: str = "", panel_error: str = "") -> str:
+    """The dashboard with the application's frame and the reminders' part (催办与提醒渠道);
+    `panel_url` and `panel_error`: an address for the coordinator's channel that was refused."""
     from ..supervision.dashboard import page
+    from .reminders import panel
 
     plan = site().plan()
-    review, entries, _ = _reviews().get(g.store, plan, site().clock().date())
-    html = page(review, plan, entries, WebLinks(), DOCUMENTS)
-    return Response(framed(html), mimetype="text/html")
+    review, entries, _ = reviews().get(g.store, plan, site().clock().date())
+    return framed(page(review, plan, entries, WebLinks(), DOCUMENTS,
+                       panel(review, panel_url, panel_error)))
 
 
 @blueprint.route("/units")
@@ -90,7 +97,7 @@ def units():
     from ..remind.channels import SERVICE_CN
 
     plan = site().plan()
-    review, _, _ = _reviews().get(g.store, plan, site().clock().date())
+    review, _, _ = reviews().get(g.store, plan, site().clock().date())
     standing = {s.id: s for s in review.units}
     accounts: dict[str, list] = {}
     for account in g.store.accounts():
@@ -121,7 +128,7 @@ def circulars():
 def dashboard_data():
     from ..supervision.report import as_json
 
-    review, _, _ = _reviews().get(g.store, site().plan(), site().clock().date())
+    review, _, _ = reviews().get(g.store, site().plan(), site().clock().date())
     return Response(as_json(review), mimetype="application/json")
 
 
@@ -163,7 +170,7 @@ def summary_download():
     from ..supervision import summary
 
     plan = site().plan()
-    review, entries, reports = _reviews().get(g.store, plan, site().clock().date())
+    review, entries, reports = reviews().get(g.store, plan, site().clock().date())
     rel = exports.summary(plan.start, plan.end, summary.final(review, plan))
     return Response(summary.document(review, plan, entries, reports),
                     mimetype="application/vnd.openxmlformats-officedocument."

@@ -21,6 +21,7 @@ from ..reports import batch, sheets
 from ..reports.records import Recorder
 from ..supervision.lights import deadline, due_soon
 from .auth import signed_in
+from .reminders import channel_context
 from .site import download, framed, page, refresher, site
 
 blueprint = Blueprint("unit", __name__)
@@ -54,7 +55,13 @@ def home():
         return redirect(url_for("coordinator.dashboard"))
     plan = site().plan()
     unit = chosen_unit(plan)
-    return page("web/home.html", title=plan.units[unit].name, **home_lists(plan, unit))
+    extra = channel_context(unit) if g.account.coordinator else {}
+    return home_page(plan, unit, extra)
+
+
+def home_page(plan: Plan, unit: str, extra: dict[str, Any]) -> str:
+    """A unit's home; `extra`: what the coordinator sees there besides (its channels)."""
+    return page("web/home.html", title=plan.units[unit].name, **home_lists(plan, unit), **extra)
 
 
 def home_lists(plan: Plan, unit: str) -> dict:
@@ -89,7 +96,9 @@ def home_lists(plan: Plan, unit: str) -> dict:
     feed = layout.feed(unit)
     return {
         "unit": unit, "today": today, "overdue": overdue, "this_week": this_week,
-        "routines": routines, "flashes": get_flashed_messages(), "backlog_shown": BACKLOG_SHOWN,
+        "routines": routines, "backlog_shown": BACKLOG_SHOWN,
+        # Only the page's own: the reminders' forms tell theirs beside the channels.
+        "flashes": get_flashed_messages(category_filter=["message"]),
         "upcoming": upcoming, "this_month": this_month, "month_key": f"{shown:%Y-%m}",
         "progress": _progress(plan, unit, today),
         "feed_https": out.url(feed), "feed_webcal": out.webcal(feed),
