@@ -17,6 +17,12 @@ from .lights import LIGHT_CN, LIGHTS, Pace, Review, Tally, review, rules
 from .links import Links, StaticLinks
 from .report import KIND_CN, SEVERITY_CN, as_json, grouped, hints, percent
 
+# What the page shows before "more": it must read on a phone (a county's 36 units, most of
+# them red, and a row of progress for each unit's volunteer team would be dozens of screens).
+# The findings by unit are folded too, each unit opened by a click or a link to it.
+ATTENTION_SHOWN = 5
+PACES_SHOWN = 8
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -80,8 +86,8 @@ def page(review: Review, plan: Plan, entries: list[Entry], links: Links | None =
                   heat=_heat(review, plan, links), years=sorted(years.items()),
                   rules=rules(review.settings), light_cn=LIGHT_CN, percent=percent,
                   downloads=[*documents, ("全部数据（JSON）", links.data())],
-                  generated=review.as_of, panel=panel,
-                  width=_width)
+                  generated=review.as_of, panel=panel, attention_shown=ATTENTION_SHOWN,
+                  paces_shown=PACES_SHOWN, width=_width)
 
 
 def _heat(review: Review, plan: Plan, links: Links) -> list[tuple[str, str, list[Cell]]]:
