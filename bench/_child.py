@@ -28,7 +28,7 @@ from dateutil.rrule import DAILY, rrule
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/, for the reference writer
 from calendar_app.build import BuildRequest, build
 from calendar_app.errors import CalendarAppError
-from calendar_app.feeds.ical import render_feeds
+from calendar_app.feeds.view import render_feeds
 from calendar_app.model import TZ
 from calendar_app.plan.reader import load_plan
 from calendar_app.schedule.expansion import expand

@@ -9,9 +9,10 @@ from datetime import date, timedelta
 
 import icalendar
 
+from calendar_app.feeds.assembly import calendar_props, components
 from calendar_app.feeds.contents import Recur, Uri, feeds_of
-from calendar_app.feeds.ical import ZONE, calendar_props, components, timezone_years
-from calendar_app.model import Entry, Plan
+from calendar_app.feeds.ical import timezone_years
+from calendar_app.model import ZONE, Entry, Plan
 
 
 def _add(component: icalendar.cal.Component, props: list[tuple]) -> None:

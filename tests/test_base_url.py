@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from calendar_app.feeds.ical import render_feeds
+from calendar_app.feeds.view import render_feeds
 from calendar_app.plan.reader import load_plan
 from calendar_app.store import Store
 

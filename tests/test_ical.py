@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from calendar_app.errors import CalendarAppError
 from calendar_app.feeds import ical, wording
 from calendar_app.feeds.contents import feeds_of
+from calendar_app.feeds.view import render_feeds
 from calendar_app.plan.reader import load_plan
 from calendar_app.store import Store
 
@@ -48,7 +49,7 @@ def _names(files: dict[str, bytes]) -> dict[str, bytes]:
 
 def test_written_feeds_are_what_the_writer_renders(built):
     ws, plan, entries = built
-    assert feeds(ws.exports) == _names(ical.render_feeds(plan, entries, TODAY))
+    assert feeds(ws.exports) == _names(render_feeds(plan, entries, TODAY))
 
 
 def test_every_feed_keeps_the_strict_byte_rules(built):

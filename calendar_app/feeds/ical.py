@@ -1,15 +1,12 @@
-"""Stored events -> RFC 5545 / 7986 feeds: one per unit, one for the county, one per category.
+"""The RFC 5545 / 7986 writer: feeds, components and properties in, bytes out; it decides
+nothing about what a feed holds (`assembly` does, from `contents`, `routines` and `combined`,
+in the words of `wording`).
 
-What each feed holds is decided in `contents` (events, windows, UIDs, revisions) and
-`routines` (daily and weekly obligations as one recurring event), in typed properties; the
-words are `wording`'s. This module writes those properties as content lines: CRLF, folding at
-75 octets between whole characters, TEXT escaped, `Asia/Shanghai` times with one VTIMEZONE
-(the only use of icalendar: it reads tzdata for it). Each event's role-free lines are written
-once and shared by all its feeds. tests/icalref.py writes the same properties through
-icalendar's own serialiser, and the tests hold the two against each other.
-
-No clock here: `today` is an argument, and every stamp comes from a stored revision or a day
-derived from `today`, so identical inputs give identical bytes.
+Properties are written as content lines: CRLF, folding at 75 octets between whole characters,
+TEXT escaped, `Asia/Shanghai` times with one VTIMEZONE (the only use of icalendar: it reads
+tzdata for it). Each event's role-free lines are written once and shared by all its feeds.
+tests/reference_ical.py writes the same properties through icalendar's own serialiser, and
+the tests hold the two against each other. No clock: identical inputs give identical bytes.
 """
 
 from __future__ import annotations
@@ -22,59 +19,11 @@ from urllib.parse import quote
 import icalendar
 
 from ..errors import CalendarAppError
-from ..model import ZONE, Entry, Plan
-from . import combined, routines
-from .contents import Component, Feed, Recur, Uri, Window, feeds_of, single_components, uid_stem
+from ..model import ZONE
+from .contents import Component, Feed, Recur, Uri
 
-PRODID = "-//Chongyang County//calendar_app//ZH"
 CRLF = b"\r\n"
 LIMIT = 75  # octets per physical line, CRLF not counted (RFC 5545 3.1)
-
-__all__ = ["Feed", "Uri", "feeds_of", "render_feeds", "uid_stem"]
-
-
-def calendar_props(plan: Plan, feed: Feed, source: str) -> list[tuple]:
-    """The calendar's own properties; `source` is the feed's public URL."""
-    refresh = plan.settings.refresh
-    return [
-        ("VERSION", "2.0", {}),
-        ("PRODID", PRODID, {}),
-        ("CALSCALE", "GREGORIAN", {}),
-        ("METHOD", "PUBLISH", {}),
-        ("NAME", feed.name, {}),
-        ("X-WR-CALNAME", feed.name, {}),
-        ("DESCRIPTION", feed.description, {}),
-        ("X-WR-CALDESC", feed.description, {}),
-        ("X-WR-TIMEZONE", ZONE, {}),
-        ("SOURCE", Uri(source), {}),
-        ("REFRESH-INTERVAL", refresh, {"VALUE": "DURATION"}),
-        ("X-PUBLISHED-TTL", refresh, {}),
-    ]
-
-
-def components(plan: Plan, entries: Iterable[Entry], today: date) -> list[Component]:
-    """Every VEVENT of every feed, in feed order: routines as one recurring event each (with
-    their overrides after them), a fanned-out occurrence once in the county's feeds, every
-    other event on its own."""
-    entries = list(entries)
-    window = Window.of(plan, today)
-    by_uid = {e.uid: e for e in entries}
-    found, rest = routines.find(plan, entries)
-    out = []
-    for routine in found:
-        parts, alone = routines.components(plan, routine, window)
-        out += parts
-        rest += alone
-    obligations = {o.id: o for o in plan.obligations}
-    gathered = set()
-    for members, everyone in combined.find(plan, rest, window):
-        out.append(combined.component(plan, members, everyone,
-                                    obligations.get(members[0].obligation), window))
-        gathered |= {e.uid for e in members}
-    out += single_components(plan, rest, window, by_uid, gathered)
-    out.sort(key=lambda c: c.order)
-    return out
-
 
 def timezone_years(parts: Iterable[Component]) -> tuple[int, int]:
     """The years the VTIMEZONE must cover: every event's, so it is the same in every feed."""
@@ -210,17 +159,13 @@ def _part_bytes(part: Component, domain: str) -> dict[str | None, bytes]:
     return out
 
 
-def render_feeds(plan: Plan, entries: Iterable[Entry], today: date,
-                 domain: str = "example.invalid",
-                 source: Callable[[str], str] | None = None) -> dict[str, bytes]:
-    """Feed path under exports/ -> bytes, for every feed of the plan (empty ones included).
-    `source` gives a feed's public URL from its path (its SOURCE property)."""
-    source = source or (lambda rel: f"{plan.settings.base_url}/{rel}")
-    feeds = feeds_of(plan)
+def write(feeds: list[Feed], parts: list[Component], props: Callable[[Feed], list[tuple]],
+          domain: str) -> dict[str, bytes]:
+    """Feed path under exports/ -> bytes: each feed's calendar properties (`props`), the
+    VTIMEZONE where it holds a timed event, and the VEVENTs of `parts` that name it."""
     bodies: dict[str, list[bytes]] = {f.key: [] for f in feeds}
     uids: dict[str, set[str]] = {f.key: set() for f in feeds}
     timed: set[str] = set()
-    parts = components(plan, entries, today)
     for part in parts:
         written = _part_bytes(part, domain)
         for key, role in part.feeds:
@@ -236,7 +181,7 @@ def render_feeds(plan: Plan, entries: Iterable[Entry], today: date,
     zone = vtimezone(*timezone_years(parts)) if timed else b""
     out = {}
     for feed in feeds:
-        top = b"BEGIN:VCALENDAR\r\n" + lines(calendar_props(plan, feed, source(feed.path)))
+        top = b"BEGIN:VCALENDAR\r\n" + lines(props(feed))
         out[feed.path] = b"".join(
             [top, zone if feed.key in timed else b"", *bodies[feed.key], b"END:VCALENDAR\r\n"])
     return out

@@ -4,14 +4,16 @@ exports owner writes the files."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from .. import exports as layout
 from ..exports import Exports
 from ..formats.render import qr_svg, render
 from ..model import ONE_DAY, Entry, Plan
+from . import ical
+from .assembly import calendar_props, components
 from .contents import PLACEHOLDER_URL, Feed, feeds_of, uid_domain
-from .ical import render_feeds
 
 PLACEHOLDER_WARNING = ("settings.base_url is still the placeholder {url}: the feed links "
                        "on exports/index.html lead nowhere until it is set in the plan")
@@ -62,3 +64,13 @@ def files(plan: Plan, entries: list[Entry], today: date, out: Exports,
     """Every feed (by its path) and the index page; `domain` is the UIDs' (`feed_domain`)."""
     feeds = render_feeds(plan, entries, today, domain, source=out.url)
     return {**feeds, layout.INDEX: index_page(plan, out, today).encode()}
+
+
+def render_feeds(plan: Plan, entries: Iterable[Entry], today: date,
+                 domain: str = "example.invalid",
+                 source: Callable[[str], str] | None = None) -> dict[str, bytes]:
+    """Feed path under exports/ -> bytes, for every feed of the plan (empty ones included).
+    `source` gives a feed's public URL from its path (its SOURCE property)."""
+    where = source or (lambda rel: f"{plan.settings.base_url}/{rel}")
+    return ical.write(feeds_of(plan), components(plan, entries, today),
+                      lambda feed: calendar_props(plan, feed, where(feed.path)), domain)

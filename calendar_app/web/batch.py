@@ -3,6 +3,8 @@ in one form (reports/batch.py does the checks and the reports)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 
 from .. import limits
@@ -49,8 +51,8 @@ def routine(obligation: str):
                 refresher().touched(recorder.touched)
                 words = period_words(grain_of(slot.key), slot)
                 flash(f"已按计划登记完成 {len(done)} 项：{words}{found.short or found.title}")
-                return redirect(url_for("unit.home", **({"unit": unit} if g.account.coordinator
-                                                        else {})), code=303)
+                back: dict[str, Any] = {"unit": unit} if g.account.coordinator else {}
+                return redirect(url_for("unit.home", **back), code=303)
     events = batch.events(recorder, found, unit, slot)
     body = page("web/batch.html", title="按计划全部完成", unit=unit, obligation=found,
                 slot=slot, key=slot.key, words=period_words(grain_of(slot.key), slot),
