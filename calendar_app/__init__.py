@@ -11,3 +11,5 @@ The folders are the stages, each importing only the ground and the stages before
 cli.py is the only reader of the clock and the terminal; build.py is the main job as a
 Python API (`build(BuildRequest(...))`).
 """
+
+__version__ = "0.1.0"
