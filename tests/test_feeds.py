@@ -434,7 +434,7 @@ def test_the_subscription_page_has_the_howto_first_and_a_qr_code_per_feed(built_
                   "添加已订阅的日历", "从 Internet 订阅", "不能订阅"]:
         assert howto < html.index(words) < cards, words
     assert 'id="search"' in html and 'id="yingji"' in html
-    assert "settings.base_url 仍是示例地址" in html
+    assert "本页的订阅网址还未设置（仍是示例地址）" in html
     assert "http://" not in html.replace("http://www.w3.org", "")  # nothing fetched or linked
 
 

@@ -113,4 +113,4 @@ def test_no_title_keeps_its_placeholder(book):
     cells = [str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row
              if v is not None]
     assert not [c for c in cells if "{observance}" in c]
-    assert any("全国科普日公共交通、户外电子屏、楼宇电视科普内容集中投放" in c for c in cells)
+    assert any("全国科普日期间公共交通、户外电子屏、楼宇电视科普内容集中投放" in c for c in cells)

@@ -50,10 +50,28 @@ OBLIGATION_KEYS = {"id", "title", "short", "quote", "assumed", "assigned", "unit
                    "target", "report", "report_due_days", "report_reason",
                    "counted"} | set(rule_kinds.RULES)
 WORKDAY_POLICIES = ("keep", "next", "previous", "skip", "within-week")
+# Every key and keyword a plan file may hold: words for the plan's author, said in YAML
+# comments, never in a text units read (a title, a reason, a place). tests/test_unit_words.py
+# holds this list to every key the reader and the rule kinds accept.
+CONFIG_WORDS = frozenset({
+    "plan", "units", "groups", "categories", "calendar", "measures", "settings", "reminders",
+    "name", "source", "start", "end", "timezone", "id", "kind", "aliases", "members",
+    "holidays", "terms", "observances", "days_off", "workdays", "table", "fallback",
+    "estimated", "rule", "days", "until", "years", "renamed", "number", "category", "title",
+    "text", "obligations", "hour", "lead_days", "digest", "quiet", "autumn", "spring",
+    "township", "county", "joint", "each", "weekday", "nth", "from", "to", "weeks", "count",
+    "min", "max", "around", "month", "day", "offset", "before", "places", "per_year", "unit",
+    "by", *OBLIGATION_KEYS, *WORKDAY_POLICIES, *Settings.__dataclass_fields__})
+_ASCII_WORD = re.compile(r"[A-Za-z_]+")
 # Where a reason quotes the table (分工表规定“……”), the words quoted must be the table's.
 _TABLE_QUOTE = re.compile(r"分工表[^“”，。；]{0,8}“([^”]+)”")
 # What units read names the source as the table or the plan, in the county's words.
 _NOT_FOR_READERS = "种子"
+
+
+def config_word(text: str) -> str:
+    """The first configuration word (`count`, `per_year`) in a text, or ""."""
+    return next((w for w in _ASCII_WORD.findall(text) if w in CONFIG_WORDS), "")
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -498,14 +516,18 @@ class _Reader:
             if not isinstance(item, Mapping):
                 self.fail(table.line_of(i), "a term must be a mapping with id, name, start, end")
                 continue
-            self.check_keys(item, {"id", "name", "start", "end"}, "a term")
+            self.check_keys(item, {"id", "name", "start", "end", "estimated"}, "a term")
             first = self.as_date(item.get("start"), item.line_of("start"), "term start")
             last = self.as_date(item.get("end"), item.line_of("end"), "term end")
             if first and last and last < first:
                 self.fail(item.line_of("end"), "a term must end after it starts")
+            estimated = item.get("estimated", False)
+            if not isinstance(estimated, bool):
+                self.fail(item.line_of("estimated"), "a term's estimated is true (its dates are "
+                          "the county's estimate, not the school calendar) or false")
             elif first and last:
                 terms.append(Term(self.text(item, "id", "a term"), self.text(item, "name", "a term"),
-                                  first, last + timedelta(days=1)))
+                                  first, last + timedelta(days=1), estimated=estimated))
         ordered = sorted(terms, key=lambda t: t.start)
         for before, after in zip(ordered, ordered[1:], strict=False):
             if after.start < before.end:
@@ -805,6 +827,10 @@ class _Reader:
             if _NOT_FOR_READERS in value:
                 self.fail(spec.line_of(key), f"{what}: {key} says {_NOT_FOR_READERS}; units read "
                           "it: call the source 分工表 or 实施方案")
+            word = config_word(value.replace("{observance}", ""))  # a placeholder, replaced
+            if word:
+                self.fail(spec.line_of(key), f"{what}: {key} says {word!r}, a word of the plan "
+                          "file; units read it: put notes for the plan's author in a YAML comment")
             for quoted in _TABLE_QUOTE.findall(value):
                 if re.sub(r"\s+", "", quoted) not in flat:
                     self.fail(spec.line_of(key), f"{what}: {key} quotes “{quoted}” as the "

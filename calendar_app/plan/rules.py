@@ -243,7 +243,9 @@ class PerTerm:
                       min(term.end, term.start + timedelta(weeks=last_week)))
             if window[0] >= window[1]:
                 window = (term.start, term.end)
-            why = f"{term.name}学期日期未列入表，按常规推定" if term.fallback else ""
+            why = (f"{term.name}日期未列入校历表，按常规推定" if term.fallback
+                   else f"{term.name}起止日期为推定，以教育部门公布的校历为准" if term.estimated
+                   else "")
             for i in range(self.count):
                 yield Occurrence(slot, index=i, window=window, fallback=why)
 

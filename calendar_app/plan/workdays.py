@@ -105,7 +105,8 @@ class Term:
     name: str
     start: date
     end: date  # exclusive
-    fallback: bool = False
+    fallback: bool = False  # not in the table: the usual shape of a school year
+    estimated: bool = False  # in the table, but the county's estimate, not the school calendar
 
 
 @dataclass

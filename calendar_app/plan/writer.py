@@ -144,7 +144,8 @@ def calendar(cal: WorkCalendar) -> dict[str, object]:
             "workdays": _FlowList(sorted(got.workdays))} for year, got in sorted(cal.overrides.items())}
     terms: dict[str, object] = {}
     if cal.terms:
-        terms["table"] = [_Flow(id=t.id, name=t.name, start=t.start, end=t.end - ONE_DAY)
+        terms["table"] = [_Flow(id=t.id, name=t.name, start=t.start, end=t.end - ONE_DAY,
+                                **({"estimated": True} if t.estimated else {}))
                           for t in cal.terms]
     if cal.term_shape:
         terms["fallback"] = _Flow({season: _FlowList([year_day(a), year_day(b)])
