@@ -533,6 +533,40 @@ def record_batch(paths: Paths, obligation, unit, key, skip, note, today, by) -> 
     click.echo(f"{obligation} {key}: {len(done)} events done")
 
 
+@record.command("review")
+@click.argument("uid")
+@click.option("--pass", "passed", is_flag=True, help="The report is complete (通过).")
+@click.option("--return", "reason", metavar="REASON",
+              help="Return the report to its unit, saying why (退回, e.g. 需补充佐证材料).")
+@BY
+@click.pass_obj
+def record_review(paths: Paths, uid, passed, reason, by) -> None:
+    """Review a done report as the coordinator (复核): pass it or return it. --by naming a
+    unit's account is refused."""
+    if passed == (reason is not None):
+        raise click.UsageError("give --pass or --return REASON, one of them")
+    with _reporting(paths, by) as recorder:
+        account = recorder.store.account(by)
+        coordinator = account is None or (account.coordinator and account.enabled)
+        recorder.review(uid, passed, reason or "", coordinator=coordinator)
+    click.echo(f"{uid}: {'passed' if passed else 'returned'}")
+
+
+@record.command("supplement")
+@click.argument("uid")
+@click.option("--note", default="", help="What to add to the report's note.")
+@click.option("--resubmit", is_flag=True, help="The report was returned: send it back for "
+              "review with what is added.")
+@BY
+@click.pass_obj
+def record_supplement(paths: Paths, uid, note, resubmit, by) -> None:
+    """Add a note to a done report without undoing it; with --resubmit, send a returned
+    report back for review."""
+    with _reporting(paths, by) as recorder:
+        recorder.supplement(uid, note, resubmit=resubmit)
+    click.echo(f"{uid}: {'resubmitted' if resubmit else 'supplemented'}")
+
+
 @record.command("reset")
 @click.argument("uid")
 @BY

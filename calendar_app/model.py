@@ -62,6 +62,13 @@ GRAINS: tuple[Grain, ...] = ("each", "weekly", "monthly", "quarterly")
 GRAIN_CN = {"each": "逐项", "weekly": "每周", "monthly": "每月", "quarterly": "每季度"}
 # What a stored event is: an event of the plan (or one a unit added), or a period's report task.
 Kind = Literal["event", "report"]
+# The coordinator's review (复核) of a done report: "" (none: filed before there was review),
+# filed (awaiting review), passed, or returned to the unit to complete (待补充).
+Review = Literal["", "filed", "passed", "returned"]
+# Whether a filed report counts as done (optional) or only once passed (required).
+ReviewMode = Literal["optional", "required"]
+REVIEW_MODES: tuple[ReviewMode, ...] = ("optional", "required")
+REVIEW_CN = {"filed": "待复核", "passed": "复核通过", "returned": "退回待补充"}
 
 
 @dataclass(frozen=True)
@@ -242,6 +249,7 @@ class Settings:
     warn_days: int = 7  # amber: a report falls overdue within this many days
     pace_margin: int = 20  # percent: a quota this little behind its pace is amber, more is red
     issuer: str = "县全民科学素质工作领导小组办公室"  # who signs the monthly circular
+    review: ReviewMode = "optional"  # a report is done when filed, or only once passed
     # The reverse proxy in front of `serve` (addresses or networks, comma-separated): only
     # requests from it may say, in X-Forwarded-Proto and -For, that they came over https and
     # from whom. "" = none: every request is taken as it arrives.
@@ -447,7 +455,7 @@ class Entry:
     done_count: int | None = None  # a period's report: how many of its events were done,
     planned_count: int | None = None  # of how many planned,
     missed: tuple[date, ...] = ()  # and the days missed, when it names them
-    review: str = ""  # the coordinator's review of the report (see `reports.review`)
+    review: Review = ""  # the coordinator's review of the report
     review_note: str = ""  # why it was returned
 
     @property
@@ -474,6 +482,13 @@ class Entry:
         """Its obligation no longer yields it; kept (with its records) as a cancelled tombstone."""
         return self.state == "removed"
 
+    def counts_done(self, review: ReviewMode) -> bool:
+        """Reported done, and counted so: not returned, and under `required` review passed
+        (a report filed before there was review keeps its meaning: done)."""
+        if self.status != "done" or self.review == "returned":
+            return False
+        return review == "optional" or self.review in ("passed", "")
+
     def overdue(self, today: date, overdue_days: int) -> bool:
         """Planned, live and reported on its own, past its deadline with nothing recorded."""
         return (self.live and self.status == "planned" and self.reported_alone
@@ -498,6 +513,17 @@ class Entry:
     def after(self) -> date:
         """The day after the event ends: from then on its report is due."""
         return days(self.start, self.end)[1]
+
+
+@dataclass(frozen=True)
+class ReturnedReport:
+    """A report the coordinator returned (退回) and the unit has still to complete: the
+    event as it stands, when and by whom it was returned, and why."""
+
+    entry: Entry
+    at: datetime
+    by: str
+    reason: str
 
 
 @dataclass(frozen=True)

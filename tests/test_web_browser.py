@@ -64,3 +64,56 @@ def test_a_unit_reports_an_event_done_with_a_photo_and_finds_it_done(server, bro
         time.sleep(0.1)
     else:
         pytest.fail("the feed never showed the report")
+
+
+def _signed_in(browser, server: str, login: str):
+    page = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
+    page.goto(server + "/login")
+    page.get_by_label("用户名").fill(login)
+    page.get_by_label("密码").fill(PASSWORDS[login])
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+    return page
+
+
+def test_a_month_of_a_weekly_routine_in_one_form_then_returned_and_resubmitted(
+        server, browser, tmp_path):
+    """按计划全部完成 and 复核 on a phone: 县委宣传部 reports May's TV segments from its home,
+    the coordinator returns one for evidence, and the unit finds it 待补充 and resubmits."""
+    unit = _signed_in(browser, server, "xc")
+    unit.get_by_role("link", name="按计划全部完成").click()
+    unit.wait_for_url(re.compile(r".*/batch/m02-tv\?period=2025-05$"))
+    assert unit.evaluate("document.documentElement.scrollWidth") <= 390
+    boxes = unit.locator("input[name=uid]")
+    assert boxes.count() == 4
+    boxes.nth(3).uncheck()  # 5-28 did not go out
+    unit.get_by_label("备注（各项相同）").fill("按节目单播出")
+    unit.get_by_role("button", name=re.compile("按计划全部完成")).click()
+    unit.wait_for_selector(".flash")
+    assert "已按计划登记完成 3 项：2025年5月电视科普栏目" in unit.inner_text(".flash")
+    unit.screenshot(path=str(tmp_path / "home-after-batch.png"), full_page=True)
+
+    coordinator = _signed_in(browser, server, "kx")
+    coordinator.goto(server + "/events/m02-tv/2025-W19")
+    coordinator.get_by_label("退回理由").fill("需补充佐证材料")
+    coordinator.get_by_role("button", name="退回").click()
+    coordinator.wait_for_selector(".flash")
+    assert coordinator.evaluate("document.documentElement.scrollWidth") <= 390
+
+    unit.goto(server + "/")
+    top = unit.locator("h2").first.inner_text()
+    assert top == "待补充（1）"
+    assert "退回理由：需补充佐证材料" in unit.locator("ul.items").first.inner_text()
+    unit.get_by_role("link", name="电视科普栏目").first.click()
+    unit.get_by_label("补充说明").fill("补传播出截图")
+    picture = tmp_path / "截图.png"
+    Image.new("RGB", (390, 700), (200, 200, 220)).save(picture, "PNG")
+    unit.get_by_label("佐证材料（照片、文件，可多选）").set_input_files(str(picture))
+    unit.get_by_role("button", name="重新提交").click()
+    unit.wait_for_selector(".flash")
+    assert "已重新提交，等待县科协复核" in unit.inner_text(".flash")
+    unit.goto(server + "/")
+    assert "待补充" not in unit.content()
+    # a unit's account has no 通过 to press, and one made up is refused
+    unit.goto(server + "/events/m02-tv/2025-W19")
+    assert unit.get_by_role("button", name="通过").count() == 0

@@ -14,11 +14,13 @@ from ..plan.yearday import WEEKDAY_CN
 # What each history row's action is called, and the details it may carry.
 ACTION_CN = {"created": "生成", "changed": "计划变更", "removed": "移出计划", "restored": "恢复",
              "done": "登记完成", "cancelled": "登记取消", "moved": "登记改期", "reset": "撤销登记",
-             "added": "新增"}
+             "added": "新增", "amended": "补充材料", "passed": "复核通过", "returned": "复核退回",
+             "resubmitted": "补充后重新提交"}
 DETAIL_CN = {"on": "实际日期", "attendance": "参加人数", "note": "备注", "evidence": "佐证材料",
              "reason": "取消原因", "from": "原定", "to": "改至", "was": "原状态", "title": "活动",
              "fills": "补办", "done": "完成数量", "planned": "计划数量", "missed": "未完成日期",
-             "filed": "报送日期", "carried": "由逐项登记汇总", "batch": "按计划全部完成"}
+             "filed": "报送日期", "carried": "由逐项登记汇总", "batch": "按计划全部完成",
+             "verdict": "退回理由"}
 
 # What each row of the accounts' history says was done.
 ACCOUNT_ACTION_CN = {"created": "新建账号", "password": "重置密码", "disabled": "停用",
@@ -101,8 +103,10 @@ def by_obligation(entries: list[Entry]) -> list[list[Entry]]:
 
 
 def status_cn(entry: Entry) -> str:
-    """计划, 完成（120人）, 已报送（28/30）, 取消, 改期, or 取消（已移出计划）."""
+    """计划, 完成（120人）, 待报送, 已报送（28/30）, 取消, 改期, or 取消（已移出计划）."""
     word = STATUS_CN[entry.shown_status]
+    if entry.kind == "report" and entry.shown_status == "planned":
+        return "待报送"
     if entry.shown_status == "done" and entry.done_count is not None:
         return f"已报送（{entry.done_count}/{entry.planned_count}）"
     if entry.shown_status == "done" and entry.attendance is not None:

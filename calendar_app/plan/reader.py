@@ -21,6 +21,7 @@ from ..exports import reserved
 from ..model import (
     GRAINS,
     QUIET,
+    REVIEW_MODES,
     Category,
     Group,
     Measure,
@@ -360,6 +361,11 @@ class _Reader:
                 value = self.read_base_url(value, line)
             elif key == "proxy":
                 value = self.read_proxy(value, line)
+            elif key == "review" and value not in REVIEW_MODES:
+                self.fail(line, f"settings review must be optional (a report counts as done "
+                                f"when filed) or required (once the coordinator passed it), "
+                                f"not {shown(value)}")
+                value = None
             elif key == "uid_domain" and not _DOMAIN.match(value):
                 # It ends every feed UID, and a UID never changes once subscribed.
                 self.fail(line, f"settings uid_domain {shown(value)} must be a domain name, "

@@ -120,8 +120,10 @@ def quiet(plan: Plan, day: date) -> bool:
 
 
 def routine(entry: Entry) -> bool:
-    """An occurrence of a daily or weekly routine: in the week's list, never announced alone."""
-    return entry.origin == "plan" and (entry.slot_end - entry.slot_start).days <= 7
+    """An occurrence of a daily or weekly routine: in the week's list, never announced alone
+    (a period's report task is announced, however short its period)."""
+    return (entry.origin == "plan" and entry.kind == "event"
+            and (entry.slot_end - entry.slot_start).days <= 7)
 
 
 def due(plan: Plan, entries: Iterable[Entry], today: date,

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from ..model import Channel, Entry, Plan
+from ..model import TZ, Channel, Entry, Plan
 from ..store.store import Store
 from . import wording
 from .channels import TIMEOUT, Outbox
@@ -83,9 +83,9 @@ def remind(store: Store, plan: Plan, today: date, at: datetime, dry_run: bool = 
 
 
 def _returns(store: Store) -> list[Returned]:
-    """Reports the coordinator returned, for 退回通知. The review step (issue #23) has not
-    landed: until the store keeps returns, there are none to announce."""
-    return []
+    """Reports the coordinator returned and their units have still to complete, for 退回通知:
+    each on the day it was returned, with why."""
+    return [Returned(r.entry.uid, r.at.astimezone(TZ).date(), r.reason) for r in store.returned()]
 
 
 def urge_units(store: Store, plan: Plan, units: Iterable[str], today: date, at: datetime,

@@ -28,7 +28,7 @@ from .evidence import Files, Upload
 MOST_ATTENDANCE = 1_000_000  # more people than the county has: a typo, not an event
 TEXTS = {"note": ("note", "备注"), "reason": ("reason", "取消原因"),  # in English, in Chinese
          "evidence": ("evidence", "佐证材料"), "title": ("title", "活动名称"),
-         "by": ("--by name", "登记人")}
+         "by": ("--by name", "登记人"), "verdict": ("reason for returning it", "退回理由")}
 
 
 class RecordError(CalendarAppError):
@@ -265,6 +265,59 @@ class Recorder:
                                      tuple(sorted(set(missed))), keep())
             self._touch(entry)
         return planned
+
+    # -- review (复核) and what a unit adds to a done report -----------------------------------
+
+    def review(self, uid: str, passed: bool, reason: str = "", coordinator: bool = True,
+               seen: int | None = None) -> Entry:
+        """The coordinator's review of a done report: passed, or returned (退回) with the
+        reason (需补充佐证材料). A unit's account does not review. Returns the event."""
+        if not coordinator:
+            raise RecordError(f"{self.by} is a unit's account; only the coordinator reviews "
+                              "reports", "只有县科协统筹账号可以复核登记", "review")
+        reason = reason.strip()
+        check_text(reason, limits.NOTE, "verdict")
+        if not passed and not reason:
+            raise RecordError("a return needs its reason (--return 需补充佐证材料, say)",
+                              "退回须写明理由，如“需补充佐证材料”", "verdict")
+        with self.store.transaction():
+            entry = self.find(uid, seen)
+            if entry.status != "done":
+                raise RecordError(f"{uid} is not reported done: there is no report to review",
+                                  "这项活动尚未登记完成，没有可复核的登记", "review")
+            if entry.review == ("passed" if passed else "returned"):
+                raise RecordError(f"{uid} is {'passed' if passed else 'returned'} already",
+                                  "这项登记已复核通过" if passed else
+                                  "这项登记已退回，正等待单位补充", "review")
+            self.store.review(uid, self.at, self.by, passed, reason)
+            self._touch(entry)
+        return entry
+
+    def supplement(self, uid: str, note: str = "", uploads: list[Upload] | None = None,
+                   resubmit: bool = False, seen: int | None = None) -> None:
+        """A note or evidence added to a done report, which stays done; with `resubmit`, a
+        report the coordinator returned goes back for review (only a returned one)."""
+        note = note.strip()
+        check_text(note, limits.NOTE, "note")
+        if not note and not uploads and not resubmit:
+            raise RecordError("nothing to add: give a note or a file",
+                              "请填写补充说明，或选择要补充的佐证材料", "note")
+        with self.storing(uid, uploads or []) as keep, self.store.transaction():
+            entry = self.find(uid, seen)
+            if entry.status != "done":
+                raise RecordError(f"{uid} is not reported done: nothing to add to",
+                                  "只有已登记完成的活动可以补充材料", "note")
+            if resubmit and entry.review != "returned":
+                raise RecordError(f"{uid} was not returned: there is nothing to resubmit",
+                                  "这项登记没有被退回，无需重新提交", "note")
+            remark = f"{entry.remark}；补充：{note}" if entry.remark and note else \
+                entry.remark or note
+            if len(remark) > limits.NOTE:
+                raise RecordError(f"the note would be {len(remark)} characters long; at most "
+                                  f"{limits.NOTE} are allowed",
+                                  f"备注连同补充不超过 {limits.NOTE} 字，请精简", "note")
+            self.store.supplement(uid, self.at, self.by, remark, note, keep(), resubmit)
+            self._touch(entry)
 
     def reset(self, uid: str, seen: int | None = None) -> None:
         """Forget what was recorded: back to what the plan says."""

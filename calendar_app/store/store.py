@@ -40,6 +40,7 @@ from ..model import (
     Event,
     Evidence,
     Reported,
+    ReturnedReport,
     day_of,
     days,
 )
@@ -62,7 +63,7 @@ class NoDatabase(StoreError):
     """Nothing is stored there yet: a build creates it."""
 
 
-REPORTS = ("done", "cancelled", "moved", "added")  # history actions that are a unit's report
+REPORTS = ("done", "cancelled", "moved", "added", "amended", "resubmitted")  # a unit's reports
 
 
 @dataclass
@@ -427,7 +428,8 @@ class Store:
         if batch:
             detail["batch"] = batch
         self._done(uid, at, by, {"done_on": on.isoformat(), "attendance": attendance,
-                                 "remark": note}, detail, files)
+                                 "remark": note, "review": "filed", "review_note": ""},
+                   detail, files)
 
     def report_period(self, uid: str, at: datetime, by: str, on: date, done: int,
                       planned: int, note: str, missed: tuple[date, ...] = (),
@@ -437,7 +439,8 @@ class Store:
         days_missed = [d.isoformat() for d in missed]
         self._done(uid, at, by, {"done_on": on.isoformat(), "done_count": done,
                                  "planned_count": planned, "remark": note,
-                                 "missed": " ".join(days_missed)},
+                                 "missed": " ".join(days_missed), "review": "filed",
+                                 "review_note": ""},
                    {"filed": on.isoformat(), "done": done, "planned": planned, "note": note,
                     "missed": days_missed}, files)
 
@@ -449,6 +452,56 @@ class Store:
             self._record(uid, at, by, "done", {"status": "done", **columns}, detail)
             for file in files:
                 self.add_evidence(file)
+
+    def review(self, uid: str, at: datetime, by: str, passed: bool, reason: str) -> None:
+        """The coordinator's review of a done report: passed, or returned with the reason."""
+        verdict = "passed" if passed else "returned"
+        self._record(uid, at, by, verdict,
+                     {"review": verdict, "review_note": "" if passed else reason},
+                     {"verdict": reason} if reason else {})
+
+    def supplement(self, uid: str, at: datetime, by: str, remark: str, note: str,
+                   files: tuple[Evidence, ...] = (), resubmit: bool = False) -> None:
+        """A note (`remark` is the report's whole note with it) and evidence added to a done
+        report, which stays done; `resubmit`: a returned report goes back for review."""
+        columns: dict[str, object] = {"remark": remark}
+        if resubmit:
+            columns.update(review="filed", review_note="")
+        detail: dict[str, object] = {"note": note}
+        if files:
+            detail["files"] = [{"name": f.name, "sha256": f.sha256} for f in files]
+        with self.transaction():
+            self._record(uid, at, by, "resubmitted" if resubmit else "amended", columns, detail)
+            for file in files:
+                self.add_evidence(file)
+
+    def returned(self, unit: str | None = None) -> list[ReturnedReport]:
+        """The reports returned and not resubmitted yet (of the events `unit` leads), the
+        latest first, each with its return: when, by whom, why."""
+        lead = ("JOIN event_unit u ON u.uid = e.uid AND u.role = 'lead' AND u.unit = ? "
+                if unit else "")
+        rows = self.db.query(
+            'SELECT h.uid, h.at, h."by", h.detail FROM history h JOIN (SELECT uid, MAX(id) AS '
+            "id FROM history WHERE action = 'returned' GROUP BY uid) last ON last.id = h.id "
+            f"JOIN event e ON e.uid = h.uid {lead}WHERE e.review = 'returned' "
+            f"ORDER BY h.at DESC, h.uid{self.db.bytewise_sql()}", (unit,) if unit else ()
+        ).fetchall()
+        entries = {e.uid: e for e in self._by_uid([row[0] for row in rows])}
+        return [ReturnedReport(entries[uid], datetime.fromisoformat(at), who,
+                               json.loads(detail).get("verdict", ""))
+                for uid, at, who, detail in rows]
+
+    def awaiting_review(self, most: int = 50) -> tuple[int, list[tuple[Entry, datetime]]]:
+        """The reports filed and not yet reviewed: how many, and the `most` oldest of them
+        with when each was filed (or resubmitted), oldest first."""
+        filed = ("FROM history h JOIN event e ON e.uid = h.uid WHERE e.review = 'filed' "
+                 "AND e.status = 'done' AND h.action IN ('done', 'resubmitted')")
+        (count,) = self.db.query(f"SELECT COUNT(DISTINCT h.uid) {filed}").fetchone()
+        rows = self.db.query(f"SELECT h.uid, MAX(h.at) {filed} GROUP BY h.uid "
+                             f"ORDER BY MAX(h.at){self.db.bytewise_sql()}, "
+                             f"h.uid{self.db.bytewise_sql()} LIMIT ?", (most,)).fetchall()
+        entries = {e.uid: e for e in self._by_uid([row[0] for row in rows])}
+        return count, [(entries[uid], datetime.fromisoformat(at)) for uid, at in rows]
 
     def period_events(self, task: Entry) -> list[Entry]:
         """The events a period's report task reports on: its obligation's events in its
@@ -478,18 +531,24 @@ class Store:
                      {"from": was.isoformat(), "to": start.isoformat()})
 
     def reset(self, uid: str, at: datetime, by: str, was: str) -> None:
-        """Forget what was recorded: the event is again what the plan placed."""
+        """Forget what was recorded: the event is again what the plan placed. The evidence
+        files stay, and the history row names them and the note taken back."""
         with self.transaction():
             E = self.t.event
-            [(dtstart, dtend)] = self._rows(E.select(E.dtstart, E.dtend).where(E.uid == uid))
+            [(dtstart, dtend, remark)] = self._rows(
+                E.select(E.dtstart, E.dtend, E.remark).where(E.uid == uid))
             first, after = days(_dt(dtstart), _dt(dtend))
+            detail: dict[str, object] = {"was": was, "note": remark}
+            files = self.evidence(uid)
+            if files:
+                detail["files"] = [{"name": f.name, "sha256": f.sha256} for f in files]
             self._record(uid, at, by, "reset",
                          {"status": "planned", "moved_start": None, "moved_end": None,
                           "attendance": None, "done_on": None, "remark": "",
                           "done_count": None, "planned_count": None, "missed": "",
                           "review": "", "review_note": "",
                           "day_start": first.isoformat(), "day_end": after.isoformat()},
-                         {"was": was})
+                         detail)
 
     def add_event(self, event: Event, at: datetime, by: str, fills: str = "") -> None:
         """Store an event a unit added itself (ad hoc, or a make-up filling another's slot)."""

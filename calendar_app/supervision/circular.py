@@ -57,6 +57,7 @@ def page(plan: Plan, entries: list[Entry], month: date, today: date,
     lines = [Line(s, of_month[s.id].done, of_month[s.id].due) for s in year.units]
     overdue = _overdue(year)
     behind = _behind(year, {u.id: u.name for u in plan.units.values()})
+    returned = _returned(plan, entries)
     half = (len(lines) + 1) // 2  # the ranking in two columns: half a page for 36 units
     groups = sorted(plan.groups.values(), key=lambda g: -len(g.members))
     return render("circular.html", plan_name=plan.name, plan_source=plan.source,
@@ -65,8 +66,19 @@ def page(plan: Plan, entries: list[Entry], month: date, today: date,
                   year=year, this=this, overdue=overdue[:DETAILED_UNITS],
                   overdue_rest=overdue[DETAILED_UNITS:], behind=behind,
                   halves=(lines[:half], lines[half:]),
-                  named=NAMED_UNITS, percent=percent, light_cn=LIGHT_CN, marks=MARKS,
+                  named=NAMED_UNITS, returned=returned, returned_named=ITEMS_PER_UNIT,
+                  percent=percent, light_cn=LIGHT_CN, marks=MARKS,
                   reply_by=cn_date(today + timedelta(days=plan.settings.warn_days)))
+
+
+def _returned(plan: Plan, entries: list[Entry]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The reports returned to their units and not resubmitted yet, by unit in plan order:
+    (unit name, [(title, reason)])."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for e in entries:
+        if e.review == "returned" and e.units:
+            found.setdefault(e.lead, []).append((e.title, e.review_note))
+    return [(plan.units[u].name, found[u]) for u in plan.units if u in found]
 
 
 def _overdue(year: Review) -> list[tuple[Standing, list[str], int]]:

@@ -150,7 +150,9 @@ def state_cn(e: Entry, review: Review, made_up: frozenset[str] = frozenset()) ->
     if e.status == "cancelled":
         return "取消（已补办）" if e.uid in made_up else "取消"
     if e.status == "done":
-        return "完成"
+        if e.counts_done(settings.review):
+            return "完成"
+        return "退回待补充" if e.review == "returned" else "待复核"
     if e.overdue(review.as_of, settings.overdue_days):
         return "逾期未报"
     if e.after <= review.as_of or due_soon(e, review.as_of, settings):

@@ -40,12 +40,13 @@ def rules(settings: Settings) -> dict[str, str]:
     return {
         "red": f"有活动结束超过{d}天仍未登记（逾期未报），有活动取消后未补办，"
                f"或年度指标、目标进度落后于应达进度{m}%及以上。",
-        "amber": f"没有红灯情形，但有活动将在{w}天内逾期而尚未登记，"
+        "amber": f"没有红灯情形，但有活动将在{w}天内逾期而尚未登记，有登记被退回待补充，"
                  f"或年度指标、目标进度落后于应达进度不足{m}%。",
         "green": "没有逾期未报、取消未补办和即将逾期的活动，年度指标和目标进度达到应达进度。",
         "rate": "完成率 = 已登记完成的活动 ÷ 应办的活动（已结束的活动，及取消后未补办的活动）。"
                 "每项活动计入其牵头单位。按期汇总报送的工作（如每日推送）每期计一项报送任务，"
-                "不逐日计。",
+                "不逐日计。" + ("登记须经县科协复核通过才计为完成。" if settings.review == "required"
+                       else "退回待补充的登记不计为完成。"),
     }
 
 
@@ -59,6 +60,8 @@ class Tally:
     overdue: int = 0
     missed: int = 0  # cancelled, slot not made up
     soon: int = 0  # a report falls overdue within warn_days
+    returned: int = 0  # its report returned by the coordinator, to be completed (待补充)
+    unreviewed: int = 0  # reported, but counted done only once passed (review: required)
 
     @property
     def rate(self) -> float | None:
@@ -68,7 +71,8 @@ class Tally:
         return Tally(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
 
     def astuple(self) -> tuple[int, ...]:
-        return (self.events, self.due, self.done, self.overdue, self.missed, self.soon)
+        return (self.events, self.due, self.done, self.overdue, self.missed, self.soon,
+                self.returned, self.unreviewed)
 
 
 @dataclass(frozen=True)
@@ -178,7 +182,8 @@ def stage(plan: Plan, today: date) -> Stage:
 _ADDS = {"missed": Tally(due=1, missed=1), "gone": Tally(), "done": Tally(events=1, due=1, done=1),
          "overdue": Tally(events=1, due=1, overdue=1), "waiting": Tally(events=1, due=1),
          "waiting-soon": Tally(events=1, due=1, soon=1), "ahead": Tally(events=1),
-         "ahead-soon": Tally(events=1, soon=1)}
+         "ahead-soon": Tally(events=1, soon=1), "returned": Tally(events=1, due=1, returned=1),
+         "unreviewed": Tally(events=1, due=1, unreviewed=1)}
 
 
 def _state(entry: Entry, today: date, settings: Settings, missed: frozenset[str]) -> str:
@@ -187,7 +192,9 @@ def _state(entry: Entry, today: date, settings: Settings, missed: frozenset[str]
     if not entry.live or not entry.reported_alone:
         return "gone"  # or counted in its period's report task
     if entry.status == "done":
-        return "done"
+        if entry.counts_done(settings.review):
+            return "done"
+        return "returned" if entry.review == "returned" else "unreviewed"
     if entry.overdue(today, settings.overdue_days):
         return "overdue"
     state = "waiting" if entry.after <= today else "ahead"
@@ -198,7 +205,7 @@ def _summed(states: Counter) -> Tally:
     """A tally from how many events were in each state: counted, then added up once (adding
     tallies event by event was a third of the review's time)."""
     return Tally(*(sum(n * _ADDS[state].astuple()[i] for state, n in states.items())
-                   for i in range(6)))
+                   for i in range(len(Tally().astuple()))))
 
 
 def _pace(progress: Progress, margin: int) -> Pace:
@@ -220,6 +227,7 @@ def _light(tally: Tally, paces: list[Pace], settings: Settings, extra_red: tuple
     if red:
         return "red", tuple(red)
     amber = [f"{tally.soon}项将在{settings.warn_days}天内逾期"] if tally.soon else []
+    amber += [f"退回待补充{tally.returned}项"] if tally.returned else []
     amber += _behind(paces, "amber", "略落后于进度")
     if amber:
         return "amber", tuple(amber)
@@ -227,8 +235,10 @@ def _light(tally: Tally, paces: list[Pace], settings: Settings, extra_red: tuple
         return "none", ("本期无活动",)
     if not tally.due and not paces:
         return "none", ("尚无到期事项",)
-    waiting = tally.due - tally.done - tally.missed - tally.overdue
-    return "green", (f"按期推进，{waiting}项待登记（未到期限）",) if waiting else ("按期完成",)
+    waiting = tally.due - tally.done - tally.missed - tally.overdue - tally.unreviewed
+    said = [f"{waiting}项待登记（未到期限）"] if waiting else []
+    said += [f"{tally.unreviewed}项待复核"] if tally.unreviewed else []
+    return "green", ("按期推进，" + "，".join(said),) if said else ("按期完成",)
 
 
 def lead_name(plan: Plan, units: tuple[str, ...]) -> str:

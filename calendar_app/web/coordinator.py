@@ -17,6 +17,7 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, current_app, g, request
 
 from .. import months
+from ..formats.render import render
 from ..model import ONE_DAY
 from ..supervision.report import percent
 from .auth import coordinator_only
@@ -24,6 +25,8 @@ from .site import download, framed, refused, site
 from .site import page as site_page
 
 blueprint = Blueprint("coordinator", __name__)
+AWAITING_SHOWN = 5  # reports awaiting review the dashboard names; /reviews lists them all
+AWAITING_LISTED = 500
 
 
 @dataclass(frozen=True)
@@ -85,8 +88,18 @@ def dashboard_page(panel_url: str = "", panel_error: str = "") -> str:
 
     plan = site().plan()
     review, entries, _ = reviews().get(g.store, plan, site().clock().date())
+    count, oldest = g.store.awaiting_review(AWAITING_SHOWN)
+    below = render("web/_awaiting.html", count=count, oldest=oldest, plan=plan)
     return framed(page(review, plan, entries, WebLinks(), DOCUMENTS,
-                       panel(review, panel_url, panel_error)))
+                       panel(review, panel_url, panel_error)), below)
+
+
+@blueprint.route("/reviews")
+@coordinator_only
+def awaiting():
+    """待复核: every report filed and not yet reviewed, the oldest first."""
+    count, oldest = g.store.awaiting_review(AWAITING_LISTED)
+    return site_page("web/reviews.html", title="待复核", count=count, oldest=oldest)
 
 
 @blueprint.route("/units")

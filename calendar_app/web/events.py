@@ -17,7 +17,7 @@ from flask import Blueprint, abort, flash, g, get_flashed_messages, redirect, re
 
 from .. import limits
 from ..formats.words import ACTION_CN
-from ..model import ONE_DAY, TZ, Entry, Obligation, Plan, Slot
+from ..model import ONE_DAY, REVIEW_CN, TZ, Entry, Evidence, Obligation, Plan, Slot, day_of
 from ..reports.evidence import KINDS_CN, EvidenceError, Upload
 from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError, check_text
 from ..schedule.reporting import opens
@@ -26,7 +26,8 @@ from .site import page, refresher, site
 from .unit import visible
 
 blueprint = Blueprint("events", __name__)
-FORMS = ("done", "cancel", "move", "makeup", "reset", "period")
+FORMS = ("done", "cancel", "move", "makeup", "reset", "period", "supplement", "resubmit",
+         "pass", "return")
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def _page(entry: Entry, form: Form | None = None, conflict: str = "", status: in
     obligation = next((o for o in plan.obligations if o.id == entry.obligation), None)
     body = page("web/event.html", title=entry.title, entry=entry,
                 measure=plan.measures.get(entry.measure), obligation=obligation,
-                history=g.store.history(entry.uid), files=g.store.evidence(entry.uid),
+                history=g.store.history(entry.uid), **_files(entry),
+                review_cn=REVIEW_CN,
                 form=form or Form(), conflict=conflict, flashes=get_flashed_messages(),
                 today=site().clock().date(), filled=_filled(entry),
                 period=_period(entry, obligation), counted=_counted(plan, entry),
@@ -95,6 +97,18 @@ def _page(entry: Entry, form: Form | None = None, conflict: str = "", status: in
                 note_most=limits.NOTE, title_most=limits.TYPED_TITLE,
                 files_most=limits.EVIDENCE_FILES)
     return body, status
+
+
+def _files(entry: Entry) -> dict[str, list[Evidence]]:
+    """The evidence of the report as it stands, and what was handed in before a 撤销登记
+    (kept, and named in the history)."""
+    files = g.store.evidence(entry.uid)
+    resets = [row["at"] for row in g.store.history(entry.uid) if row["action"] == "reset"]
+    if not resets:
+        return {"files": files, "earlier_files": []}
+    last = datetime.fromisoformat(resets[-1])
+    return {"files": [f for f in files if f.at > last],
+            "earlier_files": [f for f in files if f.at <= last]}
 
 
 def _filled(entry: Entry) -> Entry | None:
@@ -122,10 +136,18 @@ def report(uid: str, action: str):
     recorder = Recorder(g.store, plan, clock, g.account.login, files=site().files())
     try:
         done = {"done": _done, "cancel": _cancel, "move": _move, "makeup": _makeup,
-                "reset": _reset, "period": _report_period}[action](recorder, entry, form, seen)
+                "reset": _reset, "period": _report_period, "supplement": _supplement,
+                "resubmit": _supplement, "pass": _review,
+                "return": _review}[action](recorder, entry, form, seen)
     except Conflict as conflict:
         return _page(conflict.entry, conflict=_conflict_text(conflict.entry), status=409)
     except RecordError as refused:
+        if refused.field == "review":
+            # No field to put it beside: said at the top of the page; a unit's account that
+            # asked for a review is refused outright.
+            form.bad("", refused.cn)
+            return _page(g.store.entry(uid), form,
+                         status=400 if g.account.coordinator else 403)
         form.bad(refused.field, refused.cn)
         return _page(g.store.entry(uid), form, status=400)
     if form.errors:
@@ -251,16 +273,56 @@ def _makeup(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     if not title:
         form.bad("title", "请填写补办活动的名称")
     on = _moment(form, recorder.plan)
+    text = form.values.get("attendance", "").strip()
+    attendance = _whole(text)
+    if text and (attendance is None or attendance > MOST_ATTENDANCE):
+        form.bad("attendance", f"{_counted(recorder.plan, entry)}须为 0 或更大的整数")
+    uploads = checked_uploads(form)
     if form.errors or on is None:
         return ""
+    # A make-up that has taken place is reported done in the same form and transaction.
+    held = day_of(on) <= day_of(recorder.at)
+    if not held and (text or uploads):
+        form.bad("attendance", "补办日期还没到：举行后再登记人数和佐证材料")
+        return ""
     unit = entry.lead if g.account.coordinator else g.account.unit
-    form.values["made"] = recorder.add(unit, title, on, fills=entry.uid, seen=seen)
-    return "已安排补办"
+    with recorder.batch():
+        made = recorder.add(unit, title, on, fills=entry.uid, seen=seen)
+        if held:
+            recorder.done(made, day_of(on), attendance, uploads=uploads)
+    form.values["made"] = made
+    return "已补办并登记完成" + (f"，附件 {len(uploads)} 个" if uploads else "") if held \
+        else "已安排补办"
 
 
 def _reset(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
+    if form.values.get("confirm") != "yes":
+        form.bad("confirm", "请勾选“确认撤销本项登记”后再撤销")
+        return ""
     recorder.reset(entry.uid, seen=seen)
-    return "已撤销登记，恢复为计划安排"
+    return "已撤销登记，恢复为计划安排；原佐证材料保留在办理记录中"
+
+
+def _supplement(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
+    """补充 a done report (a note, evidence), or, returned, 补充后重新提交."""
+    note = typed_text(form, "note", limits.NOTE)
+    uploads = checked_uploads(form)
+    if form.errors:
+        return ""
+    again = form.name == "resubmit"
+    recorder.supplement(entry.uid, note, uploads, resubmit=again, seen=seen)
+    return "已重新提交，等待县科协复核" if again else "已补充" + (
+        f"佐证材料 {len(uploads)} 个" if uploads else "说明")
+
+
+def _review(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
+    """The coordinator's 通过 or 退回 (with its reason)."""
+    passed = form.name == "pass"
+    reason = "" if passed else typed_text(form, "verdict", limits.NOTE)
+    if form.errors:
+        return ""
+    recorder.review(entry.uid, passed, reason, coordinator=g.account.coordinator, seen=seen)
+    return "已复核通过" if passed else f"已退回{entry.title}：{reason}"
 
 
 def _whole(text: str) -> int | None:

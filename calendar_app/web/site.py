@@ -109,14 +109,15 @@ def page(template: str, **context: Any) -> str:
 _BODY = re.compile(r"<body[^>]*>")
 
 
-def framed(html: str) -> str:
+def framed(html: str, below: str = "") -> str:
     """A page that is a document of its own (the dashboard, a circular, the subscription
-    page) with the application's frame put in at the top of its body."""
+    page) with the application's frame put in at the top of its body, and `below` it what
+    the application adds (the reports awaiting review, on the dashboard)."""
     found = _BODY.search(html)
     if found is None:
         return html
     menu = render.render("web/_menu.html", **_frame())
-    return html[:found.end()] + menu + html[found.end():]
+    return html[:found.end()] + menu + below + html[found.end():]
 
 
 def download(name: str, fallback: str, inline: bool = False) -> str:

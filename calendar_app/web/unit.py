@@ -99,6 +99,7 @@ def home_lists(plan: Plan, unit: str) -> dict:
         "routines": routines, "backlog_shown": BACKLOG_SHOWN,
         # Only the page's own: the reminders' forms tell theirs beside the channels.
         "flashes": get_flashed_messages(category_filter=["message"]),
+        "returned": store.returned(unit),
         "upcoming": upcoming, "this_month": this_month, "month_key": f"{shown:%Y-%m}",
         "progress": _progress(plan, unit, today),
         "feed_https": out.url(feed), "feed_webcal": out.webcal(feed),
@@ -147,12 +148,17 @@ def _in_plan(plan: Plan, key: str) -> tuple[date, date]:
 
 
 def _month_page(key: str) -> tuple[pages.Page, str | None]:
+    return _month_entries(key)[:2]
+
+
+def _month_entries(key: str) -> tuple[pages.Page, str | None, list[Entry]]:
     plan = site().plan()
     unit = unit_or_county(plan)
     year, month = _month(key)
     first, stop = _in_plan(plan, key)
     entries = g.store.entries(unit=unit, start=first, end=stop, include_removed=False)
-    return pages.month_page(plan, entries, year, month, unit, site().clock().date()), unit
+    return (pages.month_page(plan, entries, year, month, unit, site().clock().date()), unit,
+            entries)
 
 
 @blueprint.route("/month")
@@ -169,14 +175,20 @@ def this_month():
 @signed_in
 def month(key: str):
     plan = site().plan()
-    printed, unit = _month_page(key)
+    printed, unit, entries = _month_entries(key)
     view = printed.month.view(unit)
+    today = site().clock().date()
+    # What the unit must still report (in the county's month, anyone's), and what was returned
+    late = {e.uid for e in entries if e.overdue(today, plan.settings.overdue_days)
+            and (unit is None or e.lead == unit)}
+    returned = {e.uid for e in entries if e.review == "returned"}
     first = view.frame.first
     before = months.bounds(*((first.year, first.month - 1) if first.month > 1
                              else (first.year - 1, 12)))[0]
     after = months.following(first)
     return page("web/month.html", title=f"{view.frame.title} 活动安排", view=view, unit=unit,
-                key=key, previous=f"{before:%Y-%m}" if before >= plan.start.replace(day=1) else "",
+                key=key, late=late, returned=returned,
+                previous=f"{before:%Y-%m}" if before >= plan.start.replace(day=1) else "",
                 following=f"{after:%Y-%m}" if after < plan.end else "")
 
 
