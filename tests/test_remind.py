@@ -135,12 +135,44 @@ def test_urging_sends_the_whole_overdue_list_once_a_day(small_view):
 def test_a_returned_report_is_announced_to_its_lead_once(small_view):
     plan, entries = small_view
     returned = [Returned("m02-day/2025", date(2025, 5, 21), "需补充佐证材料")]
-    found = [n for n in due(plan, entries, date(2025, 5, 21), returned)
+    found = [n for n in due(plan, entries, date(2025, 5, 22), returned)
              if n.kind == Kind.RETURNED]
     assert [(n.to, n.items[0].key) for n in found] == [
         ("yingji", Key("yingji", Kind.RETURNED, "m02-day/2025", date(2025, 5, 21)))]
     _, body = text(plan, found[0])
-    assert "· 防灾减灾日宣传（2025年5月12日（周一））：需补充佐证材料" in body
+    assert "· 防灾减灾日宣传：2025年5月12日（周一）\n  退回原因：需补充佐证材料\n" in body
+    # Not before it was returned.
+    assert not [n for n in due(plan, entries, date(2025, 5, 20), returned)
+                if n.kind == Kind.RETURNED]
+
+
+def test_a_report_returned_through_the_review_step_reaches_its_unit_once_per_return(
+        stored_small, hook):
+    # The review step (issue 23) keeps each return in the history; 退回通知 hangs on it.
+    uid = "m02-day/2025"
+    _set(stored_small, "县应急管理局", hook.url("yj"))
+    stored_small.run("record", "done", uid, "--attendance", "120")
+
+    def at(day: int) -> datetime:
+        return datetime(2025, 5, day, 10, 0, tzinfo=TZ)
+
+    with Store.open(stored_small.db) as store:
+        store.review(uid, at(21), "kexie", False, "需补充现场照片")
+    for day in ("2025-05-22", "2025-05-23"):
+        stored_small.run("remind", "--today", day)
+    [body] = hook.messages("【退回通知】县应急管理局")
+    assert "退回原因：需补充现场照片" in body and body.endswith("/events/m02-day/2025")
+    # Resubmitted and returned again: a second return, a second notice; a note added to a
+    # returned report (not resubmitted) announces nothing new.
+    with Store.open(stored_small.db) as store:
+        store.supplement(uid, at(26), "yj", "补充", "补充")
+        store.supplement(uid, at(26), "yj", "补充了照片", "照片", resubmit=True)
+        store.review(uid, at(27), "kexie", False, "照片仍不清楚")
+        store.supplement(uid, at(28), "yj", "补充了照片，另附说明", "说明")
+    for day in ("2025-05-27", "2025-05-28", "2025-05-29"):
+        stored_small.run("remind", "--today", day)
+    assert [b.splitlines()[2] for b in hook.messages("【退回通知】县应急管理局")] == [
+        "  退回原因：需补充现场照片", "  退回原因：照片仍不清楚"]
 
 
 def test_the_view_is_the_same_for_the_same_inputs(small_view):

@@ -16,7 +16,8 @@ due; what fell on it goes out on the next working day.
 - 到期催办 (overdue): when a report falls overdue, and again each week on the digest's
   weekday while it is not filed, one line per obligation; from the second repeat on the
   coordinator gets a copy (抄送), one message for all units: once a week, not every day;
-- 退回通知 (returned): when the coordinator returns a report (`returns`);
+- 退回通知 (returned): when the coordinator returns a report (`returns`: what the store
+  keeps of each return, the review step), once per return (known by the day it was made);
 - 一键催办 (urge): the coordinator's button, a unit's whole overdue list at once (`urge`).
 """
 

@@ -90,22 +90,24 @@ def _digest(plan: Plan, notice: Notice) -> tuple[list[str], str]:
 def _week_line(group: list[Entry]) -> str:
     first = group[0]
     if len(group) == 1:
-        return f"{cn_when(first)} {first.title}"
+        return f"{cn_when(first)}{'截止' if first.kind == 'report' else ''} {first.title}"
     return f"{first.title}：本周{len(group)}次，{cn_when(first)}起"
 
 
 def _near(plan: Plan, notice: Notice) -> tuple[list[str], str]:
-    lines = ["以下活动由本单位牵头，即将开始，请提前做好准备："]
-    lines += _listed([f"· {i.entries[0].title}：{cn_when(i.entries[0])}，"
-                      f"{_soon(i.entries[0], notice.day)}" for i in notice.items])
-    lines.append(f"活动结束后{plan.settings.overdue_days}天内请登记完成情况。")
-    one = notice.items[0].entries[0] if len(notice.items) == 1 else None
-    return lines, _event(plan, one) if one else _home(plan)
+    entries = [i.entries[0] for i in notice.items]
+    lines = ["以下事项由本单位牵头，日期临近，请提前做好准备："]
+    lines += _listed([f"· {e.title}：{cn_when(e)}{'截止' if e.kind == 'report' else ''}，"
+                      f"{_soon(e, notice.day)}" for e in entries])
+    if any(e.kind != "report" for e in entries):
+        lines.append(f"活动结束后{plan.settings.overdue_days}天内请登记完成情况。")
+    if any(e.kind == "report" for e in entries):
+        lines.append("报告请在截止日前登记。")
+    return lines, _event(plan, entries[0]) if len(entries) == 1 else _home(plan)
 
 
 def _overdue(plan: Plan, notice: Notice) -> tuple[list[str], str]:
-    lines = [f"以下活动结束已超过{plan.settings.overdue_days}天仍未登记，"
-             "请尽快登记完成、取消或改期："]
+    lines = ["以下事项已过登记期限仍未登记，请尽快登记完成、取消或改期："]
     lines += _listed([f"· {_late(i)}" for i in notice.items])
     one = notice.items[0] if len(notice.items) == 1 and notice.items[0].count == 1 else None
     return lines, _event(plan, one.entries[0]) if one else _home(plan)
