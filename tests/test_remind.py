@@ -4,6 +4,8 @@ it through real channels on loopback (a JSON webhook, an SMTP server) each once.
 from __future__ import annotations
 
 import shutil
+import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
@@ -334,28 +336,36 @@ def test_mail_arrives_at_a_real_smtp_server(stored_small):
 
 def test_the_shipped_plan_reminds_the_emergency_bureau_of_disaster_prevention_day(
         shipped_built, tmp_path, hook):
+    # The "done when", step by step, on the shipped plan.
     ws = Workspace(tmp_path, SHIPPED)
     shutil.copy(shipped_built.db, ws.db)
     _set(ws, "县应急管理局", hook.url("yj"))
-    assert ws.run("remind", "--today", "2025-05-09").exit_code == 0
+    channel = f"json://127.0.0.1:{hook.port}/yj"
+
+    def logged() -> int:
+        with closing(sqlite3.connect(ws.db)) as db:
+            return db.execute("SELECT COUNT(*) FROM reminder").fetchone()[0]
+
+    # --dry-run says what would go, and sends and logs nothing.
+    dry = ws.run("remind", "--today", "2025-05-09", "--dry-run").output
+    assert f"would send 临近提醒 to 县应急管理局 via {channel}:" in dry and "防灾减灾日" in dry
+    assert hook.received == [] and logged() == 0
+    # The channel's service is down: the run ends well (exit 0), naming the channel.
+    hook.stop()
+    down = ws.run("remind", "--today", "2025-05-09")
+    assert down.exit_code == 0
+    assert f"failed: 临近提醒 to 县应急管理局 via {channel}: 无法连接" in down.output
+    # It is back: the next run delivers the 临近提醒 naming 防灾减灾日, once.
+    hook.start()
+    again = ws.run("remind", "--today", "2025-05-09")
+    assert f"sent 临近提醒 to 县应急管理局 via {channel}" in again.output
     [near] = hook.messages("【临近提醒】县应急管理局")
     assert "防灾减灾日" in near and "2025年5月12日（周一），还有3天" in near
-    arrived = len(hook.received)
-    assert "0 sent, 0 failed" in ws.run("remind", "--today", "2025-05-09").output
-    assert len(hook.received) == arrived
-    # The service goes away: the run ends well, naming the channel; the next delivers once.
-    hook.stop()
-    down = ws.run("remind", "--today", "2025-05-12")
-    assert down.exit_code == 0
-    assert f"via json://127.0.0.1:{hook.port}/yj: 无法连接" in down.output
-    hook.start()
-    ws.run("remind", "--today", "2025-05-12")
-    ws.run("remind", "--today", "2025-05-12")
-    monday = [r["title"] for r in hook.received[arrived:]]
-    assert sorted(monday) == sorted(set(monday)) and "【本周任务】县应急管理局" in monday
-    before = len(hook.received)
-    assert "would send 本周任务" in ws.run("remind", "--today", "2025-05-19", "--dry-run").output
-    assert len(hook.received) == before
+    # A second run the same day sends nothing.
+    arrived = list(hook.received)
+    assert "2025-05-09: 0 sent, 0 failed" in ws.run("remind", "--today", "2025-05-09").output
+    assert hook.received == arrived
+    assert hook.messages("【临近提醒】县应急管理局") == [near]
 
 
 # -- serve sends them at the hour ---------------------------------------------------------------

@@ -244,7 +244,7 @@ def test_review_on_the_command_line(built_small, database):
     run("channels", "set", "县应急管理局", "json://127.0.0.1:9/yj")
     told = run("remind", "--dry-run", "--today", "2030-01-07").output
     assert "would send 退回通知 to 县应急管理局" in told
-    assert "· 防灾减灾日宣传（2025年5月12日（周一））：需补充佐证材料" in told
+    assert "· 防灾减灾日宣传：2025年5月12日（周一）\n      退回原因：需补充佐证材料\n" in told
     assert run("record", "supplement", UID, "--note", "照片已补", "--resubmit").output == \
         f"{UID}: resubmitted\n"
     assert run("record", "review", UID, "--pass").output == f"{UID}: passed\n"

@@ -139,8 +139,9 @@ def _urge(plan: Plan, notice: Notice) -> tuple[list[str], str]:
 
 def _returned(plan: Plan, notice: Notice) -> tuple[list[str], str]:
     lines = ["以下登记被退回，请补充后重新提交："]
-    lines += _listed([f"· {i.entries[0].title}（{cn_when(i.entries[0])}）：{i.reason}"
-                      for i in notice.items])
+    # The reason on a line of its own: it is the unit's to-do, and may be long.
+    lines += _listed([f"· {i.entries[0].title}：{cn_when(i.entries[0])}"
+                      + (f"\n  退回原因：{i.reason}" if i.reason else "") for i in notice.items])
     one = notice.items[0].entries[0] if len(notice.items) == 1 else None
     return lines, _event(plan, one) if one else _home(plan)
 
