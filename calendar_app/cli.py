@@ -155,14 +155,18 @@ def cli(ctx: click.Context, plan_path: Path, db: str | None, exports: Path | Non
 @cli.command()
 @click.pass_obj
 def validate(paths: Paths) -> None:
-    """Check the plan file, say how its quirks were read and list the county's choices."""
+    """Check the plan file, say how its quirks were read, list the county's choices and the
+    days or weeks where the plan gives a unit more events than its limits."""
     from .plan import choices
+    from .schedule import pileups
+    from .schedule.expansion import expand
 
     plan = paths.load_plan()
     click.echo(f"{paths.plan}: ok: {choices.summary(plan)}")
     for note in plan.notes:
         click.echo(f"note: {note}")
-    for line in choices.county_choices(plan) + choices.decisions(plan):
+    for line in (choices.county_choices(plan) + choices.decisions(plan)
+                 + pileups.validate_lines(plan, expand(plan).events)):
         click.echo(line)
 
 

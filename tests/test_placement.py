@@ -106,3 +106,27 @@ def test_around_lands_on_the_day_or_as_near_as_the_load_allows():
     assert placed["a"][0] == women
     assert placed["b"][0] == date(2025, 3, 6)  # 妇联 has 3/7 taken: the nearest free day
     assert placed["c"][0] == women  # 农业农村局 has nothing else on 3/7
+
+
+def test_what_is_already_on_a_day_counts_toward_the_limits():
+    cal = WorkCalendar()
+    week = (date(2025, 6, 9), date(2025, 6, 14))  # Monday to Friday
+    wednesday = date(2025, 6, 11)
+    placer = Placer(cal, day_limit=3, week_limit=12)
+    for _ in range(3):  # the push, the TV segment and a column moved off a holiday
+        placer.hold(("a",), wednesday)
+    placed = placer.place([Request("r", ("a", "b"), week, around=wednesday)])
+    assert placed["r"][0] != wednesday
+    assert placed["r"][0] in (date(2025, 6, 10), date(2025, 6, 12))  # the nearest day with room
+    # A unit the held events do not name still lands on the day it hangs on.
+    assert placer.place([Request("s", ("b",), week, around=wednesday)])["s"][0] == wednesday
+
+
+def test_a_week_filled_by_what_is_held_sends_the_event_to_the_next_week():
+    cal = WorkCalendar()
+    fortnight = (date(2025, 6, 9), date(2025, 6, 21))
+    placer = Placer(cal, day_limit=3, week_limit=6)
+    for day in range(9, 15):  # six held events in the first week
+        placer.hold(("a",), date(2025, 6, day))
+    placed = placer.place([Request("r", ("a",), fortnight, around=date(2025, 6, 10))])
+    assert placed["r"][0] == date(2025, 6, 16)

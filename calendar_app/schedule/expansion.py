@@ -53,6 +53,8 @@ def expand(plan: Plan, start: date | None = None, end: date | None = None) -> Ex
     for want in wants:
         if want.occ.window is None:
             _fix(want, plan)
+            if want.day is not None:
+                placer.hold(want.units, want.day)
         else:
             share = (want.occ.index, shares[want.spread])
             flexible.append(Request(want.uid, want.units, want.occ.window, share,

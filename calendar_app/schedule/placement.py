@@ -5,7 +5,10 @@ Deterministic and load-spreading. Each request goes to the working day of its wi
 comes first by, in turn:
 
 1. no unit of it would go past the day or week limit (the plan's `overload_day` and
-   `overload_week`), while some day of the window keeps every unit within them;
+   `overload_week`), counting everything already on its days: the fixed dates (a national
+   day, the weekly columns, the daily push, a newspaper column moved off a holiday) and the
+   flexible events placed before it, while some day of the window keeps every unit within
+   them;
 2. an ordinary working day rather than a weekend worked in exchange for a holiday (调休上班),
    unless only those fit;
 3. the fewest flexible events already on that day for its busiest unit;
@@ -17,21 +20,23 @@ comes first by, in turn:
 So no unit gets two flexible events on one day while another working day in the window is
 free, and a rule that says "around day X" lands as near X as the calendar and the load allow.
 
-Fixed-date events do not steer placement on purpose: if they did, moving the weekly TV
-segment to another weekday would also move dozens of unrelated contests and lectures, and
-every subscriber would see them change. The limits are kept by the placed events among
-themselves; the fixed ones are few and spread by the plan itself.
+Fixed dates count toward the limits only (step 1), not in steps 3-5: moving the weekly TV
+segment to another weekday moves only the flexible events that would now pile up on it, not
+dozens of unrelated contests and lectures that every subscriber would see change. Where the
+fixed dates alone pass a limit, or a window has no room left, `pileups` says so, and
+`validate` lists it.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..model import Event, days
+from ..model import Event
 from ..plan.workdays import WorkCalendar
+from .pileups import loads
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Placer:
         # unit -> day -> events and unit -> Monday -> events; plain dicts read with .get: a
         # Counter's __missing__ on the hot path cost more than the rest of the placement.
         self.flexible: dict[str, dict[date, int]] = defaultdict(dict)
+        self.fixed: dict[str, dict[date, int]] = defaultdict(dict)
         self.weekly: dict[str, dict[date, int]] = defaultdict(dict)
         self._days: dict[tuple[date, date], tuple[list[tuple[date, date, bool]], bool]] = {}
 
@@ -65,6 +71,14 @@ class Placer:
                                     self.cal.is_makeup_workday(d)) for d in days], working)
         return self._days[window]
 
+    def hold(self, units: tuple[str, ...], day: date) -> None:
+        """Count an event already on `day` (a fixed date) toward its units' limits."""
+        monday = day - timedelta(days=day.weekday())
+        for unit in dict.fromkeys(units):
+            fixed, weekly = self.fixed[unit], self.weekly[unit]
+            fixed[day] = fixed.get(day, 0) + 1
+            weekly[monday] = weekly.get(monday, 0) + 1
+
     def place(self, requests: list[Request]) -> dict[str, tuple[date, bool]]:
         """uid -> (day, on_a_working_day) for every request, in a fixed order."""
         placed: dict[str, tuple[date, bool]] = {}
@@ -76,9 +90,11 @@ class Placer:
                 i, n = req.share
                 span = (req.window[1] - req.window[0]).days
                 ideal = req.window[0].toordinal() + int(span * (2 * i + 1) / (2 * n))
-            daily = [self.flexible[u] for u in req.units]
-            weekly = [self.weekly[u] for u in req.units]
-            best, monday, _ = min(days, key=lambda c: self._cost(c, daily, weekly, ideal))
+            units = tuple(dict.fromkeys(req.units))
+            daily = [self.flexible[u] for u in units]
+            fixed = [self.fixed[u] for u in units]
+            weekly = [self.weekly[u] for u in units]
+            best, monday, _ = min(days, key=lambda c: self._cost(c, daily, fixed, weekly, ideal))
             for load in daily:
                 load[best] = load.get(best, 0) + 1
             for load in weekly:
@@ -87,32 +103,24 @@ class Placer:
         return placed
 
     def _cost(self, candidate: tuple[date, date, bool], daily: list[dict[date, int]],
-              weekly: list[dict[date, int]], ideal: int) -> tuple:
+              fixed: list[dict[date, int]], weekly: list[dict[date, int]], ideal: int) -> tuple:
         """What ranks a day for a request: the order of the module's docstring."""
         day, monday, makeup = candidate
         most = max(c.get(day, 0) for c in daily)
-        full = most >= self.day_limit or max(w.get(monday, 0) for w in weekly) >= self.week_limit
+        full = (max(c.get(day, 0) + f.get(day, 0) for c, f in zip(daily, fixed, strict=True))
+                >= self.day_limit or max(w.get(monday, 0) for w in weekly) >= self.week_limit)
         return full, makeup, most, abs(day.toordinal() - ideal), day
 
 
 def busiest(events: Iterable[Event], leave_out: Iterable[str] = ()) -> dict[str, tuple[int, int]]:
     """unit -> (most events on one day, most in one ISO week) of an expansion: what the limits
-    above are measured by. Each event counts on its first day, as the gap report counts it;
-    the obligations in `leave_out` (the daily push) are not counted."""
+    above are measured by, as `pileups.loads` counts; the obligations in `leave_out` are not
+    counted."""
     skip = set(leave_out)
-    per_day: Counter = Counter()
-    per_week: Counter = Counter()
-    for event in events:
-        if event.obligation in skip:
-            continue
-        first = days(event.start, event.end)[0]
-        monday = first - timedelta(days=first.weekday())
-        for unit in dict.fromkeys(event.units):
-            per_day[unit, first] += 1
-            per_week[unit, monday] += 1
+    per_day, per_week = loads(e for e in events if e.obligation not in skip)
     peaks: dict[str, tuple[int, int]] = {}
-    for (unit, _), n in per_day.items():
-        peaks[unit] = (max(peaks.get(unit, (0, 0))[0], n), 0)
-    for (unit, _), n in per_week.items():
-        peaks[unit] = (peaks[unit][0], max(peaks[unit][1], n))
+    for (unit, _), held in per_day.items():
+        peaks[unit] = (max(peaks.get(unit, (0, 0))[0], len(held)), 0)
+    for (unit, _), held in per_week.items():
+        peaks[unit] = (peaks[unit][0], max(peaks[unit][1], len(held)))
     return peaks
