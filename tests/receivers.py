@@ -69,18 +69,32 @@ class Hook:
 
 
 class Mailbox:
-    """An SMTP server on 127.0.0.1 (aiosmtpd): each mail as (from, to, subject, text)."""
+    """An SMTP server on 127.0.0.1 (aiosmtpd): each mail as (from, to, subject, text). With a
+    `password`, it asks for a login (AUTH, as a mail provider does) and takes only that one."""
 
-    def __init__(self) -> None:
+    def __init__(self, password: str | None = None) -> None:
         from aiosmtpd.controller import Controller
 
         self.port = free_port()
         self.received: list[tuple[str, list[str], str, str]] = []
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.password = password
+        self.logins: list[tuple[str, bool]] = []  # who tried to sign in, and whether taken
+        # AUTH offered without TLS: loopback only (the client logs in when it has a login)
+        login = {"authenticator": self._authenticate, "auth_require_tls": False} \
+            if password else {}
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **login)
         self.controller.start()
 
-    def url(self, to: str) -> str:
-        return f"mailto://127.0.0.1:{self.port}?to={to}&from=kx@cy.example"
+    def url(self, to: str, login: str = "", password: str = "") -> str:
+        user = f"{login}:{password}@" if login else ""
+        return f"mailto://{user}127.0.0.1:{self.port}?to={to}&from=kx@cy.example"
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult
+
+        taken = auth_data.password.decode() == self.password
+        self.logins.append((auth_data.login.decode(), taken))
+        return AuthResult(success=taken, handled=False)  # the server answers 235 or 535
 
     async def handle_DATA(self, server, session, envelope) -> str:
         message = email.message_from_bytes(envelope.content)

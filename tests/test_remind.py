@@ -332,6 +332,38 @@ def test_mail_arrives_at_a_real_smtp_server(stored_small):
         mailbox.stop()
 
 
+def test_mail_through_a_server_that_asks_for_a_login_says_when_the_login_is_refused(
+        stored_small):
+    mailbox = Mailbox(password="Auth0rCode-1")
+    try:
+        wrong = mailbox.url("yj@cy.example", "kexie", "WrongCode-9")
+        _set(stored_small, "县应急管理局", wrong)
+        shown = f"mailto://kexie:****@127.0.0.1:{mailbox.port}/yj@cy.example"
+        result = stored_small.run("remind", "--today", "2025-05-09")
+        assert result.exit_code == 0
+        assert f"failed: 临近提醒 to 县应急管理局 via {shown}: 邮件服务器拒绝登录：请核对用户名和授权码" \
+            in result.output
+        listed = stored_small.run("channels", "list").output
+        assert "渠道异常：邮件服务器拒绝登录" in listed
+        # (smtplib tries each way of logging in the server offers: PLAIN, then LOGIN)
+        assert mailbox.received == [] and set(mailbox.logins) == {("kexie", False)}
+        # The right authorisation code in place of the wrong one: its 测试消息 arrives (one
+        # message: Apprise spaces a mailbox's messages seconds apart).
+        right = mailbox.url("yj@cy.example", "kexie", "Auth0rCode-1")
+        _set(stored_small, "县应急管理局", right)
+        stored_small.run("channels", "remove", "县应急管理局", wrong)
+        tested = stored_small.run("channels", "test", "县应急管理局").output
+        assert tested.strip() == f"{shown}: arrived (the service accepted the 测试消息)"
+        [(_, to, subject, body)] = mailbox.received
+        assert (to, subject) == (["yj@cy.example"], "【测试消息】县应急管理局")
+        assert mailbox.logins[-1] == ("kexie", True)
+        assert "渠道异常" not in stored_small.run("channels", "list").output
+        everything = result.output + listed + tested
+        assert "WrongCode-9" not in everything and "Auth0rCode-1" not in everything
+    finally:
+        mailbox.stop()
+
+
 # -- done when: the shipped plan ---------------------------------------------------------------
 
 def test_the_shipped_plan_reminds_the_emergency_bureau_of_disaster_prevention_day(
