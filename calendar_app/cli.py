@@ -957,7 +957,7 @@ def channels_list(paths: Paths) -> None:
 @click.pass_obj
 def channels_remove(paths: Paths, unit, url) -> None:
     """Stop sending UNIT's reminders through URL (as set, or masked as `channels list` shows it)."""
-    from .remind.channels import ChannelError, parse
+    from .remind.channels import ChannelError, parse, repeated
     from .remind.wording import who
 
     plan = paths.load_plan()
@@ -969,7 +969,7 @@ def channels_remove(paths: Paths, unit, url) -> None:
     with paths.store() as store:
         found = [c for c in store.channels(to) if c.ident == ident or c.shown == url.strip()]
         if not found:
-            raise CalendarAppError(f"{who(plan, to)} has no channel {url.strip()!r}; "
+            raise CalendarAppError(f"{who(plan, to)} has no channel {repeated(url)!r}; "
                                    "`calendar-app channels list` shows them")
         store.remove_channel(found[0].id)
     click.echo(f"{who(plan, to)}: {found[0].shown} removed")

@@ -103,6 +103,11 @@ def test_bad_input_changes_nothing_and_says_so_in_one_line(stored_small, databas
     missing = ws.run("channels", "remove", "yingji", "wecombot://6...a", ok=False)
     assert missing.output.strip() == ("县应急管理局 has no channel 'wecombot://6...a'; "
                                       "`calendar-app channels list` shows them")
+    # A URL that is not set is said back masked, never whole.
+    whole = ws.run("channels", "remove", "yingji", f"wecombot://{WECOM_KEY}", ok=False)
+    assert whole.output.strip() == missing.output.strip()
+    typo = ws.run("channels", "remove", "yingji", f"dingtalk://{DING_TOKEN}!", ok=False)
+    assert typo.output.startswith("县应急管理局 has no channel 'dingtalk://****'")
     none = ws.run("channels", "test", "yingji", ok=False)
     assert "县应急管理局 has no channel" in none.output
     assert database.rows("SELECT COUNT(*) FROM channel") == [(0,)]

@@ -88,8 +88,17 @@ def test_the_digest_of_a_week_is_due_from_its_day_to_the_week_end_and_not_before
     assert notices(small_view, date(2025, 5, 16), "yingji", Kind.DIGEST)[0].key.day == \
         date(2025, 5, 12)
     wednesday = replace(small_view[0], reminders=replace(small_view[0].reminders, digest=2))
-    assert not [n for n in due(wednesday, small_view[1], date(2025, 5, 13))
-                if n.kind == Kind.DIGEST]
+    digests = lambda day: [n for n in due(wednesday, small_view[1], day)  # noqa: E731
+                           if n.to == "yingji" and n.kind == Kind.DIGEST]
+    assert not digests(date(2025, 5, 12)) and not digests(date(2025, 5, 13))
+    [digest] = digests(date(2025, 5, 14))
+    assert (digest.key.day, digest.week) == (date(2025, 5, 14), date(2025, 5, 12))
+    assert text(wednesday, digest)[1].startswith("本周（2025年5月12日至5月18日）：")
+    # The weekly 到期催办 comes on the digest's weekday too: Wednesday 5-28, not Monday 5-26.
+    overdue = [i.key.day for n in due(wednesday, small_view[1], date(2025, 5, 28))
+               if n.to == "yingji" and n.kind == Kind.OVERDUE for i in n.items
+               if i.key.subject == "m02-day"]
+    assert overdue == [date(2025, 5, 28)]
 
 
 def test_overdue_is_urged_when_it_falls_due_then_weekly_and_copied_from_the_second_repeat(
@@ -132,6 +141,19 @@ def test_urging_sends_the_whole_overdue_list_once_a_day(small_view):
     assert title == "【一键催办】县应急管理局"
     assert body.startswith("县全民科学素质工作领导小组办公室提醒：")
     assert urge(plan, entries, "yingji", date(2025, 1, 2)) is None  # nothing overdue yet
+
+
+def test_several_periods_reports_overdue_are_named_without_a_period(shipped_built):
+    # 县委宣传部's monthly “天天科普” reports: one line for all of them, not named after the
+    # latest month (2025年4月…逾期未报52次 would say one month was late 52 times).
+    plan = load_plan(shipped_built.plan)
+    with Store.open(shipped_built.db) as store:
+        entries = store.entries()
+    notice = urge(plan, entries, "xuanchuan", date(2025, 5, 13))
+    assert notice is not None
+    lines = text(plan, notice)[1].splitlines()
+    assert "· “天天科普”推送情况报送：逾期未报52次（最早2021年2月5日）" in lines
+    assert not any("月“天天科普”推送情况报送：逾期未报" in line for line in lines)
 
 
 def test_a_returned_report_is_announced_to_its_lead_once(small_view):
@@ -305,6 +327,40 @@ def test_one_sender_at_a_time(stored_small, hook):
         assert hook.received == []
         result = stored_small.run("remind", "--today", "2025-05-09").output
         assert "sent 临近提醒" in result
+
+
+@on_both_databases
+def test_one_sender_among_processes(stored_small, hook):
+    # Real processes: while another holds the lock (this test's store, as a server sending),
+    # a `calendar-app remind` process sends nothing; then two started at once send each
+    # reminder once between them (one waits out the other's lock, or finds it all logged).
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    _set(stored_small, "县应急管理局", hook.url("yj"))
+    command = [sys.executable, "-m", "calendar_app", "--plan", str(stored_small.plan), "--db",
+               str(stored_small.db), "remind", "--today", "2025-05-09"]
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    with Store.open(stored_small.db) as store:
+        with store.sending("another-server:1", datetime.now(TZ), job.LEASE) as mine:
+            assert mine
+            said, _ = start().communicate(timeout=120)
+            assert said.strip() == ("2025-05-09: another process is sending the reminders "
+                                    "(a lock in the database); nothing sent by this one")
+    assert hook.received == []
+    hook.delay = 0.5  # the first is still sending when the second looks
+    both = [start(), start()]
+    outputs = [p.communicate(timeout=120)[0] for p in both]
+    assert [p.returncode for p in both] == [0, 0]
+    assert sum("sent 临近提醒 to 县应急管理局" in out for out in outputs) == 1
+    titles = hook.titles("yj")
+    assert "【临近提醒】县应急管理局" in titles and len(titles) == len(set(titles))
 
 
 def test_a_lease_left_by_a_sender_that_died_is_taken_over(stored_small):

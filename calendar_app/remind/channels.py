@@ -164,6 +164,19 @@ def _reason(heard: list[tuple[int, str]], url: str) -> str:
     return ""
 
 
+def repeated(url: str) -> str:
+    """A URL someone typed, as a message may say it back: masked as Apprise shows it, a masked
+    form (copied from a list) as it is, anything else with its long parts hidden."""
+    text = url.strip()
+    try:
+        return parse(text).shown
+    except ChannelError:
+        pass
+    if "****" in text or "..." in text:
+        return text
+    return scrub(text, text)
+
+
 def scrub(text: str, url: str) -> str:
     """`text` with every part of `url` that its masked form hides replaced by ****."""
     plugin, _ = _instantiate(url.strip())

@@ -86,8 +86,13 @@ def opens(slot: Slot) -> date:
 
 
 def task_title(obligation: Obligation, grain: Grain, slot: Slot) -> str:
-    name = obligation.short or obligation.title
-    return f"{period_words(grain, slot)}{name}情况报送"
+    return f"{period_words(grain, slot)}{task_name(obligation)}"
+
+
+def task_name(obligation: Obligation) -> str:
+    """An obligation's report task without its period (“天天科普”推送情况报送): what a line
+    about several periods' reports calls them."""
+    return f"{obligation.short or obligation.title}情况报送"
 
 
 def report_tasks(plan: Plan, events: list[Event]) -> list[Event]:
