@@ -156,6 +156,20 @@ def test_several_periods_reports_overdue_are_named_without_a_period(shipped_buil
     assert not any("月“天天科普”推送情况报送：逾期未报" in line for line in lines)
 
 
+def test_a_report_due_this_week_is_a_line_of_its_own_in_the_digest(shipped_built):
+    # 县委宣传部's April push report is due on Monday 5-12, in the week of its daily pushes:
+    # the week's list says it, and counts the pushes alone (7, not 8).
+    plan = load_plan(shipped_built.plan)
+    with Store.open(shipped_built.db) as store:
+        entries = store.entries()
+    [digest] = [n for n in due(plan, entries, date(2025, 5, 12))
+                if n.to == "xuanchuan" and n.kind == Kind.DIGEST]
+    lines = text(plan, digest)[1].splitlines()
+    assert "· 2025年5月12日（周一）截止 2025年4月“天天科普”推送情况报送" in lines
+    assert "· “天天科普”推送：本周7次，2025年5月12日（周一）起" in lines
+    assert lines[1] == "牵头4项："
+
+
 def test_a_returned_report_is_announced_to_its_lead_once(small_view):
     plan, entries = small_view
     returned = [Returned("m02-day/2025", date(2025, 5, 21), "需补充佐证材料")]

@@ -94,11 +94,12 @@ def _short(last: date, first: date) -> str:
 
 
 def by_obligation(entries: list[Entry]) -> list[list[Entry]]:
-    """Entries grouped by obligation (added events each on their own), in the order of each
-    group's first entry: a weekly routine left unreported is one line, not twenty."""
-    groups: dict[str, list[Entry]] = {}
+    """Entries grouped by obligation (added events each on their own, and an obligation's
+    report tasks apart from its events), in the order of each group's first entry: a weekly
+    routine left unreported is one line, not twenty, and a report due is never counted in."""
+    groups: dict[tuple[str, str], list[Entry]] = {}
     for entry in entries:
-        groups.setdefault(entry.obligation or entry.uid, []).append(entry)
+        groups.setdefault((entry.obligation or entry.uid, entry.kind), []).append(entry)
     return list(groups.values())
 
 
