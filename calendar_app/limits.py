@@ -32,6 +32,7 @@ DAYS = 366  # days in an observance, or before/after a lunar date
 PER_YEAR = 366  # events a year (times_a_year) or a term (per_term): at most one a day
 AMOUNT = 10**9  # a quota or milestone target
 ATTENDANCE = 10_000_000  # people at one event (the county has about half a million)
+SHORT_NAME = 12  # characters in the plan's short name, which calendars show before a unit's
 COUNTED = 20  # characters in what a report's number is called (队伍人数, 推送条数)
 REPORT_DUE_DAYS = 60  # working days after its period that a period's report may be due
 WHOLE_SETTING = 3_650  # grace_days, overdue_days, idle_months, overload_day, overload_week

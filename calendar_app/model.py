@@ -143,11 +143,16 @@ class Obligation:
         return self.units[0]
 
     @property
+    def reasons(self) -> str:
+        """Why the county arranged what the table does not fix (who, when, how reported);
+        "" when the table fixes everything."""
+        return "；".join(r for r in (self.assigned, self.assumed, self.report_reason) if r)
+
+    @property
     def basis(self) -> str:
         """What a unit reads about where the event comes from: 方案规定 when the table fixes
         everything, else 县里安排 and the county's reasons."""
-        reasons = [r for r in (self.assigned, self.assumed, self.report_reason) if r]
-        return "县里安排：" + "；".join(reasons) if reasons else "方案规定"
+        return f"县里安排：{self.reasons}" if self.reasons else "方案规定"
 
 
 @dataclass(frozen=True)
@@ -304,6 +309,7 @@ class Plan:
     names: dict[str, str] = field(default_factory=dict)  # any name, alias or id -> unit id
     settings: Settings = field(default_factory=Settings)
     reminders: Reminders = field(default_factory=Reminders)
+    short: str = "科普任务"  # the calendars' name before the unit's: a phone shows ~12 characters
 
     def unit_name(self, unit_id: str) -> str:
         return self.units[unit_id].name

@@ -74,18 +74,27 @@ def test_routines_are_one_recurring_event_with_overrides(recorded):
     assert str(tv["UID"]) == "m02-tv-lead@example.invalid"
     assert tv["RRULE"].to_ical() == b"FREQ=WEEKLY;UNTIL=20251231T113000Z;BYDAY=WE"
     assert tv.decoded("DTSTART").isoformat() == "2025-01-01T19:30:00+08:00"
-    assert "\n时间：每周三 19:30—19:45（至 2025 年 12 月 31 日）\n" in str(tv["DESCRIPTION"])
+    assert "\n时间：每周三19:30—19:45（至2025年12月31日）\n" in str(tv["DESCRIPTION"])
     found = overrides(data, "m02-tv-lead@example.invalid")
     done = found["2025-02-12T19:30:00+08:00"]
     assert str(done["SUMMARY"]) == "电视科普栏目（牵头）"
-    assert str(done["DESCRIPTION"]).endswith("\n记录：已完成（参加 120 人）；备注：直播")
+    assert str(done["DESCRIPTION"]).endswith("\n记录：已完成（参加120人）；备注：直播")
+    # An occurrence keeps the routine's lines (issue 28, point 9): a phone user tapping it
+    # sees the table's words, the units, the place's arrangement and why, then the record.
+    master_lines = str(tv["DESCRIPTION"]).splitlines()
+    lines = str(done["DESCRIPTION"]).splitlines()
+    assert lines[:-1] == [line if not line.startswith("时间：")
+                          else "时间：2025年2月12日（星期三）19:30—19:45" for line in master_lines]
+    assert {"牵头单位：县委宣传部", "配合单位：县应急管理局、县文旅局", "安排：县里安排"} <= set(lines)
+    assert any(line.startswith("原文：") for line in lines)
     cancelled = found["2025-02-19T19:30:00+08:00"]
     assert cancelled["STATUS"] == "CANCELLED"
     assert str(cancelled["SUMMARY"]) == "【已取消】电视科普栏目（牵头）"
     assert str(cancelled["DESCRIPTION"]).endswith("\n记录：已取消（原因：设备检修）")
     moved = found["2025-03-05T19:30:00+08:00"]
     assert moved.decoded("DTSTART").isoformat() == "2025-03-06T20:00:00+08:00"
-    assert str(moved["DESCRIPTION"]).endswith("\n记录：已改期（原定 3 月 5 日）")
+    assert str(moved["DESCRIPTION"]).endswith("\n记录：已改期（原定3月5日）")
+    assert "\n安排理由：电视栏目由宣传部门主管，县里安排县委宣传部牵头\n" in str(moved["DESCRIPTION"])
     late = found["2025-01-08T19:30:00+08:00"]
     assert str(late["SUMMARY"]).startswith("【逾期未报】电视科普栏目")
     # Every part of the routine carries one SEQUENCE and stamp.
@@ -95,14 +104,14 @@ def test_routines_are_one_recurring_event_with_overrides(recorded):
     # Ahead of today, only what was recorded is an override.
     assert sorted(k for k in found if k > "2025-03") == ["2025-03-05T19:30:00+08:00"]
     makeup = next(e for e in parse(data).walk("VEVENT") if "补播" in str(e["SUMMARY"]))
-    assert "\n安排：补办（补 2 月 19 日因故取消的一期）" in str(makeup["DESCRIPTION"])
+    assert "\n安排：补办（补2月19日因故取消的一期）" in str(makeup["DESCRIPTION"])
 
 
 def test_a_daily_or_weekly_raw_rrule_is_a_routine_too(recorded):
     data = feeds(recorded.exports)["tiancheng.ics"]
     [push] = [e for e in parse(data).walk("VEVENT") if "RRULE" in e]
     assert push["RRULE"].to_ical() == b"FREQ=WEEKLY;UNTIL=20251229;BYDAY=MO,TH"
-    assert "\n时间：每周一、周四（至 2025 年 12 月 29 日）\n" in str(push["DESCRIPTION"])
+    assert "\n时间：每周一、周四（至2025年12月29日）\n" in str(push["DESCRIPTION"])
 
 
 def test_a_day_the_routine_skips_is_an_exdate_and_a_dropped_one_after_its_grace(built_small):
@@ -144,10 +153,10 @@ def test_the_county_feed_gathers_a_fanned_out_occurrence(small):
     files = feeds(small.exports)
     events = by_uid(files["all.ics"])
     theme = events["m03-theme-2025-1@example.invalid"]
-    assert str(theme["SUMMARY"]) == "主题科普活动 · 2 个单位"
+    assert str(theme["SUMMARY"]) == "主题科普活动 · 2个单位"
     text = str(theme["DESCRIPTION"])
     assert "\n责任单位：天城镇、石城镇（各自开展）\n" in text
-    assert text.endswith("\n记录：天城镇已完成（参加 50 人）")
+    assert text.endswith("\n记录：天城镇已完成（参加50人）")
     moved = events["m03-theme-2025-1-shaping@example.invalid"]
     assert moved.decoded("DTSTART") == date(2025, 4, 10)
     assert str(moved["SUMMARY"]) == "主题科普活动 · 沙坪镇"
@@ -206,12 +215,12 @@ def test_a_placeholder_base_url_is_one_warning_line(small):
 
 def test_calendar_properties_name_the_plan_and_unit(built_small):
     lines = logical_lines(feeds(built_small.exports)["yingji.ics"])
-    for line in ["VERSION:2.0", "NAME:测试县科学素质行动 · 县应急管理局",
-                 "X-WR-CALNAME:测试县科学素质行动 · 县应急管理局", "X-WR-TIMEZONE:Asia/Shanghai",
+    for line in ["VERSION:2.0", "NAME:科普任务·县应急管理局",
+                 "X-WR-CALNAME:科普任务·县应急管理局", "X-WR-TIMEZONE:Asia/Shanghai",
                  "REFRESH-INTERVAL;VALUE=DURATION:PT4H", "X-PUBLISHED-TTL:PT4H",
                  "SOURCE:https://example.invalid/calendar/feeds/yingji.ics"]:
         assert line in lines
-    assert "NAME:测试县科学素质行动 · 应急" in logical_lines(feeds(built_small.exports)["category-B.ics"])
+    assert "NAME:科普任务·应急" in logical_lines(feeds(built_small.exports)["category-B.ics"])
 
 
 def test_settings_set_refresh_grace_and_base_url(small):
@@ -223,7 +232,7 @@ def test_settings_set_refresh_grace_and_base_url(small):
     assert "SOURCE:https://kx.example/cal/feeds/jiaoyu.ics" in lines
     index = (small.exports / "index.html").read_text(encoding="utf-8")
     assert 'href="webcal://kx.example/cal/feeds/jiaoyu.ics"' in index
-    assert "保留 3 天" in index
+    assert "保留3天" in index
 
 
 def test_descriptions_read_like_a_county_notice(built_small):
@@ -235,16 +244,16 @@ def test_descriptions_read_like_a_county_notice(built_small):
     assert str(co["SUMMARY"]) == "安全生产月（配合）"
     assert str(county["SUMMARY"]) == "安全生产月 · 县应急管理局"
     assert str(lead["DESCRIPTION"]) == (
-        "《重点任务责任分工表》措施 2：应急科普\n原文：“安全生产月”\n牵头单位：县应急管理局\n"
+        "《重点任务责任分工表》措施2：应急科普\n原文：“安全生产月”\n牵头单位：县应急管理局\n"
         "配合单位：县文旅局、县委宣传部\n"
-        "时间：2025 年 6 月 1 日（星期日）至 6 月 30 日（星期一）\n安排：方案规定")
+        "时间：2025年6月1日（星期日）至6月30日（星期一）\n安排：方案规定")
     assert lead["CATEGORIES"].cats == ["应急"]
     assert (lead["STATUS"], lead["TRANSP"], lead["SEQUENCE"]) == ("CONFIRMED", "TRANSPARENT", 0)
     assert lead.decoded("DTSTAMP") == lead.decoded("LAST-MODIFIED") == \
         datetime.fromisoformat("2024-12-31T16:00:00+00:00")
     assumed = by_uid(files["yingji.ics"])["m02-report-2025-H1-lead@example.invalid"]
-    assert "\n安排：县里安排：未规定频次，按半年报告" in str(assumed["DESCRIPTION"])
-    assert "\n时间：2025 年 6 月 25 日（星期三）\n" in str(assumed["DESCRIPTION"])
+    assert "\n安排：县里安排\n安排理由：未规定频次，按半年报告" in str(assumed["DESCRIPTION"])
+    assert "\n时间：2025年6月25日（星期三）\n" in str(assumed["DESCRIPTION"])
     caravan = next(e for e in parse(files["all.ics"]).walk("VEVENT")
                    if str(e["UID"]).startswith("m01-caravan"))
     assert "原文：“科普大篷车巡展活动……5年内实现全覆盖”" in str(caravan["DESCRIPTION"])
@@ -322,7 +331,10 @@ def _versions(data):
             for e in parse(data).walk("VEVENT") if "RECURRENCE-ID" not in e}
 
 
-def test_a_revision_moves_sequence_and_stamps_even_on_the_same_day(built_small):
+def test_a_revision_raises_sequence_on_the_same_day_and_no_stamp_passes_the_day(built_small):
+    """SEQUENCE orders revisions (RFC 5545): a second revision on one day raises it, while
+    DTSTAMP stays the revision's time, which is never later than the day built for (a stamp
+    moved on by the SEQUENCE in seconds once ran ahead of the clock)."""
     before = {name: _versions(data) for name, data in feeds(built_small.exports).items()}
     built_small.edit("weekly: 周三", "weekly: 周四")
     built_small.run("build", "--today", "2025-01-01")
@@ -338,8 +350,9 @@ def test_a_revision_moves_sequence_and_stamps_even_on_the_same_day(built_small):
                 continue
             old = before[name][uid]
             if uid.startswith(("m02-tv-", "m02-tv@")):
-                assert sequence > old[0] and stamp > old[1] and modified > old[2], (name, uid)
-                assert stamp == modified
+                assert sequence > old[0], (name, uid)
+                assert stamp == modified == old[1] == datetime.fromisoformat(
+                    "2024-12-31T16:00:00+00:00"), (name, uid)  # 2025-01-01's midnight
             else:
                 assert (sequence, stamp, modified) == old, (name, uid)
     [tv] = [e for e in parse(feeds(built_small.exports)["xuanchuan.ics"]).walk("VEVENT") if "RRULE" in e]
@@ -356,14 +369,14 @@ def test_an_event_becomes_overdue_until_it_is_reported(built_small):
     late = by_uid(feeds(built_small.exports)["yingji.ics"])[uid]
     assert str(late["SUMMARY"]) == "【逾期未报】防灾减灾日宣传（牵头）"
     assert str(late["DESCRIPTION"]).endswith(
-        "\n记录：逾期未报（活动结束已超过 7 天，尚未报送完成情况）")
+        "\n记录：逾期未报（活动结束已超过7天，尚未报送完成情况）")
     assert int(late["SEQUENCE"]) > int(event["SEQUENCE"])
     assert late.decoded("DTSTAMP") > event.decoded("DTSTAMP")
     built_small.run("record", "done", "m02-day/2025", "--attendance", "80")
     built_small.run("export", "feeds", "--today", "2025-05-20")
     done = by_uid(feeds(built_small.exports)["yingji.ics"])[uid]
     assert str(done["SUMMARY"]) == "防灾减灾日宣传（牵头）"
-    assert str(done["DESCRIPTION"]).endswith("\n记录：已完成（参加 80 人）")
+    assert str(done["DESCRIPTION"]).endswith("\n记录：已完成（参加80人）")
     assert int(done["SEQUENCE"]) > int(late["SEQUENCE"])
 
 

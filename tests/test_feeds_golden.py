@@ -1,7 +1,11 @@
 """The small plan's feeds, byte for byte: an unchanged database must give the same bytes.
 The files under tests/data/golden/feeds were written again for issue 13, whose format is a
 change of its own: routines as one recurring event, UIDs with a domain and a role, plain
-Chinese descriptions, a rolling window, moving stamps, reminders in the lead's feed only."""
+Chinese descriptions, a rolling window, moving stamps, reminders in the lead's feed only;
+and once more for issue 28, on purpose and checked line by line: dates and numbers without
+spaces, 安排理由 on its own line, a routine's occurrences with all of its lines, the calendar
+named 科普任务·unit, stamps that are the revision's time, the reasons of a fan-out and a
+rotation's township."""
 
 import pytest
 

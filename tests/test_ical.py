@@ -87,12 +87,14 @@ def test_awkward_text_reads_back_exactly(tmp_path):
     data = (ws.exports / "feeds" / "kexie.ics").read_bytes()
     cal = parse(data)
     # icalendar leaves NAME and X-WR-CALNAME raw (it does not know their type): read the lines.
-    assert unescape(cal["X-WR-CALNAME"].to_ical().decode()).endswith(" · 县科协, 秘书科")
-    assert unescape(cal["NAME"].to_ical().decode()).startswith("转义测试计划; 含分号, 逗号与反斜杠\\ ")
+    assert unescape(cal["X-WR-CALNAME"].to_ical().decode()).endswith("·县科协, 秘书科")
+    assert unescape(cal["NAME"].to_ical().decode()).startswith("科普任务·")
+    assert unescape(cal["X-WR-CALDESC"].to_ical().decode()).startswith(
+        "转义测试计划; 含分号, 逗号与反斜杠\\ ")
     event = by_uid(data)["m01-weekly-lead@example.invalid"]
     assert str(event["SUMMARY"]) == "例会; 第1期, A\\B（牵头）"
     assert str(event["LOCATION"]) == "会议室, 3楼; 东侧\\北"
-    assert str(event["DESCRIPTION"]).endswith("安排：县里安排：第一行\n第二行; 第三, 行")
+    assert str(event["DESCRIPTION"]).endswith("安排：县里安排\n安排理由：第一行\n第二行; 第三, 行")
     assert event["CATEGORIES"].cats == ["类别; 含分号, 逗号\\"]
     lines = logical_lines(data)
     assert "SUMMARY:例会\\; 第1期\\, A\\\\B（牵头）" in lines
@@ -147,11 +149,11 @@ def test_what_was_recorded_is_said_in_plain_chinese(tmp_path):
     entry = next(e for e in entries if e.uid == "m02-month/2025")
     days = plan.settings.overdue_days
     done = replace(entry, status="done", attendance=120)
-    assert wording.record_text(done, days, False) == "已完成（参加 120 人）"
+    assert wording.record_text(done, days, False) == "已完成（参加120人）"
     noted = replace(done, done_on=date(2025, 6, 3), remark="广场演练")
-    assert wording.record_text(noted, days, False) == "已完成（6 月 3 日举行，参加 120 人）；备注：广场演练"
+    assert wording.record_text(noted, days, False) == "已完成（6月3日举行，参加120人）；备注：广场演练"
     moved = replace(entry, moved=True, planned_start=date(2025, 3, 12))
-    assert wording.record_text(moved, days, False) == "已改期（原定 3 月 12 日）"
+    assert wording.record_text(moved, days, False) == "已改期（原定3月12日）"
     cancelled = replace(entry, status="cancelled", remark="设备检修")
     assert wording.record_text(cancelled, days, False) == "已取消（原因：设备检修）"
     assert wording.summary(plan, cancelled, "lead", False) == "【已取消】安全生产月（牵头）"

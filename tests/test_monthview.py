@@ -173,7 +173,7 @@ def test_too_many_bands_keep_the_row_height(small_plan):
     week = next(w for w in view.weeks if w.days[0].day.day == date(2025, 3, 3))
     assert len(week.lanes) == view.lines - 1  # one line stays for the days' own items
     last = [c.segment for c in week.lanes[-1] if c.segment]
-    assert last[0].kind == "more" and f"另有 {9 - (view.lines - 2)} 项" in last[0].label
+    assert last[0].kind == "more" and f"另有{9 - (view.lines - 2)}项" in last[0].label
     # A day with two items of its own keeps two lines.
     view = monthview.view(small_plan, monthview.frame(small_plan, 2025, 3), bands + days_own,
                           "yingji")

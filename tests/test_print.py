@@ -42,7 +42,7 @@ def test_june_2025_for_the_emergency_bureau(built_small):
     assert day_cell(html, 3) == "|3"
     # Header and footer: unit, month, plan name; the table it follows and the date passed in.
     plain = text(html)
-    assert "县应急管理局 2025年6月 科普活动安排" in plain
+    assert "县应急管理局2025年6月科普活动安排" in plain
     assert "测试县科学素质行动" in plain
     assert "依据：测试分工表" in plain and "生成日期：2025年1月2日" in plain
     assert "recurring.yaml" not in plain  # a file name is not for the units
@@ -59,7 +59,7 @@ def test_may_2025_for_the_county(built_small):
     assert day_cell(html, 1) == "off|1休劳动节"
     assert re.search(r'class="band campaign[^"]*"><span class="lbl">全国科技活动周 →', html)
     assert re.search(r'class="band campaign before"><span class="lbl">← 全国科技活动周<', html)
-    assert "全县 2025年5月 科普活动安排" in text(html)
+    assert "全县2025年5月科普活动安排" in text(html)
 
 
 def test_makeup_working_day_is_labelled(built_small):

@@ -169,7 +169,7 @@ def test_every_view_follows_the_records_at_once(built):
     feed = icalendar.Calendar.from_ical((built.exports / "feeds" / "yingji.ics").read_bytes())
     events = {(str(e["UID"]), str(e.get("RECURRENCE-ID", ""))): e for e in feed.walk("VEVENT")}
     day = events[("m02-day-2025-lead@example.invalid", "")]
-    assert str(day["DESCRIPTION"]).endswith("\n记录：已完成（参加 120 人）")
+    assert str(day["DESCRIPTION"]).endswith("\n记录：已完成（参加120人）")
     tv = {e.decoded("RECURRENCE-ID").day: e for (uid, rid), e in events.items()
           if uid == "m02-tv-co@example.invalid" and rid}
     assert str(tv[14]["STATUS"]) == "CANCELLED"

@@ -48,10 +48,15 @@ CHOSEN_UNITS = {"m6-safety-month", "m21-meteorology-day", "m19-daily-push",
                 "m6-health", "m6-fitness", "m6-environment", "m14-party-school"}
 
 
+FANNED_OUT = {"m26-science-day", "m26-tech-week", "m27-teams", "m27-team-review",
+              "m28-midyear", "m28-assessment", "m30-budget", "m30-spending"}
+
+
 def test_every_lead_or_unit_set_the_county_chose_says_why(shipped_plan):
     measures = shipped_plan.measures
-    chosen = {o.id for o in shipped_plan.obligations if o.units != measures[o.measure].units}
-    assert CHOSEN_UNITS <= chosen
+    chosen = {o.id for o in shipped_plan.obligations if o.units != measures[o.measure].units
+              or (o.fanout and len(o.units) > 1)}
+    assert CHOSEN_UNITS | FANNED_OUT <= chosen
     for obligation in shipped_plan.obligations:
         assert bool(obligation.assigned) == (obligation.id in chosen), obligation.id
     safety = next(o for o in shipped_plan.obligations if o.id == "m6-safety-month")
@@ -67,6 +72,64 @@ def test_validate_lists_every_county_choice_in_one_section(shipped):
         assert listed == bool(obligation.assigned or obligation.assumed), obligation.id
     assert "\n    units: 县应急管理局 leads, with 10 others: 安全生产月由应急管理部门组织" in section
     assert "\n    units: 县科协 leads, with 县委组织部、县统计局: 县科协（领导小组办公室）" in section
+
+
+def test_a_fan_out_and_the_caravan_s_townships_are_county_choices_with_reasons(shipped):
+    """The table lists 各乡镇、县财政局、县科协 together for measure 30; giving each its own
+    report, and making each visit's township a co-organiser of the caravan, are the county's
+    reading: marked, listed by validate, and read by units as 县里安排 with the reason."""
+    section = shipped.run("validate").output.split("\ncounty choices (", 1)[1]
+    budget = section.split("\n  m30-budget (measure 30,", 1)[1].split("\n  m", 1)[0]
+    assert "\n    units: each of its 14 units on its own, none leading: 科普经费由各乡镇列入本级预算" \
+        in budget
+    caravan = section.split("\n  m2-caravan (measure 2,", 1)[1].split("\n  m", 1)[0]
+    assert ("\n    units: 县科协 leads, with 县教育局、县文旅局、县卫健局、团县委, and each visit's "
+            "place (各乡镇) as a co-organiser: ") in caravan
+    assert "每次巡展所到的乡镇不在本措施责任单位之列" in caravan
+    for oid in ("m30-budget", "m26-science-day"):
+        line = next(n for n, text in enumerate(shipped.plan.read_text("utf-8").splitlines(), 1)
+                    if text.strip().startswith("assigned:") and n > _line_of(shipped, oid))
+        shipped.edit(shipped.plan.read_text("utf-8").splitlines()[line - 1] + "\n", "")
+    result = shipped.run("validate", ok=False)
+    assert result.exit_code == 1
+    fanout = _line_of(shipped, "m30-budget") + 4  # its `fanout: each`
+    assert f"{shipped.plan}:{fanout}: obligation m30-budget: fanout: each gives each of its 14 " \
+        "units an event of its own where the table lists them together; say why in " \
+        "`assigned`" in result.output.splitlines()
+    assert "obligation m26-science-day: fanout: each gives each of its 36 units" in result.output
+
+
+def _line_of(ws, oid: str) -> int:
+    return next(n for n, text in enumerate(ws.plan.read_text("utf-8").splitlines(), 1)
+                if text.strip() == f"- id: {oid}")
+
+
+def test_a_rotation_adding_its_places_without_a_reason_is_refused(small):
+    small.edit("        assigned: 所到乡镇不在本措施责任单位之列，县里安排其配合巡展\n", "")
+    result = small.run("validate", ok=False)
+    line = next(n for n, text in enumerate(small.plan.read_text("utf-8").splitlines(), 1)
+                if "rotation: {places: 各乡镇" in text)
+    assert result.output == (f"{small.plan}:{line}: obligation m01-caravan: its rotation adds "
+                             "each visit's place (各乡镇) to the units, and measure 1 does not "
+                             "list them; say why in `assigned`\n")
+
+
+def test_units_read_the_reasons_for_a_fan_out_and_the_caravan_s_township(built):
+    def descriptions(feed: str, obligation: str) -> list[str]:
+        cal = Calendar.from_ical((built.exports / "feeds" / f"{feed}.ics").read_bytes())
+        return [str(c["DESCRIPTION"]) for c in cal.walk("VEVENT")
+                if str(c["UID"]).startswith(obligation)]
+    (spending, *_) = descriptions("caizheng", "m30-spending")
+    assert "牵头单位：县财政局" in spending and "配合单位" not in spending
+    assert "县里安排各乡镇、县财政局、县科协各自报送本单位科普经费投入" in spending
+    visits = descriptions("all", "m2-caravan")
+    assert len(visits) == 2  # 2025's two townships
+    for text in visits:
+        assert "每次巡展所到的乡镇不在本措施责任单位之列，县里安排其作为配合单位" in text
+        town = text.split("配合单位：", 1)[1].split("\n", 1)[0].rsplit("、", 1)[1]
+        assert town.endswith(("镇", "乡")), text
+        assert any(town in d for d in descriptions(
+            next(u.id for u in load_plan(SHIPPED).units.values() if u.name == town), "m2-caravan"))
 
 
 def test_readme_and_validate_agree_on_24_county_units_plus_the_12_townships(shipped):

@@ -12,6 +12,7 @@ import ast
 import html
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,94 @@ def test_the_outdoor_media_of_science_day_are_during_it(shipped_plan):
     media = next(o for o in shipped_plan.obligations if o.id == "m19-outdoor-media")
     assert media.title == "{observance}期间公共交通、户外电子屏、楼宇电视科普内容集中投放"
 
+
+
+# -- 7. dates and numbers as official documents write them ------------------------------------
+
+HAN = "\u4e00-\u9fff"
+# A number set apart from the Chinese around it (2025 年 4 月 21 日, 措施 19, 7 天, 50 人); a
+# time of day after a date (2025年5月9日 09:00) may stand apart.
+SPACED = re.compile(rf"[{HAN}][ \u3000]+\d(?![\d.]*:)|\d[ \u3000]+[{HAN}]")
+
+
+def test_dates_and_numbers_are_written_without_spaces_everywhere(texts, shipped_built):
+    # Pages read with their tags dropped, not made spaces: <b>0</b>项 reads 0项.
+    pages = [(str(path), html.unescape(re.sub(r"<[^>]+>", "", re.sub(
+                 r"<(script|style)\b.*?</\1>", "", path.read_text("utf-8"), flags=re.S))))
+             for path in sorted(shipped_built.exports.rglob("*.html"))]
+    feeds = [(where, text) for where, text in texts if ".ics " in where]
+    found = [(where, m.group(0), text[max(0, m.start() - 12):m.end() + 12])
+             for where, text in feeds + pages for m in SPACED.finditer(text)]
+    assert not found, found[:8]
+    described = [text for where, text in feeds if where.endswith("DESCRIPTION")]
+    dates = sum(len(re.findall(r"\d{4}年\d{1,2}月\d{1,2}日", t)) for t in described)
+    assert dates > 1000  # the feeds' full dates, every one written 2025年4月21日
+    assert any("措施19：" in t for t in described)
+
+
+# -- 8. 县里安排 said once; a make-up Saturday said to be worked ----------------------------------
+
+def test_the_county_s_arrangement_is_said_once_with_its_reason_on_a_line_of_its_own(texts):
+    described = [text for where, text in texts if where.endswith("DESCRIPTION")]
+    assert not [t for t in described if "县里安排：" in t]
+    arranged = [t for t in described if "\n安排：县里安排\n安排理由：" in t]
+    assert len(arranged) > 100
+    assert all(t.count("安排理由：") == 1 for t in arranged)
+
+
+def test_a_day_moved_onto_a_weekend_worked_for_a_holiday_says_it_is_a_working_day(shipped_plan):
+    (chongyang,) = [e for e in expand(shipped_plan).events if e.uid == "m13-chongyang/2022"]
+    assert chongyang.start.isoformat() == "2022-10-08" and shipped_plan.calendar.is_workday(
+        chongyang.start)
+    assert "原定10月4日遇休息日，顺延至10月8日（周六，调休上班）" in chongyang.notes
+
+
+# -- 10. a calendar's name a phone shows whole ----------------------------------------------------
+
+def test_a_calendar_is_named_short_first_and_its_full_title_is_in_its_description(shipped_built):
+    cal = Calendar.from_ical((shipped_built.exports / "feeds" / "xuanchuan.ics").read_bytes())
+    assert cal["X-WR-CALNAME"] == cal["NAME"] == "科普任务·县委宣传部"
+    assert str(cal["X-WR-CALDESC"]).startswith("崇阳县全民科学素质行动实施方案（2021—2025年）：")
+    units = [Calendar.from_ical((shipped_built.exports / "feeds" / f"{u}.ics").read_bytes())
+             for u in reader.load_plan(shipped_built.plan).units]
+    assert max(len(c["NAME"]) for c in units) == len("科普任务·市生态环境局崇阳县分局")  # was 36
+
+
+# -- 11. no stamp later than the file -------------------------------------------------------------
+
+def test_no_stamp_is_later_than_the_day_the_feeds_were_built_for(shipped_built):
+    """Built on 2025-01-01 with nothing reported: every revision is that day's midnight, in
+    Chongyang (2024-12-31T16:00Z), however high its SEQUENCE (the daily push's is in the
+    thousands; it once moved the stamp on by as many seconds)."""
+    midnight = datetime(2024, 12, 31, 16, 0, tzinfo=UTC)
+    sequences = []
+    for path in (shipped_built.exports / "feeds").glob("*.ics"):
+        for event in Calendar.from_ical(path.read_bytes()).walk("VEVENT"):
+            assert event.decoded("DTSTAMP") <= midnight, (path.name, str(event["UID"]))
+            assert event.decoded("LAST-MODIFIED") <= midnight, (path.name, str(event["UID"]))
+            sequences.append(int(event["SEQUENCE"]))
+    assert max(sequences) > 1000
+
+
+# -- 9. an occurrence keeps its routine's lines ---------------------------------------------------
+
+def test_a_moved_newspaper_column_keeps_the_table_s_words_the_units_and_the_reason(shipped_built):
+    """Tapping one moved issue of 崇阳周刊's column shows what tapping the series shows (the
+    table's words, lead, co-organisers, 县里安排 and why), its own day, and why it moved."""
+    cal = Calendar.from_ical((shipped_built.exports / "feeds" / "xuanchuan.ics").read_bytes())
+    column = [e for e in cal.walk("VEVENT")
+              if str(e["UID"]).startswith("m19-paper-weekly-lead@")]
+    (series,) = [e for e in column if "RRULE" in e]
+    moved = [e for e in column if "RECURRENCE-ID" in e
+             and e.decoded("DTSTART") != e.decoded("RECURRENCE-ID")]
+    assert len(moved) >= 3
+    routine = str(series["DESCRIPTION"]).splitlines()
+    assert [line.split("：", 1)[0] for line in routine] == [
+        "《重点任务责任分工表》措施19", "原文", "牵头单位", "配合单位", "时间", "安排", "安排理由"]
+    for event in moved:
+        day = event.decoded("DTSTART")
+        lines = str(event["DESCRIPTION"]).splitlines()
+        assert lines[:4] == routine[:4] and lines[5:7] == routine[5:7], lines
+        assert lines[4].startswith(f"时间：{day.year}年{day.month}月{day.day}日")
+        planned = event.decoded("RECURRENCE-ID")
+        assert lines[7].startswith(f"说明：原定{planned.month}月{planned.day}日遇休息日"), lines

@@ -59,7 +59,7 @@ def test_a_unit_reports_an_event_done_with_a_photo_and_finds_it_done(server, bro
     # sees the report within moments.
     for _ in range(100):
         feed = urllib.request.urlopen(server + "/feeds/yingji.ics", timeout=10).read().decode()
-        if "已完成（参加 120 人）；备注：广场演练" in feed.replace("\r\n ", ""):
+        if "已完成（参加120人）；备注：广场演练" in feed.replace("\r\n ", ""):
             break
         time.sleep(0.1)
     else:

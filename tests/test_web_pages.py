@@ -61,7 +61,7 @@ def test_the_month_on_screen_in_print_and_as_pdf(web, tmp_path):
     assert 'href="/month/2025-05"' in page and 'href="/month/2025-07"' in page
     printed = client.get("/month/2025-06/print")
     assert printed.mimetype == "text/html" and "A4 landscape" in printed.text
-    assert "县应急管理局 2025年6月 科普活动安排" in printed.text
+    assert "县应急管理局2025年6月科普活动安排" in printed.text
     pdf = client.get("/month/2025-06/pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     (tmp_path / "m.pdf").write_bytes(pdf.data)

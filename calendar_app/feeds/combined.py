@@ -60,9 +60,9 @@ def component(plan: Plan, members: list[Entry], everyone: list[Entry],
         seq, at = window.version(entry)
         sequence += seq + 1
         stamp = max(stamp, at)
-    stamp = stamped(stamp, sequence)
+    stamp = stamped(stamp)
     start, end = moment(first.start), moment(first.end)
-    title = f"{first.title} · {len(members)} 个单位"
+    title = f"{first.title} · {len(members)}个单位"
     if not live:
         title = wording.CANCELLED + title
     elif overdue:

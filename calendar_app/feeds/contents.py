@@ -10,9 +10,10 @@ moves, and some of what it says moves with `today` alone (an event becomes overd
 cancelled one leaves after its grace period; a routine's first day moves with the window).
 So the written SEQUENCE is twice the stored one, plus one once such a change of state has
 happened (a report always raises the stored SEQUENCE, so it never falls back), and the stamp
-is the later of the stored revision and the day the change happened. Builds stamp their
-revisions with the day's midnight, so two revisions on one day would share a stamp: the
-written stamp adds the SEQUENCE in seconds, which moves it with every revision.
+is the later of the stored revision and the day the change happened. SEQUENCE alone orders
+revisions (RFC 5545); DTSTAMP and LAST-MODIFIED are the revision's time as it was, never
+moved on: two revisions on one day may share a stamp, and no stamp is later than the moment
+the feed is written (a SEQUENCE of 5018 once put the daily push's 84 minutes ahead).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Feed:
     key: str  # a unit id, exports.COUNTY_FEED or exports.CATEGORY + a category code
     kind: str  # unit | county | category
     label: str  # who or what it is for: 全县, a category, a unit
-    name: str  # NAME and X-WR-CALNAME: the plan and the label
+    name: str  # NAME and X-WR-CALNAME: the plan's short name and the label (a phone cuts more)
     description: str
     subject: str = ""  # the unit id or category code it selects
 
@@ -55,13 +56,13 @@ class Feed:
 
 def feeds_of(plan: Plan) -> list[Feed]:
     """Every feed of the plan: the county, each category, each unit, in that order."""
-    out = [Feed(exports.COUNTY_FEED, "county", "全县", f"{plan.name} · 全县", f"{plan.name}：全县所有活动")]
+    out = [Feed(exports.COUNTY_FEED, "county", "全县", f"{plan.short}·全县", f"{plan.name}：全县所有活动")]
     for code in sorted(plan.categories):
         cat = plan.categories[code]
-        out.append(Feed(exports.CATEGORY + code, "category", cat.name, f"{plan.name} · {cat.name}",
+        out.append(Feed(exports.CATEGORY + code, "category", cat.name, f"{plan.short}·{cat.name}",
                         f"{plan.name}：{cat.name}的所有活动", code))
     for unit in plan.units.values():
-        out.append(Feed(unit.id, "unit", unit.name, f"{plan.name} · {unit.name}",
+        out.append(Feed(unit.id, "unit", unit.name, f"{plan.short}·{unit.name}",
                         f"{plan.name}：{unit.name}牵头或配合的活动", unit.id))
     seen: dict[str, Feed] = {}
     for feed in out:
@@ -168,9 +169,9 @@ class Component:
         return f"{self.stem}{ROLE_SUFFIX[role]}@{domain}"
 
 
-def stamped(at: datetime, sequence: int) -> datetime:
-    """DTSTAMP and LAST-MODIFIED: the revision's time, moved on by its SEQUENCE in seconds."""
-    return (at + timedelta(seconds=sequence)).astimezone(UTC).replace(microsecond=0)
+def stamped(at: datetime) -> datetime:
+    """DTSTAMP and LAST-MODIFIED: the revision's time, in UTC, to the second."""
+    return at.astimezone(UTC).replace(microsecond=0)
 
 
 def moment(value: date | datetime) -> date | datetime:
@@ -187,7 +188,7 @@ def event_component(plan: Plan, entry: Entry, obligation: Obligation | None, win
     stays out of the county's and categories' feeds (gathered there with its fellows)."""
     overdue = window.overdue(entry)
     sequence, stamp = version
-    stamp = stamped(stamp, sequence)
+    stamp = stamped(stamp)
     start, end = moment(entry.start), moment(entry.end)
     head: list[tuple] = [("DTSTAMP", stamp, {}), ("LAST-MODIFIED", stamp, {}),
                          ("SEQUENCE", sequence, {})]
@@ -202,8 +203,7 @@ def event_component(plan: Plan, entry: Entry, obligation: Obligation | None, win
     ]
     planned = recurrence_id if entry.moved else None
     text = wording.description(plan, entry, obligation, when=when or wording.when_text(start, end),
-                                overdue=overdue, fills=fills, planned=planned,
-                                brief=recurrence_id is not None)
+                                overdue=overdue, fills=fills, planned=planned)
     category = plan.categories.get(entry.category)
     tail: list[tuple] = [
         ("DESCRIPTION", text, {}),

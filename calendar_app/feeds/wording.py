@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from ..formats.words import cn_date
 from ..model import ROLE_CN, Entry, Obligation, Plan, day_of
 
 TABLE = "《重点任务责任分工表》"
@@ -36,7 +37,9 @@ def summary(plan: Plan, entry: Entry, role: str | None, overdue: bool) -> str:
 
 
 def day_text(d: date, year: bool = True) -> str:
-    return f"{d.year} 年 {d.month} 月 {d.day} 日" if year else f"{d.month} 月 {d.day} 日"
+    """2025年4月21日, or 4月21日 where the year goes without saying: as official documents
+    write dates, without spaces."""
+    return cn_date(d) if year else f"{d.month}月{d.day}日"
 
 
 def _weekday(d: date) -> str:
@@ -44,7 +47,7 @@ def _weekday(d: date) -> str:
 
 
 def when_text(start: date | datetime, end: date | datetime) -> str:
-    """2025 年 3 月 12 日（星期三）19:30—19:45, or a span of days (the end is exclusive)."""
+    """2025年3月12日（星期三）19:30—19:45, or a span of days (the end is exclusive)."""
     if isinstance(start, datetime):
         first, last = start.date(), day_of(end - timedelta(microseconds=1))
         text = f"{day_text(first)}{_weekday(first)}{start:%H:%M}—"
@@ -54,20 +57,20 @@ def when_text(start: date | datetime, end: date | datetime) -> str:
     last = end - timedelta(days=1)
     text = f"{day_text(start)}{_weekday(start)}"
     if last > start:
-        text += f"至 {day_text(last, last.year != start.year)}{_weekday(last)}"
+        text += f"至{day_text(last, last.year != start.year)}{_weekday(last)}"
     return text
 
 
 def rhythm_text(weekdays: tuple[int, ...], start: date | datetime, end: date | datetime,
                 until: date) -> str:
-    """每周三 19:30—19:45, 每天, 每周一、周四: a routine's time, until its last day."""
+    """每周三19:30—19:45, 每天, 每周一、周四: a routine's time, until its last day."""
     if len(weekdays) == 7:
         text = "每天"
     else:
         text = "每周" + "、周".join(WEEKDAYS[d] for d in weekdays)
     if isinstance(start, datetime):
-        text += f" {start:%H:%M}—{end:%H:%M}"
-    return f"{text}（至 {day_text(until)}）"
+        text += f"{start:%H:%M}—{end:%H:%M}"
+    return f"{text}（至{day_text(until)}）"
 
 
 def quote_text(quote: str) -> str:
@@ -77,18 +80,9 @@ def quote_text(quote: str) -> str:
     return "……".join(p for p in parts if p) if len(parts) > 1 else text.strip()
 
 
-def rhythm_source(obligation: Obligation) -> str:
-    """方案规定 when the table fixes rhythm, lead and units; 县里安排 and why otherwise."""
-    reasons = [r.strip() for r in (obligation.assumed, obligation.assigned,
-                                   obligation.report_reason) if r.strip()]
-    if not reasons:
-        return "方案规定"
-    return "县里安排：" + "；".join(reasons)
-
-
 def record_text(entry: Entry, overdue_days: int, overdue: bool,
                 planned: date | datetime | None = None) -> str:
-    """What was recorded: 已完成（参加 120 人）, 已取消（原因：设备检修）, 已改期（原定 3 月 12 日）."""
+    """What was recorded: 已完成（参加120人）, 已取消（原因：设备检修）, 已改期（原定3月12日）."""
     if entry.orphaned:
         return "已取消（计划调整后不再安排）"
     if entry.kind == "report":
@@ -101,28 +95,28 @@ def record_text(entry: Entry, overdue_days: int, overdue: bool,
         if entry.done_on is not None and entry.done_on != first:
             details.append(f"{day_text(entry.done_on, entry.done_on.year != first.year)}举行")
         if entry.attendance is not None:
-            details.append(f"参加 {entry.attendance} 人")
+            details.append(f"参加{entry.attendance}人")
         text = "已完成" + (f"（{'，'.join(details)}）" if details else "")
         return text + (f"；备注：{entry.remark}" if entry.remark else "")
     if overdue:
-        return f"逾期未报（活动结束已超过 {overdue_days} 天，尚未报送完成情况）"
+        return f"逾期未报（活动结束已超过{overdue_days}天，尚未报送完成情况）"
     planned = planned if planned is not None else entry.planned_start
     if entry.moved and planned is not None:
         day = planned.date() if isinstance(planned, datetime) else planned
         start = entry.start.date() if isinstance(entry.start, datetime) else entry.start
-        return f"已改期（原定 {day_text(day, day.year != start.year)}）"
+        return f"已改期（原定{day_text(day, day.year != start.year)}）"
     return ""
 
 
 def _report_text(entry: Entry, overdue: bool) -> str:
-    """What a period's report task says it holds: 已报送（2025 年 7 月 3 日）：完成 28 / 30,
+    """What a period's report task says it holds: 已报送（2025年7月3日）：完成28（计划30）,
     and the days missed; or that it is overdue."""
     if entry.status == "done":
         text = "已报送"
         if entry.done_on is not None:
             text += f"（{day_text(entry.done_on)}）"
         if entry.done_count is not None:
-            text += f"：完成 {entry.done_count} / 计划 {entry.planned_count}"
+            text += f"：完成{entry.done_count}（计划{entry.planned_count}）"
         if entry.missed:
             text += "；未完成：" + "、".join(day_text(d, False) for d in entry.missed)
         return text + (f"；备注：{entry.remark}" if entry.remark else "")
@@ -134,23 +128,16 @@ def _report_text(entry: Entry, overdue: bool) -> str:
 def description(plan: Plan, entry: Entry, obligation: Obligation | None, *, when: str,
                 overdue: bool = False, fills: Entry | None = None,
                 planned: date | datetime | None = None,
-                together: list[tuple[Entry, bool]] | None = None, brief: bool = False) -> str:
+                together: list[tuple[Entry, bool]] | None = None) -> str:
     """The event's notice: measure, the table's words, units, time, rhythm, record.
 
     `together`: the events of several units gathered into one (the county's view of a
     fanned-out obligation), each with whether it is overdue, named with what it recorded.
-    `brief`: one occurrence of a routine, whose series already says the rest: its measure,
-    time, notes and record only (ninety overdue days of a daily push are a feed's bulk).
     """
     lines = []
     measure = plan.measures.get(entry.measure)
     if measure is not None:
-        lines.append(f"{TABLE}措施 {measure.number}：{measure.title}")
-    if brief:
-        lines.append(f"时间：{when}")
-        lines += [f"说明：{note}" for note in entry.notes]
-        record = record_text(entry, plan.settings.overdue_days, overdue, planned)
-        return "\n".join(lines + ([f"记录：{record}"] if record else []))
+        lines.append(f"{TABLE}措施{measure.number}：{measure.title}")
     if obligation is not None and obligation.quote:
         lines.append(f"原文：“{quote_text(obligation.quote)}”")
     if together:
@@ -162,7 +149,7 @@ def description(plan: Plan, entry: Entry, obligation: Obligation | None, *, when
         lines.append("配合单位：" + "、".join(unit_name(plan, u) for u in entry.units[1:]))
     if entry.kind == "report":
         first, last = entry.slot_start, entry.slot_end - timedelta(days=1)
-        lines.append(f"报送期：{day_text(first)}至 {day_text(last, last.year != first.year)}")
+        lines.append(f"报送期：{day_text(first)}至{day_text(last, last.year != first.year)}")
         lines.append(f"报送截止：{when}")
         asked = obligation.counted if obligation is not None and obligation.counted else "数量"
         lines.append(f"报送内容：本期计划与完成的{asked}、未完成的日期、备注和佐证材料")
@@ -172,11 +159,14 @@ def description(plan: Plan, entry: Entry, obligation: Obligation | None, *, when
         if fills is not None:
             day = fills.planned_start or fills.start
             day = day.date() if isinstance(day, datetime) else day
-            lines.append(f"安排：补办（补 {day_text(day, False)}因故取消的一期）")
+            lines.append(f"安排：补办（补{day_text(day, False)}因故取消的一期）")
         else:
             lines.append("安排：本单位增加的活动")
     elif obligation is not None:
-        lines.append(f"安排：{rhythm_source(obligation)}")
+        # 县里安排 and its reasons on a line of their own: 安排：县里安排：… said it twice.
+        lines.append(f"安排：{'县里安排' if obligation.reasons else '方案规定'}")
+        if obligation.reasons:
+            lines.append(f"安排理由：{obligation.reasons}")
     lines += [f"说明：{note}" for note in entry.notes]
     if together:
         days = plan.settings.overdue_days

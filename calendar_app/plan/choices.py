@@ -1,6 +1,8 @@
 """What `calendar-app validate` says of a plan: what it holds, and every choice the county made
 that the table (《重点任务责任分工表》) does not: a lead or a set of units other than the
-measure's (`assigned`), and a day, window or frequency the table leaves open (`assumed`).
+measure's, each unit on its own where the table lists them together, or a rotation's place
+added to each visit (`assigned`), and a day, window or frequency the table leaves open
+(`assumed`).
 
 Units read each such obligation's events as 县里安排 with these reasons, the others as 方案规定,
 so the coordinator checks here, in one place, everything the plan adds to the table. Pure:
@@ -12,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..model import Obligation, Plan
+from .rules import Rotation
 
 NAMES_SHOWN = 6  # a longer list of co-organisers is counted, not named
 
@@ -53,12 +56,21 @@ def county_choices(plan: Plan) -> list[str]:
 
 
 def _who(plan: Plan, obligation: Obligation) -> str:
-    lead, *others = (plan.unit_name(u) for u in obligation.units)
+    names = [plan.unit_name(u) for u in obligation.units]
+    if obligation.fanout and len(names) > 1:
+        who = "、".join(names) if len(names) <= NAMES_SHOWN else f"its {len(names)} units"
+        return f"each of {who} on its own, none leading"
+    lead, *others = names
     if not others:
-        return f"{lead} alone"
-    if len(others) > NAMES_SHOWN:
-        return f"{lead} leads, with {len(others)} others"
-    return f"{lead} leads, with {'、'.join(others)}"
+        who = f"{lead} alone"
+    elif len(others) > NAMES_SHOWN:
+        who = f"{lead} leads, with {len(others)} others"
+    else:
+        who = f"{lead} leads, with {'、'.join(others)}"
+    rule = obligation.rule
+    if isinstance(rule, Rotation) and not set(rule.places) <= set(obligation.units):
+        who += f", and each visit's place ({rule.group}) as a co-organiser"
+    return who
 
 
 def decisions(plan: Plan) -> list[str]:

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from ..errors import Problem
 from ..model import Category, Group, Measure, Obligation, Plan, Unit
 from .rhythms import rhythms
+from .rules import Rotation
 from .table import Row, Table
 
 # What a name must look like to be taken as a unit the plan does not know yet: a body's
@@ -164,12 +165,24 @@ def draft(table: Table, reference: Plan, start: date, end: date, name: str) -> D
             obligations.append(Obligation(
                 id=oid, measure=row.number, title=rhythm.title, quote=rhythm.quote,
                 rule=rhythm.rule, units=measure.units, workdays=rhythm.workdays,
-                assumed=rhythm.assumed, target=rhythm.target))
+                assumed=rhythm.assumed, target=rhythm.target,
+                assigned=_visited(rhythm.rule, measure, groups)))
     plan = Plan(name=name, source=_source(name, table), start=start, end=end, units=found,
                 groups=groups, categories=categories, measures=measures,
                 obligations=tuple(obligations), calendar=reference.calendar,
                 settings=reference.settings, names=names)
     return Draft(plan, units.notes, decisions)
+
+
+def _visited(rule: object, measure: Measure, groups: dict[str, Group]) -> str:
+    """Why a rotation's places join each visit, where the measure does not list them: the
+    county's reading, which the loader asks to be said."""
+    if not isinstance(rule, Rotation):
+        return ""
+    places = next((g.members for g in groups.values() if g.name == rule.group), ())
+    if set(places) <= set(measure.units):
+        return ""
+    return f"每次所到的{rule.group}不在本措施责任单位之列，县里暂安排其作为配合单位"
 
 
 def _groups(units: _Units, ref: Plan) -> dict[str, Group]:

@@ -196,7 +196,7 @@ class _Reader:
         self.check_keys(data, {"plan", "units", "groups", "categories", "calendar", "measures",
                                "settings", "reminders"}, "the plan")
         head = self.section(data, "plan", Mapping)
-        self.check_keys(head, {"name", "source", "start", "end", "timezone"}, "plan")
+        self.check_keys(head, {"name", "short", "source", "start", "end", "timezone"}, "plan")
         name, start, last = "", None, None
         if head:  # else the section itself was reported; its keys need no line each
             name = self.text(head, "name", "plan")
@@ -233,7 +233,9 @@ class _Reader:
                     groups=self.groups, categories=categories, measures=measures,
                     obligations=tuple(obligations), calendar=calendar, file=self.file,
                     notes=tuple(self.notes), names=dict(self.names), settings=settings,
-                    reminders=reminders)
+                    reminders=reminders,
+                    short=self.optional_text(head, "short", "plan", limits.SHORT_NAME).strip()
+                    or Plan.short)
 
     def count_events(self, obligations: list[Obligation], calendar: WorkCalendar, start: date,
                      last: date) -> None:
@@ -740,8 +742,6 @@ class _Reader:
             self.fail(spec.line_of(kind), f"{what}: {exc}")
             return None
         units = self.obligation_units(spec, measure)
-        assigned = self.optional_text(spec, "assigned", what, limits.TEXT).strip()
-        self.check_assigned(spec, what, measure, units, assigned)
         policy = spec.get("workdays", "keep")
         if policy not in WORKDAY_POLICIES:
             self.fail(spec.line_of("workdays"), f"{what}: workdays must be one of "
@@ -749,6 +749,9 @@ class _Reader:
         fanout = spec.get("fanout", "joint")
         if fanout not in ("joint", "each"):
             self.fail(spec.line_of("fanout"), f"{what}: fanout must be joint or each")
+        assigned = self.optional_text(spec, "assigned", what, limits.TEXT).strip()
+        self.check_assigned(spec, what, measure, units, assigned,
+                            self.reshaped(spec, measure, units, rule, fanout == "each"))
         at = self.read_time(spec, what)
         duration = self.read_span(spec, "duration", what)
         if duration and at is None:
@@ -800,17 +803,38 @@ class _Reader:
                       "(the table says nothing of reporting); say why in `report_reason`")
         return grain, due, reason
 
+    def reshaped(self, spec: Mapping, measure: Measure, units: list[str],
+                 rule: rule_kinds.Rule, each: bool) -> tuple[int, str]:
+        """(line, how) when the obligation gives its events other units than the table lists
+        together, with the measure's own lead and units: each unit on its own (`fanout:
+        each`), or a rotation's place added to each visit. The county's choice, like a
+        changed lead."""
+        if each and len(units) > 1:
+            return spec.line_of("fanout"), (f"fanout: each gives each of its {len(units)} units "
+                                            "an event of its own where the table lists them "
+                                            "together")
+        if isinstance(rule, rule_kinds.Rotation) and not set(rule.places) <= set(units):
+            return spec.line_of("rotation"), (
+                f"its rotation adds each visit's place ({rule.group}) to the units, and "
+                f"measure {measure.number} does not list them")
+        return 0, ""
+
     def check_assigned(self, spec: Mapping, what: str, measure: Measure, units: list[str],
-                       assigned: str) -> None:
-        """A lead or a unit set other than the table's is the county's choice, and says why."""
+                       assigned: str, reshaped: tuple[int, str] = (0, "")) -> None:
+        """A lead or a unit set other than the table's is the county's choice, and says why;
+        so is an obligation `reshaped` gives other units than the table lists together."""
         if not units or not measure.units:
             return
-        if tuple(units) == measure.units:
+        line, how = reshaped
+        if tuple(units) == measure.units and not how:
             if assigned:
                 self.fail(spec.line_of("assigned"), f"{what}: assigned says the county chose "
                           f"the units, but they are measure {measure.number}'s own; drop it")
             return
         if assigned:
+            return
+        if tuple(units) == measure.units:
+            self.fail(line, f"{what}: {how}; say why in `assigned`")
             return
         names = "、".join(self.units[u].name for u in units)
         if units[0] != measure.units[0]:

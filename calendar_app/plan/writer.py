@@ -66,9 +66,12 @@ def _comment(lines: list[str]) -> str:
 def plan_text(plan: Plan, heading: list[str], notes: dict[int, list[str]] | None = None) -> str:
     """The plan file of `plan`: `heading` as the comment on top, `notes` above measures."""
     notes = notes or {}
-    parts = [_comment(heading), "\n", _dump({"plan": {
-        "name": plan.name, "source": plan.source, "start": plan.start,
-        "end": plan.end - ONE_DAY, "timezone": "Asia/Shanghai"}})]
+    head: dict[str, object] = {"name": plan.name}
+    if plan.short != Plan.short:
+        head["short"] = plan.short
+    head.update(source=plan.source, start=plan.start, end=plan.end - ONE_DAY,
+                timezone="Asia/Shanghai")
+    parts = [_comment(heading), "\n", _dump({"plan": head})]
     settings = _settings(plan.settings)
     if settings:
         parts += ["\n", _dump({"settings": settings})]

@@ -478,7 +478,7 @@ def _lanes(monday: date, month: Frame, campaigns: list[Campaign], bands: list[It
             lanes.append([(col, span, seg)])
     if len(lanes) > most:
         hidden = sum(len(lane) for lane in lanes[most - 1:])
-        more = Segment((hi - lo).days, f"另有 {hidden} 项跨日活动，见明细", "more", None,
+        more = Segment((hi - lo).days, f"另有{hidden}项跨日活动，见明细", "more", None,
                        False, False)
         lanes = [*lanes[:most - 1], [((lo - monday).days, (hi - lo).days, more)]]
     return tuple(_cells(sorted(lane, key=lambda p: p[0])) for lane in lanes)

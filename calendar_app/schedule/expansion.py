@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from ..model import ONE_DAY, TZ, Event, Obligation, Occurrence, Plan, day_of, overlaps
 from ..plan.rules import PerTerm, TimesAYear, observance_of
+from ..plan.yearday import WEEKDAY_CN
 from .placement import Placer, Request
 from .reporting import report_tasks
 
@@ -121,7 +122,10 @@ def _fix(want: _Want, plan: Plan) -> None:
     day = plan.calendar.shift(planned, want.obligation.workdays)
     if day is not None and day != planned:
         moved = "顺延" if day > planned else "提前"
-        want.notes += (f"原定{planned.month}月{planned.day}日遇休息日，{moved}至工作日",)
+        to = "工作日"
+        if plan.calendar.is_makeup_workday(day):  # a weekend day: say that it is worked
+            to = f"{day.month}月{day.day}日（{WEEKDAY_CN[day.weekday()]}，调休上班）"
+        want.notes += (f"原定{planned.month}月{planned.day}日遇休息日，{moved}至{to}",)
     want.day = day
     want.end = day + ONE_DAY if day else None
 
