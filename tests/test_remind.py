@@ -403,7 +403,7 @@ def test_mail_arrives_at_a_real_smtp_server(stored_small):
 
 
 def test_mail_through_a_server_that_asks_for_a_login_says_when_the_login_is_refused(
-        stored_small):
+        stored_small, database):
     mailbox = Mailbox(password="Auth0rCode-1")
     try:
         wrong = mailbox.url("yj@cy.example", "kexie", "WrongCode-9")
@@ -430,6 +430,11 @@ def test_mail_through_a_server_that_asks_for_a_login_says_when_the_login_is_refu
         assert "渠道异常" not in stored_small.run("channels", "list").output
         everything = result.output + listed + tested
         assert "WrongCode-9" not in everything and "Auth0rCode-1" not in everything
+        # The log keeps the channel by Apprise's identity for it, never its URL.
+        logged = database.rows("SELECT unit, kind, subject, day, channel, error FROM reminder")
+        kept = database.rows("SELECT shown, ident, error FROM channel")
+        assert logged and kept and all(secret not in str(row) for row in logged + kept
+                                       for secret in ("WrongCode-9", "Auth0rCode-1"))
     finally:
         mailbox.stop()
 
