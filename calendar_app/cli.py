@@ -1082,19 +1082,19 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
     with paths.store() as store:  # no database, or another schema: say so now
         referenced = store.evidence_digests()
     site = Site(paths.plan, paths.db, paths.exports)
+    if today is not None:
+        day = today.date()
+        site.clock = lambda: datetime.combine(day, datetime.now(_zone()).timetz())
     training = training or today is not None
     if training:
         from .web import training as practice
 
         serving.exports_folder(paths.exports)  # nothing built: say so before copying
-        site = practice.prepare(site)
+        site = practice.prepare(site)  # its feeds and pages as of the site's day
     files = site.files()
     # What a server killed in the middle of a report left: taken before this one starts.
     for line in _swept(files.folder, files.sweep(referenced, time.time()), quiet=True):
         click.echo(line)
-    if today is not None:
-        day = today.date()
-        site.clock = lambda: datetime.combine(day, datetime.now(_zone()).timetz())
     app = create_app(site)
     # waitress reads a little more than the application takes, so that a body over the
     # limit meets the application's page (in Chinese, in the site's frame), not waitress's.

@@ -124,9 +124,18 @@ def refresh(plan: Plan, entries: list[Entry], out: Exports, today: date,
     touched: set[tuple[int, int]] = set()
     for start, end in spans:
         touched.update(months.between(*days(start, end)))
-    written = feeds(plan, entries, out, today, domain).written
+    written = 0
     for year, month in sorted(touched):
         window = months.bounds(year, month)
         if window[0] < plan.end and window[1] > plan.start:
             written += pages(plan, entries, out, window, today, pdf=plan.settings.pdf)
-    return written + gaps(plan, entries, out, today, reports)
+    return written + dated(plan, entries, out, today, domain, reports)
+
+
+def dated(plan: Plan, entries: list[Entry], out: Exports, today: date, domain: str,
+          reports: Mapping[str, Reported] | None = None) -> int:
+    """What depends on the day, as of `today`: the feeds (overdue marks, the window of the
+    last days), the subscription page (whether the period has ended) and the dashboard; the
+    files (re)written. The printed months do not (see `printed.pages`)."""
+    return feeds(plan, entries, out, today, domain).written + gaps(plan, entries, out, today,
+                                                                  reports)

@@ -1,7 +1,8 @@
 """The coordinator's day in the browser: 各单位 (every unit with its light, rate, overdue
 count, accounts and channels, and the way into its pages), 账号管理 (accounts added, new
 passwords, disabled and enabled, each in the accounts' history), 通报 for every month, and
-downloads named in Chinese; through Flask's test client on the real database."""
+downloads named in Chinese; through Flask's test client on the real database, and the pages
+it answered measured in a real browser (Chromium through Playwright) on a phone and on A4."""
 
 import re
 import shutil
@@ -210,3 +211,41 @@ def test_the_coordinators_sheets_page_picks_a_unit_and_takes_any_units_sheet(web
     assert 'href="/sheets/2025-06.xlsx' not in page.text
     chosen = client.get("/sheets?unit=yingji&month=2025-05").text
     assert 'href="/sheets/2025-05.xlsx?x=1&amp;unit=yingji"' in chosen
+
+
+@pytest.fixture
+def county_web(realistic_ws) -> Web:
+    """The shipped plan with five years of realistic records, a year after its end, as the
+    coordinator (kx) finds it in the application."""
+    from datetime import datetime
+
+    from calendar_app.model import TZ
+
+    realistic_ws.run("accounts", "add", "kx", "--coordinator", "--password-stdin",
+                     input=PASSWORDS["kx"] + "\n")
+    web = Web(realistic_ws)
+    web.site.clock = lambda: datetime(2026, 12, 2, 9, tzinfo=TZ)
+    return web
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("url, screens, sheets", [
+    ("/dashboard", 10, 8), ("/units", 10, 8), ("/circulars", 4, 4), ("/accounts", 2, 1)])
+def test_the_coordinators_pages_fit_a_phone_and_print_on_a_few_pages(county_web, browser, url,
+                                                                     screens, sheets):
+    """In the application, with its menu and the reminders' part: the dashboard was 85
+    phone screens and 24 printed pages. The pages carry their styles, so the browser is
+    given each page as the application served it."""
+    answer = county_web.client("kx").get(url, follow_redirects=True)
+    assert answer.status_code == 200
+    tab = browser.new_page(viewport=PHONE)
+    tab.set_content(answer.text)
+    assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    tall = tab.evaluate("document.documentElement.scrollHeight") / PHONE["height"]
+    assert tall <= screens, (url, tall)
+    printed = tab.pdf(format="A4", prefer_css_page_size=True, print_background=True)
+    tab.close()
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", printed))
+    assert 1 <= pages <= sheets, (url, pages)

@@ -18,7 +18,7 @@ from PIL import Image
 from calendar_app.reports.evidence import Files
 from calendar_app.store import Store
 
-from .conftest import Served, csrf, on_both_databases, sign_in
+from .conftest import DATA, Served, csrf, on_both_databases, sign_in
 
 BANNER = "培训模式（数据不会保存到正式系统）"
 UID = "m02-day/2025"  # 防灾减灾日宣传, led by 县应急管理局
@@ -52,9 +52,16 @@ def multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tu
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), boundary
 
 
+ENDED = "已经结束"  # the subscription page after the plan's period
+
+
 @on_both_databases
 def test_a_report_made_in_training_leaves_everything_live_as_it_was(web):
-    web.ws.run("build", "--today", "2025-06-20")
+    # Built after the plan's end, as a daily build then does: every feed empty, the period
+    # over. Training on a day inside the plan has that day's feeds and subscription page.
+    web.ws.run("build", "--today", "2026-06-01")
+    assert (web.ws.exports / "feeds" / "yingji.ics").read_text().count("BEGIN:VEVENT") == 0
+    assert ENDED in (web.ws.exports / "index.html").read_text(encoding="utf-8")
     photo = io.BytesIO()
     Image.new("RGB", (320, 240), (30, 120, 60)).save(photo, "JPEG")
     # Something reported live before, with its evidence, which the copy carries.
@@ -68,6 +75,10 @@ def test_a_report_made_in_training_leaves_everything_live_as_it_was(web):
     served = Served(web.ws, "--today", "2025-06-20")
     try:
         assert BANNER in urllib.request.urlopen(served.url + "/login", timeout=20).read().decode()
+        subscribe = urllib.request.urlopen(served.url + "/index.html", timeout=20).read().decode()
+        assert BANNER in subscribe and ENDED not in subscribe
+        feed = urllib.request.urlopen(served.url + "/feeds/yingji.ics", timeout=20).read()
+        assert feed.count(b"BEGIN:VEVENT") > 5
         home, client = sign_in(served.url)
         assert BANNER in home.read().decode()
         page = client.open(f"{served.url}/events/{UID}", timeout=20).read().decode()
@@ -133,16 +144,28 @@ def test_training_starts_afresh_each_time_and_says_so_on_the_pages_that_stand_al
 
 
 def test_a_report_after_a_build_for_another_day_keeps_the_feeds_of_that_day(built_small):
-    """Built as of 2025-01-01; `record` reads the real clock (after the plan's end): the
-    feeds stay as of 2025-01-01, with the report, not emptied as of today."""
+    """Built as of 2025-01-01; `record`, `add` and `import` read the real clock (after the
+    plan's end): the feeds stay as of 2025-01-01, with the reports, not emptied as of today,
+    and so do the subscription page and the dashboard."""
     ws = built_small
     feed = ws.exports / "feeds" / "yingji.ics"
     events = feed.read_text(encoding="utf-8").count("BEGIN:VEVENT")
     assert events > 5
     ws.run("record", "done", UID, "--attendance", "120")
+    ws.run("add", "--unit", "yingji", "--title", "应急避险演练（增补）", "--on", "2025-02-11")
+    assert ws.run("import", str(DATA / "report_may_filled.csv")).output.strip().endswith(
+        "6 events changed")
     text = feed.read_text(encoding="utf-8").replace("\r\n ", "")
-    assert text.count("BEGIN:VEVENT") == events
-    assert "已完成（参加120人）" in text
+    assert text.count("BEGIN:VEVENT") > events
+    assert "已完成（参加120人）" in text and "应急避险演练（增补）" in text
+    assert "设备检修" in text  # the sheet's cancellation
+    # What they left is what the feeds written afresh as of that day are, byte for byte.
+    fresh = ws.root / "fresh"
+    ws.run("--exports", str(fresh), "export", "feeds", "--today", "2025-01-01")
+    assert files_of(fresh) == {rel: digest for rel, digest in files_of(ws.exports).items()
+                               if rel.startswith("feeds/") or rel in ("index.html", ".day")}
+    assert ENDED not in (ws.exports / "index.html").read_text(encoding="utf-8")
+    assert "截至2025年1月1日" in (ws.exports / "gaps" / "index.html").read_text(encoding="utf-8")
     assert (ws.exports / ".day").read_text() == "2025-01-01"
     ws.run("export", "feeds", "--today", "2025-03-01")  # a build or `export feeds` moves it
     assert (ws.exports / ".day").read_text() == "2025-03-01"

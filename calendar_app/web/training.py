@@ -12,7 +12,10 @@ its own (a training sign-in is no sign-in on the live server). Every page says
 Evidence files are linked rather than copied where the file system allows: they are kept by
 digest and never written in place (a new file is written beside and renamed), so the copy
 cannot change the live one, and a county's years of photos take no space twice. The exports
-are copied outright.
+are copied, and what in them depends on the day (feeds, subscription page, dashboard) is
+written again as of the training day: the live ones are as of the last build, which after the
+plan's end has every feed empty and the subscription page saying the period is over, where
+training on a day inside the plan expects that day's calendars.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ FOLDER = ".training"  # beside the database: calendar.training/
 
 
 def prepare(live: Site) -> Site:
-    """A copy of `live` to practise on, made afresh; the Site that serves it."""
+    """A copy of `live` to practise on, made afresh, its published files as of the day its
+    clock gives (`serve --today`'s); the Site that serves it."""
     folder = live.private(FOLDER)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -39,8 +43,23 @@ def prepare(live: Site) -> Site:
         shutil.copytree(evidence, folder / "calendar.files", copy_function=_link,
                         ignore=shutil.ignore_patterns(".lock", "*.tmp", ".*.part"))
     shutil.copytree(live.exports, folder / "exports", ignore=shutil.ignore_patterns("*.tmp"))
-    return Site(live.plan_path, db, folder / "exports", clock=live.clock, pause=live.pause,
+    site = Site(live.plan_path, db, folder / "exports", clock=live.clock, pause=live.pause,
                 training=True)
+    _as_of_today(site)
+    return site
+
+
+def _as_of_today(site: Site) -> None:
+    """The copy's day-dependent files as of the training day; it is the day later reports
+    in training refresh them as of (`exports/.day`)."""
+    from .. import publish
+    from ..feeds.view import feed_domain
+
+    plan = site.plan()
+    with Store.open(site.db) as store:
+        entries, reports = store.entries(), store.reports()
+        domain = feed_domain(plan, store.uid_domain)
+    publish.dated(plan, entries, site.out(), site.clock().date(), domain, reports)
 
 
 def _link(source: str, target: str) -> None:
