@@ -117,3 +117,56 @@ def test_a_month_of_a_weekly_routine_in_one_form_then_returned_and_resubmitted(
     # a unit's account has no 通过 to press, and one made up is refused
     unit.goto(server + "/events/m02-tv/2025-W19")
     assert unit.get_by_role("button", name="通过").count() == 0
+
+
+@pytest.fixture
+def live_server(web):
+    """Built and served with the real clock (after the plan's end), not in training, as a
+    county's daily build leaves it."""
+    web.ws.run("build")
+    served = Served(web.ws)
+    yield served.url
+    served.stop()
+
+
+def test_the_coordinators_day_on_a_phone_through_the_menu(live_server, browser):
+    """At 390 px, every step by the menu and the links on the pages: 各单位 to a unit's home,
+    账号管理 to a new account that then signs in, 通报 and 日历订阅; no page wider than the
+    phone, and each menu item answered."""
+    server = live_server
+    page = _signed_in(browser, server, "kx")
+    assert page.url == server + "/dashboard"
+    menu = page.locator("nav.appmenu a")
+    assert menu.all_inner_texts() == ["督查看板", "待复核", "各单位", "月历", "月度报表", "通报",
+                                      "账号管理", "日历订阅"]
+    for label in menu.all_inner_texts():
+        with page.expect_navigation() as went:
+            page.locator("nav.appmenu a", has_text=label).click()
+        assert went.value.status == 200, page.url
+        assert page.locator("nav.appmenu a.on").inner_text() == label, page.url
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, page.url
+    assert "已经结束" in page.inner_text("body")  # 日历订阅, after the plan's end
+
+    page.locator("nav.appmenu a", has_text="各单位").click()
+    page.get_by_role("link", name="县委宣传部", exact=True).click()
+    page.wait_for_url(server + "/?unit=xuanchuan")
+    assert "县委宣传部 · 任务一览" in page.inner_text("body")
+
+    page.locator("nav.appmenu a", has_text="账号管理").click()
+    page.get_by_label("用户名").fill("wangfang")
+    page.get_by_label("所属单位").select_option(label="县委宣传部")
+    password = page.get_by_label("初始密码").input_value()
+    page.get_by_role("button", name="新建账号").click()
+    page.wait_for_load_state()
+    told = page.locator(".flash").inner_text()
+    assert "已为县委宣传部新建账号 wangfang" in told and password in told
+
+    newcomer = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    tab = newcomer.new_page()
+    tab.goto(server + "/login")
+    tab.get_by_label("用户名").fill("wangfang")
+    tab.get_by_label("密码").fill(password)
+    tab.get_by_role("button", name="登录").click()
+    tab.wait_for_url(server + "/")
+    assert "县委宣传部 · 任务一览" in tab.inner_text("body")
+    newcomer.close()

@@ -170,6 +170,7 @@ def test_every_months_circular_is_offered_and_downloads_with_a_chinese_name(web)
     page = client.get("/circulars").text
     offered = re.findall(r'href="/circular\.pdf\?month=(\d{4}-\d{2})"', page)
     assert offered == [f"2025-{m:02d}" for m in range(5, 0, -1)]  # ended by 2025-06-20
+    assert '<a href="/circular.pdf">2025年5月通报（PDF）</a>' in client.get("/dashboard").text
     pdf = client.get("/circular.pdf?month=2025-03")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert pdf.headers["Content-Disposition"] == (
@@ -201,6 +202,14 @@ def test_after_the_plan_month_links_and_the_sheets_month_stay_inside_it(web):
     coordinator = web.client("kx")
     assert coordinator.get("/circular").status_code == 200  # the plan's last month
     assert "2025年12月" in coordinator.get("/circulars").text
+    # The dashboard names what it offers by the year and month they hold: not 本年度 (2026)
+    # and 上月 (2026年11月), which the plan has none of.
+    offered = dict((label, href) for href, label in re.findall(
+        r'<a href="(/(?:ledger|circular)[^"]*)">([^<]+)</a>', coordinator.get("/dashboard").text))
+    assert offered["2025年台账（Excel）"] == "/ledger.xlsx"
+    assert offered["2025年12月通报（PDF）"] == "/circular.pdf"
+    assert offered["2025年12月通报（网页）"] == "/circular"
+    assert not [label for label in offered if "本年度" in label or "上月" in label]
     assert WEB_NOW.year == 2025
 
 

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, current_app, g, request
 
 from .. import months
 from ..formats.render import render
-from ..model import ONE_DAY
+from ..model import ONE_DAY, Plan
 from ..supervision.report import percent
 from .auth import coordinator_only
 from .site import download, framed, refused, site
@@ -43,9 +43,26 @@ class WebLinks:
         return "/dashboard.json"
 
 
-DOCUMENTS = [("实施情况总结（Word）", "/summary.docx"), ("本年度台账（Excel）", "/ledger.xlsx"),
-             ("全期台账（Excel）", "/ledger.xlsx?whole=1"), ("上月通报（PDF）", "/circular.pdf"),
-             ("上月通报（网页）", "/circular"), ("各月通报", "/circulars")]
+def documents(plan: Plan, today: date) -> list[tuple[str, str]]:
+    """What the dashboard offers to download, each named by the year or month it holds:
+    after the plan's end "本年度" and "上月" would be a year and a month outside it."""
+    month = circular_month(plan, today)
+    circular = f"{month.year}年{month.month}月通报"
+    return [("实施情况总结（Word）", "/summary.docx"),
+            (f"{ledger_year(plan, today)}年台账（Excel）", "/ledger.xlsx"),
+            ("全期台账（Excel）", "/ledger.xlsx?whole=1"), (f"{circular}（PDF）", "/circular.pdf"),
+            (f"{circular}（网页）", "/circular"), ("各月通报", "/circulars")]
+
+
+def ledger_year(plan: Plan, today: date) -> int:
+    """The year /ledger.xlsx gives without `?year=`: this one, or the plan's nearest."""
+    return min(max(today.year, plan.start.year), (plan.end - ONE_DAY).year)
+
+
+def circular_month(plan: Plan, today: date) -> date:
+    """The month /circular gives without `?month=` (its first day): the month before this
+    one, or the plan's nearest."""
+    return months.within(today.replace(day=1) - ONE_DAY, plan.start, plan.end).replace(day=1)
 
 
 class Reviews:
@@ -86,11 +103,11 @@ def dashboard_page(panel_url: str = "", panel_error: str = "") -> str:
     from ..supervision.dashboard import page
     from .reminders import panel
 
-    plan = site().plan()
-    review, entries, _ = reviews().get(g.store, plan, site().clock().date())
+    plan, today = site().plan(), site().clock().date()
+    review, entries, _ = reviews().get(g.store, plan, today)
     count, oldest = g.store.awaiting_review(AWAITING_SHOWN)
     below = render("web/_awaiting.html", count=count, oldest=oldest, plan=plan)
-    return framed(page(review, plan, entries, WebLinks(), DOCUMENTS,
+    return framed(page(review, plan, entries, WebLinks(), documents(plan, today),
                        panel(review, panel_url, panel_error)), below)
 
 
@@ -160,7 +177,7 @@ def ledger_download():
     else:
         wanted = request.args.get("year", "")
         year = int(wanted) if wanted.isascii() and wanted.isdigit() and len(wanted) <= 4 \
-            else None if wanted else min(max(today.year, first_year), last_year)
+            else None if wanted else ledger_year(plan, today)
         if year is None or not first_year <= year <= last_year:
             years = f"{first_year}年" + (f"至{last_year}年" if last_year > first_year else "")
             return refused(404, "没有这一年的台账",
@@ -209,8 +226,7 @@ def circular_download():
         except ValueError:
             abort(404)
     else:
-        last_month = today.replace(day=1) - ONE_DAY
-        first = months.within(last_month, plan.start, plan.end).replace(day=1)
+        first = circular_month(plan, today)
     if not (first < plan.end and months.following(first) > plan.start):
         abort(404)
     html = circular.page(plan, g.store.entries(), first, today, g.store.reports())
