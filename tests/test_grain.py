@@ -227,3 +227,30 @@ def test_a_period_is_reported_on_its_page_and_a_bad_count_is_named_beside_its_fi
     assert answer.status_code == 400 and web.entry(june).status == "planned"
     assert ('<div class="field-error" role="alert">本期（2025年6月）尚未结束，2025年6月24日起方可报送'
             '</div>') in answer.text
+
+
+def _section(page: str, heading: str, following: str) -> str:
+    start = page.index(f"<h2>{heading}")
+    return page[start:page.index(f"<h2>{following}", start)]
+
+
+@on_both_databases
+def test_a_units_home_folds_a_routine_reported_by_period_and_names_its_tasks_by_period(web):
+    web.ws.edit(*MONTHLY_PUSH)
+    web.ws.edit("counted: 推送条数}", "counted: 推送条数, lead: 县委宣传部, assigned: 测试}")
+    web.ws.run("build", "--today", "2025-01-01")
+    home = web.client("xc").get("/").text  # 2025-06-20, a Friday
+    # the pushes (Mondays and Thursdays) are one line each list: their month's task reports them
+    upcoming = _section(home, "未来两周", "本月活动")
+    assert upcoming.count("每日推送") == 1 and "2025年6月23日至7月3日" in upcoming
+    assert '<span class="tag">4 次</span>' in upcoming and "按月报送，不逐项登记" in upcoming
+    month = _section(home, "本月活动", "订阅本单位日历")
+    assert month.count(">每日推送</a>") == 1 and "2025年6月2日至6月30日" in month
+    assert ">2025年5月每日推送情况报送</a>" in month  # May's task, due 6-09, its own line
+    assert '<span class="tag">9 次</span>' in month
+    # January to May overdue: one line by the obligation's name, each task by its period
+    overdue = _section(home, "逾期未报", "未来两周")
+    assert "<strong>每日推送情况报送</strong>" in overdue and "5 次" in overdue
+    assert "<strong>2025年" not in overdue
+    assert ">2025年5月，2025年6月9日截止</a>" in overdue
+    assert ">2025年1月，2025年2月" in overdue

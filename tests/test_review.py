@@ -58,6 +58,8 @@ def test_the_coordinator_returns_a_report_and_the_unit_completes_and_resubmits_i
     home = yj.get("/").text
     assert home.index("待补充（1）") < home.index("本周待办")
     assert "退回理由：需补充佐证材料" in home and "防灾减灾日宣传" in home.split("本周待办")[0]
+    # which occurrence, and when it was returned
+    assert "2025年5月12日（周一） · 2025年6月20日退回" in home.split("本周待办")[0]
     page = yj.get(f"/events/{UID}").text
     assert "<strong>待补充：</strong>县科协复核后退回，理由：需补充佐证材料" in page
     assert ">补充后重新提交</summary>" in page
@@ -183,6 +185,9 @@ def test_the_dashboard_lists_reports_awaiting_review_oldest_first(web):
     awaiting = dashboard[dashboard.index("待复核的登记 2 项"):]
     assert awaiting.index("m02-monthly/2025-06") < awaiting.index("m02-monthly/2025-05")
     assert "2025年6月20日提交" in awaiting
+    # each named with its own day: a routine's reports differ by it alone
+    assert awaiting.index("月度例会</a> <span class=\"muted\">2025年6月2日（周一）</span>") < \
+        awaiting.index("月度例会</a> <span class=\"muted\">2025年5月5日（周一）</span>")
     assert "待复核（2）" in web.client("kx").get("/reviews").text
     assert web.client("yj").get("/reviews").status_code in (403, 404)
 

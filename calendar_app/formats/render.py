@@ -49,7 +49,10 @@ def environment(override: Path | None = None) -> jinja2.Environment:
                        status_cn=words.status_cn,
                        history_detail=words.history_detail, qr=qr_svg,
                        day_iso=lambda value: day_of(value).isoformat(), day=day_of,
-                       groupby_obligation=words.by_obligation)
+                       groupby_obligation=words.by_obligation,
+                       groupby_routine=words.by_routine, cn_run=words.cn_run,
+                       group_title=words.group_title, cn_listed=words.cn_listed,
+                       grain_cn=words.GRAIN_CN.get)
     return env
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..model import ONE_DAY, STATUS_CN, TZ, Entry, Plan, days
+from ..model import ONE_DAY, STATUS_CN, TZ, Entry, Grain, Plan, Slot, day_of, days
 from ..plan.yearday import WEEKDAY_CN
+from ..schedule.reporting import grain_of, period_words
 
 # What each history row's action is called, and the details it may carry.
 ACTION_CN = {"created": "生成", "changed": "计划变更", "removed": "移出计划", "restored": "恢复",
@@ -21,6 +22,10 @@ DETAIL_CN = {"on": "实际日期", "attendance": "参加人数", "note": "备注
              "fills": "补办", "done": "完成数量", "planned": "计划数量", "missed": "未完成日期",
              "filed": "报送日期", "carried": "由逐项登记汇总", "batch": "按计划全部完成",
              "verdict": "退回理由"}
+
+# How often a routine reported by period is reported, as a unit reads it.
+GRAIN_CN: dict[Grain, str] = {"each": "逐项", "weekly": "按周", "monthly": "按月",
+                              "quarterly": "按季度"}
 
 # What each row of the accounts' history says was done.
 ACCOUNT_ACTION_CN = {"created": "新建账号", "password": "重置密码", "disabled": "停用",
@@ -101,6 +106,51 @@ def by_obligation(entries: list[Entry]) -> list[list[Entry]]:
     for entry in entries:
         groups.setdefault((entry.obligation or entry.uid, entry.kind), []).append(entry)
     return list(groups.values())
+
+
+def by_routine(entries: list[Entry]) -> list[list[Entry]]:
+    """Entries in their order, the occurrences of each routine reported by period gathered
+    at the first of them (a fortnight of daily pushes is one line: its report task is what
+    is reported); every other entry a list of its own."""
+    runs: dict[str, list[Entry]] = {}
+    out: list[list[Entry]] = []
+    for entry in entries:
+        if entry.kind == "event" and not entry.reported_alone and entry.obligation:
+            if entry.obligation in runs:
+                runs[entry.obligation].append(entry)
+                continue
+            runs[entry.obligation] = [entry]
+            out.append(runs[entry.obligation])
+        else:
+            out.append([entry])
+    return out
+
+
+def cn_run(run: list[Entry]) -> str:
+    """The days a run of one routine's occurrences spans: 2025年6月20日至7月3日."""
+    return cn_period(day_of(run[0].start), day_of(run[-1].start) + ONE_DAY)
+
+
+def task_period(entry: Entry) -> str:
+    """The period a report task reports on, as an office names it (2025年5月); "" for an
+    event."""
+    if entry.kind != "report":
+        return ""
+    return period_words(grain_of(entry.slot), Slot(entry.slot, entry.slot_start, entry.slot_end))
+
+
+def group_title(entry: Entry) -> str:
+    """What a line of several of one obligation's entries is called: its title, less the
+    period a report task's title starts with (“天天科普”推送情况报送, not 2024年6月…)."""
+    return entry.title.removeprefix(task_period(entry))
+
+
+def cn_listed(entry: Entry) -> str:
+    """An entry within such a line: when it takes place, or for a report task its period
+    and due day (2025年5月，2025年6月9日截止)."""
+    if entry.kind == "report":
+        return f"{task_period(entry)}，{cn_date(day_of(entry.start))}截止"
+    return cn_when(entry)
 
 
 def status_cn(entry: Entry) -> str:
