@@ -46,6 +46,11 @@ def test_a_month_of_a_weekly_routine_in_one_form(web):
     # the month again: what is reported is shown so, and only 5-28 is left to tick
     page = client.get("/batch/m02-tv?period=2025-05").text
     assert "按计划全部完成（1 项）" in page and f'value="{MAY[0]}"  disabled' in page
+    assert client.post("/batch/m02-tv?period=2025-05", data={
+        "csrf_token": csrf(page), "period": "2025-05", "uid": MAY[3:]}).status_code == 303
+    # all reported: nothing to tick, so no note or evidence is asked for
+    page = client.get("/batch/m02-tv?period=2025-05").text
+    assert "这个时段的活动都已登记。" in page and 'name="note"' not in page
 
 
 def test_a_bad_batch_is_refused_whole_beside_its_field(web):

@@ -2,7 +2,10 @@
 number of working days after it, judged instead of its events; the plan key, the tasks the
 schedule makes, the store, the feeds, the command line and the web form."""
 
+import json
+import re
 import shutil
+from collections import Counter
 from datetime import date
 
 import pytest
@@ -134,6 +137,19 @@ def test_the_leads_feed_marks_late_months_not_late_days(shipped_feeds):
     assert "报送期：2025年6月1日至6月30日" in unfolded
     # a co-organiser does not report it: no task in 县科协's feed
     assert "情况报送" not in (shipped_feeds.exports / "feeds" / "kexie.ics").read_text("utf-8")
+
+
+def test_the_gap_report_at_the_plans_end_counts_the_push_by_its_monthly_reports(shipped_feeds):
+    """Nothing recorded, as of 2025-12-31: the daily push's overdue findings are its lead's
+    report tasks, at most 12 a year, never its 1,800 days."""
+    out = shipped_feeds.run("gaps", "--today", "2025-12-31", "--format", "json").output
+    push = [f for f in json.loads(out)["findings"] if f["obligation"] == "m19-daily-push"]
+    assert push and {(f["kind"], f["unit"]) for f in push} == {("overdue", "xuanchuan")}
+    late = [uid for f in push for uid in f["uids"]]
+    assert all(re.fullmatch(r"m19-daily-push/report-20\d\d-\d\d", uid) for uid in late)
+    by_year = Counter(uid.split("-")[-2] for uid in late)
+    assert by_year == {"2021": 12, "2022": 12, "2023": 12, "2024": 12, "2025": 11}
+    assert "逾期未报59次" in push[0]["message"]
 
 
 @on_both_databases

@@ -204,3 +204,55 @@ def test_a_lock_says_when_it_ends_and_spares_the_owner_s_browser(web):
     elsewhere = web.app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "10.1.2.3"
     assert _attempt(elsewhere, PASSWORDS["yj"]).status_code == 303  # and another address
+
+
+MAY_TV = [f"m02-tv/2025-W{w}" for w in (19, 20, 21, 22)]  # 县委宣传部's weekly TV segment
+
+
+@pytest.mark.parametrize("who, status", [
+    (None, 302), ("yj", 404), ("xc", 200), ("kx", 404),  # the coordinator names the unit
+])
+def test_who_may_open_a_routines_batch_form(web, who, status):
+    answer = web.client(who).get("/batch/m02-tv?period=2025-05")
+    assert answer.status_code == status
+    if who is None:
+        assert answer.headers["Location"].startswith("/login?next=")
+    if who == "kx":
+        assert web.client(who).get("/batch/m02-tv?period=2025-05&unit=xuanchuan"
+                                   ).status_code == 200
+
+
+@pytest.mark.parametrize("who, status", [("yj", 404), ("xc", 303), ("kx", 303)])
+def test_who_may_report_a_month_of_a_routine_in_one_form(web, who, status):
+    client = web.client(who)
+    page = client.get("/", follow_redirects=True).text  # a token of its own session
+    url = "/batch/m02-tv?period=2025-05" + ("&unit=xuanchuan" if who == "kx" else "")
+    answer = client.post(url, data={"csrf_token": csrf(page), "period": "2025-05",
+                                    "uid": MAY_TV, "note": "按节目单播出"})
+    assert answer.status_code == status
+    done = [web.entry(uid).status for uid in MAY_TV]
+    assert done == (["done"] * 4 if status == 303 else ["planned"] * 4)
+
+
+@pytest.mark.parametrize("who, action, status", [
+    (None, "pass", 302), ("yj", "pass", 403), ("xc", "pass", 403), ("kx", "pass", 303),
+    (None, "return", 302), ("yj", "return", 403), ("xc", "return", 403), ("kx", "return", 303),
+])
+def test_only_the_coordinator_reviews_a_report(web, who, action, status):
+    lead = web.client("yj")
+    page = lead.get(f"/events/{OWN}").text
+    assert lead.post(f"/events/{OWN}/done", data={
+        "seen": str(web.entry(OWN).sequence), "attendance": "120",
+        "csrf_token": csrf(page)}).status_code == 303
+    client = web.client(who)
+    token = csrf(client.get("/login" if who is None else "/", follow_redirects=True).text)
+    answer = client.post(f"/events/{OWN}/{action}", data={
+        "seen": str(web.entry(OWN).sequence), "verdict": "需补充佐证材料", "csrf_token": token})
+    assert answer.status_code == status
+    after = {"pass": "passed", "return": "returned"}[action] if status == 303 else "filed"
+    assert web.entry(OWN).review == after
+
+
+@pytest.mark.parametrize("who, status", [(None, 302), ("yj", 403), ("xc", 403), ("kx", 200)])
+def test_only_the_coordinator_sees_what_awaits_review(web, who, status):
+    assert web.client(who).get("/reviews").status_code == status
