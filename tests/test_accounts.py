@@ -196,4 +196,4 @@ def test_a_password_longer_than_any_that_can_be_set_is_refused(stored_small):
     plan = load_plan(stored_small.plan)
     with Store.open(stored_small.db) as store, pytest.raises(accounts.AccountError) as long:
         accounts.add(store, plan, "zhao", "yingji", False, "x" * 129, NOW, "test")
-    assert long.value.said == "密码不超过 128 个字符。"
+    assert long.value.said == "密码不超过128个字符。"

@@ -110,7 +110,7 @@ def test_a_report_carries_at_most_ten_files(web):
     files = [(f"现场{i}.png", photo("PNG", (40 + i, 30))) for i in range(11)]
     answer = report(web, client, "done", {"attendance": "12"}, files)
     assert answer.status_code == 400
-    assert "每次登记最多附 10 个文件（这次选了 11 个）" in answer.text and 'value="12"' in answer.text
+    assert "每次登记最多附10个文件（这次选了11个）" in answer.text and 'value="12"' in answer.text
     assert web.entry(UID).status == "planned" and kept(web) == []
     assert report(web, client, "done", {}, files[:10]).status_code == 303
     assert len(kept(web)) == 20  # ten files and their thumbnails
@@ -129,7 +129,7 @@ def test_a_unit_uploads_at_most_so_many_megabytes_a_day(web, database):
     big = big + b"\0" * (1024 * 1024 - len(big))
     answer = report(web, client, "done", {}, [("现场.png", big)])
     assert answer.status_code == 400
-    assert "本单位今天已上传佐证材料 199.5 MB，加上这次的 1 MB 超过每天 200 MB 的上限" in answer.text
+    assert "本单位今天已上传佐证材料199.5 MB，加上这次的1 MB 超过每天200 MB 的上限" in answer.text
     assert web.entry(UID).status == "planned" and kept(web) == []
     # Another unit's quota is its own.
     other = web.client("xc")

@@ -232,7 +232,7 @@ def test_a_period_is_reported_on_its_page_and_a_bad_count_is_named_beside_its_fi
     answer = post("9")
     assert answer.status_code == 303
     page = client.get(f"/events/{uid}").text
-    assert "已报送本期情况：完成 9 / 计划 9" in page and "已报送（9/9）" in page
+    assert "已报送本期情况：完成9（计划9）" in page and "已报送（9/9）" in page
     assert "完成数量：9；报送日期：2025年6月20日；备注：按计划推送；计划数量：9" in page
     # June is not over: refused beside the count
     june = "m03-push/report-2025-06"
@@ -259,14 +259,14 @@ def test_a_units_home_folds_a_routine_reported_by_period_and_names_its_tasks_by_
     # the pushes (Mondays and Thursdays) are one line each list: their month's task reports them
     upcoming = _section(home, "未来两周", "本月活动")
     assert upcoming.count("每日推送") == 1 and "2025年6月23日至7月3日" in upcoming
-    assert '<span class="tag">4 次</span>' in upcoming and "按月报送，不逐项登记" in upcoming
+    assert '<span class="tag">4次</span>' in upcoming and "按月报送，不逐项登记" in upcoming
     month = _section(home, "本月活动", "订阅本单位日历")
     assert month.count(">每日推送</a>") == 1 and "2025年6月2日至6月30日" in month
     assert ">2025年5月每日推送情况报送</a>" in month  # May's task, due 6-09, its own line
-    assert '<span class="tag">9 次</span>' in month
+    assert '<span class="tag">9次</span>' in month
     # January to May overdue: one line by the obligation's name, each task by its period
     overdue = _section(home, "逾期未报", "未来两周")
-    assert "<strong>每日推送情况报送</strong>" in overdue and "5 次" in overdue
+    assert "<strong>每日推送情况报送</strong>" in overdue and "5次" in overdue
     assert "<strong>2025年" not in overdue
     assert ">2025年5月，2025年6月9日截止</a>" in overdue
     assert ">2025年1月，2025年2月" in overdue

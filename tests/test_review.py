@@ -119,7 +119,7 @@ def test_a_done_report_takes_more_evidence_without_being_undone(web):
     entry = web.entry(UID)
     assert (entry.status, entry.attendance, entry.remark) == ("done", 120,
                                                               "广场演练；补充：签到表见附件")
-    assert "已补充佐证材料 1 个" in yj.get(f"/events/{UID}").text
+    assert "已补充佐证材料1个" in yj.get(f"/events/{UID}").text
     assert history(web)[-1]["action"] == "amended"
     assert post(web, yj, "supplement", {}).status_code == 400  # nothing to add
 
@@ -137,7 +137,7 @@ def test_taking_a_report_back_asks_for_confirmation_and_keeps_its_evidence(web):
     last = history(web)[-1]
     assert last["action"] == "reset" and [f["name"] for f in last["detail"]["files"]] == ["现场.jpg"]
     page = yj.get(f"/events/{UID}").text
-    assert "撤销登记前上传的佐证材料 1 份保留在办理记录中" in page and "现场.jpg" in page
+    assert "撤销登记前上传的佐证材料1份保留在办理记录中" in page and "现场.jpg" in page
     assert "佐证材料（1）" not in page
 
 
@@ -150,7 +150,7 @@ def test_a_make_up_that_took_place_is_reported_in_one_form(web):
     made = answer.headers["Location"].removeprefix("/events/")
     entry = web.entry(made)
     assert (entry.status, entry.attendance, entry.fills) == ("done", 95, UID)
-    assert "已补办并登记完成，附件 1 个" in yj.get(f"/events/{made}").text
+    assert "已补办并登记完成，附件1个" in yj.get(f"/events/{made}").text
     # one ahead is only planned; its count and evidence wait for the day
     post(web, yj, "reset", {"confirm": "yes"}, uid=made)
 
@@ -182,7 +182,7 @@ def test_the_dashboard_lists_reports_awaiting_review_oldest_first(web):
     web.site.clock = lambda: datetime(2025, 6, 20, 11, tzinfo=TZ)
     post(web, yj, "done", {}, uid="m02-monthly/2025-05")
     dashboard = web.client("kx").get("/dashboard").text
-    awaiting = dashboard[dashboard.index("待复核的登记 2 项"):]
+    awaiting = dashboard[dashboard.index("待复核的登记2项"):]
     assert awaiting.index("m02-monthly/2025-06") < awaiting.index("m02-monthly/2025-05")
     assert "2025年6月20日提交" in awaiting
     # each named with its own day: a routine's reports differ by it alone

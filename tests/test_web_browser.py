@@ -47,7 +47,7 @@ def test_a_unit_reports_an_event_done_with_a_photo_and_finds_it_done(server, bro
     page.get_by_label("佐证材料（照片、文件，可多选）").set_input_files(str(picture))
     page.get_by_role("button", name="登记完成").click()
     page.wait_for_selector(".flash")
-    assert "已登记完成，附件 1 个" in page.inner_text(".flash")
+    assert "已登记完成，附件1个" in page.inner_text(".flash")
     thumb = page.locator("img[src^='/evidence/']")
     assert thumb.count() == 1 and thumb.evaluate("img => img.naturalWidth") > 0
 
@@ -90,7 +90,7 @@ def test_a_month_of_a_weekly_routine_in_one_form_then_returned_and_resubmitted(
     unit.get_by_label("备注（各项相同）").fill("按节目单播出")
     unit.get_by_role("button", name=re.compile("按计划全部完成")).click()
     unit.wait_for_selector(".flash")
-    assert "已按计划登记完成 3 项：2025年5月电视科普栏目" in unit.inner_text(".flash")
+    assert "已按计划登记完成3项：2025年5月电视科普栏目" in unit.inner_text(".flash")
     unit.screenshot(path=str(tmp_path / "home-after-batch.png"), full_page=True)
 
     coordinator = _signed_in(browser, server, "kx")

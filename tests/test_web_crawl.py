@@ -3,6 +3,7 @@
 reachable from the home page, two levels deep, answers neither 404 nor 500; and in training
 every page says so."""
 
+import html
 import re
 from collections import deque
 from datetime import datetime
@@ -15,6 +16,7 @@ from calendar_app.web import create_app
 from calendar_app.web import training as practice
 
 from .conftest import WEB_NOW, Web
+from .test_unit_words import SPACED
 
 HREF = re.compile(r'<a\b[^>]*?\shref="([^"]*)"')
 BANNER = "培训模式（数据不会保存到正式系统）"
@@ -94,3 +96,19 @@ def test_no_link_leads_nowhere_in_training_and_every_page_says_training(built, l
     trained.app = create_app(site, refresh_in_background=False)
     found = check(trained, login, banner=True)
     assert ("/units" in found) == (login == "kx")
+
+
+@pytest.mark.parametrize("login", ["kx", "yj"])
+def test_every_page_writes_dates_and_numbers_without_spaces(built, login):
+    """What a unit or the coordinator reads on the site writes 2025年6月20日, 3项, 共36个单位
+    as official documents do (issue 28, point 7), as the feeds and printed months do."""
+    client = built.client(login)
+    found = []
+    for url in crawl(client):
+        answer = client.get(url, follow_redirects=True)
+        if answer.mimetype != "text/html":
+            continue
+        page = re.sub(r"<(script|style)\b.*?</\1>", "", answer.text, flags=re.S)
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        found += [(url, text[max(0, m.start() - 12):m.end() + 12]) for m in SPACED.finditer(text)]
+    assert not found, found[:10]

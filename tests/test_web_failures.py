@@ -151,7 +151,7 @@ def test_a_body_over_the_limit_is_a_chinese_page(web):
         "files": [(io.BytesIO(b"\0" * (12 * 1024 * 1024)), "大.pdf")]},
         content_type="multipart/form-data")
     assert answer.status_code == 413 and not english_or_generic(answer.text)
-    assert "每次登记最多附 10 个文件，每个不超过 1 MB" in answer.text
+    assert "每次登记最多附10个文件，每个不超过1 MB" in answer.text
 
 
 def test_an_http_refusal_of_werkzeug_s_own_is_a_chinese_page(web):

@@ -53,7 +53,7 @@ def test_done_with_attendance_and_a_photo_shows_on_the_page_in_the_feed_and_the_
                                           "note": "广场演练"}, [("现场.jpg", photo())])
     assert answer.status_code == 303 and answer.headers["Location"] == f"/events/{UID}"
     page = client.get(f"/events/{UID}").text
-    assert "已登记完成，附件 1 个" in page and "完成（120人）" in page and "广场演练" in page
+    assert "已登记完成，附件1个" in page and "完成（120人）" in page and "广场演练" in page
     assert "安排依据：</strong>方案规定（频次、牵头和配合单位均按分工表）" in page
     # the history: the build's row by its day (it has no moment), the report by its minute
     assert "2025-01-01 · 系统（按计划生成）" in page and "2025-06-20 10:00 · yj" in page

@@ -96,10 +96,10 @@ def hash_password(password: str) -> str:
         raise AccountError("the password is empty", "password", "请填写密码。")
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password needs at least {MIN_PASSWORD} characters", "password",
-                           f"密码至少 {MIN_PASSWORD} 个字符。")
+                           f"密码至少{MIN_PASSWORD}个字符。")
     if len(password) > limits.PASSWORD:
         raise AccountError(f"a password has at most {limits.PASSWORD} characters", "password",
-                           f"密码不超过 {limits.PASSWORD} 个字符。")
+                           f"密码不超过{limits.PASSWORD}个字符。")
     with _HASHING:
         return _HASHER.hash(password)
 
@@ -110,7 +110,7 @@ def add(store: Store, plan: Plan, login: str, unit: str | None, coordinator: boo
     if not _LOGIN.match(login):
         raise AccountError(f"login {login!r} must be 2-32 lower-case letters, digits, '.', '_' "
                            "or '-', starting with a letter or digit", "login",
-                           "用户名须为 2 至 32 个小写字母、数字或 . _ -，以字母或数字开头。")
+                           "用户名须为2至32个小写字母、数字或 . _ -，以字母或数字开头。")
     if coordinator == (unit is not None):
         raise AccountError("an account is either a unit's (--unit) or the coordinator's", "unit",
                            "请选择账号所属的单位，或选择县科协统筹账号。")

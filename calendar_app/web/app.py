@@ -100,8 +100,8 @@ def create_app(site: Site, refresh_in_background: bool = True, secret: bytes | N
                        "页面已过期或来源不明，没有保存任何内容。请返回上一页，刷新后重新提交。")
 
     refusals = {**REFUSALS, 413: ("提交的内容太大", (
-        f"提交的内容超过上限，没有保存任何内容：每次登记最多附 {limits.EVIDENCE_FILES} 个文件，"
-        f"每个不超过 {plan.settings.evidence_mb} MB。照片请压缩后分次上传。"))}
+        f"提交的内容超过上限，没有保存任何内容：每次登记最多附{limits.EVIDENCE_FILES}个文件，"
+        f"每个不超过{plan.settings.evidence_mb} MB。照片请压缩后分次上传。"))}
     places = _places(site)
 
     @app.errorhandler(HTTPException)

@@ -50,7 +50,7 @@ def routine(obligation: str):
             else:
                 refresher().touched(recorder.touched)
                 words = period_words(grain_of(slot.key), slot)
-                flash(f"已按计划登记完成 {len(done)} 项：{words}{found.short or found.title}")
+                flash(f"已按计划登记完成{len(done)}项：{words}{found.short or found.title}")
                 back: dict[str, Any] = {"unit": unit} if g.account.coordinator else {}
                 return redirect(url_for("unit.home", **back), code=303)
     events = batch.events(recorder, found, unit, slot)

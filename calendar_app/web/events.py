@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 from flask import Blueprint, abort, flash, g, get_flashed_messages, redirect, request, url_for
 
 from .. import limits
-from ..formats.words import ACTION_CN
+from ..formats.words import ACTION_CN, cn_date
 from ..model import ONE_DAY, REVIEW_CN, TZ, Entry, Evidence, Obligation, Plan, Slot, day_of
 from ..reports.evidence import KINDS_CN, EvidenceError, Upload
 from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError, check_text
@@ -177,7 +177,7 @@ def _done(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
         return ""
     # The files are written inside the report's transaction, once it has passed its checks.
     recorder.done(entry.uid, on, attendance, note, uploads=uploads, seen=seen)
-    return "已登记完成" + (f"，附件 {len(uploads)} 个" if uploads else "")
+    return "已登记完成" + (f"，附件{len(uploads)}个" if uploads else "")
 
 
 def typed_text(form: Form, name: str, most: int) -> str:
@@ -207,7 +207,7 @@ def _report_period(recorder: Recorder, entry: Entry, form: Form, seen: int | Non
     if form.errors or done is None:
         return ""
     planned = recorder.period(entry.uid, done, note, tuple(missed), uploads, seen)
-    return f"已报送本期情况：完成 {done} / 计划 {planned}" + (f"，附件 {len(uploads)} 个"
+    return f"已报送本期情况：完成{done}（计划{planned}）" + (f"，附件{len(uploads)}个"
                                                         if uploads else "")
 
 
@@ -222,8 +222,8 @@ def checked_uploads(form: Form) -> list[Upload]:
     most `limits.EVIDENCE_FILES` a report, and `limits.UNIT_DAY_MB` a unit a day."""
     sent = [upload for upload in request.files.getlist("files") if upload.filename]
     if len(sent) > limits.EVIDENCE_FILES:
-        form.bad("files", f"每次登记最多附 {limits.EVIDENCE_FILES} 个文件（这次选了 "
-                          f"{len(sent)} 个）；请挑选后再传，或把签到表等合并成一份 PDF")
+        form.bad("files", f"每次登记最多附{limits.EVIDENCE_FILES}个文件（这次选了"
+                          f"{len(sent)}个）；请挑选后再传，或把签到表等合并成一份 PDF")
         return []
     sizes = [upload.stream.seek(0, io.SEEK_END) for upload in sent]
     if sizes:
@@ -232,8 +232,8 @@ def checked_uploads(form: Form) -> list[Upload]:
         used = g.store.evidence_uploaded(None if account.coordinator else account.unit, today)
         if used + sum(sizes) > limits.UNIT_DAY_MB * 1024 * 1024:
             whose = "统筹账号" if account.coordinator else "本单位"
-            form.bad("files", f"{whose}今天已上传佐证材料 {_mb(used)} MB，加上这次的 "
-                              f"{_mb(sum(sizes))} MB 超过每天 {limits.UNIT_DAY_MB} MB 的上限；"
+            form.bad("files", f"{whose}今天已上传佐证材料{_mb(used)} MB，加上这次的"
+                              f"{_mb(sum(sizes))} MB 超过每天{limits.UNIT_DAY_MB} MB 的上限；"
                               "请压缩照片后再传，或明天再传")
             return []
     files = site().files()
@@ -291,7 +291,7 @@ def _makeup(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
         if held:
             recorder.done(made, day_of(on), attendance, uploads=uploads)
     form.values["made"] = made
-    return "已补办并登记完成" + (f"，附件 {len(uploads)} 个" if uploads else "") if held \
+    return "已补办并登记完成" + (f"，附件{len(uploads)}个" if uploads else "") if held \
         else "已安排补办"
 
 
@@ -312,7 +312,7 @@ def _supplement(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     again = form.name == "resubmit"
     recorder.supplement(entry.uid, note, uploads, resubmit=again, seen=seen)
     return "已重新提交，等待县科协复核" if again else "已补充" + (
-        f"佐证材料 {len(uploads)} 个" if uploads else "说明")
+        f"佐证材料{len(uploads)}个" if uploads else "说明")
 
 
 def _review(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
@@ -338,7 +338,7 @@ def _day(form: Form, name: str, plan) -> date | None:
         form.bad(name, "请填写日期，如 2025-06-18")
         return None
     if not plan.start <= day < plan.end:
-        form.bad(name, f"日期须在实施方案期限内（{plan.start} 至 {plan.end - ONE_DAY}）")
+        form.bad(name, f"日期须在实施方案期限内（{cn_date(plan.start)}至{cn_date(plan.end - ONE_DAY)}）")
         return None
     return day
 

@@ -186,7 +186,7 @@ def month(key: str):
     before = months.bounds(*((first.year, first.month - 1) if first.month > 1
                              else (first.year - 1, 12)))[0]
     after = months.following(first)
-    return page("web/month.html", title=f"{view.frame.title} 活动安排", view=view, unit=unit,
+    return page("web/month.html", title=f"{view.frame.title}活动安排", view=view, unit=unit,
                 key=key, late=late, returned=returned,
                 previous=f"{before:%Y-%m}" if before >= plan.start.replace(day=1) else "",
                 following=f"{after:%Y-%m}" if after < plan.end else "")
