@@ -108,7 +108,7 @@ def _build(r: BuildRequest, source: _Source, clock: _Stopwatch) -> BuildReport:
     if window[0] < plan.start or window[1] > plan.end or window[0] >= window[1]:
         # The plan's bounds hold for its period; a window of other centuries would expand
         # the rules over every year between.
-        last = plan.end - timedelta(days=1)
+        last = plan.last
         raise CalendarAppError(f"the window {window[0]} to {window[1] - timedelta(days=1)} is "
                                f"not within the plan period, {plan.start} to {last}")
     clock.lap("load")

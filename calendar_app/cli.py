@@ -356,7 +356,7 @@ def print_schedule(paths: Paths, month, unit, pdf, today, templates) -> None:
     if not (plan.start < stop and first < plan.end):
         raise click.BadParameter(
             f"{first:%Y-%m} is outside the plan period {plan.start:%Y-%m} to "
-            f"{plan.end - timedelta(days=1):%Y-%m}", param_hint="--month")
+            f"{plan.last:%Y-%m}", param_hint="--month")
     with paths.store() as store:
         entries = store.entries(unit=unit_id, start=first, end=stop, include_removed=False)
     for path in publish.page(plan, entries, paths.exports_for(plan), first.year, first.month,
@@ -666,7 +666,7 @@ YEAR = click.IntRange(1900, 2999)
 def _inside_plan(plan, first: date, stop: date, what: str) -> None:
     if not (first < plan.end and stop > plan.start):
         raise CalendarAppError(f"{what} is outside the plan period {plan.start} to "
-                               f"{plan.end - timedelta(days=1)}")
+                               f"{plan.last}")
 
 
 @export.command("ledger")

@@ -311,6 +311,11 @@ class Plan:
     reminders: Reminders = field(default_factory=Reminders)
     short: str = "科普任务"  # the calendars' name before the unit's: a phone shows ~12 characters
 
+    @property
+    def last(self) -> date:
+        """The plan's last day (`end` is the day after it, as Python's ranges count)."""
+        return self.end - ONE_DAY
+
     def unit_name(self, unit_id: str) -> str:
         return self.units[unit_id].name
 

@@ -10,7 +10,7 @@ from datetime import date
 from .. import exports as layout
 from ..exports import Exports
 from ..formats.render import qr_svg, render
-from ..model import ONE_DAY, Entry, Plan
+from ..model import Entry, Plan
 from . import ical
 from .assembly import calendar_props, components
 from .contents import PLACEHOLDER_URL, Feed, feeds_of, uid_domain
@@ -55,7 +55,7 @@ def index_page(plan: Plan, out: Exports, today: date) -> str:
         refresh_hours=plan.settings.refresh.total_seconds() / 3600,
         grace_days=plan.settings.grace_days, past_days=plan.settings.feed_past_days,
         placeholder=plan.settings.base_url == PLACEHOLDER_URL,
-        over=today >= plan.end, last_day=plan.end - ONE_DAY,
+        over=today >= plan.end, last_day=plan.last,
     )
 
 

@@ -11,8 +11,6 @@ a plan in, lines of text out.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from ..model import Obligation, Plan
 from .rules import Rotation
 
@@ -23,7 +21,7 @@ def summary(plan: Plan) -> str:
     """What the plan holds, in one line."""
     return (f"{len(plan.measures)} measures, {len(plan.obligations)} obligations, "
             f"{len(plan.units)} units ({unit_counts(plan)}), {len(plan.groups)} groups, "
-            f"period {plan.start} to {plan.end - timedelta(days=1)}")
+            f"period {plan.start} to {plan.last}")
 
 
 def unit_counts(plan: Plan) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 
 from ..errors import Problem
 from ..model import Category, Group, Measure, Obligation, Plan, Unit
@@ -26,7 +26,6 @@ _BODY = re.compile(r"^[\u4e00-\u9fff（）()]{2,30}(局|委|部|办|院|校|会|
 _TOWNSHIPS = re.compile(r"^各(乡镇|乡、镇|镇|乡|乡镇（街道）|镇（区）|镇区)$")
 _LEADING_GROUP = re.compile(r"领导小组.*成员单位$")
 COUNTY_PREFIX = "县"
-ONE_DAY = timedelta(days=1)
 
 
 @dataclass
@@ -232,7 +231,7 @@ def stated_period(table: Table, reference: Plan) -> tuple[int, int]:
     years = [int(y) for row in table.rows for y in _BY_YEAR.findall(row.text)]
     if years:
         return max(years) - 4, max(years)
-    return reference.start.year, (reference.end - ONE_DAY).year
+    return reference.start.year, reference.last.year
 
 
 def named_for(name: str, first: int, last: int) -> str:

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 
 from ..errors import CalendarAppError
-from ..model import Obligation, Plan, Target
+from ..model import ONE_DAY, Obligation, Plan, Target
 from . import rules
 from .draft import named_for
 from .workdays import Observance, WorkCalendar
 
-ONE_DAY = timedelta(days=1)
 _QUOTED = re.compile(r"(“[^”]*”)")
 
 
@@ -37,7 +36,7 @@ class NextPlan:
 def next_period(plan: Plan, first: int, last: int) -> NextPlan:
     """`plan` moved to the years `first` to `last`; CalendarAppError when those years do not
     come after the current period."""
-    old_first, old_last = plan.start.year, (plan.end - ONE_DAY).year
+    old_first, old_last = plan.start.year, plan.last.year
     if first <= old_last:
         what = "overlaps" if last >= old_first else "comes before"
         raise CalendarAppError(f"--period {first}-{last} {what} the current period "
@@ -133,7 +132,7 @@ def _calendar(cal: WorkCalendar, start: date, end: date, notes: list[str]) -> Wo
 def heading(made: NextPlan, old: Plan) -> list[str]:
     """What the next period's plan file says on top, to the coordinator who finishes it."""
     plan = made.plan
-    first, last = old.start.year, (old.end - ONE_DAY).year
+    first, last = old.start.year, old.last.year
     lines = [
         f"{plan.name}：重点任务日历数据",
         f"由{old.name}的日历数据顺延而来：措施、单位和日程不变，年份移到新的实施期。",

@@ -21,13 +21,11 @@ import yaml
 
 from .. import limits
 from ..errors import PlanError, Problem
-from ..model import Obligation, Plan, Settings, Target
+from ..model import ONE_DAY, Obligation, Plan, Settings, Target
 from . import rules
 from .reader import load_plan
 from .workdays import Observance, WorkCalendar
 from .yearday import WEEKDAY_CN, YearDay
-
-ONE_DAY = timedelta(days=1)
 
 
 class _Flow(dict):
@@ -69,7 +67,7 @@ def plan_text(plan: Plan, heading: list[str], notes: dict[int, list[str]] | None
     head: dict[str, object] = {"name": plan.name}
     if plan.short != Plan.short:
         head["short"] = plan.short
-    head.update(source=plan.source, start=plan.start, end=plan.end - ONE_DAY,
+    head.update(source=plan.source, start=plan.start, end=plan.last,
                 timezone="Asia/Shanghai")
     parts = [_comment(heading), "\n", _dump({"plan": head})]
     settings = _settings(plan.settings)

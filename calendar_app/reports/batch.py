@@ -35,7 +35,7 @@ def routines(plan: Plan, unit: str) -> list[Obligation]:
 def choices(plan: Plan, today: date) -> list[tuple[str, str]]:
     """(key, words) of the periods the form offers, newest first: the last weeks, then every
     month of the plan up to today's."""
-    last = min(today, plan.end - timedelta(days=1))
+    last = min(today, plan.last)
     if last < plan.start:
         return []
     weeks = []

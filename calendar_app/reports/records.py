@@ -110,7 +110,7 @@ class Recorder:
 
     def check_day(self, day: date, what: str) -> None:
         if not self.plan.start <= day < self.plan.end:
-            last = self.plan.end - ONE_DAY
+            last = self.plan.last
             raise RecordError(f"{what} {day} is outside the plan period {self.plan.start} to {last}",
                               f"日期须在实施方案期限内（{self.plan.start} 至 {last}）")
 

@@ -43,7 +43,7 @@ def expand(plan: Plan, start: date | None = None, end: date | None = None) -> Ex
     """Events of `plan` overlapping [start, end), by default the plan period."""
     start, end = start or plan.start, end or plan.end
     first = min(start, plan.start).year
-    last = max(end - ONE_DAY, plan.end - ONE_DAY).year
+    last = max(end - ONE_DAY, plan.last).year
     span = (date(first, 1, 1), date(last + 1, 1, 1))
     cal = plan.calendar
     wants = [w for o in plan.obligations for w in _wants(plan, o, span)]

@@ -108,7 +108,7 @@ def report_tasks(plan: Plan, events: list[Event]) -> list[Event]:
         units: tuple[str, ...] = (event.lead,)
         slot = period(day_of(event.start), obligation.report)
         periods.setdefault((obligation.id, slot.key, units), slot)
-    last = plan.end - ONE_DAY
+    last = plan.last
     tasks = []
     for (oid, key, units), slot in periods.items():
         obligation = obligations[oid]

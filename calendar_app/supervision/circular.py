@@ -48,7 +48,7 @@ def page(plan: Plan, entries: list[Entry], month: date, today: date,
     after = month_after(first)
     if not (first < plan.end and after > plan.start):
         raise CircularError(f"{first:%Y-%m} is outside the plan period {plan.start} to "
-                            f"{plan.end - timedelta(days=1)}")
+                            f"{plan.last}")
     start, end = max(first, plan.start), min(after, plan.end)
     year = review(plan, entries, today, max(first.replace(month=1), plan.start), end,
                   reports=reports)

@@ -166,7 +166,7 @@ def reminders(entries: list[Entry], unit: str, today: date, settings: Settings) 
 
 
 def stage(plan: Plan, today: date) -> Stage:
-    last = plan.end - timedelta(days=1)
+    last = plan.last
     period = f"实施期{cn_period(plan.start, plan.end)}"
     if today < plan.start:
         return Stage("before", f"{period}尚未开始（还有{(plan.start - today).days}天），暂无到期事项。")

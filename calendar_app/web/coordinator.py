@@ -21,6 +21,7 @@ from ..formats.render import render
 from ..model import ONE_DAY, Plan
 from ..supervision.report import percent
 from .auth import coordinator_only
+from .channels import panel
 from .site import download, framed, refused, site
 from .site import page as site_page
 
@@ -56,7 +57,7 @@ def documents(plan: Plan, today: date) -> list[tuple[str, str]]:
 
 def ledger_year(plan: Plan, today: date) -> int:
     """The year /ledger.xlsx gives without `?year=`: this one, or the plan's nearest."""
-    return min(max(today.year, plan.start.year), (plan.end - ONE_DAY).year)
+    return min(max(today.year, plan.start.year), plan.last.year)
 
 
 def circular_month(plan: Plan, today: date) -> date:
@@ -101,7 +102,6 @@ def dashboard_page(panel_url: str = "", panel_error: str = "") -> str:
     """The dashboard with the application's frame and the reminders' part (催办与提醒渠道);
     `panel_url` and `panel_error`: an address for the coordinator's channel that was refused."""
     from ..supervision.dashboard import page
-    from .reminders import panel
 
     plan, today = site().plan(), site().clock().date()
     review, entries, _ = reviews().get(g.store, plan, today)
@@ -171,7 +171,7 @@ def ledger_download():
 
     plan = site().plan()
     today = site().clock().date()
-    first_year, last_year = plan.start.year, (plan.end - ONE_DAY).year
+    first_year, last_year = plan.start.year, plan.last.year
     if request.args.get("whole"):
         first, stop, name = plan.start, plan.end, f"{first_year}-{last_year}"
     else:
@@ -207,7 +207,7 @@ def summary_download():
                     "wordprocessingml.document",
                     headers={"Content-Disposition": download(
                         rel.rsplit("/", 1)[1],
-                        f"summary-{plan.start.year}-{(plan.end - ONE_DAY).year}.docx")})
+                        f"summary-{plan.start.year}-{plan.last.year}.docx")})
 
 
 @blueprint.route("/circular")

@@ -17,7 +17,7 @@ from flask import Blueprint, abort, flash, g, get_flashed_messages, redirect, re
 
 from .. import limits
 from ..formats.words import ACTION_CN, cn_date
-from ..model import ONE_DAY, REVIEW_CN, TZ, Entry, Evidence, Obligation, Plan, Slot, day_of
+from ..model import REVIEW_CN, TZ, Entry, Evidence, Obligation, Plan, Slot, day_of
 from ..reports.evidence import KINDS_CN, EvidenceError, Upload
 from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError, check_text
 from ..schedule.reporting import opens
@@ -338,7 +338,7 @@ def _day(form: Form, name: str, plan) -> date | None:
         form.bad(name, "请填写日期，如 2025-06-18")
         return None
     if not plan.start <= day < plan.end:
-        form.bad(name, f"日期须在实施方案期限内（{cn_date(plan.start)}至{cn_date(plan.end - ONE_DAY)}）")
+        form.bad(name, f"日期须在实施方案期限内（{cn_date(plan.start)}至{cn_date(plan.last)}）")
         return None
     return day
 

@@ -21,7 +21,7 @@ from flask import Flask, request
 from markupsafe import escape
 
 from ..errors import CalendarAppError
-from ..model import ONE_DAY, Plan
+from ..model import Plan
 from ..store.store import Store
 from .app import create_app
 from .site import Site, refused
@@ -48,7 +48,7 @@ class Period:
 
 
 def period_of(plan: Plan, today: date, prefix: str = "") -> Period:
-    first, last = plan.start.year, (plan.end - ONE_DAY).year
+    first, last = plan.start.year, plan.last.year
     ended = today >= plan.end
     label = f"{first}—{last}" + ("（已结束）" if ended else "")
     return Period(f"{first}-{last}", label, prefix, ended)
@@ -60,11 +60,11 @@ def archived_app(site: Site, current: Plan, secret: bytes) -> tuple[Flask, Perio
     the archive. ValueError when the period does not end before `current` starts."""
     plan = site.plan()
     if plan.end > current.start:
-        raise ValueError(f"{site.plan_path} runs {plan.start} to {plan.end - ONE_DAY}, not "
+        raise ValueError(f"{site.plan_path} runs {plan.start} to {plan.last}, not "
                          f"before the current plan's {current.start}: only an earlier period "
                          "is shown beside it")
     period = period_of(plan, site.clock().date(), f"{PREFIX}{plan.start.year}-"
-                                                  f"{(plan.end - ONE_DAY).year}")
+                                                  f"{plan.last.year}")
     app = create_app(site, refresh_in_background=False, secret=secret)
     # Its own session, sent only under its prefix: the two periods' accounts are apart.
     app.config.update(SESSION_COOKIE_NAME=f"calendar_session_{period.key}",

@@ -8,46 +8,20 @@ a training site sends nothing.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, abort, flash, g, get_flashed_messages, redirect, request
-from markupsafe import Markup
+from flask import Blueprint, abort, flash, g, redirect, request
 
 from ..model import Plan
 from ..remind import job
 from ..remind.channels import SERVICE_CN, ChannelError, parse
 from ..remind.due import COORDINATOR
 from ..remind.wording import who
-from ..supervision.lights import Review
 from .auth import coordinator_only
-from .site import page, site
+from .channels import channel_context
+from .coordinator import dashboard_page, reviews
+from .site import site
+from .unit import home_page
 
 blueprint = Blueprint("reminders", __name__)
-# What these forms tell, kept apart from other pages' messages: shown beside the channels.
-TOLD = ["channel", "channel-error"]
-
-
-def channel_context(unit: str, url: str = "", error: str = "") -> dict[str, Any]:
-    """What web/_channels.html shows for `unit` (COORDINATOR: the coordinator's own): its
-    channels, masked, with their state, and the form to add one (what was typed, and why it
-    was refused)."""
-    return {"channels": g.store.channels(unit), "channel_for": unit, "channel_url": url,
-            "channel_error": error, "service_cn": SERVICE_CN,
-            "channel_flashes": get_flashed_messages(with_categories=True, category_filter=TOLD)}
-
-
-def panel(review: Review, url: str = "", error: str = "") -> Markup:
-    """The dashboard's part (催办与提醒渠道): 一键催办 for the red units, the channels in
-    trouble, how many units have one, and the coordinator's own channels."""
-    plan = site().plan()
-    channels = g.store.channels()
-    reached = {c.unit for c in channels}
-    red = [s for s in review.units if s.light == "red"]
-    return Markup(page("web/_remind.html", red=red, reached=reached,
-                       failing=[c for c in channels if c.failing],
-                       covered=len(reached & set(plan.units)), units=len(plan.units),
-                       names={c.unit: who(plan, c.unit) for c in channels},
-                       **channel_context(COORDINATOR, url, error)))
 
 
 def _recipient(plan: Plan) -> str:
@@ -85,11 +59,7 @@ def add():
 def _refused(plan: Plan, unit: str, typed: str, error: str) -> str:
     """The page the form came from, with why the address was refused beside it."""
     if unit == COORDINATOR:
-        from .coordinator import dashboard_page
-
         return dashboard_page(panel_url=typed, panel_error=error)
-    from .unit import home_page
-
     return home_page(plan, unit, channel_context(unit, typed, error))
 
 
@@ -129,8 +99,6 @@ def test():
 @coordinator_only
 def urge():
     """一键催办: `unit`, or every red unit (`all=red`), is sent its whole overdue list."""
-    from .coordinator import reviews
-
     plan = site().plan()
     if site().training:
         flash("培训模式下不发送任何消息。", "channel")

@@ -21,7 +21,7 @@ from ..reports import batch, sheets
 from ..reports.records import Recorder
 from ..supervision.lights import deadline, due_soon
 from .auth import signed_in
-from .reminders import channel_context
+from .channels import channel_context
 from .site import download, framed, page, refresher, site
 
 blueprint = Blueprint("unit", __name__)
@@ -105,7 +105,7 @@ def home_lists(plan: Plan, unit: str) -> dict:
         "feed_https": out.url(feed), "feed_webcal": out.webcal(feed),
         "overdue_days": settings.overdue_days, "warn_days": settings.warn_days,
         "plan_over": today >= plan.end,
-        "last_day": plan.end - timedelta(days=1),
+        "last_day": plan.last,
     }
 
 
@@ -264,7 +264,7 @@ def sheet_upload():
     unit = unit_or_county(plan)
     today = months.within(site().clock().date(), plan.start, plan.end)
     key = request.values.get("month") or f"{today:%Y-%m}"
-    last = plan.end - timedelta(days=1)
+    last = plan.last
     context: dict[str, object] = {"unit": unit, "key": key, "problems": [], "changes": None,
                                   "forbidden": False, "month_error": "",
                                   "first": f"{plan.start:%Y-%m}", "last": f"{last:%Y-%m}"}
