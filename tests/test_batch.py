@@ -182,7 +182,7 @@ def test_a_count_is_asked_in_its_own_words(web):
     answer = client.post("/events/m02-day/2025/done", data={
         "csrf_token": csrf(page), "seen": "0", "attendance": "三十"})
     assert answer.status_code == 400
-    assert '<div class="field-error" role="alert">队伍人数须为 0 或更大的整数</div>' in answer.text
+    assert '<div class="field-error" role="alert">队伍人数须为0或更大的整数</div>' in answer.text
     sheet = openpyxl.load_workbook(io.BytesIO(client.get("/sheets/2025-05.xlsx").data)).active
     header = [c.value for c in sheet[1]]
     (row,) = [r for r in sheet.iter_rows(min_row=2, values_only=True)

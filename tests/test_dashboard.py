@@ -149,3 +149,14 @@ def test_the_ledgers_and_circulars_made_so_far_are_offered():
         "2025-01-01至2025-06-30台账（Excel）", "2024年台账（Excel）", "2021—2025年台账（Excel）",
         "2025年12月通报（网页）", "2025年12月通报（PDF）", *(f"2025年{m}月通报（网页）"
                                                      for m in range(11, 6, -1))]
+
+
+def test_the_heat_map_s_cells_say_their_month_and_counts_in_words(built):
+    """A cell's tooltip reads 2025年3月：应办2，完成1，逾期1, not 2025-03 应办2 完成1 逾期1
+    (issue 28, point 7)."""
+    titles = re.findall(r'<td class="(?:miss|part|wait|ok|ahead)" title="([^"]*)"', page(built))
+    assert len(titles) > 100
+    said = re.compile(r"\d{4}年\d{1,2}月：(应办\d+，完成\d+(，逾期\d+)?(，取消未补办\d+)?"
+                      r"(，待登记\d+)?|尚未到期\d+项)")
+    assert [t for t in titles if not said.fullmatch(t)] == []
+    assert any("，逾期" in t for t in titles)

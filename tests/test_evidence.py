@@ -61,10 +61,10 @@ def test_a_small_file_of_a_huge_image_is_refused_before_it_is_decoded(tmp_path):
     bomb = blank_png(13000, 13000)
     assert len(bomb) < 500_000
     said = checked(tmp_path, bomb, 1, megabytes=400)
-    assert said == ["“现场.png”的图像尺寸过大（超过 5,000 万像素），请缩小后再上传"]
+    assert said == ["“现场.png”的图像尺寸过大（超过5,000万像素），请缩小后再上传"]
     # Just over the bound: refused by its header, naming its size.
     said = checked(tmp_path, blank_png(7100, 7100), 1, megabytes=400)
-    assert said == ["“现场.png”的图像尺寸过大（超过 5,000 万像素）：7100×7100像素，请缩小后再上传"]
+    assert said == ["“现场.png”的图像尺寸过大（超过5,000万像素）：7100×7100像素，请缩小后再上传"]
 
 
 def test_eight_large_photos_at_once_cost_one_photo_s_memory(tmp_path):
@@ -129,7 +129,7 @@ def test_a_unit_uploads_at_most_so_many_megabytes_a_day(web, database):
     big = big + b"\0" * (1024 * 1024 - len(big))
     answer = report(web, client, "done", {}, [("现场.png", big)])
     assert answer.status_code == 400
-    assert "本单位今天已上传佐证材料199.5 MB，加上这次的1 MB 超过每天200 MB 的上限" in answer.text
+    assert "本单位今天已上传佐证材料199.5 MB，加上这次的1 MB，超过每天200 MB的上限" in answer.text
     assert web.entry(UID).status == "planned" and kept(web) == []
     # Another unit's quota is its own.
     other = web.client("xc")

@@ -2,6 +2,7 @@
 produces its finding and then shows its absence."""
 
 import json
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -13,6 +14,7 @@ from calendar_app.store import Store
 from calendar_app.supervision.gaps import analyse
 
 from .conftest import DATA, ROOT, Workspace
+from .test_unit_words import SPACED
 
 
 @pytest.fixture
@@ -20,6 +22,29 @@ def ws(tmp_path):
     ws = Workspace(tmp_path, DATA / "gaps.yaml")
     ws.run("build", "--today", "2025-01-01")
     return ws
+
+
+def test_the_text_report_writes_dates_and_numbers_as_a_county_office_does(ws):
+    """The report's header, totals and each unit's heading read as a document: 截至2025年11月15日,
+    应办12项, 红灯1个, 问题3项; no date anywhere in it is written 2025-11-15 (issue 28, point 7).
+    The tables' columns stay apart by spaces: they are columns, not words."""
+    ws.run("record", "done", "m01-tv/2025-W10")
+    for args in ([], ["--detail"]):
+        text = ws.run("gaps", "--today", "2025-11-15", *args).output
+        lines = text.splitlines()
+        assert lines[0] == "督查报告\u3000截至2025年11月15日\u3000统计期间2025年1月1日至12月31日"
+        assert re.fullmatch(r"应办\d+项，已完成1项，完成率[\d.]+%；逾期未报\d+项，取消未补办\d+项。",
+                            lines[2]), lines[2]
+        assert re.fullmatch(r"单位灯色：(红灯\d+个|黄灯\d+个|绿灯\d+个|无灯色\d+个|，)+。问题\d+项："
+                            r"高\d+项，中\d+项，低\d+项，提示\d+项。", lines[3]), lines[3]
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", text)
+        words = [line for line in lines[:4] if line] + [line for line in lines if "【" in line]
+        assert not [line for line in words if SPACED.search(line)], words
+    (row,) = [line for line in lines if line.split()[1:2] == ["县委宣传部"]]  # 最近登记: the day
+    assert re.search(r"  \d{4}年\d{1,2}月\d{1,2}日  ", row), row  # the report was made, in words
+    text = ws.run("gaps", "--today", "2025-11-15").output
+    headings = [line for line in text.splitlines() if line.startswith("【")]
+    assert headings and all(re.fullmatch(r"【\S+】\S+灯\u3000问题\d+项", h) for h in headings)
 
 
 def findings(ws, today, kind=None, *args):
@@ -159,7 +184,7 @@ def test_check_exits_non_zero_at_or_above_the_severity(ws):
 
 def test_text_lines_up_and_html_is_escaped(ws):
     text = ws.run("gaps", "--today", "2025-11-15").output
-    assert text.startswith("督查报告  截至 2025-11-15") and "各措施" in text and "各单位排名" in text
+    assert text.startswith("督查报告　截至2025年11月15日") and "各措施" in text and "各单位排名" in text
     ws.run("add", "--unit", "县科协", "--title", "<b>注入</b>", "--on", "2025-02-02",
            "--toward", "m02-bases")
     html = ws.run("gaps", "--today", "2025-11-15", "--format", "html").output

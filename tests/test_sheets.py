@@ -8,6 +8,7 @@ import pytest
 
 from .bounded import cli_bounded
 from .conftest import DATA, on_both_databases
+from .test_unit_words import SPACED
 
 pytestmark = on_both_databases
 
@@ -93,9 +94,25 @@ def test_a_sheet_with_bad_rows_names_every_row_and_changes_nothing(built):
     lines = result.output.strip().splitlines()
     rows = [int(line.split(":")[1]) for line in lines]
     assert rows == [3, 4, 5, 6, 7, 8, 9, 10]
-    assert "没有编号为 m02-tv/2025-W99 的活动" in lines[0]
-    assert "与第 2 行是同一项活动（编号重复）" in lines[5]
+    assert "没有编号为m02-tv/2025-W99的活动" in lines[0]
+    assert "与第2行是同一项活动（编号重复）" in lines[5]
+    # Written as the rest of the application writes: 第2行, and a date off the plan in words
+    # with the plan's period beside it, not 2026-01-05 and （2025-01-01 至 2025-12-31）.
+    assert lines[3].endswith(": 改期至2026年1月5日不在实施方案期限内（2025年1月1日至12月31日）")
+    assert "应为完成、取消、改期或计划" in lines[6]
+    assert not [line for line in lines if SPACED.search(line)], lines
     assert _dump(built.database) == before
+
+
+def test_a_formula_in_a_column_without_a_heading_names_the_column_by_its_number(built,
+                                                                                tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["编号", "状态"])
+    book.active.append(["m02-day/2025", "完成", "=1+1"])
+    sheet = tmp_path / "formula.xlsx"
+    book.save(sheet)
+    result = built.run("import", str(sheet), ok=False)
+    assert result.output == f"{sheet}:2: 第3列是公式（=1+1），请直接填写它的值\n"
 
 
 def test_dry_run_shows_the_changes_and_applies_none(built):
@@ -150,9 +167,9 @@ def test_a_dry_run_finds_a_contradiction_with_the_database_as_the_import_does(bu
 
 BAD = DATA / "bad_sheets"
 REFUSED = {  # file -> (row or None, message)
-    "attendance_1e30.xlsx": (4, "参加人数“1000000000000000019…”应为 0 至 10,000,000 的整数"),
-    "attendance_30_nines.csv": (4, "应为 0 至 10,000,000 的整数"),
-    "attendance_superscript.csv": (4, "参加人数“12²”应为 0 至 10,000,000 的整数"),
+    "attendance_1e30.xlsx": (4, "参加人数“1000000000000000019…”应为0至10,000,000的整数"),
+    "attendance_30_nines.csv": (4, "应为0至10,000,000的整数"),
+    "attendance_superscript.csv": (4, "参加人数“12²”应为0至10,000,000的整数"),
     "empty.xlsx": (None, "不是 Excel 工作簿（文件是空的）：请重新导出报表，或在 Excel 中另存为 .xlsx"),
     "not_a_zip.xlsx": (None, "不是 Excel 工作簿（文件不是 xlsx 格式）"),
     "truncated.xlsx": (None, "无法读取这个工作簿，文件可能已损坏"),
@@ -250,7 +267,7 @@ def test_a_row_naming_an_unknown_event_refuses_the_sheet_even_with_nothing_fille
         result = built.run(*command, str(sheet), ok=False)
         assert result.exit_code == 1 and "Traceback" not in result.output
         (line,) = result.output.strip().splitlines()
-        assert line.startswith(f"{sheet}:{row}: 没有编号为 m02-tv/2025-W88 的活动")
+        assert line.startswith(f"{sheet}:{row}: 没有编号为m02-tv/2025-W88的活动")
     assert _dump(built.database) == before
 
 
@@ -260,7 +277,7 @@ def test_hints_for_unknown_uids_stop_after_the_first_few(built, tmp_path):
     sheet.write_text("uid,状态,参加人数\n" + "\n".join(rows) + "\n", encoding="utf-8")
     lines = built.run("import", str(sheet), ok=False).output.strip().splitlines()
     assert len(lines) == 25
-    assert all("是否应为 m02-tv/2025-W" in line for line in lines[:20])
+    assert all("是否应为m02-tv/2025-W" in line for line in lines[:20])
     assert not any("是否应为" in line for line in lines[20:])
 
 
@@ -274,7 +291,7 @@ def test_a_sheet_larger_than_a_month_s_is_refused_before_it_is_read(built, tmp_p
     result = cli_bounded(["--plan", str(built.plan), "--db", str(built.db), "import", str(sheet)],
                          megabytes=300)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr == (f"{sheet}: 文件超过 5 MB：一个单位一个月的报表只有几十 KB，请用导出的"
+    assert result.stderr == (f"{sheet}: 文件超过5 MB：一个单位一个月的报表只有几十 KB，请用导出的"
                              "报表模板填写\n")
 
 
@@ -303,7 +320,7 @@ def test_a_workbook_that_unpacks_beyond_the_bound_is_refused_by_its_directory(bu
     result = cli_bounded(["--plan", str(built.plan), "--db", str(built.db), "import", str(padded)],
                          megabytes=300)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert result.stderr == f"{padded}: 工作簿解压后超过 20 MB：一个单位一个月的报表只有几十 KB，" \
+    assert result.stderr == f"{padded}: 工作簿解压后超过20 MB：一个单位一个月的报表只有几十 KB，" \
                             "请用导出的报表模板填写\n"
 
 
@@ -311,7 +328,7 @@ def test_a_sheet_of_more_rows_than_a_unit_s_year_is_refused(built, tmp_path):
     sheet = tmp_path / "rows.csv"
     sheet.write_text("uid,状态\n" + "".join(f"x{i},\n" for i in range(2_001)), encoding="utf-8")
     result = built.run("import", str(sheet), ok=False)
-    assert result.output == f"{sheet}:2002: 表格超过 2,000 行：一份报表是一个单位一个月的活动，请按月" \
+    assert result.output == f"{sheet}:2002: 表格超过2,000行：一份报表是一个单位一个月的活动，请按月" \
                             "分开上传\n"
 
 
@@ -320,14 +337,14 @@ def test_the_first_fifty_problems_are_listed_and_the_rest_counted(built, tmp_pat
     sheet.write_text("uid,状态\n" + "".join(f"other-{i},完成\n" for i in range(80)),
                      encoding="utf-8")
     lines = built.run("import", str(sheet), ok=False).output.strip().splitlines()
-    assert len(lines) == 51 and lines[49].startswith(f"{sheet}:51: 没有编号为 other-49 的活动")
-    assert lines[50] == f"{sheet}: 另有 30 处问题未列出：请先改正以上各处，再上传检查"
+    assert len(lines) == 51 and lines[49].startswith(f"{sheet}:51: 没有编号为other-49的活动")
+    assert lines[50] == f"{sheet}: 另有30处问题未列出：请先改正以上各处，再上传检查"
 
 
 @pytest.mark.parametrize("column, value, message", [
-    ("备注", "演" * 501, "备注不超过 500 字（现有 501 字）"),
-    ("取消原因", "雨" * 501, "取消原因不超过 500 字（现有 501 字）"),
-    ("佐证材料", "照" * 501, "佐证材料不超过 500 字（现有 501 字）"),
+    ("备注", "演" * 501, "备注不超过500字（现有501字）"),
+    ("取消原因", "雨" * 501, "取消原因不超过500字（现有501字）"),
+    ("佐证材料", "照" * 501, "佐证材料不超过500字（现有501字）"),
 ])
 def test_a_text_over_its_bound_in_a_sheet_names_its_row(built, tmp_path, column, value, message):
     status = "取消" if column == "取消原因" else "完成"

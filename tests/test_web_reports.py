@@ -142,20 +142,20 @@ def test_a_file_over_the_limit_is_refused(web):
     client = web.client("yj")
     big = photo("PNG", (2000, 2000))[:100] + b"\x00" * (1024 * 1024 + 1)
     answer = report(web, client, "done", {}, [("大图.png", big)])
-    assert answer.status_code == 400 and "超过 1 MB" in answer.text
+    assert answer.status_code == 400 and "超过1 MB" in answer.text
     assert web.entry(UID).status == "planned" and not (web.ws.root / "calendar.files").exists()
 
 
 @pytest.mark.parametrize("action, data, field, message", [
-    ("done", {"attendance": "-3"}, "attendance", "参加人数须为 0 或更大的整数"),
-    ("done", {"attendance": "很多"}, "attendance", "参加人数须为 0 或更大的整数"),
-    ("done", {"attendance": "99999999999999999999"}, "attendance", "参加人数须为 0 或更大的整数"),
-    ("done", {"on": "2026-02-01"}, "on", "日期须在实施方案期限内"),
+    ("done", {"attendance": "-3"}, "attendance", "参加人数须为0或更大的整数"),
+    ("done", {"attendance": "很多"}, "attendance", "参加人数须为0或更大的整数"),
+    ("done", {"attendance": "99999999999999999999"}, "attendance", "参加人数须为0或更大的整数"),
+    ("done", {"on": "2026-02-01"}, "on", "日期须在实施方案期限内（2025年1月1日至12月31日）"),
     ("done", {"on": "2025-02-30"}, "on", "请填写日期"),
     ("cancel", {"reason": "  "}, "reason", "请填写取消原因"),
     ("move", {"day": ""}, "day", "请填写日期"),
-    ("move", {"day": "2024-12-31"}, "day", "日期须在实施方案期限内"),
-    ("move", {"day": "2025-05-13", "clock": "25:99"}, "clock", "时间格式如 14:30"),
+    ("move", {"day": "2024-12-31"}, "day", "日期须在实施方案期限内（2025年1月1日至12月31日）"),
+    ("move", {"day": "2025-05-13", "clock": "25:99"}, "clock", "时间格式如14:30"),
 ])
 def test_a_bad_field_is_named_beside_it_keeps_what_was_typed_and_changes_nothing(
         web, action, data, field, message):

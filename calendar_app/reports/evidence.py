@@ -141,7 +141,7 @@ class Files:
         while piece := stream.read(CHUNK):
             size += len(piece)
             if size > most:
-                raise EvidenceError(f"“{shown}”超过 {self.limit_mb} MB，请压缩后再上传")
+                raise EvidenceError(f"“{shown}”超过{self.limit_mb} MB，请压缩后再上传")
             digest.update(piece)
         if not size:
             raise EvidenceError(f"“{shown}”是空文件")
@@ -320,7 +320,7 @@ def _thumbnail(stream: IO[bytes], shown: str) -> bytes | None:
     # its size still cannot make it decode more.
     Image.MAX_IMAGE_PIXELS = limits.IMAGE_PIXELS
     def too_large(size: str = "") -> EvidenceError:
-        return EvidenceError(f"“{shown}”的图像尺寸过大（超过 {limits.IMAGE_PIXELS // 10_000:,} "
+        return EvidenceError(f"“{shown}”的图像尺寸过大（超过{limits.IMAGE_PIXELS // 10_000:,}"
                              f"万像素）{size}，请缩小后再上传")
 
     stream.seek(0)

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 from .. import limits
 from ..errors import CalendarAppError
-from ..formats.words import cn_date
+from ..formats.words import cn_date, cn_period
 from ..model import ONE_DAY, Entry, Event, Grain, Plan, Slot, day_of, days, length
 from ..schedule.reporting import grain_of, opens, period_words
 from ..store.store import Store
@@ -61,7 +61,7 @@ def check_text(value: str, most: int, what: str) -> None:
                           f"{cn}含有无法保存的控制字符（NUL），请删去后再提交")
     if len(value) > most:
         raise RecordError(f"the {en} is {len(value):,} characters long; at most {most} are "
-                          "allowed", f"{cn}不超过 {most} 字（现有 {len(value):,} 字）")
+                          "allowed", f"{cn}不超过{most}字（现有{len(value):,}字）")
 
 
 class _Rollback(Exception):
@@ -112,7 +112,7 @@ class Recorder:
         if not self.plan.start <= day < self.plan.end:
             last = self.plan.last
             raise RecordError(f"{what} {day} is outside the plan period {self.plan.start} to {last}",
-                              f"日期须在实施方案期限内（{self.plan.start} 至 {last}）")
+                              f"日期须在实施方案期限内（{cn_period(self.plan.start, self.plan.end)}）")
 
     @contextmanager
     def batch(self, dry_run: bool = False) -> Iterator[None]:
@@ -146,7 +146,7 @@ class Recorder:
         once the report has passed its checks, inside its transaction."""
         if attendance is not None and not 0 <= attendance <= MOST_ATTENDANCE:
             raise RecordError(f"attendance must be a whole number from 0 to {MOST_ATTENDANCE}, "
-                              f"got {attendance}", f"参加人数须为 0 至 {MOST_ATTENDANCE} 的整数",
+                              f"got {attendance}", f"参加人数须为0至{MOST_ATTENDANCE:,}的整数",
                               "attendance")
         check_text(note, limits.NOTE, "note")
         check_text(evidence, limits.NOTE, "evidence")
@@ -315,7 +315,7 @@ class Recorder:
             if len(remark) > limits.NOTE:
                 raise RecordError(f"the note would be {len(remark)} characters long; at most "
                                   f"{limits.NOTE} are allowed",
-                                  f"备注连同补充不超过 {limits.NOTE} 字，请精简", "note")
+                                  f"备注连同补充不超过{limits.NOTE}字，请精简", "note")
             self.store.supplement(uid, self.at, self.by, remark, note, keep(), resubmit)
             self._touch(entry)
 

@@ -26,6 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from .. import exports, limits
 from ..errors import CalendarAppError, Problem
 from ..formats import xlsx
+from ..formats.words import cn_date, cn_period
 from ..model import STATUS_CN, TZ, Entry, Plan, day_of
 from ..plan.yearday import WEEKDAY_CN
 from ..textfile import decode
@@ -172,7 +173,7 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
     except OSError as exc:
         raise _refused(path, f"无法读取文件（{exc.strerror}）") from None
     if len(data) > limits.SHEET_BYTES:
-        raise _refused(path, f"文件超过 {limits.SHEET_BYTES // 1024 // 1024} MB：一个单位一个月的"
+        raise _refused(path, f"文件超过{limits.SHEET_BYTES // 1024 // 1024} MB：一个单位一个月的"
                              "报表只有几十 KB，请用导出的报表模板填写")
     if data.startswith(ZIP):
         raw = _workbook_rows(path, data)
@@ -226,7 +227,7 @@ def _workbook_rows(path: Path, data: bytes) -> list[list[str]]:
     # them (and then fails the member's check), so they bound what openpyxl can unpack.
     unpacked = sum(member.file_size for member in members)
     if unpacked > limits.SHEET_UNPACKED or len(members) > 1000:
-        raise _refused(path, f"工作簿解压后超过 {limits.SHEET_UNPACKED // 1024 // 1024} MB：一个单位"
+        raise _refused(path, f"工作簿解压后超过{limits.SHEET_UNPACKED // 1024 // 1024} MB：一个单位"
                              "一个月的报表只有几十 KB，请用导出的报表模板填写")
     problems = []
     try:
@@ -240,7 +241,7 @@ def _workbook_rows(path: Path, data: bytes) -> list[list[str]]:
                 for cell in row:
                     if cell.data_type == "f":
                         column = header[len(texts)] if len(texts) < len(header) else \
-                            f"第 {len(texts) + 1} 列"
+                            f"第{len(texts) + 1}列"
                         problems.append(Problem(
                             f"{column}是公式（{str(cell.value)[:40]}），请直接填写它的值", str(path),
                             number))
@@ -258,7 +259,7 @@ def _workbook_rows(path: Path, data: bytes) -> list[list[str]]:
     except Exception:  # any damage to the zip or its XML, however openpyxl reports it
         raise unreadable from None
     if merged:
-        shown = "、".join(merged[:5]) + (f"等 {len(merged)} 处" if len(merged) > 5 else "")
+        shown = "、".join(merged[:5]) + (f"等{len(merged)}处" if len(merged) > 5 else "")
         problems.insert(0, Problem(f"合并了单元格 {shown}：报表中不能合并单元格，请取消合并，"
                                    "每格只填一项", str(path)))
     if problems:
@@ -283,12 +284,12 @@ def _check_row(path: Path, number: int, texts: list[str]) -> None:
     filled columns. (A NUL cannot come: a CSV holding one is refused whole, and XML has
     none.)"""
     if number > limits.SHEET_ROWS + 1:
-        raise _refused(path, f"表格超过 {limits.SHEET_ROWS:,} 行：一份报表是一个单位一个月的活动，"
+        raise _refused(path, f"表格超过{limits.SHEET_ROWS:,}行：一份报表是一个单位一个月的活动，"
                              "请按月分开上传", number)
     while texts and not texts[-1]:
         texts.pop()
     if len(texts) > limits.SHEET_COLUMNS:
-        raise _refused(path, f"表格超过 {limits.SHEET_COLUMNS} 列：请用导出的报表模板填写", number)
+        raise _refused(path, f"表格超过{limits.SHEET_COLUMNS}列：请用导出的报表模板填写", number)
 
 
 def _csv_rows(path: Path, text: str) -> list[list[str]]:
@@ -406,8 +407,8 @@ def import_sheet(path: Path, recorder: Recorder, dry_run: bool = False,
                     # Hints for the first few: past them, a sheet is of another calendar.
                     hinted += 1
                     close = recorder.suggest(change.uid) if hinted <= HINTS else []
-                    hint = f"，是否应为 {'、'.join(close)}？" if close else ""
-                    raise RecordError("", f"没有编号为 {change.uid} 的活动{hint}")
+                    hint = f"，是否应为{'、'.join(close)}？" if close else ""
+                    raise RecordError("", f"没有编号为{change.uid}的活动{hint}")
                 if owner is not None and not owner(entry):
                     raise SheetForbidden([Problem(f"“{entry.title}”不是本单位牵头或配合的活动",
                                                   str(path), change.row)])
@@ -430,7 +431,7 @@ def _first(problems: list[Problem], path: Path) -> list[Problem]:
     most = limits.SHEET_PROBLEMS
     if len(problems) <= most:
         return problems
-    return [*problems[:most], Problem(f"另有 {len(problems) - most:,} 处问题未列出：请先改正以上"
+    return [*problems[:most], Problem(f"另有{len(problems) - most:,}处问题未列出：请先改正以上"
                                       "各处，再上传检查", str(path))]
 
 
@@ -449,7 +450,7 @@ def read_changes(path: Path, plan: Plan) -> tuple[list[Change], list[Problem]]:
             if not uid:
                 raise ValueError(f"缺少{KEY}（隐藏的最后一列，请勿删改）")
             if uid in seen:
-                raise ValueError(f"与第 {seen[uid]} 行是同一项活动（{KEY}重复）")
+                raise ValueError(f"与第{seen[uid]}行是同一项活动（{KEY}重复）")
             seen[uid] = row
             change = _row_change(row, uid, cells, plan, count)
         except ValueError as exc:
@@ -466,7 +467,7 @@ def _row_change(row: int, uid: str, cells: dict[str, str], plan: Plan,
     word = cells.get("状态", "")
     status = STATUS_WORDS.get(word.lower()) if word else None
     if word and status is None:
-        raise ValueError(f"状态“{word}”应为 完成、取消、改期 或 计划")
+        raise ValueError(f"状态“{word}”应为完成、取消、改期或计划")
     fill_in = [count if c == COUNT else c for c in FILL_IN]
     filled = [c for c in fill_in[1:] if cells.get(c)]
     if status in (None, "planned"):
@@ -490,7 +491,7 @@ def _row_change(row: int, uid: str, cells: dict[str, str], plan: Plan,
         return Change(row, uid, "cancelled", {"reason": reason})
     to = _when(cells.get("改期至", ""), plan)
     if to is None:
-        raise ValueError("状态为改期时须填写改期至（如 2025-06-18）")
+        raise ValueError("状态为改期时须填写改期至（如2025-06-18）")
     return Change(row, uid, "moved", {"to": to})
 
 
@@ -506,7 +507,7 @@ def _attendance(text: str, column: str = COUNT) -> int | None:
     # isdecimal, not isdigit: superscripts (²) are digits that int() refuses.
     if not text.isdecimal() or len(text) > 12 or int(text) > limits.ATTENDANCE:
         short = text if len(text) <= 20 else text[:19] + "…"
-        raise ValueError(f"{column}“{short}”应为 0 至 {limits.ATTENDANCE:,} 的整数")
+        raise ValueError(f"{column}“{short}”应为0至{limits.ATTENDANCE:,}的整数")
     return int(text)
 
 
@@ -516,9 +517,9 @@ def _parse_day(text: str, plan: Plan, column: str) -> date | None:
     try:
         day = date.fromisoformat(text.replace("/", "-"))
     except ValueError:
-        raise ValueError(f"{column}“{text}”不是日期（如 2025-06-18）") from None
+        raise ValueError(f"{column}“{text}”不是日期（如2025-06-18）") from None
     if not plan.start <= day < plan.end:
-        raise ValueError(f"{column} {day} 不在实施方案期限内")
+        raise ValueError(f"{column}{cn_date(day)}不在实施方案期限内（{cn_period(plan.start, plan.end)}）")
     return day
 
 
@@ -527,7 +528,7 @@ def _when(text: str, plan: Plan) -> date | datetime | None:
         try:
             moment = datetime.fromisoformat(text.replace("/", "-"))
         except ValueError:
-            raise ValueError(f"改期至“{text}”不是日期或时间（如 2025-06-18 14:30）") from None
+            raise ValueError(f"改期至“{text}”不是日期或时间（如2025-06-18 14:30）") from None
         _parse_day(moment.date().isoformat(), plan, "改期至")
         return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
     return _parse_day(text, plan, "改期至")

@@ -12,6 +12,7 @@ from datetime import date
 
 from .. import exports as layout
 from ..formats.render import render
+from ..formats.words import cn_months
 from ..model import Entry, Plan, Reported, days
 from .lights import LIGHT_CN, LIGHTS, Pace, Review, Tally, review, rules
 from .links import Links, StaticLinks
@@ -40,15 +41,17 @@ def cell(month: str, t: Tally | None) -> Cell:
     """Short tooltips without the unit's name (the row says it): 2,000 cells add up."""
     if t is None or (not t.due and not t.events):
         return Cell("none")
-    said = f"{month} 应办{t.due} 完成{t.done}"
+    first = date.fromisoformat(f"{month}-01")
+    named = f"{cn_months(first, first)}："
+    said = f"{named}应办{t.due}，完成{t.done}"
     bad = t.overdue + t.missed
     if bad:
-        said += f" 逾期{t.overdue}" + (f" 取消未补办{t.missed}" if t.missed else "")
+        said += f"，逾期{t.overdue}" + (f"，取消未补办{t.missed}" if t.missed else "")
         return Cell("miss" if not t.done else "part", str(bad), said)
     if not t.due:
-        return Cell("ahead", "", f"{month} 尚未到期{t.events}项")
+        return Cell("ahead", "", f"{named}尚未到期{t.events}项")
     if t.done < t.due:
-        return Cell("wait", "…", said + f" 待登记{t.due - t.done}")
+        return Cell("wait", "…", said + f"，待登记{t.due - t.done}")
     return Cell("ok", "✓", said)
 
 

@@ -7,7 +7,8 @@ import json
 from collections import Counter, defaultdict
 
 from ..formats import termtable
-from ..model import SEVERITIES, Plan
+from ..formats.words import cn_date, cn_period
+from ..model import ONE_DAY, SEVERITIES, Plan
 from .gaps import HINTS, KINDS, Finding
 from .lights import LIGHT_CN, LIGHTS, Review, Standing, Tally, rules
 
@@ -82,7 +83,9 @@ def as_text(review: Review, plan: Plan, detail: bool = False) -> str:
     report = review.report
     findings = report.detail if detail else report.findings
     info = summary(review, findings)
-    out = [f"督查报告  截至 {review.as_of}  统计期间 {review.start} 至 {review.last}",
+    # Set apart by ideographic spaces, as a document's header is; dates as 2025年6月20日.
+    out = [f"督查报告\u3000截至{cn_date(review.as_of)}\u3000统计期间"
+           f"{cn_period(review.start, review.last + ONE_DAY)}",
            review.stage.text]
     if not review.total.due and all(f.kind in HINTS for f in findings):
         ahead = review.total.events
@@ -93,17 +96,19 @@ def as_text(review: Review, plan: Plan, detail: bool = False) -> str:
             out += ["", "计划安排提示（不影响灯色）", *(_line(f) for f in notes)]
         return "\n".join(out) + "\n"
     t = review.total
-    lights = "，".join(f"{LIGHT_CN[k]} {n}" for k, n in info["lights"].items() if n)
-    out += [f"应办 {t.due} 项，已完成 {t.done} 项，完成率 {percent(t.rate)}；"
-            f"逾期未报 {t.overdue} 项，取消未补办 {t.missed} 项。",
-            f"单位灯色：{lights}。问题 {info['findings']} 项：" + "，".join(
-                f"{SEVERITY_CN[s]} {n}" for s, n in info["by_severity"].items()) + "。"]
+    lights = "，".join(f"{LIGHT_CN[k] if k != 'none' else '无灯色'}{n}个"
+                      for k, n in info["lights"].items() if n)
+    out += [f"应办{t.due}项，已完成{t.done}项，完成率{percent(t.rate)}；"
+            f"逾期未报{t.overdue}项，取消未补办{t.missed}项。",
+            f"单位灯色：{lights}。问题{info['findings']}项：" + "，".join(
+                f"{SEVERITY_CN[s]}{n}项" for s, n in info["by_severity"].items()) + "。"]
     said = rules(review.settings)
     out += ["灯色规则：", *(f"  {LIGHT_CN[k]}：{said[k]}" for k in ("red", "amber", "green")),
             f"  {said['rate']}", "", "各单位排名（按完成率）"]
     rows = [[str(s.rank or ""), s.name, s.light_cn, percent(s.tally.rate),
              f"{s.tally.done}/{s.tally.due}", str(s.tally.overdue), str(s.tally.missed),
-             str(s.last_report or "—"), "；".join(s.reasons)] for s in review.units]
+             cn_date(s.last_report) if s.last_report else "—", "；".join(s.reasons)]
+            for s in review.units]
     out += [termtable.render(["名次", "单位", "灯色", "完成率", "完成/应办", "逾期", "未补办",
                               "最近登记", "说明"], rows), "", "各措施"]
     rows = [[s.id, s.name, s.lead, s.light_cn, percent(s.tally.rate),
@@ -121,7 +126,7 @@ def as_text(review: Review, plan: Plan, detail: bool = False) -> str:
 
 def _detail_table(findings: list[Finding], plan: Plan) -> str:
     rows = [[SEVERITY_CN[f.severity], KIND_CN[f.kind], str(f.measure or ""),
-             unit_name(plan, f.unit), str(f.start), f.message] for f in findings]
+             unit_name(plan, f.unit), cn_date(f.start), f.message] for f in findings]
     return termtable.render(["级别", "类别", "措施", "单位", "日期", "说明"], rows)
 
 
@@ -154,7 +159,7 @@ def _by_unit(review: Review, findings: list[Finding], plan: Plan) -> list[str]:
     lines = []
     for standing, group in grouped(review, findings):
         head = f"【{standing.name}】{standing.light_cn}" if standing else "【其他】"
-        lines.append(f"{head}  问题 {len(group)} 项")
+        lines.append(f"{head}\u3000问题{len(group)}项")
         lines += [_line(f) for f in group]
     notes = hints(findings)
     if notes:

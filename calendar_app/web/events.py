@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 from flask import Blueprint, abort, flash, g, get_flashed_messages, redirect, request, url_for
 
 from .. import limits
-from ..formats.words import ACTION_CN, cn_date
+from ..formats.words import ACTION_CN, cn_period
 from ..model import REVIEW_CN, TZ, Entry, Evidence, Obligation, Plan, Slot, day_of
 from ..reports.evidence import KINDS_CN, EvidenceError, Upload
 from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError, check_text
@@ -170,7 +170,7 @@ def _done(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     text = form.values.get("attendance", "").strip()
     attendance = _whole(text)
     if text and (attendance is None or attendance > MOST_ATTENDANCE):
-        form.bad("attendance", f"{_counted(recorder.plan, entry)}须为 0 或更大的整数")
+        form.bad("attendance", f"{_counted(recorder.plan, entry)}须为0或更大的整数")
     note = typed_text(form, "note", limits.NOTE)
     uploads = checked_uploads(form)
     if form.errors:
@@ -233,7 +233,7 @@ def checked_uploads(form: Form) -> list[Upload]:
         if used + sum(sizes) > limits.UNIT_DAY_MB * 1024 * 1024:
             whose = "统筹账号" if account.coordinator else "本单位"
             form.bad("files", f"{whose}今天已上传佐证材料{_mb(used)} MB，加上这次的"
-                              f"{_mb(sum(sizes))} MB 超过每天{limits.UNIT_DAY_MB} MB 的上限；"
+                              f"{_mb(sum(sizes))} MB，超过每天{limits.UNIT_DAY_MB} MB的上限；"
                               "请压缩照片后再传，或明天再传")
             return []
     files = site().files()
@@ -276,7 +276,7 @@ def _makeup(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     text = form.values.get("attendance", "").strip()
     attendance = _whole(text)
     if text and (attendance is None or attendance > MOST_ATTENDANCE):
-        form.bad("attendance", f"{_counted(recorder.plan, entry)}须为 0 或更大的整数")
+        form.bad("attendance", f"{_counted(recorder.plan, entry)}须为0或更大的整数")
     uploads = checked_uploads(form)
     if form.errors or on is None:
         return ""
@@ -335,10 +335,10 @@ def _day(form: Form, name: str, plan) -> date | None:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        form.bad(name, "请填写日期，如 2025-06-18")
+        form.bad(name, "请填写日期，如2025-06-18")
         return None
     if not plan.start <= day < plan.end:
-        form.bad(name, f"日期须在实施方案期限内（{cn_date(plan.start)}至{cn_date(plan.last)}）")
+        form.bad(name, f"日期须在实施方案期限内（{cn_period(plan.start, plan.end)}）")
         return None
     return day
 
@@ -352,6 +352,6 @@ def _moment(form: Form, plan) -> date | datetime | None:
     try:
         return datetime.combine(day, time.fromisoformat(text), tzinfo=TZ)
     except ValueError:
-        form.bad("clock", "时间格式如 14:30")
+        form.bad("clock", "时间格式如14:30")
         return None
 

@@ -301,7 +301,7 @@ def sheet_upload():
 
 
 def _row(problem) -> str:
-    return f"第 {problem.line} 行：{problem.message}" if problem.line else problem.message
+    return f"第{problem.line}行：{problem.message}" if problem.line else problem.message
 
 
 def visible(entry: Entry | None) -> Entry:
