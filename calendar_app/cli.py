@@ -913,25 +913,38 @@ def channels() -> None:
 
 @channels.command("set")
 @click.argument("unit")
-@click.argument("url")
+@click.argument("url", required=False)
 @BY
 @click.pass_obj
 def channels_set(paths: Paths, unit, url, by) -> None:
     """Send UNIT's reminders (UNIT `coordinator`: the coordinator's copies) through URL, an
     Apprise URL: wecombot://KEY, dingtalk://TOKEN, feishu://TOKEN,
-    mailtos://USER:PASSWORD@HOST?to=ADDRESS or json://HOST/PATH."""
+    mailtos://USER:PASSWORD@HOST?to=ADDRESS or json://HOST/PATH.
+
+    Leave URL out to keep its key or mail password out of the shell's history: it is asked
+    for without being shown, or read from standard input when that is not a terminal
+    (`calendar-app channels set UNIT < url.txt`)."""
     from .remind.channels import SERVICE_CN, parse
     from .remind.wording import who
 
     plan = paths.load_plan()
     to = _recipient(plan, unit)
-    address = parse(url)
+    address = parse(_secret_url() if url is None else url)
     with paths.store() as store:
         new = store.set_channel(to, address.url, address.shown, address.ident, address.service,
                                 datetime.now(_zone()), by)
     click.echo(f"{who(plan, to)}: {SERVICE_CN[address.service]} {address.shown} "
                f"{'added' if new else 'updated'}; `calendar-app channels test {unit}` sends a "
                "测试消息")
+
+
+def _secret_url() -> str:
+    """The channel's URL typed at a prompt that does not show it, or the first line of
+    standard input when that is a pipe or a file."""
+    if sys.stdin.isatty():
+        return click.prompt("Channel URL (not shown)", hide_input=True, default="",
+                            show_default=False)
+    return sys.stdin.readline().strip()
 
 
 @channels.command("list")

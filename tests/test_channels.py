@@ -4,6 +4,12 @@ the plan's `reminders` section, checked like the rest of the plan."""
 
 from __future__ import annotations
 
+import os
+import pty
+import select
+import subprocess
+import sys
+
 import pytest
 
 from calendar_app.remind.channels import ChannelError, parse, scrub
@@ -111,6 +117,53 @@ def test_bad_input_changes_nothing_and_says_so_in_one_line(stored_small, databas
     none = ws.run("channels", "test", "yingji", ok=False)
     assert "县应急管理局 has no channel" in none.output
     assert database.rows("SELECT COUNT(*) FROM channel") == [(0,)]
+
+
+def test_a_url_left_out_of_the_command_line_is_read_from_standard_input(stored_small, database):
+    # `channels set UNIT < url.txt`: the key never enters the shell's history.
+    said = stored_small.run("channels", "set", "yingji", input=f"wecombot://{WECOM_KEY}\n")
+    assert said.output.strip().startswith("县应急管理局: 企业微信群机器人 wecombot://6...a added")
+    assert WECOM_KEY not in said.output
+    assert database.rows("SELECT COUNT(*) FROM channel") == [(1,)]
+    empty = stored_small.run("channels", "set", "yingji", input="", ok=False)
+    assert empty.exit_code == 1 and "a channel needs a URL" in empty.output
+
+
+def test_a_url_left_out_at_a_terminal_is_asked_for_without_being_shown(stored_small):
+    """The real command at a real terminal (a pseudo-terminal): the prompt does not echo
+    what is typed, and the channel is kept."""
+    leader, follower = pty.openpty()
+    command = [sys.executable, "-m", "calendar_app", "--plan", str(stored_small.plan), "--db",
+               str(stored_small.db), "--exports", str(stored_small.exports), "channels", "set", "yingji"]
+    process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower,
+                               close_fds=True)
+    os.close(follower)
+    seen = _read_until(leader, b"(not shown): ")
+    os.write(leader, f"wecombot://{WECOM_KEY}\n".encode())
+    seen += _read_until(leader, b"\n", after=b"added")
+    assert process.wait(timeout=60) == 0, seen.decode(errors="replace")
+    os.close(leader)
+    text = seen.decode()
+    assert "Channel URL (not shown): " in text and "wecombot://6...a added" in text
+    assert WECOM_KEY not in text  # not echoed as it was typed, nor said back
+    assert "wecombot://6...a" in stored_small.run("channels", "list").output
+
+
+def _read_until(fd: int, end: bytes, after: bytes = b"") -> bytes:
+    """What the terminal shows until `end` (past `after`), or all of it when the program ends."""
+    got = b""
+    while not (after in got and got.endswith(end) if after else got.endswith(end)):
+        ready, _, _ = select.select([fd], [], [], 60)
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the program ended and closed the terminal
+            break
+        if not chunk:
+            break
+        got += chunk.replace(b"\r\n", b"\n")
+    return got
 
 
 def test_a_test_message_says_whether_it_arrived(stored_small):
