@@ -113,6 +113,25 @@ def test_the_ended_period_is_read_only_with_its_own_accounts(periods):
             == "planned"
 
 
+def test_an_archived_home_says_it_is_an_archive_and_asks_nothing(periods):
+    old, new = periods
+    client = _client(old, new)
+    _sign_in(client, ARCHIVE, "yj")
+    home = client.get(f"{ARCHIVE}/").get_data(as_text=True)
+    assert "本期已结束，以下为归档记录：2025年1月1日至2025年12月31日各项活动到期末的登记情况，只能查看。" \
+        in home
+    assert "期末未登记（" in home and "本单位牵头、到期末仍未登记的活动" in home
+    for asking in ("请尽快", "请按理由", "本周待办", "未来两周", "逾期未报清单", "订阅本单位日历",
+                   "按计划全部完成", "提醒渠道"):
+        assert asking not in home, asking
+    # The same period served on its own (not as an archive) still asks for what is overdue.
+    alone = Client(create_app(Site(old.plan, old.db, old.exports, clock=lambda: NOW),
+                              refresh_in_background=False))
+    _sign_in(alone, "", "yj")
+    current = alone.get("/").get_data(as_text=True)
+    assert "请尽快登记完成、取消或改期" in current and "归档记录" not in current
+
+
 def test_the_feeds_follow_the_current_period(periods):
     client = _client(*periods)
     feed = client.get("/feeds/all.ics").get_data(as_text=True)

@@ -177,7 +177,7 @@ def with_archives(app: Flask, site: Site, plans: list[Path]) -> tuple[WSGIApp, l
     for path in plans:
         home = path.parent
         archive = Site(path, home / "calendar.db", home / "exports", clock=site.clock,
-                       training=site.training)
+                       training=site.training, archive=True)
         try:
             Store.open(archive.db).close()  # no database there: say so now
             made, period = archived_app(archive, current, app.config["SECRET_KEY"])

@@ -42,6 +42,7 @@ class Site:
     clock: Callable[[], datetime] = _now  # tests pass a fixed one
     pause: Callable[[float], None] = time.sleep  # how a wrong password is held back
     training: bool = False  # a copy to practise on (`training.prepare`): every page says so
+    archive: bool = False  # an ended period shown read-only beside the current one (periods)
     _plan: tuple[float, Plan] | None = field(default=None, repr=False)
 
     def plan(self) -> Plan:
@@ -93,7 +94,8 @@ def _frame() -> dict[str, Any]:
     account = g.get("account")
     return {"plan_name": plan.name, "plan": plan, "account": account,
             "unit_name": _unit_name(plan, account), "path": request.path,
-            "csrf_token": Markup(generate_csrf()), "training": site().training}
+            "csrf_token": Markup(generate_csrf()), "training": site().training,
+            "archive": site().archive}
 
 
 def refused(status: int, title: str, message: str) -> tuple[str, int]:
