@@ -1091,6 +1091,7 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
     reminders at their hour, until interrupted; --archive shows ended periods beside it."""
     from .web import Site, addresses, create_app
     from .web import static as serving
+    from .web.app import refusal_pages
 
     with paths.store() as store:  # no database, or another schema: say so now
         referenced = store.evidence_digests()
@@ -1117,7 +1118,8 @@ def serve(paths: Paths, host, port, threads, header_timeout, channel_timeout, co
     from .web.periods import with_archives
 
     served, archived = with_archives(app, site, list(archives))
-    server = serving.make_server(site.exports, host, port, limits, app=served)
+    server = serving.make_server(site.exports, host, port, limits, app=served,
+                                 refusals=refusal_pages(app))
     urls = addresses.listening(host, int(server.effective_port))
     click.echo(f"serving the web application and {site.exports} (Ctrl+C stops) at:")
     for url in urls:

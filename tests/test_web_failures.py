@@ -10,7 +10,7 @@ import pytest
 
 from calendar_app.web import Site, create_app
 
-from .conftest import PASSWORDS, WEB_NOW, Web, csrf, on_both_databases
+from .conftest import PASSWORDS, WEB_NOW, Served, Web, csrf, on_both_databases
 from .dbproxy import Proxy
 from .test_disk_full import disk, fill  # noqa: F401 (the fixture)
 from .test_web_reports import UID, photo, report
@@ -158,3 +158,57 @@ def test_an_http_refusal_of_werkzeug_s_own_is_a_chinese_page(web):
     answer = web.client("yj").put("/login")
     assert answer.status_code == 405 and "这个页面不接受这种操作" in answer.text
     assert not english_or_generic(answer.text)
+
+
+# -- before sign-in: the refusal in the site's frame, with the way in -----------------------
+
+FRAME = '<nav class="appmenu">'
+
+
+def _framed_for_a_visitor(text: str) -> None:
+    """The site's header and menu as someone not signed in sees them, and a way to sign in."""
+    assert "测试县科学素质行动" in text and FRAME in text
+    menu = text[text.index(FRAME):text.index("</nav>", text.index(FRAME))]
+    assert '<a href="/login"' in menu and "登录" in menu and '<a href="/index.html">日历订阅' in menu
+    assert '<a href="/login">返回登录页</a>' in text and "返回首页" not in text
+
+
+def test_a_refusal_before_sign_in_has_the_site_s_frame_and_the_way_to_sign_in(web):
+    visitor = web.client()
+    forged = visitor.post("/login", data={"login": "yj", "password": PASSWORDS["yj"],
+                                          "csrf_token": "forged"})
+    assert forged.status_code == 400 and "页面已过期" in forged.text
+    _framed_for_a_visitor(forged.text)
+    text = web.ws.plan.read_text(encoding="utf-8")
+    web.ws.plan.write_text(text + "\nsettings:\n  evidence_mb: 1\n", encoding="utf-8")
+    big = Web(web.ws).client().post("/login", data={"login": "yj", "password": "x" * (12 << 20)})
+    assert big.status_code == 413 and "提交的内容超过上限" in big.text
+    _framed_for_a_visitor(big.text)
+    # Signed in, the way back is the unit's home.
+    signed = web.client("yj").post("/events/x/done", data={"csrf_token": "forged"})
+    assert signed.status_code == 400 and '<a href="/">返回首页</a>' in signed.text
+
+
+def test_what_the_server_refuses_itself_has_the_site_s_frame(web):
+    """A body over what `serve` reads at all is refused by the server before the application
+    sees it: the page is still the site's, with its menu and the way to sign in."""
+    import socket
+    from urllib.parse import urlsplit
+
+    web.ws.run("build", "--today", "2025-06-20")
+    served = Served(web.ws)
+    try:
+        where = urlsplit(served.url)
+        with socket.create_connection((where.hostname, where.port), timeout=20) as conn:
+            conn.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/"
+                         b"x-www-form-urlencoded\r\nContent-Length: 999999999\r\n\r\nlogin=yj")
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+    finally:
+        served.stop()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), head
+    text = body.decode()
+    assert "提交的内容超过上限，没有保存任何内容" in text and not english_or_generic(text)
+    _framed_for_a_visitor(text)

@@ -22,7 +22,7 @@ from .. import diskfull, limits
 from ..errors import StoreError
 from ..store.location import locate
 from ..store.store import Store
-from . import admin, auth, batch, coordinator, events, files, proxy, reminders, unit
+from . import admin, auth, batch, coordinator, events, files, proxy, reminders, server, unit
 from .coordinator import Reviews
 from .refresh import Refresher
 from .site import Site, refused, secret_key
@@ -66,11 +66,26 @@ def create_app(site: Site, refresh_in_background: bool = True, secret: bytes | N
     opened = _Opened(site)
     CSRFProtect(app)
 
+    def asking() -> None:
+        """Who is asking, for the frame of a page refusing the request before `auth.who`
+        has run (the CSRF check, a body over the limit, a NUL): someone signed in keeps
+        their menu and the way back to their home; anyone else gets the way to sign in."""
+        if "account" in g:
+            return
+        g.account = None
+        try:
+            if "store" not in g:
+                g.store = opened.store()
+            auth.who()
+        except StoreError:
+            g.account = None  # the database away: the page says so for anyone
+
     @app.before_request
     def no_nul() -> tuple[str, int] | None:
         sent = [*request.args.values(), *request.form.values(),
                 *(upload.filename or "" for upload in request.files.values())]
         if any("\x00" in text for text in sent):
+            asking()
             return refused(400, "内容无法保存", "所填内容含有无法保存的控制字符（NUL），没有保存"
                            "任何内容。请删去后重新提交。")
         return None
@@ -96,6 +111,7 @@ def create_app(site: Site, refresh_in_background: bool = True, secret: bytes | N
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error):
+        asking()
         return refused(400, "页面已过期",
                        "页面已过期或来源不明，没有保存任何内容。请返回上一页，刷新后重新提交。")
 
@@ -110,6 +126,7 @@ def create_app(site: Site, refresh_in_background: bool = True, secret: bytes | N
         if code < 400:
             return error.get_response()  # a redirect werkzeug raises (a missing slash)
         title, message = refusals.get(code, refusals[400 if code < 500 else 500])
+        asking()
         return refused(code, title, message)
 
     @app.errorhandler(Exception)
@@ -139,6 +156,15 @@ def create_app(site: Site, refresh_in_background: bool = True, secret: bytes | N
     app.wsgi_app = files.PublicFiles(app.wsgi_app, site)  # type: ignore[method-assign]
     proxy.install(app, site)  # outermost: the public files see the request as it came too
     return app
+
+
+def refusal_pages(app: Flask) -> dict[int, bytes]:
+    """The pages of what the server refuses before `app` sees the request (a body over its
+    limit, a malformed request), by status: made once, in the site's frame as a visitor who
+    has not signed in sees it (its menu, 登录), with the server's sentences."""
+    with app.test_request_context("/"):
+        return {code: refused(code, title, message)[0].encode()
+                for code, (title, message) in server.REFUSALS.items()}
 
 
 log = logging.getLogger(__name__)

@@ -73,7 +73,7 @@ def refusal_page(code: int) -> bytes:
 class _ErrorTask(ErrorTask):
     def execute(self) -> None:
         code = self.request.error.code
-        body = refusal_page(code)
+        body = self.channel.server.refusals.get(code) or refusal_page(code)
         self.status = f"{code} {self.request.error.reason}"
         self.response_headers.extend([("Content-Type", "text/html; charset=utf-8")])
         self.set_close_on_finish()
@@ -105,8 +105,10 @@ class _Channel(HTTPChannel):
 class _Server(TcpWSGIServer):
     channel_class = _Channel
 
-    def __init__(self, app: Callable, limits: ServeLimits, dispatcher, **adjustments):
+    def __init__(self, app: Callable, limits: ServeLimits, dispatcher,
+                 refusals: dict[int, bytes] | None = None, **adjustments):
         self.limits = limits
+        self.refusals = refusals or {}
         try:
             super().__init__(app, dispatcher=dispatcher,
                              connection_limit=limits.connection_limit,
@@ -184,10 +186,12 @@ class _Server(TcpWSGIServer):
 
 
 def listen(app: Callable, host: str, port: int, limits: ServeLimits | None = None,
-           **adjustments):
+           refusals: dict[int, bytes] | None = None, **adjustments):
     """A server for `app` bound to host:port, not yet running (call `.run()`).
 
-    `adjustments` go to waitress as they are (tests use them to shrink buffers)."""
+    `refusals`: the pages (by status) of what waitress refuses itself, in the application's
+    frame (`web.app.refusal_pages`); `refusal_page` otherwise. `adjustments` go to waitress
+    as they are (tests use them to shrink buffers)."""
     limits = limits or ServeLimits()
     for name in ("connection_limit", "threads"):
         if getattr(limits, name) < 1:
@@ -199,7 +203,7 @@ def listen(app: Callable, host: str, port: int, limits: ServeLimits | None = Non
     dispatcher = ThreadedTaskDispatcher()
     dispatcher.set_thread_count(limits.threads)
     try:
-        return _Server(app, limits, dispatcher, host=host, port=port, **adjustments)
+        return _Server(app, limits, dispatcher, refusals, host=host, port=port, **adjustments)
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

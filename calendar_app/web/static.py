@@ -217,9 +217,11 @@ def exports_folder(root: Path) -> Path:
 
 
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 8000,
-                limits: ServeLimits | None = None, app: Callable | None = None, **adjustments):
+                limits: ServeLimits | None = None, app: Callable | None = None,
+                refusals: dict[int, bytes] | None = None, **adjustments):
     """A server for the files under `root` (or for the WSGI `app` that serves them with
-    the web application), listening but not yet running (call `.run()`)."""
+    the web application, `refusals` its pages for what the server refuses itself),
+    listening but not yet running (call `.run()`)."""
     root = exports_folder(root)
-    return listen(app or application(root), host, port, limits or ServeLimits(),
+    return listen(app or application(root), host, port, limits or ServeLimits(), refusals,
                   **adjustments)
