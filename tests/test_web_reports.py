@@ -47,6 +47,14 @@ def report(web, client, action, data, files=(), uid=UID):
                        content_type="multipart/form-data")
 
 
+def test_a_history_stamp_reads_as_an_office_writes_it_in_chongyang_time():
+    from calendar_app.formats.words import cn_stamp
+
+    assert cn_stamp("2025-06-20T06:05:00+00:00") == "2025年6月20日 14:05"
+    assert cn_stamp("2025-06-20T14:05:31.250000+08:00") == "2025年6月20日 14:05"
+    assert cn_stamp("2025-01-01T00:00:00+08:00", day_only=True) == "2025年1月1日"
+
+
 def test_done_with_attendance_and_a_photo_shows_on_the_page_in_the_feed_and_the_month(web):
     client = web.client("yj")
     answer = report(web, client, "done", {"on": "2025-05-12", "attendance": "120",
@@ -56,7 +64,7 @@ def test_done_with_attendance_and_a_photo_shows_on_the_page_in_the_feed_and_the_
     assert "已登记完成，附件1个" in page and "完成（120人）" in page and "广场演练" in page
     assert "安排依据：</strong>方案规定（频次、牵头和配合单位均按分工表）" in page
     # the history: the build's row by its day (it has no moment), the report by its minute
-    assert "2025-01-01 · 系统（按计划生成）" in page and "2025-06-20 10:00 · yj" in page
+    assert "2025年1月1日 · 系统（按计划生成）" in page and "2025年6月20日 10:00 · yj" in page
     entry = web.entry(UID)
     assert entry.status == "done" and entry.attendance == 120 and entry.remark == "广场演练"
     # The file is kept by its digest beside the database, with a thumbnail, never in exports/.

@@ -44,7 +44,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
     )
     env.filters["weekday"] = lambda d: WEEKDAY_CN[d.weekday()]
     env.filters.update(cn_date=words.cn_date, cn_day=words.cn_day, cn_when=words.cn_when,
-                       cn_moment=words.cn_moment,
+                       cn_moment=words.cn_moment, cn_stamp=words.cn_stamp,
                        cn_period=words.cn_period, cn_target_period=words.cn_target_period,
                        status_cn=words.status_cn,
                        history_detail=words.history_detail, qr=qr_svg,

@@ -50,6 +50,16 @@ def cn_moment(moment: datetime) -> str:
     return f"{cn_date(here.date())} {here:%H:%M}"
 
 
+def cn_stamp(stamp: str, day_only: bool = False) -> str:
+    """A history row's ISO stamp as an office writes it: 2025年6月20日 14:05, in Chongyang's
+    time; the day alone (2025年1月1日) for a build's rows, stamped with their day, not a
+    moment."""
+    moment = datetime.fromisoformat(stamp)
+    if day_only:
+        return cn_date(moment.date())
+    return cn_moment(moment) if moment.tzinfo else f"{cn_date(moment.date())} {moment:%H:%M}"
+
+
 def cn_day(day: date) -> str:
     """6月18日（周三）: a day within a page that already names its year."""
     return f"{day.month}月{day.day}日（{WEEKDAY_CN[day.weekday()]}）"
