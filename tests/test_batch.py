@@ -53,6 +53,20 @@ def test_a_month_of_a_weekly_routine_in_one_form(web):
     assert "这个时段的活动都已登记。" in page and 'name="note"' not in page
 
 
+def test_a_period_not_yet_in_its_last_week_says_when_it_opens_and_offers_no_button(web):
+    """On 2025-06-20 June and its fourth week are not over: the page lists their days and
+    says from when they may be reported, with nothing to tick and no button to be refused."""
+    client = web.client("xc")
+    page = client.get("/batch/m02-tv?period=2025-06").text
+    assert '<p class="warn">2025年6月尚未结束，2025年6月24日起方可按计划全部登记。</p>' in page
+    assert "2025年6月18日（周三）" in page  # its days are listed
+    assert 'name="uid"' not in page and "按计划全部完成（" not in page
+    assert 'method="post"' not in page.split("<h2>", 1)[1].split("返回首页")[0]
+    # a week's last week is itself: this one is open from its Monday
+    page = client.get("/batch/m02-tv?period=2025-W25").text
+    assert 'type="submit">按计划全部完成（1项）</button>' in page and "尚未结束" not in page
+
+
 def test_a_bad_batch_is_refused_whole_beside_its_field(web):
     client = web.client("xc")
     page = client.get("/batch/m02-tv?period=2025-05").text
@@ -70,12 +84,13 @@ def test_a_bad_batch_is_refused_whole_beside_its_field(web):
             ([MAY[0], "m02-tv/2025-W15"], "2025-05",
              "电视科普栏目（2025年4月9日）不是本单位电视科普栏目在2025年5月的安排"),
             ([], "2025-05", "请至少勾选一项已完成的活动"),
-            # June has not reached its last week on 2025-06-20
+            # June has not reached its last week on 2025-06-20 (a page from before, or forged:
+            # June's own page offers no form)
             (["m02-tv/2025-W24"], "2025-06", "2025年6月尚未结束，2025年6月24日起方可按计划全部登记")):
         answer = post(uids, period)
         assert answer.status_code == 400, message
         assert f'<div class="field-error" role="alert">{message}</div>' in answer.text
-        assert "已播出" in answer.text  # what was typed stays
+        assert period == "2025-06" or "已播出" in answer.text  # what was typed stays
     assert _history_rows(web) == before and web.entry(MAY[0]).status == "planned"
     # a unit that does not lead the routine has no such page
     assert web.client("yj").get("/batch/m02-tv?period=2025-05").status_code == 404

@@ -238,6 +238,8 @@ def test_a_period_is_reported_on_its_page_and_a_bad_count_is_named_beside_its_fi
     june = "m03-push/report-2025-06"
     page = client.get(f"/events/{june}").text
     assert "本期尚未结束，2025年6月24日起方可报送。" in page
+    # and no form to fill in only to be refused: the day it opens instead
+    assert f'action="/events/{june}/period"' not in page and 'name="done"' not in page
     answer = client.post(f"/events/{june}/period", data={
         "csrf_token": csrf(page), "seen": str(web.entry(june).sequence), "done": "5"})
     assert answer.status_code == 400 and web.entry(june).status == "planned"
