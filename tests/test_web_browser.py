@@ -44,7 +44,8 @@ def test_a_unit_reports_an_event_done_with_a_photo_and_finds_it_done(server, bro
     page.wait_for_url(re.compile(r".*/events/m02-day/2025$"))
     page.get_by_label("参加人数").fill("120")
     page.get_by_label("备注").fill("广场演练")
-    page.get_by_label("佐证材料（照片、文件，可多选）").set_input_files(str(picture))
+    _choose(page, "佐证材料（照片、文件，可多选）", picture)
+    assert page.locator(".chosen").first.inner_text() == "已选择1个文件：现场照片.jpg"
     page.get_by_role("button", name="登记完成").click()
     page.wait_for_selector(".flash")
     assert "已登记完成，附件1个" in page.inner_text(".flash")
@@ -66,8 +67,23 @@ def test_a_unit_reports_an_event_done_with_a_photo_and_finds_it_done(server, bro
         pytest.fail("the feed never showed the report")
 
 
-def _signed_in(browser, server: str, login: str):
-    page = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
+def _choose(page, label: str, *files) -> None:
+    """Files chosen as a person does: a tap on the field's 选择文件, then the picker. The
+    browser's own control, which says Choose Files and No file chosen in an English Chromium,
+    is there for the picker but not to be seen."""
+    field = page.get_by_label(label)
+    assert field.evaluate("e => getComputedStyle(e).opacity") == "0"
+    assert field.bounding_box()["width"] <= 1
+    pick = page.locator(f"label.pick[for='{field.get_attribute('id')}']")
+    assert pick.inner_text() == "选择文件" and pick.is_visible()
+    with page.expect_file_chooser() as chooser:
+        pick.click()
+    chooser.value.set_files([str(f) for f in files])
+
+
+def _signed_in(browser, server: str, login: str, script: bool = True):
+    page = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844},
+                               java_script_enabled=script).new_page()
     page.goto(server + "/login")
     page.get_by_label("用户名").fill(login)
     page.get_by_label("密码").fill(PASSWORDS[login])
@@ -108,7 +124,7 @@ def test_a_month_of_a_weekly_routine_in_one_form_then_returned_and_resubmitted(
     unit.get_by_label("补充说明").fill("补传播出截图")
     picture = tmp_path / "截图.png"
     Image.new("RGB", (390, 700), (200, 200, 220)).save(picture, "PNG")
-    unit.get_by_label("佐证材料（照片、文件，可多选）").set_input_files(str(picture))
+    _choose(unit, "佐证材料（照片、文件，可多选）", picture)
     unit.get_by_role("button", name="重新提交").click()
     unit.wait_for_selector(".flash")
     assert "已重新提交，等待县科协复核" in unit.inner_text(".flash")
@@ -117,6 +133,26 @@ def test_a_month_of_a_weekly_routine_in_one_form_then_returned_and_resubmitted(
     # a unit's account has no 通过 to press, and one made up is refused
     unit.goto(server + "/events/m02-tv/2025-W19")
     assert unit.get_by_role("button", name="通过").count() == 0
+
+
+def test_evidence_is_chosen_by_its_chinese_button_without_javascript_too(server, browser,
+                                                                       tmp_path):
+    """With scripts off the names are not repeated, but 选择文件 still opens the picker and
+    the files chosen are sent with the report."""
+    shots = []
+    for name in ("播出截图.png", "节目单.pdf"):
+        shots.append(tmp_path / name)
+    Image.new("RGB", (300, 500), (20, 60, 120)).save(shots[0], "PNG")
+    shots[1].write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    unit = _signed_in(browser, server, "xc", script=False)
+    unit.goto(server + "/batch/m02-tv?period=2025-05")
+    _choose(unit, "佐证材料（截图、文件，可多选，可不传）", *shots)
+    assert unit.locator(".chosen").inner_text() == ""  # no script to write the names
+    unit.get_by_role("button", name=re.compile("按计划全部完成")).click()
+    unit.wait_for_selector(".flash")
+    assert "已按计划登记完成4项" in unit.inner_text(".flash")
+    unit.goto(server + "/events/m02-tv/2025-W19")
+    assert "播出截图.png" in unit.content() and "节目单.pdf" in unit.content()
 
 
 @pytest.fixture

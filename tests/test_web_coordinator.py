@@ -195,6 +195,11 @@ def test_after_the_plan_month_links_and_the_sheets_month_stay_inside_it(web):
     assert 'href="/month/2025-12"' in home and "/month/2026" not in home
     sheets = client.get("/sheets").text
     assert 'href="/sheets/2025-12.xlsx' in sheets and "2026-12" not in sheets
+    # the month chosen from the plan's months in words, not <input type=month>, which an
+    # English Chromium writes as June 2025; the download named by its month too
+    assert '<option value="2025-12" selected>2025年12月</option>' in sheets
+    assert '<option value="2025-01" >2025年1月</option>' in sheets and 'type="month"' not in sheets
+    assert "下载2025年12月报表（Excel）" in sheets
     outside = client.get("/sheets?month=2026-12").text
     assert "请选择实施期内的月份（2025年1月至2025年12月）" in outside
     assert "/sheets/2026-12" not in outside

@@ -267,7 +267,11 @@ def sheet_upload():
     last = plan.last
     context: dict[str, object] = {"unit": unit, "key": key, "problems": [], "changes": None,
                                   "forbidden": False, "month_error": "",
-                                  "first": f"{plan.start:%Y-%m}", "last": f"{last:%Y-%m}"}
+                                  # a list, not <input type=month>: Chromium writes that
+                                  # in its own language (June 2025)
+                                  "months": [(f"{m:%Y-%m}", f"{m.year}年{m.month}月") for m in
+                                             reversed(months.firsts(plan.start.replace(day=1),
+                                                                    months.following(last)))]}
     try:
         year, month_ = (int(part) for part in key.split("-"))
         first, stop = months.bounds(year, month_)
