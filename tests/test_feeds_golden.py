@@ -5,7 +5,8 @@ Chinese descriptions, a rolling window, moving stamps, reminders in the lead's f
 and once more for issue 28, on purpose and checked line by line: dates and numbers without
 spaces, 安排理由 on its own line, a routine's occurrences with all of its lines, the calendar
 named 科普任务·unit, stamps that are the revision's time, the reasons of a fan-out and a
-rotation's township."""
+rotation's township; and, in a later session of the same issue, the one note that changed: a
+report moved off a weekend names the day (提前至12月19日（周五）, was 提前至工作日)."""
 
 import pytest
 

@@ -9,7 +9,9 @@ table's order (县应急管理局、县文旅局, as measure 2 lists them), and 
 naming the plan's file (数据来源：recurring.yaml, a file name on a page units read) and gave
 only the table it follows (依据：测试分工表), the only differences; and for issue 28, when
 headings and counts lost their spaces (县应急管理局2025年6月科普活动安排, 牵头3项) and the
-small plan's fan-out and caravan gained their reasons (县里安排：…).
+small plan's fan-out and caravan gained their reasons (县里安排：…); and once more for issue 28,
+when an activity's reasons were printed at its first row of the month only (later rows:
+县里安排（理由见5月1日）) and a report moved off a weekend named its day (提前至12月19日（周五）).
 One thing is left out of the comparison: the value of the `calendar-app-content` meta tag. It is the
 key a rebuild uses to skip a page, not something a reader sees, and it is a digest of the
 page's inputs and of the code and templates that lay the page out, so any change to those

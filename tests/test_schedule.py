@@ -43,7 +43,7 @@ def test_workday_policy_moves_a_report_off_the_weekend_and_says_why(small_plan):
     # 2025-12-20 is a Saturday; the policy is `previous`.
     h2 = events["m02-report/2025-H2"]
     assert h2.start == date(2025, 12, 19)
-    assert "原定12月20日遇休息日，提前至工作日" in h2.notes
+    assert "原定12月20日遇休息日，提前至12月19日（周五）" in h2.notes
 
 
 def test_fixed_observances_stay_on_their_day_even_on_a_weekend(small_plan):

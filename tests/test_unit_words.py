@@ -12,7 +12,7 @@ import ast
 import html
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -152,11 +152,60 @@ def test_the_county_s_arrangement_is_said_once_with_its_reason_on_a_line_of_its_
     assert all(t.count("安排理由：") == 1 for t in arranged)
 
 
+ROW = re.compile(r'<tr id="[^"]*" class="[^"]*">\s*<td class="date">(\d+)月(\d+)日.*?'
+                 r'<span class="t">(.*?)</span>.*?<div class="basis">(.*?)</div>', re.S)
+
+
+def _agenda(page: str) -> list[tuple[str, ...]]:
+    """(month, day, title, basis) of each agenda row that says where it comes from."""
+    return [found.groups() for row in page.split("</tr>") if (found := ROW.search(row))]
+
+
+def test_the_printed_month_gives_the_county_s_reasons_once_and_then_points_to_them(
+        shipped_built):
+    """A printed month says why the county arranged an activity at its first row, as a county
+    office's printed schedule would; later rows say 县里安排 and where the reasons are. The
+    daily push printed its 125 characters of reasons on each of 30 rows."""
+    page = (shipped_built.exports / "print" / "2025-06" / "kexie.html").read_text("utf-8")
+    push = [row for row in _agenda(page) if "天天科普" in row[2]]
+    assert len(push) == 30
+    assert push[0][3].startswith("县里安排：每日推送由县委宣传部") and len(push[0][3]) > 100
+    assert [row[3] for row in push[1:]] == ["县里安排（理由见6月1日）"] * 29
+    for path in sorted((shipped_built.exports / "print").glob("2025-*/*.html"))[::7]:
+        rows = _agenda(path.read_text("utf-8"))
+        told = {}
+        for month, day, title, basis in rows:
+            if basis.startswith("县里安排："):
+                assert title not in told, (path, title)  # said twice in one month
+                told[title] = f"县里安排（理由见{month}月{day}日）"
+            elif basis.startswith("县里安排（"):
+                assert told.get(title) == basis, (path, title, basis)
+
+
 def test_a_day_moved_onto_a_weekend_worked_for_a_holiday_says_it_is_a_working_day(shipped_plan):
     (chongyang,) = [e for e in expand(shipped_plan).events if e.uid == "m13-chongyang/2022"]
     assert chongyang.start.isoformat() == "2022-10-08" and shipped_plan.calendar.is_workday(
         chongyang.start)
     assert "原定10月4日遇休息日，顺延至10月8日（周六，调休上班）" in chongyang.notes
+
+
+def test_a_day_moved_off_a_holiday_names_the_day_it_moved_to(shipped_plan):
+    """原定4月4日遇休息日，提前至4月3日（周四）, as the make-up says its Saturday: never
+    提前至工作日, which leaves the unit to work out which working day."""
+    moved = re.compile(r"原定(\d+)月(\d+)日遇休息日，(提前|顺延)至(\d+)月(\d+)日（周(.)(，调休上班)?）")
+    seen = 0
+    for event in expand(shipped_plan).events:
+        notes = [n for n in event.notes if n.startswith("原定")]
+        for note in notes:
+            said = moved.fullmatch(note)
+            assert said, (event.uid, note)
+            day = event.start if isinstance(event.start, date) and not isinstance(
+                event.start, datetime) else event.start.date()
+            assert (int(said[4]), int(said[5])) == (day.month, day.day), (event.uid, note)
+            assert said[6] == "一二三四五六日"[day.weekday()]
+            assert bool(said[7]) == (day.weekday() >= 5)
+            seen += 1
+    assert seen >= 17  # the moved newspaper columns alone
 
 
 # -- 10. a calendar's name a phone shows whole ----------------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
@@ -370,9 +370,26 @@ class Month:
         codes = sorted({i.category for i in items})
         categories = tuple(plan.categories.get(c, Category(c, c)) for c in codes)
         return MonthView(month, unit or "", plan.unit_name(unit) if unit else "全县",
-                         tuple(weeks), tuple(sorted(items, key=_agenda_order)), categories,
+                         tuple(weeks), self._said_once(sorted(items, key=_agenda_order)),
+                         categories,
                          lines, sum(i.role == "lead" for i in items),
                          sum(i.role == "co" for i in items))
+
+    def _said_once(self, agenda: list[Item]) -> tuple[Item, ...]:
+        """The agenda with the county's reasons for an obligation printed at its first row
+        of the month; its later rows say 县里安排 and where the reasons are, as a printed
+        schedule would (a month of the daily push repeated 125 characters thirty times)."""
+        first: dict[str, Item] = {}
+        out = []
+        for item in agenda:
+            obligation = self._obligations.get(item.obligation)
+            if obligation is not None and obligation.reasons:
+                earlier = first.setdefault(item.obligation, item)
+                if earlier is not item:
+                    item = replace(item, basis=f"县里安排（理由见{earlier.start.month}月"
+                                               f"{earlier.start.day}日）")
+            out.append(item)
+        return tuple(out)
 
     @staticmethod
     def _cell(day: Day, empty: DayCell, by_day: dict[date, list[Item]], order, room: int) -> DayCell:

@@ -122,9 +122,9 @@ def _fix(want: _Want, plan: Plan) -> None:
     day = plan.calendar.shift(planned, want.obligation.workdays)
     if day is not None and day != planned:
         moved = "顺延" if day > planned else "提前"
-        to = "工作日"
-        if plan.calendar.is_makeup_workday(day):  # a weekend day: say that it is worked
-            to = f"{day.month}月{day.day}日（{WEEKDAY_CN[day.weekday()]}，调休上班）"
+        # The day it moved to, named: a weekend day is said to be worked.
+        worked = "，调休上班" if plan.calendar.is_makeup_workday(day) else ""
+        to = f"{day.month}月{day.day}日（{WEEKDAY_CN[day.weekday()]}{worked}）"
         want.notes += (f"原定{planned.month}月{planned.day}日遇休息日，{moved}至{to}",)
     want.day = day
     want.end = day + ONE_DAY if day else None
