@@ -6,6 +6,7 @@ it answered measured in a real browser (Chromium through Playwright) on a phone 
 
 import re
 import shutil
+import subprocess
 from urllib.parse import quote
 
 import pytest
@@ -263,3 +264,28 @@ def test_the_coordinators_pages_fit_a_phone_and_print_on_a_few_pages(county_web,
     tab.close()
     pages = len(re.findall(rb"/Type\s*/Page[^s]", printed))
     assert 1 <= pages <= sheets, (url, pages)
+
+
+def test_units_prints_each_unit_whole_and_no_page_with_the_footer_alone(county_web, browser,
+                                                                        tmp_path):
+    """各单位 on A4: a 5th page held only the last unit's links and the footer. On paper
+    the links lead nowhere; each unit's lines stay on one page, and every page has units."""
+    answer = county_web.client("kx").get("/units")
+    tab = browser.new_page()
+    tab.set_content(answer.text)
+    printed = tmp_path / "units.pdf"
+    printed.write_bytes(tab.pdf(format="A4", print_background=True))
+    tab.close()
+    text = subprocess.run(["pdftotext", "-layout", str(printed), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = [page for page in text.split("\f") if page.strip()]
+    names = "|".join(re.escape(u.name) for u in county_web.site.plan().units.values())
+    starts = re.compile(rf"^\s*(?:{names})\s", re.M)
+    for number, page in enumerate(pages, 1):
+        heads = len(starts.findall(page))
+        assert heads, (number, page)  # no page of a footer alone
+        # a unit's name, its rate and its accounts on the same page
+        rates, accounts = (len(re.findall(rf"^\s*{word}", page, re.M)) for word in ("完成率", "账号："))
+        assert heads == rates == accounts, (number, page)
+    assert "首页 · 月历" not in text and "依据：" in pages[-1]
+    assert sum(len(starts.findall(page)) for page in pages) == 36
