@@ -146,7 +146,7 @@ def test_the_ledgers_and_circulars_made_so_far_are_offered():
              "yingji-2025-05.xlsx", *(f"通报-2025-{m:02d}.html" for m in range(1, 13)),
              "通报-2025-12.pdf"}
     assert [label for label, _ in offered(names)] == [
-        "2025-01-01至2025-06-30台账（Excel）", "2024年台账（Excel）", "2021—2025年台账（Excel）",
+        "2025年1月1日至6月30日台账（Excel）", "2024年台账（Excel）", "2021—2025年台账（Excel）",
         "2025年12月通报（网页）", "2025年12月通报（PDF）", *(f"2025年{m}月通报（网页）"
                                                      for m in range(11, 6, -1))]
 

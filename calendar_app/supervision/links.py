@@ -10,7 +10,8 @@ from typing import Protocol
 from urllib.parse import quote
 
 from .. import exports as layout
-from ..model import anchor
+from ..formats.words import cn_period
+from ..model import ONE_DAY, anchor
 
 
 class Links(Protocol):
@@ -61,7 +62,14 @@ _SUMMARY_CN = {"summary": "实施情况总结", "midterm": "中期评估"}
 
 
 def _period_cn(period: str) -> str:
-    """2025 as 2025年, 2021-2025 as 2021—2025年; a period of days as its file names it."""
+    """2025 as 2025年, 2021-2025 as 2021—2025年, a period of days (2025-01-01至2025-06-30)
+    as 2025年1月1日至6月30日: what the file holds, not how it is named."""
     if len(period) == 4:
         return f"{period}年"
-    return f"{period[:4]}—{period[5:]}年" if len(period) == 9 else period
+    if len(period) == 9:
+        return f"{period[:4]}—{period[5:]}年"
+    first, _, last = period.partition("至")
+    try:
+        return cn_period(date.fromisoformat(first), date.fromisoformat(last) + ONE_DAY)
+    except ValueError:
+        return period
