@@ -156,6 +156,27 @@ def test_several_periods_reports_overdue_are_named_without_a_period(shipped_buil
     assert not any("月“天天科普”推送情况报送：逾期未报" in line for line in lines)
 
 
+def test_several_periods_reports_are_named_as_the_units_pages_name_them(shipped_built):
+    """A report task's name without its period has one owner (schedule/reporting), read off
+    the stored titles as the home's backlog reads it: a plan edited and not yet built does
+    not rename the task in the reminder alone."""
+    from calendar_app.schedule.reporting import name_without_period, task_name
+
+    plan = load_plan(shipped_built.plan)
+    push = next(o for o in plan.obligations if o.id == "m19-daily-push")
+    renamed = replace(plan, obligations=[replace(o, short="每日科普推送") if o is push else o
+                                         for o in plan.obligations])
+    with Store.open(shipped_built.db) as store:
+        entries = store.entries()
+    tasks = [e for e in entries if e.obligation == push.id and e.kind == "report"]
+    assert {name_without_period(e) for e in tasks} == {task_name(push)}
+    for edited in (plan, renamed):
+        notice = urge(edited, entries, "xuanchuan", date(2025, 5, 13))
+        assert notice is not None
+        lines = text(edited, notice)[1].splitlines()
+        assert f"· {task_name(push)}：逾期未报52次（最早2021年2月5日）" in lines
+
+
 def test_a_report_due_this_week_is_a_line_of_its_own_in_the_digest(shipped_built):
     # 县委宣传部's April push report is due on Monday 5-12, in the week of its daily pushes:
     # the week's list says it, and counts the pushes alone (7, not 8).

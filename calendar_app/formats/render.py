@@ -29,6 +29,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
 
     from ..model import day_of
     from ..plan.yearday import WEEKDAY_CN
+    from ..schedule.reporting import name_without_period
     from . import words
 
     folders = [str(override)] if override else []
@@ -51,7 +52,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
                        day_iso=lambda value: day_of(value).isoformat(), day=day_of,
                        groupby_obligation=words.by_obligation,
                        groupby_routine=words.by_routine, cn_run=words.cn_run,
-                       group_title=words.group_title, cn_listed=words.cn_listed,
+                       name_without_period=name_without_period, cn_listed=words.cn_listed,
                        grain_cn=words.GRAIN_CN.get)
     return env
 

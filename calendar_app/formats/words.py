@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..model import ONE_DAY, STATUS_CN, TZ, Entry, Grain, Plan, Slot, day_of, days
+from ..model import ONE_DAY, STATUS_CN, TZ, Entry, Grain, Plan, day_of, days
 from ..plan.yearday import WEEKDAY_CN
-from ..schedule.reporting import grain_of, period_words
+from ..schedule.reporting import task_period
 
 # What each history row's action is called, and the details it may carry.
 ACTION_CN = {"created": "生成", "changed": "计划变更", "removed": "移出计划", "restored": "恢复",
@@ -139,20 +139,6 @@ def by_routine(entries: list[Entry]) -> list[list[Entry]]:
 def cn_run(run: list[Entry]) -> str:
     """The days a run of one routine's occurrences spans: 2025年6月20日至7月3日."""
     return cn_period(day_of(run[0].start), day_of(run[-1].start) + ONE_DAY)
-
-
-def task_period(entry: Entry) -> str:
-    """The period a report task reports on, as an office names it (2025年5月); "" for an
-    event."""
-    if entry.kind != "report":
-        return ""
-    return period_words(grain_of(entry.slot), Slot(entry.slot, entry.slot_start, entry.slot_end))
-
-
-def group_title(entry: Entry) -> str:
-    """What a line of several of one obligation's entries is called: its title, less the
-    period a report task's title starts with (“天天科普”推送情况报送, not 2024年6月…)."""
-    return entry.title.removeprefix(task_period(entry))
 
 
 def cn_listed(entry: Entry) -> str:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from ..formats.words import COORDINATOR_CN, by_obligation, cn_date, cn_period, cn_when
 from ..model import Entry, Plan, day_of
-from ..schedule.reporting import task_name
+from ..schedule.reporting import name_without_period
 from .due import COORDINATOR, KIND_CN, Item, Kind, Notice
 
 MOST = 8  # lines of one list in a message; the page has the rest
@@ -63,22 +63,18 @@ def _soon(entry: Entry, today: date) -> str:
     return {0: "今天", 1: "明天"}.get(left, f"还有{left}天")
 
 
-def _name(plan: Plan, item: Item) -> str:
+def _name(item: Item) -> str:
     """What an item is about: its event, or for several periods' reports the report task
     without a period (not 2025年3月…, which would say only the latest)."""
     latest = item.entries[-1]
-    if item.count > 1 and latest.kind == "report":
-        for obligation in plan.obligations:
-            if obligation.id == latest.obligation:
-                return task_name(obligation)
-    return latest.title
+    return name_without_period(latest) if item.count > 1 else latest.title
 
 
 def _late(plan: Plan, item: Item) -> str:
     """One obligation's unreported events: the one event, or how many since when."""
     latest = item.entries[-1]
     if item.count > 1:
-        return (f"{_name(plan, item)}：逾期未报{item.count}次"
+        return (f"{_name(item)}：逾期未报{item.count}次"
                 f"（最早{cn_date(item.first or latest.slot_start)}）")
     said = f"{latest.title}：{cn_when(latest)}"
     return f"{said}，已逾期{item.late}天" if item.late else f"{said}，今天起逾期"
@@ -137,7 +133,7 @@ def _copy(plan: Plan, notice: Notice) -> tuple[list[str], str]:
     for item in notice.items:
         units.setdefault(item.unit, []).append(item)
     lines = ["以下单位的活动逾期未报，已催办两周以上仍未登记："]
-    lines += _listed([f"· {who(plan, unit)}：{_name(plan, items[0])}"
+    lines += _listed([f"· {who(plan, unit)}：{_name(items[0])}"
                       f"{f'等{len(items)}项活动' if len(items) > 1 else ''}，"
                       f"最早{cn_date(min(i.first for i in items if i.first))}"
                       for unit, items in units.items()], "个单位")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ..model import ONE_DAY, Event, Grain, Obligation, Plan, Slot, day_of
+from ..model import ONE_DAY, Entry, Event, Grain, Obligation, Plan, Slot, day_of
 from ..months import following
 from ..plan.workdays import WorkCalendar
 
@@ -86,6 +86,7 @@ def opens(slot: Slot) -> date:
 
 
 def task_title(obligation: Obligation, grain: Grain, slot: Slot) -> str:
+    """A report task's title: its period, then its name (2025年5月“天天科普”推送情况报送)."""
     return f"{period_words(grain, slot)}{task_name(obligation)}"
 
 
@@ -93,6 +94,22 @@ def task_name(obligation: Obligation) -> str:
     """An obligation's report task without its period (“天天科普”推送情况报送): what a line
     about several periods' reports calls them."""
     return f"{obligation.short or obligation.title}情况报送"
+
+
+def task_period(entry: Entry) -> str:
+    """The period a stored report task reports on, as `task_title` wrote it (2025年5月);
+    "" for an event."""
+    if entry.kind != "report":
+        return ""
+    return period_words(grain_of(entry.slot), Slot(entry.slot, entry.slot_start, entry.slot_end))
+
+
+def name_without_period(entry: Entry) -> str:
+    """What a line about several of one obligation's stored entries calls them (the home's
+    backlog, a reminder): an event's title, a report task's `task_name` as its title holds
+    it, never the latest period's title for them all. From the title, not the plan, so a
+    line says what the unit's pages say until the next build."""
+    return entry.title.removeprefix(task_period(entry))
 
 
 def report_tasks(plan: Plan, events: list[Event]) -> list[Event]:
