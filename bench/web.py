@@ -1,14 +1,17 @@
 """Load on the web application: simulated unit staff against `calendar-app serve` on loopback.
 
-    python bench/web.py [--users 50] [--rounds 6] [--think 1.0]
+    python bench/web.py [--users 50] [--rounds 6] [--think 1.0] [--runs 3]
 
 The shipped plan is built in bench/.work/, one account made per user (spread over the units),
 and the real server started. Users arrive over --arrive seconds; each signs in, then for
---rounds rounds opens its home,
-opens one of its unit's events, reports it done with an attendance, and opens it again,
-waiting --think seconds (randomised +-50%) between steps as a person would. Reported:
-requests/s, p50 and p99 latency of page views (GET) and of reports (POST), errors, and
-whether every accepted report is in the history afterwards.
+--rounds rounds opens its home, opens one of its unit's events, reports it done with an
+attendance, and opens it again, waiting --think seconds (randomised +-50%) between steps as a
+person would: a mixed load in which a quarter of the requests are reports, each of which has
+the server rewrite the feeds, months and gap report it touched. Reported for each of --runs
+runs and their median: requests/s, the share that are reports, p50 and p99 latency of page
+views (GET) and of sign-ins and reports (POST), errors, whether every accepted report is in
+the history afterwards, and whether the feeds the server kept current are the ones
+`calendar-app export feeds` writes from the database after the run.
 """
 
 from __future__ import annotations
@@ -138,25 +141,19 @@ def prepare(home: Path, users: int, rounds: int) -> list[tuple[str, list[str]]]:
     return [(login, events) for login, _, events in plan]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--think", type=float, default=1.0)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--arrive", type=float, default=10.0,
-                        help="users arrive (sign in) over this many seconds")
-    args = parser.parse_args()
-    WORK.mkdir(exist_ok=True)
+def one_run(args: argparse.Namespace) -> dict[str, float]:
+    """One server, one crowd: the figures of the run, printed as it ends."""
     with tempfile.TemporaryDirectory(dir=WORK) as tmp:
         home = Path(tmp)
         people = prepare(home, args.users, args.rounds)
+        app = [sys.executable, "-m", "calendar_app", "--plan", str(home / "recurring.yaml")]
+        log = open(home / "serve.log", "w")  # noqa: SIM115 (closed with the folder)
         server = subprocess.Popen(
-            [sys.executable, "-m", "calendar_app", "--plan", str(home / "recurring.yaml"),
-             "serve", "--port", "0", "--threads", str(args.threads), "--today", TODAY],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [*app, "serve", "--port", "0", "--threads", str(args.threads), "--today", TODAY],
+            stdout=subprocess.PIPE, stderr=log, text=True)
         try:
-            port = int(re.search(r":(\d+)/", server.stdout.readline())[1])
+            port = int(re.search(r":(\d+)/", server.stdout.readline() +
+                                 server.stdout.readline())[1])
             crowd = [User(port, login, events, args.rounds, args.think,
                           random.uniform(0, args.arrive)) for login, events in people]
             start = time.perf_counter()
@@ -166,30 +163,79 @@ def main() -> None:
                 user.join()
             wall = time.perf_counter() - start
         finally:
-            server.terminate()
-            server.wait(timeout=30)
-        with sqlite3.connect(home / "calendar.db") as conn:
+            server.terminate()  # it finishes the refresh under way and what is pending
+            server.wait(timeout=120)
+            log.close()
+        # `serve --today` is training: the server works on its copy, beside the database,
+        # and the reports, the refreshed feeds and the history are there.
+        copy = home / "calendar.training"
+        with sqlite3.connect(copy / "calendar.db") as conn:
             recorded = set(conn.execute("SELECT uid, by FROM history WHERE action = 'done'"))
+        stale = _stale_feeds([*app, "--db", str(copy / "calendar.db")], copy)
     views = [t for u in crowd for t in u.views]
     posts = [t for u in crowd for t in u.posts]
     errors = [e for u in crowd for e in u.errors]
     accepted = [(uid, u.login) for u in crowd for uid in u.accepted]
+    reports = sum(1 for u in crowd for entry in u.log if entry[3].endswith("/done"))
     lost = [a for a in accepted if a not in recorded]
-    print(f"web load: {args.users} users arriving over {args.arrive} s, {args.rounds} rounds, "
-          f"think {args.think} s, {args.threads} server threads, shipped plan as of {TODAY}")
-    print(f"requests {len(views) + len(posts)} in {wall:.1f} s: "
-          f"{(len(views) + len(posts)) / wall:.1f} requests/s")
-    print(f"page views {len(views)}: p50 {statistics.median(views) * 1000:.0f} ms, "
-          f"p99 {percentile(views, 0.99) * 1000:.0f} ms")
-    print(f"posts (sign-in, reports) {len(posts)}: p50 {statistics.median(posts) * 1000:.0f} ms,"
-          f" p99 {percentile(posts, 0.99) * 1000:.0f} ms")
-    print(f"errors {len(errors)}; reports accepted {len(accepted)}, lost {len(lost)}")
+    total = len(views) + len(posts)
+    figures = {"requests/s": total / wall, "reports %": 100 * reports / total,
+               "views p50": 1000 * statistics.median(views),
+               "views p99": 1000 * percentile(views, 0.99),
+               "posts p50": 1000 * statistics.median(posts),
+               "posts p99": 1000 * percentile(posts, 0.99),
+               "errors": len(errors), "accepted": len(accepted), "lost": len(lost),
+               "stale feeds": stale}
+    print(f"requests {total} in {wall:.1f} s: {total / wall:.1f} requests/s, "
+          f"{reports} reports ({figures['reports %']:.0f}%)")
+    print(f"page views {len(views)}: p50 {figures['views p50']:.0f} ms, "
+          f"p99 {figures['views p99']:.0f} ms")
+    print(f"posts (sign-in, reports) {len(posts)}: p50 {figures['posts p50']:.0f} ms, "
+          f"p99 {figures['posts p99']:.0f} ms")
+    print(f"errors {len(errors)}; reports accepted {len(accepted)}, lost {len(lost)}; "
+          f"feeds not current after the run: {stale}")
     for error in errors[:10]:
         print("  ", error)
     began = min(e[0] for u in crowd for e in u.log)
     slow = sorted((e for u in crowd for e in u.log), key=lambda e: -e[1])[:8]
     print("slowest:", "; ".join(f"{m} {p.split('/')[1] or '/'} {t * 1000:.0f} ms at "
                                 f"{s - began:.1f} s" for s, t, m, p in slow))
+    return figures
+
+
+def _stale_feeds(app: list[str], home: Path) -> int:
+    """How many of the feeds the server kept current (in `home`/exports) differ from those
+    written afresh from the database `app` names: each report must have reached the feeds
+    it touched."""
+    kept = {p.name: p.read_bytes() for p in (home / "exports" / "feeds").glob("*.ics")}
+    fresh = home / "fresh"
+    subprocess.run([*app, "--exports", str(fresh), "export", "feeds", "--today", TODAY],
+                   check=True, capture_output=True)
+    made = {p.name: p.read_bytes() for p in (fresh / "feeds").glob("*.ics")}
+    return sum(1 for name in made.keys() | kept.keys() if made.get(name) != kept.get(name))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--think", type=float, default=1.0)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--arrive", type=float, default=10.0,
+                        help="users arrive (sign in) over this many seconds")
+    parser.add_argument("--runs", type=int, default=1, help="runs, each with a fresh server")
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    print(f"web load: {args.users} users arriving over {args.arrive} s, {args.rounds} rounds, "
+          f"think {args.think} s, {args.threads} server threads, shipped plan as of {TODAY}")
+    runs = []
+    for number in range(1, args.runs + 1):
+        print(f"-- run {number}")
+        runs.append(one_run(args))
+    if args.runs > 1:
+        print(f"-- median of {args.runs} runs")
+        print(", ".join(f"{key} {statistics.median(r[key] for r in runs):.1f}"
+                        for key in runs[0]))
 
 
 if __name__ == "__main__":
