@@ -457,7 +457,7 @@ class Month:
         name = observance_of(obligation.rule)
         label = self.plan.calendar.observances[name].name_in(year) if name else ""
         short, full = titles(obligation, label)
-        return full + title[len(short):] if title.startswith(short) else full
+        return full + title[len(short):] if title.startswith(short) else title
 
 
 def _total(counts: Iterable[int | None]) -> int | None:
