@@ -1,7 +1,9 @@
 """Monthly report sheets: export, fill in, import back; all or nothing; every encoding."""
 
 import json
+import re
 import zipfile
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -37,7 +39,7 @@ def test_template_lists_the_units_month_title_first_and_its_key_hidden_last(buil
     assert text[0] == ("活动,日期,星期,措施,牵头单位,状态,实际日期,数量,数量说明,备注,佐证材料,"
                        "取消原因,改期至,编号")
     assert len(text) == 1 + 7
-    assert text[3] == "防灾减灾日宣传,2025-05-12,周一,2,县应急管理局,,,,参加人数,,,,,m02-day/2025"
+    assert text[3] == "防灾减灾日宣传,2025年5月12日,周一,2,县应急管理局,,,,参加人数,,,,,m02-day/2025"
     sheet = openpyxl.load_workbook(xlsx_path).active
     assert sheet["A1"].value == "活动" and sheet["N1"].value == "编号" and sheet.max_row == 8
     assert sheet.column_dimensions["N"].hidden and not sheet.column_dimensions["A"].hidden
@@ -141,6 +143,52 @@ def test_the_xlsx_template_filled_in_by_hand_imports(built):
     assert built.run("import", str(path)).output.strip().endswith("2 events changed")
     got = _statuses(built)
     assert got["m02-day/2025"] == ("done", 88) and got["m02-tv/2025-W21"][0] == "moved"
+
+
+def test_dates_are_written_as_an_office_writes_them_and_read_back_in_any_usual_form(built):
+    """日期, 实际日期 and 改期至 say 2025年5月12日 (with 14:30 for a timed move) in both files;
+    a unit may type a day as 2025年5月12日, 2025/5/12 or 2025-05-12, or let Excel make a date
+    cell of it, and an impossible day is refused by its row."""
+    built.run("export", "report-template", "--unit", "yingji", "--month", "2025-05")
+    path = built.exports / "reports" / "yingji-2025-05.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    col = {name: header.index(name) for name in ("状态", "实际日期", "改期至", "编号", "日期")}
+    rows = {row[col["编号"]].value: row for row in sheet.iter_rows(min_row=2)}
+    assert rows["m02-day/2025"][col["日期"]].value == "2025年5月12日"
+    rows["m02-day/2025"][col["状态"]].value = "完成"
+    rows["m02-day/2025"][col["实际日期"]].value = datetime(2025, 5, 13)  # a date cell
+    rows["m02-tv/2025-W21"][col["状态"]].value = "改期"
+    rows["m02-tv/2025-W21"][col["改期至"]].value = "2025年5月23日 14：30"
+    rows["m02-tv/2025-W20"][col["状态"]].value = "完成"
+    rows["m02-tv/2025-W20"][col["实际日期"]].value = "2025/5/14"
+    book.save(path)
+    assert built.run("import", str(path)).output.strip().endswith("3 events changed")
+    got = _statuses(built)
+    assert [got[uid][0] for uid in ("m02-day/2025", "m02-tv/2025-W20", "m02-tv/2025-W21")] \
+        == ["done", "done", "moved"]
+
+    built.run("export", "report-template", "--unit", "yingji", "--month", "2025-05")
+    lines = (built.exports / "reports" / "yingji-2025-05.csv").read_text("utf-8-sig")
+    by_key = {line.rsplit(",", 1)[-1]: line for line in lines.splitlines()}
+    assert ",完成,2025年5月13日," in by_key["m02-day/2025"]
+    assert ",完成,2025年5月14日," in by_key["m02-tv/2025-W20"]
+    assert by_key["m02-tv/2025-W21"].endswith(",2025年5月23日 14:30,m02-tv/2025-W21")
+    shown = [line.rsplit(",", 1)[0] for line in lines.splitlines()]  # all but the hidden key
+    assert not [line for line in shown if re.search(r"\d{4}-\d\d", line)]
+    for suffix in ("csv", "xlsx"):
+        out = built.run("import", str(built.exports / "reports" / f"yingji-2025-05.{suffix}"))
+        assert out.output.strip().endswith("0 events changed"), suffix
+
+    sheet_path = built.exports / "reports" / "yingji-2025-05.csv"
+    bad = lines.replace(",2025年5月13日,", ",2025年2月30日,")
+    sheet_path.write_text(bad, encoding="utf-8-sig")
+    before = _dump(built.database)
+    result = built.run("import", str(sheet_path), ok=False)
+    assert result.exit_code == 1
+    assert "实际日期“2025年2月30日”不是日期（如2025年6月18日）" in result.output
+    assert _dump(built.database) == before
 
 
 def test_an_exported_sheet_of_recorded_events_reimports_as_no_change(built):

@@ -6,7 +6,8 @@ reads the same wherever a unit meets it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from datetime import date, datetime, time
 
 from ..model import ONE_DAY, STATUS_CN, TZ, Entry, Grain, Plan, day_of, days
 from ..plan.yearday import WEEKDAY_CN
@@ -42,6 +43,34 @@ def account_unit(plan: Plan, unit: str | None) -> str:
 
 def cn_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+# A day as people type it into a sheet or a form: 2025年6月18日, 2025-06-18, 2025/6/18 or
+# 2025.6.18, with a time of day after it where one is asked for (14:30, 14：30).
+_WRITTEN = re.compile(r"(\d{4})\s*(?:年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?|[-/.]\s*(\d{1,2})\s*"
+                      r"[-/.]\s*(\d{1,2}))(?:\s*[T\s]\s*(\d{1,2})\s*[:：]\s*(\d{2})(?::\d{2})?)?")
+
+
+def read_date(text: str) -> date | None:
+    """The day `text` writes (cn_date's reverse, ISO too), or None when it is no day."""
+    moment = read_moment(text)
+    return None if moment is None or isinstance(moment, datetime) else moment
+
+
+def read_moment(text: str) -> date | datetime | None:
+    """A day, or a day and time of day (naive), as `text` writes it; None when it is
+    neither, or names a day no calendar has (2025年2月30日)."""
+    found = _WRITTEN.fullmatch(text.strip())
+    if not found:
+        return None
+    year, month, day, month2, day2, hour, minute = found.groups()
+    try:
+        written = date(int(year), int(month or month2), int(day or day2))
+        if hour is None:
+            return written
+        return datetime.combine(written, time(int(hour), int(minute)))
+    except ValueError:
+        return None
 
 
 def cn_moment(moment: datetime) -> str:

@@ -26,7 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from .. import exports, limits
 from ..errors import CalendarAppError, Problem
 from ..formats import xlsx
-from ..formats.words import cn_date, cn_period
+from ..formats.words import cn_date, cn_moment, cn_period, read_date, read_moment
 from ..model import STATUS_CN, TZ, Entry, Plan, day_of
 from ..plan.yearday import WEEKDAY_CN
 from ..textfile import decode
@@ -83,16 +83,22 @@ def template_rows(entries: list[Entry], plan: Plan,
         status = e.shown_status
         count = e.done_count if e.kind == "report" else e.attendance
         rows.append([
-            e.title, day.isoformat(), WEEKDAY_CN[day.weekday()], e.measure or "",
+            e.title, cn_date(day), WEEKDAY_CN[day.weekday()], e.measure or "",
             plan.units[e.lead].name if e.lead in plan.units else e.lead,
             STATUS_CN[status] if status != "planned" else "",
-            e.done_on.isoformat() if e.done_on and e.kind == "event" else "",
+            cn_date(e.done_on) if e.done_on and e.kind == "event" else "",
             count if count is not None else "", asked(e, plan, planned or {}),
             e.remark if e.status == "done" else "", "",
             e.remark if e.status == "cancelled" else "",
-            e.start.isoformat() if e.moved else "", e.uid,
+            _written(e.start) if e.moved else "", e.uid,
         ])
     return rows
+
+
+def _written(start: date | datetime) -> str:
+    """A moved event's new day as the 改期至 column writes it: 2025年6月18日, with its time
+    of day (14:30) when it has one."""
+    return cn_moment(start) if isinstance(start, datetime) else cn_date(start)
 
 
 def backlog(entries: list[Entry], unit: str, today: date, overdue_days: int) -> list[Entry]:
@@ -131,7 +137,7 @@ def template_files(entries: list[Entry], plan: Plan, unit: str, month: str,
         for cell in sheet[sheet.max_row]:
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # openpyxl makes a formula of any text starting with =
-    widths = (40, 12, 6, 6, 16, 8, 12, 8, 24, 24, 24, 20, 18, 30)
+    widths = (40, 16, 6, 6, 16, 8, 16, 8, 24, 24, 24, 20, 22, 30)
     for i, size in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(i)].width = size
     key = get_column_letter(COLUMNS.index(KEY) + 1)
@@ -328,9 +334,9 @@ def _decode(path: Path, data: bytes) -> str:
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else \
-            value.isoformat(timespec="minutes")
+    if isinstance(value, datetime):  # a cell the spreadsheet took for a date
+        return cn_date(value.date()) if value.time() == datetime.min.time() else \
+            cn_moment(value.replace(tzinfo=TZ))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -491,7 +497,7 @@ def _row_change(row: int, uid: str, cells: dict[str, str], plan: Plan,
         return Change(row, uid, "cancelled", {"reason": reason})
     to = _when(cells.get("改期至", ""), plan)
     if to is None:
-        raise ValueError("状态为改期时须填写改期至（如2025-06-18）")
+        raise ValueError("状态为改期时须填写改期至（如2025年6月18日）")
     return Change(row, uid, "moved", {"to": to})
 
 
@@ -514,21 +520,30 @@ def _attendance(text: str, column: str = COUNT) -> int | None:
 def _parse_day(text: str, plan: Plan, column: str) -> date | None:
     if not text:
         return None
-    try:
-        day = date.fromisoformat(text.replace("/", "-"))
-    except ValueError:
-        raise ValueError(f"{column}“{text}”不是日期（如2025-06-18）") from None
+    day = read_date(text)
+    if day is None:
+        raise ValueError(f"{column}“{text}”不是日期（如2025年6月18日）")
+    return _within(day, plan, column)
+
+
+def _within(day: date, plan: Plan, column: str) -> date:
     if not plan.start <= day < plan.end:
         raise ValueError(f"{column}{cn_date(day)}不在实施方案期限内（{cn_period(plan.start, plan.end)}）")
     return day
 
 
 def _when(text: str, plan: Plan) -> date | datetime | None:
-    if "T" in text or " " in text:
+    """改期至: a day, or a day and time (Chongyang's); sheets written before dates were
+    in words carry ISO moments with their offset (2025-06-18T14:30:00+08:00)."""
+    if not text:
+        return None
+    moment = read_moment(text)
+    if moment is None:
         try:
             moment = datetime.fromisoformat(text.replace("/", "-"))
         except ValueError:
-            raise ValueError(f"改期至“{text}”不是日期或时间（如2025-06-18 14:30）") from None
-        _parse_day(moment.date().isoformat(), plan, "改期至")
-        return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
-    return _parse_day(text, plan, "改期至")
+            raise ValueError(f"改期至“{text}”不是日期或时间（如2025年6月18日 14:30）") from None
+    if not isinstance(moment, datetime):
+        return _within(moment, plan, "改期至")
+    _within(moment.date(), plan, "改期至")
+    return moment if moment.tzinfo else moment.replace(tzinfo=TZ)

@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 from flask import Blueprint, abort, flash, g, get_flashed_messages, redirect, request, url_for
 
 from .. import limits
-from ..formats.words import ACTION_CN, cn_period
+from ..formats.words import ACTION_CN, cn_period, read_date
 from ..model import REVIEW_CN, TZ, Entry, Evidence, Obligation, Plan, Slot, day_of
 from ..reports.evidence import KINDS_CN, EvidenceError, Upload
 from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError, check_text
@@ -332,10 +332,9 @@ def _whole(text: str) -> int | None:
 
 def _day(form: Form, name: str, plan) -> date | None:
     text = form.values.get(name, "").strip()
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        form.bad(name, "请填写日期，如2025-06-18")
+    day = read_date(text)
+    if day is None:
+        form.bad(name, "请填写日期，如2025年6月18日")
         return None
     if not plan.start <= day < plan.end:
         form.bad(name, f"日期须在实施方案期限内（{cn_period(plan.start, plan.end)}）")
