@@ -650,8 +650,7 @@ def export_report_template(paths: Paths, unit, month, overdue, today) -> None:
         else:
             first, stop = _month(month)
             key = f"{first:%Y-%m}"
-            entries = [e for e in store.entries(unit=unit_id, start=first, end=stop)
-                       if not e.orphaned]
+            entries = sheets.month_rows(store.entries(unit=unit_id, start=first, end=stop))
         planned = store.planned_counts(entries)
     out = paths.exports_for(plan)
     files = sheets.template_files(entries, plan, unit_id, key, _today(today), planned)

@@ -272,3 +272,21 @@ def test_a_units_home_folds_a_routine_reported_by_period_and_names_its_tasks_by_
     assert "<strong>2025年" not in overdue
     assert ">2025年5月，2025年6月9日截止</a>" in overdue
     assert ">2025年1月，2025年2月" in overdue
+
+
+@on_both_databases
+def test_a_month_sheet_asks_for_the_periods_report_not_each_day_of_a_routine(built_small):
+    """The month's sheet of a unit whose push is reported monthly has a row for the report
+    task due that month and none for the pushes' days, but a day recorded alone (cancelled
+    on its own page) keeps its row; the sheet imports back as no change."""
+    built_small.edit(*MONTHLY_PUSH)
+    built_small.run("build", "--today", "2025-01-01")
+    built_small.run("record", "cancel", "m03-push/2025-06-09", "--reason", "停电")
+    built_small.run("export", "report-template", "--unit", "tiancheng", "--month", "2025-06",
+                    "--today", "2025-06-30")
+    path = built_small.exports / "reports" / "tiancheng-2025-06.csv"
+    keys = [line.rsplit(",", 1)[-1] for line in path.read_text("utf-8-sig").splitlines()[1:]]
+    assert keys == ["m03-push/2025-06-09", "m03-push/report-2025-05"]  # of 8 pushes planned
+    for suffix in ("csv", "xlsx"):
+        out = built_small.run("import", str(path.with_suffix(f".{suffix}"))).output
+        assert out.strip().endswith("0 events changed"), suffix

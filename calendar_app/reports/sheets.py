@@ -101,6 +101,13 @@ def _written(start: date | datetime) -> str:
     return cn_moment(start) if isinstance(start, datetime) else cn_date(start)
 
 
+def month_rows(entries: list[Entry]) -> list[Entry]:
+    """A month sheet's events: each one reported on its own and each period's report task.
+    A routine reported by period is judged in its report task, so its days are not rows to
+    fill in (a month of daily pushes is one row, not 31), unless one was recorded alone."""
+    return [e for e in entries if not e.orphaned and (e.reported_alone or e.status != "planned")]
+
+
 def backlog(entries: list[Entry], unit: str, today: date, overdue_days: int) -> list[Entry]:
     """The catch-up sheet's events (逾期未报清单): every one the unit leads that is overdue
     today, across months, oldest first."""

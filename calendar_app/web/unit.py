@@ -222,7 +222,7 @@ def sheet_download(key: str, kind: str):
     unit = chosen_unit(plan)
     year, month_ = _month(key)
     first, stop = _in_plan(plan, key)
-    entries = [e for e in g.store.entries(unit=unit, start=first, end=stop) if not e.orphaned]
+    entries = sheets.month_rows(g.store.entries(unit=unit, start=first, end=stop))
     return _sheet(plan, unit, entries, key, kind, f"{year}年{month_}月报表")
 
 
