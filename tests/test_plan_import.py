@@ -227,3 +227,13 @@ def test_the_period_comes_from_the_table_s_targets_or_the_option(tmp_path):
     bad = _import(table, tmp_path / "b.yaml", "--period", "2030-2026")
     assert bad.exit_code == 1 and "runs backwards" in bad.output
     assert not (tmp_path / "b.yaml").exists()
+
+
+def test_a_one_row_table_counts_one_unit_and_no_townships(tmp_path):
+    table = make_docx(tmp_path / "t.docx", [("重点任务", "1.加强应急科普\n在防灾减灾日开展宣传。",
+                                              "县科协")])
+    result = _import(table, tmp_path / "out.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        f"{tmp_path / 'out.yaml'}: draft plan from {table}: 1 measure, 1 obligation, 1 unit "
+        "(1 county unit, no townships), 0 groups, period 2021-01-01 to 2025-12-31")

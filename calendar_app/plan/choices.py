@@ -19,15 +19,24 @@ NAMES_SHOWN = 6  # a longer list of co-organisers is counted, not named
 
 def summary(plan: Plan) -> str:
     """What the plan holds, in one line."""
-    return (f"{len(plan.measures)} measures, {len(plan.obligations)} obligations, "
-            f"{len(plan.units)} units ({unit_counts(plan)}), {len(plan.groups)} groups, "
-            f"period {plan.start} to {plan.last}")
+    return (f"{_count(len(plan.measures), 'measure')}, "
+            f"{_count(len(plan.obligations), 'obligation')}, "
+            f"{_count(len(plan.units), 'unit')} ({unit_counts(plan)}), "
+            f"{_count(len(plan.groups), 'group')}, period {plan.start} to {plan.last}")
 
 
 def unit_counts(plan: Plan) -> str:
+    """24 county units plus the 12 townships; 1 county unit, no townships."""
     county = sum(u.kind == "county" for u in plan.units.values())
     towns = sum(u.kind == "township" for u in plan.units.values())
-    return f"{county} county units plus the {towns} townships"
+    units = _count(county, "county unit")
+    if not towns:
+        return f"{units}, no townships"
+    return f"{units} plus {'1 township' if towns == 1 else f'the {towns} townships'}"
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
 def county_choices(plan: Plan) -> list[str]:
