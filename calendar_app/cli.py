@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import re
 import signal
 import sys
 import time
@@ -32,6 +33,7 @@ class Paths:
     plan: Path
     db: str  # a SQLite file's path, or a postgresql:// URL
     exports: Path
+    plan_given: bool = True  # --plan on the command line, not its default
 
     def load_plan(self):
         from .plan.reader import load_plan
@@ -149,7 +151,9 @@ def _os_user() -> str:
 def cli(ctx: click.Context, plan_path: Path, db: str | None, exports: Path | None) -> None:
     """Chongyang County's scientific-literacy plan as calendars for its units."""
     home = plan_path.parent
-    ctx.obj = Paths(plan_path, db or str(home / "calendar.db"), exports or home / "exports")
+    given = ctx.get_parameter_source("plan_path") is not click.core.ParameterSource.DEFAULT
+    ctx.obj = Paths(plan_path, db or str(home / "calendar.db"), exports or home / "exports",
+                    given)
 
 
 @cli.command()
@@ -198,6 +202,40 @@ def _years(period: tuple[int, int]) -> tuple[int, int]:
     return first, last
 
 
+class Names(click.ParamType):
+    """Names separated by commas or 、: 甲镇,乙乡 or 甲镇、乙乡."""
+
+    name = "NAME,NAME,..."
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        names = tuple(dict.fromkeys(n for n in re.split(r"[,，、;；\s]+", str(value)) if n))
+        if not names:
+            self.fail(f"{value!r} names nothing: give the names as 甲镇,乙乡", param, ctx)
+        return names
+
+
+def _import_ground(paths: Paths):
+    """The plan an import stands on, and what to say of it: --plan, or recurring.yaml here;
+    with neither, the program's own plan, less what is its county's."""
+    if paths.plan_given or paths.plan.exists():
+        return paths.load_plan(), []
+    from .plan import draft
+    from .plan.reader import load_plan, shipped_file
+
+    shipped = shipped_file()
+    if shipped is None:
+        raise CalendarAppError(f"{paths.plan}: no plan here, and the program's own is not "
+                               "beside it: give --plan a county's recurring.yaml to take the "
+                               "working calendar and settings from")
+    ground, notes = draft.fresh_ground(load_plan(shipped))
+    return ground, [f"no {paths.plan} here: the working calendar (terms, observance days, "
+                    f"holidays), the settings and the county bodies' names come from the "
+                    f"program's own plan, {shipped}; the townships from the table and "
+                    "--townships", *notes]
+
+
 @cli.group("plan", cls=AppGroup)
 def plan_group() -> None:
     """Start a plan: from a county's responsibility table, or for the next period."""
@@ -210,24 +248,33 @@ def plan_group() -> None:
 @click.option("--period", type=Period(), help="The years the plan runs, e.g. 2021-2025 "
               "(default: five years up to the year its targets name, 到2025年).")
 @click.option("--force", is_flag=True, help="Replace --out when it exists.")
+@click.option("--townships", type=Names(), help="The county's towns and townships, as "
+              "甲镇,乙乡 (or 甲镇、乙乡): those behind 各乡镇, in place of the current plan's.")
 @click.pass_obj
-def plan_import(paths: Paths, table, out, period, force) -> None:
+def plan_import(paths: Paths, table, out, period, force, townships) -> None:
     """Read a 重点任务责任分工表 (DOCX, XLSX or CSV) into a draft plan that validates.
 
     The current plan (--plan) lends the units' ids, the townships, the working calendar and
-    the settings; each rhythm the table states becomes an obligation marked as assumed."""
+    the settings; with no --plan and no recurring.yaml here, the program's own plan lends
+    the calendar, the settings and the county bodies' names, and the townships come from the
+    table and --townships. Each rhythm the table states becomes an obligation marked as
+    assumed."""
     from .plan import choices, draft, writer
     from .plan import table as tables
 
-    reference = paths.load_plan()
+    reference, ground = _import_ground(paths)
     read = tables.read_table(table)
     first, last = _years(period) if period else draft.stated_period(read, reference)
+    if ground and not period and draft.stated_years(read) is None:
+        ground.append(f"the table names no year its targets are due (到2030年): the period "
+                      f"is the program's plan's, {first}-{last}; give --period for the "
+                      "county's own")
     made = draft.draft(read, reference, date(first, 1, 1), date(last + 1, 1, 1),
-                       draft.named_for(reference.name, first, last))
+                       draft.named_for(reference.name, first, last), townships or ())
     plan = writer.save(out, writer.plan_text(made.plan, draft.heading(made, table.name),
                                              draft.measure_notes(made)), force)
     click.echo(f"{out}: draft plan from {table}: {choices.summary(plan)}")
-    for note in [*made.notes, *plan.notes]:
+    for note in [*ground, *made.notes, *plan.notes]:
         click.echo(f"note: {note}")
     for line in choices.decisions(plan):
         click.echo(line)

@@ -229,6 +229,156 @@ def test_the_period_comes_from_the_table_s_targets_or_the_option(tmp_path):
     assert not (tmp_path / "b.yaml").exists()
 
 
+# -- a county with no plan yet -----------------------------------------------------------------
+
+# Another county's table, in its own words: 教育局 without 县, a body the program's plan does
+# not know (县数据局), a town by name (城关镇), and 各乡镇 for the townships.
+ANOTHER_COUNTY = [
+    ("青少年科学素质提升行动",
+     "1.开展科普进校园活动\n每学期在全县中小学开展科普讲座，到2030年建成科普示范学校10所以上。",
+     "教育局、县科协"),
+    ("", "2.推进数字科普\n依托县级数据平台每月发布科普信息。", "县数据局、县科协"),
+    ("农民科学素质提升行动", "3.开展科普大篷车巡展\n3年内实现全县乡镇巡展全覆盖。", "县科协、各乡镇"),
+    ("", "4.建设城关镇科普示范社区\n每年开展1-2次社区科普活动。", "城关镇、县科协"),
+    ("应急科普工程", "5.加强应急科普\n在防灾减灾日开展应急科普宣传。", "县应急管理局、各乡镇"),
+]
+
+
+def _here(*args: str):
+    """The CLI run in the current folder, without --plan, as a county's coordinator runs it."""
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture
+def empty_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "county"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def test_a_county_with_no_plan_imports_its_table_and_builds(empty_folder):
+    make_docx(empty_folder / "分工表.docx", ANOTHER_COUNTY)
+    result = _here("plan", "import", "分工表.docx", "--out", "recurring.yaml",
+                   "--townships", "城关镇,东风镇、南湖乡")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == ("recurring.yaml: draft plan from 分工表.docx: 5 measures, 6 obligations, "
+                        "7 units (4 county units plus the 3 townships), 1 group, period "
+                        "2026-01-01 to 2030-12-31")
+    assert lines[1] == (f"note: no recurring.yaml here: the working calendar (terms, observance "
+                        "days, holidays), the settings and the county bodies' names come from "
+                        f"the program's own plan, {SHIPPED}; the townships from the table and "
+                        "--townships")
+    assert "settings.base_url" in lines[2] and "settings.issuer" in lines[2]
+    assert ("note: measure 2: 县数据局 is not among the units of the program's own plan; added "
+            "as a new unit (id unit-1: give it a short pinyin id before the first build)") in lines
+
+    plan = load_plan(empty_folder / "recurring.yaml")
+    assert {u.name: (u.id, u.kind) for u in plan.units.values()} == {
+        "县教育局": ("jiaoyu", "county"), "县科协": ("kexie", "county"),
+        "县数据局": ("unit-1", "county"), "县应急管理局": ("yingji", "county"),
+        "城关镇": ("town-1", "township"), "东风镇": ("town-2", "township"),
+        "南湖乡": ("town-3", "township")}
+    assert [plan.unit_name(u) for u in plan.groups["townships"].members] == \
+        ["城关镇", "东风镇", "南湖乡"]
+    assert plan.measures[3].units == ("kexie", "town-1", "town-2", "town-3")
+    # Nothing of Chongyang's: not its townships, its issuer, its name, its address.
+    assert "崇阳" not in (empty_folder / "recurring.yaml").read_text("utf-8")
+    assert plan.settings.base_url == "https://example.invalid/calendar"
+    assert plan.calendar == load_plan(SHIPPED).calendar  # its working calendar, lent
+
+    validated = _here("validate")
+    assert validated.exit_code == 0, validated.output
+    assert validated.output.startswith("recurring.yaml: ok: 5 measures, 6 obligations, 7 units")
+    built = _here("build", "--today", "2026-03-01")
+    assert built.exit_code == 0, built.output
+    assert (empty_folder / "exports" / "feeds" / "town-1.ics").exists()
+
+    def events(unit: str) -> list[dict]:
+        listed = _here("events", "--unit", unit, "--format", "json")
+        assert listed.exit_code == 0, listed.output
+        return json.loads(listed.output)
+    town = {(e["obligation"], e["start"][:4]) for e in events("城关镇")}
+    assert {("m4-times", "2026"), ("m5-day", "2026")} <= town
+    caravan = [e["slot"] for e in events("县科协") if e["obligation"] == "m3-rotation"]
+    assert caravan[:3] == ["2026-2028/town-1", "2026-2028/town-2", "2026-2028/town-3"]
+    monthly = [e for e in events("县数据局") if e["obligation"] == "m2-monthly"]
+    assert len(monthly) == 60 and monthly[0]["lead"] == "unit-1"
+
+
+def test_the_table_s_own_towns_stand_for_its_townships_when_none_are_given(empty_folder):
+    make_docx(empty_folder / "t.docx", ANOTHER_COUNTY)
+    result = _here("plan", "import", "t.docx", "--out", "recurring.yaml")
+    assert result.exit_code == 0, result.output
+    assert ("note: measure 4: 城关镇 is not among the units of the program's own plan; added "
+            "as a township (id town-1: give it a short pinyin id before the first build)"
+            ) in result.output.splitlines()
+    assert ("note: 各乡镇 stands for the towns the table lists by name (城关镇): give all the "
+            "county's with --townships") in result.output.splitlines()
+    plan = load_plan(empty_folder / "recurring.yaml")
+    assert plan.groups["townships"].members == ("town-1",)
+
+
+def test_各乡镇_with_no_township_known_is_one_line_asking_for_townships(empty_folder):
+    rows = [row for row in ANOTHER_COUNTY if "城关镇" not in row[2]]
+    make_docx(empty_folder / "t.docx", rows)
+    result = _here("plan", "import", "t.docx", "--out", "recurring.yaml")
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        "t.docx: table 1, row 4, column 3: measure 3 names 各乡镇, and no township is known: "
+        "neither the table nor the program's own plan lists any; give the county's with "
+        "--townships 甲镇,乙乡,…"]
+    assert sorted(p.name for p in empty_folder.iterdir()) == ["t.docx"]
+
+
+def test_a_plan_given_and_missing_is_not_replaced_by_the_program_s(empty_folder):
+    make_docx(empty_folder / "t.docx", ANOTHER_COUNTY)
+    result = CliRunner().invoke(cli, ["--plan", "ours.yaml", "plan", "import", "t.docx",
+                                      "--out", "recurring.yaml", "--townships", "城关镇"])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == ["ours.yaml: cannot read plan: No such file or directory"]
+    assert sorted(p.name for p in empty_folder.iterdir()) == ["t.docx"]
+
+
+def test_a_recurring_yaml_here_is_the_reference_not_the_program_s(empty_folder):
+    (empty_folder / "plan").mkdir()
+    (empty_folder / "plan" / "recurring.yaml").write_bytes(SHIPPED.read_bytes())
+    make_docx(empty_folder / "t.docx", ANOTHER_COUNTY)
+    with pytest.MonkeyPatch.context() as here:
+        here.chdir(empty_folder / "plan")
+        result = _here("plan", "import", "../t.docx", "--out", "../recurring.yaml")
+    assert result.exit_code == 0, result.output
+    assert "program's own plan" not in result.output
+    plan = load_plan(empty_folder / "recurring.yaml")
+    # Chongyang's 12 townships behind 各乡镇, and the table's 城关镇 with them.
+    assert len(plan.groups["townships"].members) == 13
+    assert plan.unit_name(plan.groups["townships"].members[0]) == "天城镇"
+
+
+def test_without_the_program_s_plan_beside_it_the_user_is_told_to_give_plan(empty_folder,
+                                                                           tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    installed = tmp_path / "site"  # the package alone, as a wheel would put it
+    shutil.copytree(ROOT / "calendar_app", installed / "calendar_app",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    make_docx(empty_folder / "t.docx", ANOTHER_COUNTY)
+    done = subprocess.run([sys.executable, "-m", "calendar_app", "plan", "import", "t.docx",
+                           "--out", "recurring.yaml"], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(installed), "PATH": "/usr/bin:/bin"},
+                          timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.splitlines() == [
+        "recurring.yaml: no plan here, and the program's own is not beside it: give --plan a "
+        "county's recurring.yaml to take the working calendar and settings from"]
+    assert sorted(p.name for p in empty_folder.iterdir()) == ["t.docx"]
+
+
 def test_a_one_row_table_counts_one_unit_and_no_townships(tmp_path):
     table = make_docx(tmp_path / "t.docx", [("重点任务", "1.加强应急科普\n在防灾减灾日开展宣传。",
                                               "县科协")])

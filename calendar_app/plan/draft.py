@@ -4,17 +4,20 @@ obligation for each rhythm a measure's text states (`rhythms`), each marked `ass
 
 The current plan lends what a table does not hold: the units' ids (so feeds keep their names),
 the townships behind 各乡镇, the working calendar (terms, observance days, holidays) and the
-settings. Pure: a table and a plan in, a plan and notes out; `writer` writes it.
+settings. A county with no plan yet stands on the program's own (`fresh_ground`): its calendar,
+settings and county bodies, not what is its county's. The townships are those given
+(--townships), else the plan's, and every town (…镇, …乡, …街道) the table lists by name.
+Pure: a table and a plan in, a plan and notes out; `writer` writes it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 
 from ..errors import Problem
-from ..model import Category, Group, Measure, Obligation, Plan, Unit
+from ..model import Category, Group, Measure, Obligation, Plan, Settings, Unit
 from .rhythms import rhythms
 from .rules import Rotation
 from .table import Row, Table
@@ -25,6 +28,11 @@ _BODY = re.compile(r"^[\u4e00-\u9fff（）()]{2,30}(局|委|部|办|院|校|会|
                    r"联|协|团|馆|行|处|室|厅|庭|台|署|司|科|股|分局|支队|大队|集团)$")
 _TOWNSHIPS = re.compile(r"^各(乡镇|乡、镇|镇|乡|乡镇（街道）|镇（区）|镇区)$")
 _LEADING_GROUP = re.compile(r"领导小组.*成员单位$")
+# A town's name (城关镇, 港口乡, 天城街道办事处): a unit of kind township. Not 有关乡镇, a phrase,
+# nor 县城乡 or 各镇.
+_TOWN = re.compile(r"^(?![各县])[\u4e00-\u9fff]{2,12}(镇|乡|街道|街道办事处)$")
+# The county a plan's name begins with (崇阳县全民科学素质行动实施方案): its place name.
+_COUNTY = re.compile(r"^([\u4e00-\u9fff]{1,8}?)(自治县|县|市|区|旗)")
 COUNTY_PREFIX = "县"
 
 
@@ -56,7 +64,7 @@ class _Units:
         if name in ref.names:
             self._take(ref.names[name], name)
             return
-        group = self._group(name)
+        group = self._group(name, row)
         if group:
             self.group_names.setdefault(group, name)
             if group == "townships":
@@ -95,7 +103,7 @@ class _Units:
         if name not in (unit.name, uid) and name not in self.aliases.setdefault(uid, []):
             self.aliases[uid].append(name)
 
-    def _group(self, name: str) -> str:
+    def _group(self, name: str, row: Row) -> str:
         """'townships' or 'leading-group' when `name` stands for several units."""
         ref = self.reference
         for group in ref.groups.values():
@@ -104,10 +112,102 @@ class _Units:
                 return "townships" if members == {"township"} else "leading-group"
         if _TOWNSHIPS.match(name):
             if not self.townships:
-                raise Problem(f"{name} stands for the townships, which {ref.file} does not "
-                              "list: add them there as units of kind township first", self.file)
+                raise Problem(f"{row.units_cell}: measure {row.number} names {name}, and no "
+                              f"township is known: neither the table nor {ref.file} lists "
+                              "any; give the county's with --townships 甲镇,乙乡,…", self.file)
             return "townships"
         return "leading-group" if _LEADING_GROUP.search(name) else ""
+
+
+def _is_town(name: str) -> bool:
+    return bool(_TOWN.match(name)) and not name.endswith("乡镇")
+
+
+def _townships(table: Table, ref: Plan, given: tuple[str, ...]) -> tuple[tuple[str, ...],
+                                                                         list[str]]:
+    """The ids of the townships behind 各乡镇, and notes: those `given` (--townships), else
+    `ref`'s, then every town the table lists by name. A town `ref` does not know is added to
+    it as a new unit of kind township, so the table's mentions read as that unit."""
+    ids: list[str] = []
+    made: list[str] = []
+
+    def take(name: str) -> str:
+        uid = ref.names.get(name)
+        if uid is None:
+            n = len(made) + 1
+            while f"town-{n}" in ref.units:
+                n += 1
+            uid = f"town-{n}"
+            ref.units[uid] = Unit(uid, name, "township")
+            ref.names[name] = uid
+            made.append(uid)
+        elif ref.units[uid].kind != "township":
+            raise Problem(f"--townships: {name} is a county unit of {ref.file}, not a township")
+        if uid not in ids:
+            ids.append(uid)
+        return uid
+
+    for name in given:
+        take(name)
+    notes = []
+    if len(made) == 1:
+        notes.append(f"--townships: {ref.units[made[0]].name} added as a township (id "
+                     f"{made[0]}: give it a short pinyin id before the first build)")
+    elif made:
+        notes.append(f"--townships: {'、'.join(ref.units[u].name for u in made)} added as "
+                     f"townships (ids {made[0]} to {made[-1]}: give each a short pinyin id "
+                     "before the first build)")
+    if not given:
+        ids[:] = [u.id for u in ref.units.values() if u.kind == "township"]
+    listed_only = not ids  # the table's towns alone: perhaps not all the county's
+    for row in table.rows:
+        for name in row.units:
+            uid = ref.names.get(name)
+            if uid is not None and ref.units[uid].kind == "township":
+                take(name)
+            elif uid is None and _is_town(name):
+                notes.append(f"measure {row.number}: {name} is not among the units of "
+                             f"{ref.file}; added as a township (id {take(name)}: give it a "
+                             "short pinyin id before the first build)")
+    if ids and listed_only and any(_TOWNSHIPS.match(n) for row in table.rows for n in row.units):
+        notes.append(f"各乡镇 stands for the towns the table lists by name "
+                     f"({'、'.join(ref.units[u].name for u in ids)}): give all the county's "
+                     "with --townships")
+    return tuple(ids), notes
+
+
+def fresh_ground(shipped: Plan) -> tuple[Plan, list[str]]:
+    """The program's own plan as the ground of a county that has none yet, and what to set
+    before its first build: the working calendar, the settings but its address and its
+    county's issuer, and its county bodies (县教育局 keeps its id) but any body named after
+    its county; none of its townships or measures, and its name without the county."""
+    found = _COUNTY.match(shipped.name)
+    place = found.group(1) if found else ""
+
+    def own(text: object) -> bool:
+        return bool(place) and isinstance(text, str) and place in text
+
+    units = {uid: u for uid, u in shipped.units.items() if u.kind == "county" and not own(u.name)}
+    groups = {}
+    for gid, group in shipped.groups.items():
+        if {shipped.units[m].kind for m in group.members} == {"county"}:
+            groups[gid] = replace(group, members=tuple(m for m in group.members if m in units))
+    defaults = Settings()
+    # Where the exports are served from and the feeds' UIDs are the county's own, always.
+    reset = {"base_url", "uid_domain", "proxy"} | \
+        {f.name for f in fields(Settings) if own(getattr(shipped.settings, f.name))}
+    settings = replace(shipped.settings, **{k: getattr(defaults, k) for k in reset})
+    name = shipped.name[found.end():] if found else shipped.name
+    ground = replace(shipped, name=name, units=units, groups=groups, measures={},
+                     obligations=(), categories={}, settings=settings, notes=(),
+                     names={k: uid for k, uid in shipped.names.items() if uid in units},
+                     file="the program's own plan")
+    notes = ["before the first build, set plan.name (written without the county's name), "
+             "settings.base_url (where exports/ will be served from; now a placeholder) and "
+             f"settings.issuer (who signs the monthly circular; now {defaults.issuer})",
+             "the school terms are the program's estimates, marked estimated: replace them "
+             "with the county's 校历 once known"]
+    return ground, notes
 
 
 def _variant(name: str, known: str) -> bool:
@@ -120,11 +220,13 @@ def _variant(name: str, known: str) -> bool:
     return all(c in rest for c in known)
 
 
-def draft(table: Table, reference: Plan, start: date, end: date, name: str) -> Draft:
-    """The plan of `table` for [start, end), named `name`, on `reference`'s ground."""
-    townships = tuple(u.id for u in reference.units.values() if u.kind == "township")
-    ref = replace(reference, names=dict(reference.names))
-    units = _Units(ref, table.file, townships)
+def draft(table: Table, reference: Plan, start: date, end: date, name: str,
+          townships: tuple[str, ...] = ()) -> Draft:
+    """The plan of `table` for [start, end), named `name`, on `reference`'s ground; the
+    county's `townships` by name, when given, in place of `reference`'s."""
+    ref = replace(reference, units=dict(reference.units), names=dict(reference.names))
+    towns, notes = _townships(table, ref, townships)
+    units = _Units(ref, table.file, towns, notes=notes)
     for row in table.rows:
         for written in row.units:
             units.read(written, row)
@@ -225,13 +327,17 @@ def _source(name: str, table: Table) -> str:
 _BY_YEAR = re.compile(r"到(20\d\d)年")
 
 
-def stated_period(table: Table, reference: Plan) -> tuple[int, int]:
-    """The years a table's plan runs, when not given: five years up to the last year its
-    targets are set for (到2025年), else the current plan's."""
+def stated_years(table: Table) -> tuple[int, int] | None:
+    """Five years up to the last year a table's targets are set for (到2025年); None when
+    it names none."""
     years = [int(y) for row in table.rows for y in _BY_YEAR.findall(row.text)]
-    if years:
-        return max(years) - 4, max(years)
-    return reference.start.year, reference.last.year
+    return (max(years) - 4, max(years)) if years else None
+
+
+def stated_period(table: Table, reference: Plan) -> tuple[int, int]:
+    """The years a table's plan runs, when not given: those its targets state, else the
+    current plan's."""
+    return stated_years(table) or (reference.start.year, reference.last.year)
 
 
 def named_for(name: str, first: int, last: int) -> str:
@@ -253,7 +359,7 @@ def heading(made: Draft, table: str) -> list[str]:
         "引用分工表原话，并写明县里暂定的部分（星期几、月份、次数），请逐条核对后修改。",
         f"分工表没有写频次的措施（{len(made.decisions)}条）暂无日程，calendar-app validate",
         "把它们列为“待统筹单位决定”：补上日程，或确认不排日程。",
-        "新出现的单位标为 unit-N，请在第一次 build 之前改为拼音 id（id 发布后不再改）。",
+        "新出现的单位标为 unit-N（乡镇为 town-N），请在第一次 build 之前改为拼音 id（id 发布后不再改）。",
     ]
 
 

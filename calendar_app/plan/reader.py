@@ -75,6 +75,13 @@ def config_word(text: str) -> str:
     return next((w for w in _ASCII_WORD.findall(text) if w in CONFIG_WORDS), "")
 
 
+def shipped_file() -> Path | None:
+    """The plan the program comes with (Chongyang's), beside the package in the checkout it
+    was installed from (pip install -e .); None when it is not there."""
+    path = Path(__file__).resolve().parents[2] / "recurring.yaml"
+    return path if path.is_file() else None
+
+
 def load_plan(path: str | Path) -> Plan:
     """Read and validate the plan; PlanError lists every problem found."""
     path = Path(path)
