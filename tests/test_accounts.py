@@ -1,6 +1,7 @@
 """Accounts of the web application through the real CLI: passwords shown once and kept only
 as argon2 hashes, passwd and disable, and the brakes on guessing."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from calendar_app.model import TZ
 from calendar_app.plan.reader import load_plan
 from calendar_app.store import Store, accounts
 
+from .conftest import csrf as _csrf
 from .conftest import on_both_databases
 
 pytestmark = on_both_databases
@@ -197,3 +199,28 @@ def test_a_password_longer_than_any_that_can_be_set_is_refused(stored_small):
     with Store.open(stored_small.db) as store, pytest.raises(accounts.AccountError) as long:
         accounts.add(store, plan, "zhao", "yingji", False, "x" * 129, NOW, "test")
     assert long.value.said == "密码不超过128个字符。"
+
+
+def test_pages_name_the_command_line_as_the_administrator_not_the_servers_user(web):
+    """The command line records the server's user (root) in the history, which the
+    administrators' own listing keeps; pages name it 系统管理员（命令行）, and keep a login or a
+    name given with --by as it is."""
+    import getpass
+
+    ws = web.ws
+    ws.run("accounts", "add", "zhang", "--unit", "yingji", "--password-stdin",
+           input="zhang-password-1\n")
+    ws.run("record", "done", "m02-day/2025", "--attendance", "80")
+    ws.run("record", "cancel", "m02-week/2025", "--reason", "场地检修", "--by", "张伟")
+    client = web.client("kx")
+    client.post("/accounts/zhang/disable", data={"csrf_token": _csrf(client.get("/accounts").text)})
+    listing = ws.run("accounts", "history").output
+    assert getpass.getuser() in listing  # the administrators' own listing names the user
+
+    page = client.get("/accounts").text
+    zhang = re.findall(r"<td>zhang<div[^>]*>[^<]*</div></td><td>([^<]*)</td><td>([^<]*)</td>",
+                       page)  # newest first
+    assert zhang == [("停用", "kx"), ("新建账号", "系统管理员（命令行）")]
+    event = client.get("/events/m02-day/2025").text
+    assert "系统管理员（命令行）" in event and f"· {getpass.getuser()}<" not in event
+    assert "· 张伟</div>" in client.get("/events/m02-week/2025").text

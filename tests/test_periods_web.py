@@ -5,6 +5,7 @@ archive, and the feeds following the current period."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import sqlite3
 import urllib.request
@@ -130,6 +131,52 @@ def test_an_archived_home_says_it_is_an_archive_and_asks_nothing(periods):
     _sign_in(alone, "", "yj")
     current = alone.get("/").get_data(as_text=True)
     assert "请尽快登记完成、取消或改期" in current and "归档记录" not in current
+
+
+def _posting(html: str) -> list[str]:
+    """The addresses of a page's forms that would write, signing out aside."""
+    return [a for a in re.findall(r'<form method="post" action="([^"]*)"', html)
+            if not a.endswith("/logout")]
+
+
+def test_an_archives_pages_offer_no_form_it_would_refuse_and_name_no_work_to_do(periods):
+    """Not hidden by a style sheet: the forms are not there, for a unit and for 县科协, and
+    no page asks for a sheet to be uploaded, a channel set or an account made."""
+    old, new = periods
+    client = _client(old, new)
+    _sign_in(client, ARCHIVE, "yj")
+    unit_pages = ["/", "/events/m02-day/2025", "/events/m02-tv/2025-W21", "/month/2025-05",
+                  "/sheets?month=2025-05"]
+    for path in unit_pages:
+        answer = client.get(ARCHIVE + path)
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 200, (path, answer.status_code)
+        assert _posting(html) == [], path
+        for asking in ("上传填好的报表", "逾期未报清单", "逾期未报</span>", "请在下方补充"):
+            assert asking not in html, (path, asking)
+    assert "本实施期已结束，报表不能再上传" in client.get(f"{ARCHIVE}/sheets?month=2025-05").get_data(
+        as_text=True)
+    assert '<span class="tag red">期末未登记</span>' in client.get(
+        f"{ARCHIVE}/events/m02-day/2025").get_data(as_text=True)
+
+    coordinator = _client(old, new)
+    _sign_in(coordinator, ARCHIVE, "kx")
+    for path in ["/dashboard", "/units", "/accounts", "/events/m02-day/2025",
+                 "/?unit=yingji", "/sheets?unit=yingji&month=2025-05",
+                 "/batch/m02-tv?period=2025-05&unit=xuanchuan"]:
+        answer = coordinator.get(ARCHIVE + path)
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 200, (path, answer.status_code)
+        assert _posting(html) == [], path
+        for asking in ("催办与提醒渠道", '#add"', 'id="add"', "可代为登记",
+                       '"/periods/2025-2025/accounts"'):
+            assert asking not in html, (path, asking)
+    # The current period's pages keep every form: the archive's words are its own.
+    current = _client(old, new)
+    _sign_in(current, "", "kx")
+    dashboard = current.get("/dashboard").get_data(as_text=True)
+    assert "催办与提醒渠道" in dashboard and "/urge" in _posting(dashboard)
+    assert "/accounts" in _posting(current.get("/accounts").get_data(as_text=True))
 
 
 def test_the_feeds_follow_the_current_period(periods):

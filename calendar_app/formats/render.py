@@ -53,7 +53,7 @@ def environment(override: Path | None = None) -> jinja2.Environment:
                        groupby_obligation=words.by_obligation,
                        groupby_routine=words.by_routine, cn_run=words.cn_run,
                        name_without_period=name_without_period, cn_listed=words.cn_listed,
-                       grain_cn=words.GRAIN_CN.get)
+                       grain_cn=words.GRAIN_CN.get, actor_cn=words.actor_cn)
     return env
 
 

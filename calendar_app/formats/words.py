@@ -7,6 +7,7 @@ reads the same wherever a unit meets it.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import date, datetime, time
 
 from ..model import ONE_DAY, STATUS_CN, TZ, Entry, Grain, Plan, day_of, days
@@ -32,6 +33,7 @@ GRAIN_CN: dict[Grain, str] = {"each": "逐项", "weekly": "按周", "monthly": "
 ACCOUNT_ACTION_CN = {"created": "新建账号", "password": "重置密码", "disabled": "停用",
                      "enabled": "启用"}
 COORDINATOR_CN = "县科协（统筹）"
+BY_COMMAND_LINE = "系统管理员（命令行）"
 
 
 def account_unit(plan: Plan, unit: str | None) -> str:
@@ -87,6 +89,14 @@ def cn_stamp(stamp: str, day_only: bool = False) -> str:
     if day_only:
         return cn_date(moment.date())
     return cn_moment(moment) if moment.tzinfo else f"{cn_date(moment.date())} {moment:%H:%M}"
+
+
+def actor_cn(by: str, logins: Collection[str]) -> str:
+    """Who did it, as a history row names them: an account's login (what the county gave its
+    staff), a name given with `--by`, or, for the server's own user name that the command
+    line records by default (root), 系统管理员（命令行）: the stored row keeps the name for
+    the administrators' own listing."""
+    return by if by in logins or not by.isascii() else BY_COMMAND_LINE
 
 
 def cn_day(day: date) -> str:

@@ -41,6 +41,7 @@ def _page(form: Form | None = None, shown: str = "", told: str = "", status: int
     return page("web/accounts.html", title="账号管理", accounts=found, form=form,
                 shown=shown, told=told, flashes=get_flashed_messages(),
                 changes=g.store.account_changes(HISTORY), unit_of=account_unit,
+                logins={a.login for a in found},
                 account_action_cn=ACCOUNT_ACTION_CN,
                 coordinator=COORDINATOR, least=users.MIN_PASSWORD), status
 

@@ -107,8 +107,10 @@ def dashboard_page(panel_url: str = "", panel_error: str = "") -> str:
     review, entries, _ = reviews().get(g.store, plan, today)
     count, oldest = g.store.awaiting_review(AWAITING_SHOWN)
     below = render("web/_awaiting.html", count=count, oldest=oldest, plan=plan)
-    return framed(page(review, plan, entries, WebLinks(), documents(plan, today),
-                       panel(review, panel_url, panel_error)), below)
+    # An ended period's archive urges no one: its reminders' part is left out.
+    reminders = "" if site().archive else panel(review, panel_url, panel_error)
+    return framed(page(review, plan, entries, WebLinks(), documents(plan, today), reminders),
+                  below)
 
 
 @blueprint.route("/reviews")

@@ -89,6 +89,7 @@ def _page(entry: Entry, form: Form | None = None, conflict: str = "", status: in
     body = page("web/event.html", title=entry.title, entry=entry,
                 measure=plan.measures.get(entry.measure), obligation=obligation,
                 history=g.store.history(entry.uid), **_files(entry),
+                logins={a.login for a in g.store.accounts()},
                 review_cn=REVIEW_CN,
                 form=form or Form(), conflict=conflict, flashes=get_flashed_messages(),
                 today=site().clock().date(), filled=_filled(entry),

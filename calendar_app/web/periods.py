@@ -31,8 +31,6 @@ READING = ("GET", "HEAD")
 SIGN_IN = ("/login", "/logout")  # an archive has its own accounts: signing in is reading
 _LINK = re.compile(r'((?:href|action|src)=")/(?!/)')
 _BODY = re.compile(r"<body[^>]*>")
-# What an archive's pages hide: the forms it would refuse (signing in and out stay).
-_WRITING = 'form[method="post"]:not([action$="/login"]):not([action$="/logout"])'
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -147,7 +145,7 @@ class Periods:
 
     def _switcher(self, shown: Period) -> str:
         """实施期：2026—2030 | 2021—2025（已结束）, the one shown in bold; an archive says it
-        is one, and hides the forms it would refuse."""
+        is one (its pages leave out the forms it would refuse: the templates' `archive`)."""
         links = []
         for period in [self.period, *(p for _, p in self.archives)]:
             label = escape(period.label)
@@ -159,9 +157,7 @@ class Periods:
                'font-size:.9rem">实施期：' + "　".join(links) + "</nav>")
         if shown.prefix:
             bar += ('<div class="noprint" style="padding:.3rem .8rem;background:#fff3cd">'
-                    f"{escape(shown.label)}实施期存档：只能查看，不能登记。</div>"
-                    f"<style>{_WRITING},details.form,h2.noprint:has(+ details.form)"
-                    "{display:none}</style>")
+                    f"{escape(shown.label)}实施期存档：只能查看，不能登记。</div>")
         return bar
 
 
