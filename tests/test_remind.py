@@ -460,6 +460,21 @@ def test_mail_through_a_server_that_asks_for_a_login_says_when_the_login_is_refu
         mailbox.stop()
 
 
+def test_a_login_given_to_a_mail_server_that_offers_none_is_named_so(stored_small):
+    """Not 无法连接: the server answered, but has no login for the user and code the
+    address carries (an office's relay on the wrong port, or the address of another)."""
+    mailbox = Mailbox()  # no password: the server offers no AUTH
+    try:
+        _set(stored_small, "县应急管理局", mailbox.url("yj@cy.example", "kexie", "Code-1"))
+        result = stored_small.run("remind", "--today", "2025-05-09")
+        assert result.exit_code == 0
+        assert "邮件服务器不提供登录：请核对服务器地址和端口，或去掉地址中的用户名和授权码" in result.output
+        assert "无法连接" not in result.output and mailbox.received == []
+        assert "渠道异常：邮件服务器不提供登录" in stored_small.run("channels", "list").output
+    finally:
+        mailbox.stop()
+
+
 # -- done when: the shipped plan ---------------------------------------------------------------
 
 def test_the_shipped_plan_reminds_the_emergency_bureau_of_disaster_prevention_day(

@@ -220,6 +220,8 @@ def failure(heard: list[tuple[int, str]], timeout: float) -> str:
         return f"连接超时：{timeout:g}秒内没有应答"
     if status:
         return f"服务拒收：返回错误代码{status[1]}"
+    if re.search(r"AUTH extension not supported", said):  # smtplib, asked to log in
+        return "邮件服务器不提供登录：请核对服务器地址和端口，或去掉地址中的用户名和授权码"
     if re.search(r"authenticat|login", said, re.IGNORECASE):
         return "邮件服务器拒绝登录：请核对用户名和授权码"
     if re.search(r"connect|refused|resolve|unreachable", said, re.IGNORECASE):
