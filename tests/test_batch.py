@@ -5,7 +5,7 @@ import io
 
 from calendar_app.store import Store
 
-from .conftest import csrf, on_both_databases
+from .conftest import PASSWORDS, csrf, on_both_databases
 from .test_web_reports import photo
 
 pytestmark = on_both_databases
@@ -203,3 +203,34 @@ def test_a_count_is_asked_in_its_own_words(web):
     (row,) = [r for r in sheet.iter_rows(min_row=2, values_only=True)
               if r[header.index("编号")] == "m02-day/2025"]
     assert row[header.index("数量说明")] == "队伍人数"
+
+
+def test_a_week_open_on_its_monday_offers_only_the_days_already_held(web):
+    """On Monday 2025-06-16 the week 2025-W25 may be reported, but its Wednesday segment
+    has not been broadcast: it is listed as 未到, not ticked, and a form naming it anyway
+    is refused whole; the command line's batch leaves it planned."""
+    from datetime import datetime
+
+    from calendar_app.model import TZ
+    from calendar_app.web import Site, create_app
+
+    site = Site(web.ws.plan, web.ws.db, web.ws.exports,
+                clock=lambda: datetime(2025, 6, 16, 10, 0, tzinfo=TZ))
+    app = create_app(site, refresh_in_background=False)
+    client = app.test_client()
+    login = client.get("/login").text
+    client.post("/login", data={"login": "xc", "password": PASSWORDS["xc"],
+                                "csrf_token": csrf(login)})
+    page = client.get("/batch/m02-tv?period=2025-W25").text
+    assert "未到，举行后再登记" in page and 'value="m02-tv/2025-W25"  disabled' in page
+    assert "这个时段已举行的活动都已登记；其余1项还没到，举行后再登记。" in page
+    before = _history_rows(web)
+    answer = client.post("/batch/m02-tv?period=2025-W25", data={
+        "csrf_token": csrf(page), "period": "2025-W25", "uid": ["m02-tv/2025-W25"]})
+    assert answer.status_code == 400
+    assert "2025年6月18日的电视科普栏目还没到，举行后再登记" in answer.text
+    assert _history_rows(web) == before
+    out = web.ws.run("record", "batch", "m02-tv", "--unit", "xuanchuan", "--period",
+                     "2025-W25", "--today", "2025-06-16", ok=False)
+    with Store.open(web.ws.db) as store:
+        assert store.entry("m02-tv/2025-W25").status == "planned", out.output

@@ -5,6 +5,7 @@ import io
 import json
 import re
 import zipfile
+from datetime import date
 
 import pytest
 from PIL import Image
@@ -160,6 +161,7 @@ def test_a_file_over_the_limit_is_refused(web):
     ("done", {"attendance": "99999999999999999999"}, "attendance", "参加人数须为0或更大的整数"),
     ("done", {"on": "2026-02-01"}, "on", "日期须在实施方案期限内（2025年1月1日至12月31日）"),
     ("done", {"on": "2025-02-30"}, "on", "请填写日期"),
+    ("done", {"on": "2025-06-21"}, "on", "实际日期2025年6月21日还没到：请填写活动实际举行的日期"),
     ("cancel", {"reason": "  "}, "reason", "请填写取消原因"),
     ("move", {"day": ""}, "day", "请填写日期"),
     ("move", {"day": "2024-12-31"}, "day", "日期须在实施方案期限内（2025年1月1日至12月31日）"),
@@ -177,6 +179,21 @@ def test_a_bad_field_is_named_beside_it_keeps_what_was_typed_and_changes_nothing
     if typed:
         assert typed in answer.text
     assert web.entry(UID) == before
+
+
+def test_an_event_still_to_come_is_reported_done_only_on_a_day_already_past(web):
+    """On 2025-06-20 the segment of Wednesday 6-25 has not been broadcast: done on its
+    planned day is refused beside the day's field; held early, on 6-19, it is taken."""
+    client = web.client("xc")
+    uid = "m02-tv/2025-W26"
+    before = web.entry(uid)
+    answer = report(web, client, "done", {"on": "2025-06-25"}, uid=uid)
+    assert answer.status_code == 400
+    assert re.search(r'name="on"[^>]*>.*?<div class="field-error" role="alert">实际日期2025年6月25日'
+                     r"还没到", answer.text, re.S)
+    assert web.entry(uid) == before
+    assert report(web, client, "done", {"on": "2025-06-19"}, uid=uid).status_code == 303
+    assert (web.entry(uid).status, web.entry(uid).done_on) == ("done", date(2025, 6, 19))
 
 
 def test_cancel_then_make_up_then_take_it_back(web):

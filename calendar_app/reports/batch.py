@@ -111,6 +111,11 @@ def complete(recorder: Recorder, obligation_id: str, unit: str, key: str, uids: 
                 raise RecordError(f"{uid} is reported already ({entry.shown_status})",
                                   f"{cn_date(day_of(entry.start))}的{name}已登记，请刷新后再试",
                                   "uids")
+            if day_of(entry.start) > today:
+                raise RecordError(f"{uid} is planned for {day_of(entry.start)}, after today "
+                                  f"({today}): report it once it has taken place",
+                                  f"{cn_date(day_of(entry.start))}的{name}还没到，举行后再登记",
+                                  "uids")
             found.append(entry)
         files = keep()
         for entry in found:
@@ -126,10 +131,12 @@ def all_but(recorder: Recorder, obligation_id: str, unit: str, key: str,
     """The uids of the routine's events in the period still planned, but those `skipped`
     (they did not take place): what 按计划全部完成 reports when nothing is unticked."""
     obligation, slot = chosen(recorder.plan, obligation_id, unit, key)
-    planned = [e.uid for e in events(recorder, obligation, unit, slot)
+    planned = [e for e in events(recorder, obligation, unit, slot)
                if e.live and e.status == "planned"]
-    strays = [uid for uid in skipped if uid not in planned]
+    strays = [uid for uid in skipped if uid not in {e.uid for e in planned}]
     if strays:
         raise RecordError(f"{strays[0]} is not a planned {obligation_id} event of {unit} in "
                           f"{slot.key}", "所列未举行的活动不是本期仍待登记的安排", "uids")
-    return [uid for uid in planned if uid not in skipped]
+    # The days still to come are not done yet: they stay planned, to be reported when held.
+    today = day_of(recorder.at)
+    return [e.uid for e in planned if e.uid not in skipped and day_of(e.start) <= today]

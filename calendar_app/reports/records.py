@@ -114,6 +114,20 @@ class Recorder:
             raise RecordError(f"{what} {day} is outside the plan period {self.plan.start} to {last}",
                               f"日期须在实施方案期限内（{cn_period(self.plan.start, self.plan.end)}）")
 
+    def check_held(self, day: date, planned: bool) -> None:
+        """Done is reported once it took place: not for a day after today's, whether the
+        event's planned day (`planned`) or the day given as the one it was held on."""
+        today = day_of(self.at)
+        if day <= today:
+            return
+        if planned:
+            raise RecordError(f"the event is planned for {day}, after today ({today}); report "
+                              "it once it has taken place, or give --on the day it was held",
+                              f"这项活动安排在{cn_date(day)}，还没到：举行后再登记完成；如已提前举行，"
+                              "请填写实际举行的日期", "on")
+        raise RecordError(f"done on {day} is after today ({today})",
+                          f"实际日期{cn_date(day)}还没到：请填写活动实际举行的日期", "on")
+
     @contextmanager
     def batch(self, dry_run: bool = False) -> Iterator[None]:
         """Reports made inside are one transaction: all land or none does. A dry run makes
@@ -159,6 +173,7 @@ class Recorder:
                                       "这项活动已登记为取消；如确已举行，请先撤销登记，再登记完成")
                 day = on or day_of(entry.start)
                 self.check_day(day, "done on")
+                self.check_held(day, on is None)
                 self.store.mark_done(uid, self.at, self.by, day, attendance, note, evidence,
                                      keep())
                 self._touch(entry)

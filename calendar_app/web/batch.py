@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 
 from .. import limits
+from ..model import day_of
 from ..reports import batch
 from ..reports.records import Recorder, RecordError
 from ..schedule.reporting import grain_of, opens, period_words
@@ -57,6 +58,10 @@ def routine(obligation: str):
     body = page("web/batch.html", title="按计划全部完成", unit=unit, obligation=found,
                 slot=slot, key=slot.key, words=period_words(grain_of(slot.key), slot),
                 choices=batch.choices(plan, today), events=events, today=today,
+                planned=[e for e in events if e.status == "planned" and e.live
+                         and day_of(e.start) <= today],
+                ahead=sum(e.status == "planned" and e.live and day_of(e.start) > today
+                          for e in events),
                 opens=opens(slot), form=form, limit_mb=plan.settings.evidence_mb,
                 note_most=limits.NOTE, files_most=limits.EVIDENCE_FILES)
     return body, 400 if form.errors else 200
