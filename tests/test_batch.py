@@ -223,7 +223,7 @@ def test_a_week_open_on_its_monday_offers_only_the_days_already_held(web):
                                 "csrf_token": csrf(login)})
     page = client.get("/batch/m02-tv?period=2025-W25").text
     assert "未到，举行后再登记" in page and 'value="m02-tv/2025-W25"  disabled' in page
-    assert "这个时段已举行的活动都已登记；其余1项还没到，举行后再登记。" in page
+    assert "这个时段的活动还没到，举行后再登记。" in page and 'name="note"' not in page
     before = _history_rows(web)
     answer = client.post("/batch/m02-tv?period=2025-W25", data={
         "csrf_token": csrf(page), "period": "2025-W25", "uid": ["m02-tv/2025-W25"]})
@@ -234,3 +234,18 @@ def test_a_week_open_on_its_monday_offers_only_the_days_already_held(web):
                      "2025-W25", "--today", "2025-06-16", ok=False)
     with Store.open(web.ws.db) as store:
         assert store.entry("m02-tv/2025-W25").status == "planned", out.output
+
+    # Tuesday 6-24, June's last week: its first three Wednesdays are ticked, 6-25 is not.
+    late = create_app(Site(web.ws.plan, web.ws.db, web.ws.exports,
+                           clock=lambda: datetime(2025, 6, 24, 10, 0, tzinfo=TZ)),
+                      refresh_in_background=False).test_client()
+    login = late.get("/login").text
+    late.post("/login", data={"login": "xc", "password": PASSWORDS["xc"],
+                              "csrf_token": csrf(login)})
+    page = late.get("/batch/m02-tv?period=2025-06").text
+    assert "按计划全部完成（3项）" in page
+    assert late.post("/batch/m02-tv?period=2025-06", data={
+        "csrf_token": csrf(page), "period": "2025-06",
+        "uid": [f"m02-tv/2025-W{w}" for w in (23, 24, 25)]}).status_code == 303
+    page = late.get("/batch/m02-tv?period=2025-06").text
+    assert "这个时段已举行的活动都已登记；其余1项还没到，举行后再登记。" in page
