@@ -187,6 +187,10 @@ def test_an_event_still_to_come_is_reported_done_only_on_a_day_already_past(web)
     client = web.client("xc")
     uid = "m02-tv/2025-W26"
     before = web.entry(uid)
+    page = client.get(f"/events/{uid}").text
+    assert "活动安排在2025年6月25日，还没到：举行后再登记完成。" in page
+    assert '<details class="form" >\n  <summary>登记完成</summary>' in page  # closed
+    assert 'name="on" type="date" value="2025-06-20"' in page  # today, not the day to come
     answer = report(web, client, "done", {"on": "2025-06-25"}, uid=uid)
     assert answer.status_code == 400
     assert re.search(r'name="on"[^>]*>.*?<div class="field-error" role="alert">实际日期2025年6月25日'
