@@ -153,7 +153,7 @@ def test_a_unit_the_plan_does_not_know_but_is_a_body_comes_in_as_a_new_unit(tmp_
     assert result.exit_code == 0, result.output
     assert "note: measure 10: 县公安局 is not among the units of" in result.output
     plan = load_plan(tmp_path / "out.yaml")
-    assert plan.units["unit-1"].name == "县公安局" and "unit-1" in plan.measures[10].units
+    assert plan.units["gongan"].name == "县公安局" and "gongan" in plan.measures[10].units
 
 
 # -- what the reader cannot take ------------------------------------------------------------
@@ -272,17 +272,18 @@ def test_a_county_with_no_plan_imports_its_table_and_builds(empty_folder):
                         "--townships")
     assert "settings.base_url" in lines[2] and "settings.issuer" in lines[2]
     assert ("note: measure 2: 县数据局 is not among the units of the program's own plan; added "
-            "as a new unit (id unit-1: give it a short pinyin id before the first build)") in lines
+            "as a new unit (id shuju, from its name: shorten it before the first build if you "
+            "like; it never changes once published)") in lines
 
     plan = load_plan(empty_folder / "recurring.yaml")
     assert {u.name: (u.id, u.kind) for u in plan.units.values()} == {
         "县教育局": ("jiaoyu", "county"), "县科协": ("kexie", "county"),
-        "县数据局": ("unit-1", "county"), "县应急管理局": ("yingji", "county"),
-        "城关镇": ("town-1", "township"), "东风镇": ("town-2", "township"),
-        "南湖乡": ("town-3", "township")}
+        "县数据局": ("shuju", "county"), "县应急管理局": ("yingji", "county"),
+        "城关镇": ("chengguan", "township"), "东风镇": ("dongfeng", "township"),
+        "南湖乡": ("nanhu", "township")}
     assert [plan.unit_name(u) for u in plan.groups["townships"].members] == \
         ["城关镇", "东风镇", "南湖乡"]
-    assert plan.measures[3].units == ("kexie", "town-1", "town-2", "town-3")
+    assert plan.measures[3].units == ("kexie", "chengguan", "dongfeng", "nanhu")
     # Nothing of Chongyang's: not its townships, its issuer, its name, its address.
     assert "崇阳" not in (empty_folder / "recurring.yaml").read_text("utf-8")
     assert plan.settings.base_url == "https://example.invalid/calendar"
@@ -293,7 +294,7 @@ def test_a_county_with_no_plan_imports_its_table_and_builds(empty_folder):
     assert validated.output.startswith("recurring.yaml: ok: 5 measures, 6 obligations, 7 units")
     built = _here("build", "--today", "2026-03-01")
     assert built.exit_code == 0, built.output
-    assert (empty_folder / "exports" / "feeds" / "town-1.ics").exists()
+    assert (empty_folder / "exports" / "feeds" / "chengguan.ics").exists()
 
     def events(unit: str) -> list[dict]:
         listed = _here("events", "--unit", unit, "--format", "json")
@@ -302,9 +303,9 @@ def test_a_county_with_no_plan_imports_its_table_and_builds(empty_folder):
     town = {(e["obligation"], e["start"][:4]) for e in events("城关镇")}
     assert {("m4-times", "2026"), ("m5-day", "2026")} <= town
     caravan = [e["slot"] for e in events("县科协") if e["obligation"] == "m3-rotation"]
-    assert caravan[:3] == ["2026-2028/town-1", "2026-2028/town-2", "2026-2028/town-3"]
+    assert caravan[:3] == ["2026-2028/chengguan", "2026-2028/dongfeng", "2026-2028/nanhu"]
     monthly = [e for e in events("县数据局") if e["obligation"] == "m2-monthly"]
-    assert len(monthly) == 60 and monthly[0]["lead"] == "unit-1"
+    assert len(monthly) == 60 and monthly[0]["lead"] == "shuju"
 
 
 def test_the_table_s_own_towns_stand_for_its_townships_when_none_are_given(empty_folder):
@@ -312,12 +313,11 @@ def test_the_table_s_own_towns_stand_for_its_townships_when_none_are_given(empty
     result = _here("plan", "import", "t.docx", "--out", "recurring.yaml")
     assert result.exit_code == 0, result.output
     assert ("note: measure 4: 城关镇 is not among the units of the program's own plan; added "
-            "as a township (id town-1: give it a short pinyin id before the first build)"
-            ) in result.output.splitlines()
+            "as a township (id chengguan, from its name)") in result.output.splitlines()
     assert ("note: 各乡镇 stands for the towns the table lists by name (城关镇): give all the "
             "county's with --townships") in result.output.splitlines()
     plan = load_plan(empty_folder / "recurring.yaml")
-    assert plan.groups["townships"].members == ("town-1",)
+    assert plan.groups["townships"].members == ("chengguan",)
 
 
 def test_各乡镇_with_no_township_known_is_one_line_asking_for_townships(empty_folder):
@@ -387,3 +387,14 @@ def test_a_one_row_table_counts_one_unit_and_no_townships(tmp_path):
     assert result.output.splitlines()[0] == (
         f"{tmp_path / 'out.yaml'}: draft plan from {table}: 1 measure, 1 obligation, 1 unit "
         "(1 county unit, no townships), 0 groups, period 2021-01-01 to 2025-12-31")
+
+
+@pytest.mark.parametrize(("name", "taken", "expected"), [
+    ("县数据局", (), "shuju"), ("县委网信办", (), "wangxinban"), ("县委宣传部", (), "xuanchuan"),
+    ("团县委", (), "tuanxianwei"), ("县重点项目办", (), "zhongdianxiangmuban"),  # 重 as in 重点
+    ("城关镇", (), "chengguan"), ("长安街道办事处", (), "changan"), ("县科协（统筹）", (), "kexie"),
+    ("城关乡", ("chengguan",), "chengguan2"), ("县数据局", ("shuju", "shuju2"), "shuju3")])
+def test_a_new_units_id_is_the_pinyin_of_what_names_it(name, taken, expected):
+    from calendar_app.plan.ids import unit_id
+
+    assert unit_id(name, taken) == expected

@@ -18,6 +18,7 @@ from datetime import date
 
 from ..errors import Problem
 from ..model import Category, Group, Measure, Obligation, Plan, Settings, Unit
+from .ids import unit_id
 from .rhythms import rhythms
 from .rules import Rotation
 from .table import Row, Table
@@ -56,7 +57,6 @@ class _Units:
     aliases: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     group_names: dict[str, str] = field(default_factory=dict)  # group id -> name written
-    made: int = 0
 
     def read(self, name: str, row: Row) -> None:
         """Take one name of a 责任单位 cell; a Problem when it is nothing a plan can hold."""
@@ -80,15 +80,12 @@ class _Units:
             self._take(close[0].id, name)
             return
         if _BODY.match(name):
-            self.made += 1
-            uid = f"unit-{self.made}"
-            while uid in ref.units:
-                self.made += 1
-                uid = f"unit-{self.made}"
+            uid = unit_id(name, {*ref.units, *self.found})
             self.found[uid] = Unit(uid, name, "county")
             self.notes.append(f"measure {row.number}: {name} is not among the units of "
-                              f"{ref.file}; added as a new unit (id {uid}: give it a short "
-                              "pinyin id before the first build)")
+                              f"{ref.file}; added as a new unit (id {uid}, from its name: "
+                              "shorten it before the first build if you like; it never "
+                              "changes once published)")
             ref.names[name] = uid  # the next mention is the same unit
             return
         raise Problem(f"{row.units_cell}: unknown unit {name!r} in measure {row.number}: not "
@@ -134,10 +131,7 @@ def _townships(table: Table, ref: Plan, given: tuple[str, ...]) -> tuple[tuple[s
     def take(name: str) -> str:
         uid = ref.names.get(name)
         if uid is None:
-            n = len(made) + 1
-            while f"town-{n}" in ref.units:
-                n += 1
-            uid = f"town-{n}"
+            uid = unit_id(name, ref.units)
             ref.units[uid] = Unit(uid, name, "township")
             ref.names[name] = uid
             made.append(uid)
@@ -150,13 +144,10 @@ def _townships(table: Table, ref: Plan, given: tuple[str, ...]) -> tuple[tuple[s
     for name in given:
         take(name)
     notes = []
-    if len(made) == 1:
-        notes.append(f"--townships: {ref.units[made[0]].name} added as a township (id "
-                     f"{made[0]}: give it a short pinyin id before the first build)")
-    elif made:
+    if made:
         notes.append(f"--townships: {'、'.join(ref.units[u].name for u in made)} added as "
-                     f"townships (ids {made[0]} to {made[-1]}: give each a short pinyin id "
-                     "before the first build)")
+                     f"township{'s' if len(made) > 1 else ''} (id{'s' if len(made) > 1 else ''} "
+                     f"{', '.join(made)}, from their names)")
     if not given:
         ids[:] = [u.id for u in ref.units.values() if u.kind == "township"]
     listed_only = not ids  # the table's towns alone: perhaps not all the county's
@@ -167,8 +158,8 @@ def _townships(table: Table, ref: Plan, given: tuple[str, ...]) -> tuple[tuple[s
                 take(name)
             elif uid is None and _is_town(name):
                 notes.append(f"measure {row.number}: {name} is not among the units of "
-                             f"{ref.file}; added as a township (id {take(name)}: give it a "
-                             "short pinyin id before the first build)")
+                             f"{ref.file}; added as a township (id {take(name)}, from its "
+                             "name)")
     if ids and listed_only and any(_TOWNSHIPS.match(n) for row in table.rows for n in row.units):
         notes.append(f"各乡镇 stands for the towns the table lists by name "
                      f"({'、'.join(ref.units[u].name for u in ids)}): give all the county's "
@@ -359,7 +350,8 @@ def heading(made: Draft, table: str) -> list[str]:
         "引用分工表原话，并写明县里暂定的部分（星期几、月份、次数），请逐条核对后修改。",
         f"分工表没有写频次的措施（{len(made.decisions)}条）暂无日程，calendar-app validate",
         "把它们列为“待统筹单位决定”：补上日程，或确认不排日程。",
-        "新出现的单位标为 unit-N（乡镇为 town-N），请在第一次 build 之前改为拼音 id（id 发布后不再改）。",
+        "新出现的单位按名称拼音编 id（如县数据局 shuju、城关镇 chengguan），可在第一次 build 之前",
+        "改短；id 是日历订阅地址的一部分，发布后不再改。",
     ]
 
 
