@@ -159,8 +159,9 @@ def cli(ctx: click.Context, plan_path: Path, db: str | None, exports: Path | Non
 @cli.command()
 @click.pass_obj
 def validate(paths: Paths) -> None:
-    """Check the plan file, say how its quirks were read, list the county's choices and the
-    days or weeks where the plan gives a unit more events than its limits."""
+    """Check the plan file, say how its quirks were read, list the county's choices, the
+    number each obligation's reports ask for, and the days or weeks where the plan gives a
+    unit more events than its limits."""
     from .plan import choices
     from .schedule import pileups
     from .schedule.expansion import expand
@@ -169,7 +170,7 @@ def validate(paths: Paths) -> None:
     click.echo(f"{paths.plan}: ok: {choices.summary(plan)}")
     for note in plan.notes:
         click.echo(f"note: {note}")
-    for line in (choices.county_choices(plan) + choices.decisions(plan)
+    for line in (choices.county_choices(plan) + choices.decisions(plan) + choices.counts(plan)
                  + pileups.validate_lines(plan, expand(plan).events)):
         click.echo(line)
 
@@ -505,7 +506,8 @@ def record() -> None:
 @click.argument("uid")
 @click.option("--on", type=DATE, help="The day it took place (default: its planned day).")
 @click.option("--attendance", type=click.IntRange(0, ATTENDANCE),
-              help="How many people took part.")
+              help="The number its obligation asks for: how many took part (参加人数), "
+                   "or what the plan's `counted` names; refused where it says 无.")
 @click.option("--note", default="", help="A short note.")
 @click.option("--evidence", default="", help="Where the evidence is (photos, sign-in sheet...).")
 @BY

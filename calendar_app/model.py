@@ -103,6 +103,12 @@ class Measure:
     listed: tuple[str, ...] = ()  # the names as the table writes them (aliases, groups, twice)
 
 
+# What the number a unit gives when it reports an event done is called, when the plan's
+# `counted` does not say; and the `counted` that asks no number (a TV segment, a budget line).
+COUNTED = "参加人数"
+NO_COUNT = "无"
+
+
 @dataclass(frozen=True)
 class Target:
     """A number the units must reach: `per_year` (a quota) or by a date (a milestone)."""
@@ -136,11 +142,23 @@ class Obligation:
     report: Grain = "each"  # how its work is reported: each event, or a task per period
     report_due_days: int = 5  # working days after a period ends that its report is due
     report_reason: str = ""  # why the county reports it by period (every grain is its choice)
-    counted: str = ""  # what the number a report asks for is called (队伍人数, 推送条数)
+    counted: str = ""  # what the number a report asks for is called (队伍人数, 推送条数, 无)
 
     @property
     def lead(self) -> str:
         return self.units[0]
+
+    @property
+    def asks(self) -> str:
+        """What the number asked when an event of it is reported done is called: `counted`,
+        参加人数 when the plan says nothing, "" when it asks none (counted: 无)."""
+        return "" if self.counted == NO_COUNT else self.counted or COUNTED
+
+    @property
+    def tallied(self) -> str:
+        """What a period's report task counts of its plan: `counted` (推送条数), else 数量
+        (a period's tally is asked even where each event asks no number)."""
+        return self.counted if self.counted not in ("", NO_COUNT) else "数量"
 
     @property
     def reasons(self) -> str:
@@ -318,6 +336,15 @@ class Plan:
 
     def unit_name(self, unit_id: str) -> str:
         return self.units[unit_id].name
+
+    def obligation(self, oid: str) -> Obligation | None:
+        return next((o for o in self.obligations if o.id == oid), None)
+
+    def asks(self, entry: Entry) -> str:
+        """What the number asked when `entry` is reported done is called ("": none asked);
+        an event a unit added itself asks 参加人数."""
+        obligation = self.obligation(entry.obligation) if entry.obligation else None
+        return obligation.asks if obligation is not None else COUNTED
 
     def resolve_unit(self, text: str) -> str:
         """A unit id from its id, Chinese name or alias, or UnknownUnit with suggestions."""

@@ -151,7 +151,7 @@ def description(plan: Plan, entry: Entry, obligation: Obligation | None, *, when
         first, last = entry.slot_start, entry.slot_end - timedelta(days=1)
         lines.append(f"报送期：{day_text(first)}至{day_text(last, last.year != first.year)}")
         lines.append(f"报送截止：{when}")
-        asked = obligation.counted if obligation is not None and obligation.counted else "数量"
+        asked = obligation.tallied if obligation is not None else "数量"
         lines.append(f"报送内容：本期计划与完成的{asked}、未完成的日期、备注和佐证材料")
     else:
         lines.append(f"时间：{when}")

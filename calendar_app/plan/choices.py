@@ -11,7 +11,7 @@ a plan in, lines of text out.
 
 from __future__ import annotations
 
-from ..model import Obligation, Plan
+from ..model import COUNTED, NO_COUNT, Obligation, Plan
 from .rules import Rotation
 
 NAMES_SHOWN = 6  # a longer list of co-organisers is counted, not named
@@ -90,4 +90,25 @@ def decisions(plan: Plan) -> list[str]:
     lines = [f"decisions for the coordinator ({len(open_)} measures without an obligation: "
              "the table states no rhythm for them, nothing is scheduled):"]
     lines += [f"  measure {m.number}: {m.title}" for m in open_]
+    return lines
+
+
+def counts(plan: Plan) -> list[str]:
+    """The section of `validate` that lists what number each obligation's events ask for
+    when reported done (`counted`), word by word: the coordinator reads the words units are
+    asked in, and the obligations that ask none (无), in one place."""
+    words: dict[str, list[str]] = {}
+    for obligation in plan.obligations:
+        if obligation.counted:
+            words.setdefault(obligation.counted, []).append(obligation.id)
+    if not words:
+        return []
+    default = sum(not o.counted for o in plan.obligations)
+    lines = [f"numbers asked when an event is reported done (`counted`; {COUNTED} where it "
+             f"says nothing, none where it says {NO_COUNT}):"]
+    for word, ids in sorted(words.items(), key=lambda item: item[0] == NO_COUNT):
+        said = f"{NO_COUNT}, none asked" if word == NO_COUNT else word
+        lines.append(f"  {said} ({len(ids)}): {', '.join(ids)}")
+    if default:
+        lines.append(f"  {COUNTED} ({default}): the other obligations")
     return lines

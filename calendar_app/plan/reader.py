@@ -20,6 +20,7 @@ from ..errors import PlanError, Problem, shown
 from ..exports import reserved
 from ..model import (
     GRAINS,
+    NO_COUNT,
     QUIET,
     REVIEW_MODES,
     Category,
@@ -771,12 +772,18 @@ class _Reader:
         self.check_reader_text(spec, what, measure, rule)
         grain, due_days, reason = self.read_grain(spec, what, rule)
         counted = self.optional_text(spec, "counted", what, limits.COUNTED).strip()
+        target = self.read_target(spec, rule, what)
+        if counted == NO_COUNT and target is not None:
+            # A quota or milestone adds up the numbers its events are reported done with.
+            self.fail(spec.line_of("counted"), f"{what}: counted: {NO_COUNT} asks no number, but "
+                      f"its {target.kind} ({target.amount}{target.unit}) adds up the numbers "
+                      "reported; say what is counted (such as 培训人次) instead")
         return Obligation(
             id=oid, measure=measure.number, title=title, quote=quote,
             rule=rule, units=tuple(units), fanout=fanout == "each", workdays=policy, time=at,
             duration=duration, location=self.optional_text(spec, "location", what),
             alarm=self.read_span(spec, "alarm", what), assumed=assumed, assigned=assigned,
-            short=short, target=self.read_target(spec, rule, what), line=spec.line,
+            short=short, target=target, line=spec.line,
             report=grain, report_due_days=due_days, report_reason=reason, counted=counted)
 
     def read_grain(self, spec: Mapping, what: str, rule: object) -> tuple:

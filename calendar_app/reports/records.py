@@ -20,12 +20,13 @@ from datetime import date, datetime, timedelta
 from .. import limits
 from ..errors import CalendarAppError
 from ..formats.words import cn_date, cn_period
-from ..model import ONE_DAY, Entry, Event, Grain, Plan, Slot, day_of, days, length
+from ..model import NO_COUNT, ONE_DAY, Entry, Event, Grain, Plan, Slot, day_of, days, length
 from ..schedule.reporting import grain_of, opens, period_words
 from ..store.store import Store
 from .evidence import Files, Upload
 
 MOST_ATTENDANCE = 1_000_000  # more people than the county has: a typo, not an event
+NOT_COUNTED = "本项工作不统计人数等数量，数量请留空"  # a number given where none is asked
 TEXTS = {"note": ("note", "备注"), "reason": ("reason", "取消原因"),  # in English, in Chinese
          "evidence": ("evidence", "佐证材料"), "title": ("title", "活动名称"),
          "by": ("--by name", "登记人"), "verdict": ("reason for returning it", "退回理由")}
@@ -171,6 +172,9 @@ class Recorder:
                     raise RecordError(f"{uid} is recorded cancelled; run `calendar-app record "
                                       f"reset {uid}` first if it took place after all",
                                       "这项活动已登记为取消；如确已举行，请先撤销登记，再登记完成")
+                if attendance is not None and not self.plan.asks(entry):
+                    raise RecordError(f"{uid} asks no number: its obligation says counted: "
+                                      f"{NO_COUNT}; drop --attendance", NOT_COUNTED)
                 day = on or day_of(entry.start)
                 self.check_day(day, "done on")
                 self.check_held(day, on is None)

@@ -34,7 +34,7 @@ from .records import Recorder, RecordError
 
 # The activity first; the key that matches a row to its event last, and hidden in the
 # workbook: people fill in the columns between. 数量 is what the row's 数量说明 asks for
-# (参加人数, 队伍人数, or a period report's 完成条数 of its plan).
+# (参加人数, 队伍人数, 不填 where none is asked, or a period report's 完成条数 of its plan).
 COLUMNS = ("活动", "日期", "星期", "措施", "牵头单位", "状态", "实际日期", "数量", "数量说明", "备注",
            "佐证材料", "取消原因", "改期至", "编号")
 KEY, COUNT = "编号", "数量"
@@ -47,6 +47,7 @@ STATUS_WORDS = {"完成": "done", "已完成": "done", "done": "done", "取消":
                 "已取消": "cancelled", "cancelled": "cancelled", "改期": "moved",
                 "moved": "moved", "计划": "planned", "planned": "planned"}
 BACKLOG = "逾期未报清单"  # the catch-up sheet's name, in place of a month's
+NOT_ASKED = "不填"  # the 数量说明 of an event whose obligation asks no number (counted: 无)
 
 
 class SheetError(CalendarAppError):
@@ -64,14 +65,15 @@ class SheetForbidden(SheetError):
 # -- the template --------------------------------------------------------------------------
 
 def asked(entry: Entry, plan: Plan, planned: Mapping[str, int]) -> str:
-    """What the row's 数量 is, in the words of its obligation: 参加人数, 队伍人数, or for a
-    period's report task how many were done of its plan (完成推送条数（本期计划31）)."""
-    obligation = next((o for o in plan.obligations if o.id == entry.obligation), None)
-    counted = obligation.counted if obligation is not None and obligation.counted else ""
+    """What the row's 数量 is, in the words of its obligation: 参加人数, 队伍人数, 不填 where
+    it asks no number, or for a period's report task how many were done of its plan
+    (完成推送条数（本期计划31）)."""
     if entry.kind == "report":
+        obligation = plan.obligation(entry.obligation)
         count = planned.get(entry.uid)
-        return f"完成{counted or '数量'}" + (f"（本期计划{count}）" if count is not None else "")
-    return counted or "参加人数"
+        return f"完成{obligation.tallied if obligation else '数量'}" + (
+            f"（本期计划{count}）" if count is not None else "")
+    return plan.asks(entry) or NOT_ASKED
 
 
 def template_rows(entries: list[Entry], plan: Plan,

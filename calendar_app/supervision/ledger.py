@@ -88,7 +88,8 @@ def by_measure(review: Review, plan: Plan, shown: list[Entry], reports) -> tuple
         rows.append([number, plan.categories[measure.category].name, measure.title, measure.text,
                      s.lead, _names(plan, measure.units[1:]), t.due, t.done, _ratio(t.rate),
                      t.overdue, t.missed, _what_was_done(mine, titles, review),
-                     sum(e.attendance or 0 for e in done),
+                     sum(e.attendance or 0 for e in done) if any(map(plan.asks, mine))
+                     else "—",  # a measure whose work asks no number (TV, budget)
                      sum(reports[e.uid].evidence for e in done if e.uid in reports),
                      _light(s.light), "；".join(s.reasons)])
     return headers, rows

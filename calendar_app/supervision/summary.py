@@ -156,7 +156,8 @@ def _overview(doc: Any, review: Review, shown: list[Entry], rows: list[list[Any]
     made_up = [e for e in shown if e.fills]
     due, done = sum(r[_DUE] for r in rows), sum(r[_DONE] for r in rows)
     overdue, missed = sum(r[_OVERDUE] for r in rows), sum(r[_MISSED] for r in rows)
-    people, files = sum(r[_PEOPLE] for r in rows), sum(r[_FILES] for r in rows)
+    people = sum(r[_PEOPLE] for r in rows if r[_PEOPLE] != "—")  # —: no number asked
+    files = sum(r[_FILES] for r in rows)
     doc.add_paragraph(
         f"统计期间，日历共安排重点任务活动{len(planned)}项，各单位另行新增{added}项；"
         f"已到期应办{due}项，已完成{done}项，"
@@ -188,8 +189,9 @@ def _measure(doc: Any, plan: Plan, review: Review, row: list[Any],
         doc.add_paragraph("日程安排：分工表未规定频次，日历未安排活动。")
     due, done = row[_DUE], row[_DONE]
     said = (f"完成情况：应办{due}项，完成{done}项，完成率{_rate(done, due)}，逾期未报"
-            f"{row[_OVERDUE]}项，取消未补办{row[_MISSED]}项，参加{row[_PEOPLE]}人次，佐证材料"
-            f"{row[_FILES]}份。")
+            f"{row[_OVERDUE]}项，取消未补办{row[_MISSED]}项，"
+            + (f"参加{row[_PEOPLE]}人次，" if row[_PEOPLE] != "—" else "")
+            + f"佐证材料{row[_FILES]}份。")
     doc.add_paragraph(said + (f"其中：{row[_WHAT]}。" if row[_WHAT] else ""))
     for pace in paces:
         doc.add_paragraph(_target(pace.progress), style="List Bullet")

@@ -19,7 +19,7 @@ from .. import limits
 from ..formats.words import ACTION_CN, cn_period, read_date
 from ..model import REVIEW_CN, TZ, Entry, Evidence, Obligation, Plan, Slot, day_of
 from ..reports.evidence import KINDS_CN, EvidenceError, Upload
-from ..reports.records import MOST_ATTENDANCE, Conflict, Recorder, RecordError, check_text
+from ..reports.records import MOST_ATTENDANCE, NOT_COUNTED, Conflict, Recorder, RecordError, check_text
 from ..schedule.reporting import opens
 from .auth import signed_in
 from .site import page, refresher, site
@@ -49,20 +49,12 @@ class Period:
         return sum(1 for e in self.events if e.status == "done")
 
 
-def _counted(plan: Plan, entry: Entry) -> str:
-    """What an event's number is called when it is reported done: 参加人数, or the
-    obligation's own word (队伍人数)."""
-    obligation = next((o for o in plan.obligations if o.id == entry.obligation), None)
-    return obligation.counted if obligation is not None and obligation.counted else "参加人数"
-
-
 def _period(entry: Entry, obligation: Obligation | None) -> Period | None:
     if entry.kind != "report":
         return None
     events = tuple(e for e in g.store.period_events(entry) if e.live)
     slot = Slot(entry.slot, entry.slot_start, entry.slot_end)
-    counted = obligation.counted if obligation is not None and obligation.counted else "数量"
-    return Period(events, opens(slot), counted)
+    return Period(events, opens(slot), obligation.tallied if obligation is not None else "数量")
 
 
 @dataclass
@@ -93,7 +85,7 @@ def _page(entry: Entry, form: Form | None = None, conflict: str = "", status: in
                 review_cn=REVIEW_CN,
                 form=form or Form(), conflict=conflict, flashes=get_flashed_messages(),
                 today=site().clock().date(), filled=_filled(entry),
-                period=_period(entry, obligation), counted=_counted(plan, entry),
+                period=_period(entry, obligation), counted=plan.asks(entry),
                 limit_mb=plan.settings.evidence_mb, kinds_cn=KINDS_CN, actions_cn=ACTION_CN,
                 note_most=limits.NOTE, title_most=limits.TYPED_TITLE,
                 files_most=limits.EVIDENCE_FILES)
@@ -168,10 +160,7 @@ def _conflict_text(entry: Entry) -> str:
 def _done(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     plan = recorder.plan
     on = _day(form, "on", plan) if form.values.get("on") else None
-    text = form.values.get("attendance", "").strip()
-    attendance = _whole(text)
-    if text and (attendance is None or attendance > MOST_ATTENDANCE):
-        form.bad("attendance", f"{_counted(recorder.plan, entry)}须为0或更大的整数")
+    attendance = _attendance(form, recorder.plan, entry)
     note = typed_text(form, "note", limits.NOTE)
     uploads = checked_uploads(form)
     if form.errors:
@@ -179,6 +168,20 @@ def _done(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
     # The files are written inside the report's transaction, once it has passed its checks.
     recorder.done(entry.uid, on, attendance, note, uploads=uploads, seen=seen)
     return "已登记完成" + (f"，附件{len(uploads)}个" if uploads else "")
+
+
+def _attendance(form: Form, plan: Plan, entry: Entry) -> int | None:
+    """The number typed, in the words of the event's obligation; where it asks none (the form
+    has no field for it), a number sent anyway is refused at the top of the page."""
+    text = form.values.get("attendance", "").strip()
+    asked = plan.asks(entry)
+    if text and not asked:
+        form.bad("", NOT_COUNTED)
+        return None
+    attendance = _whole(text)
+    if text and (attendance is None or attendance > MOST_ATTENDANCE):
+        form.bad("attendance", f"{asked}须为0或更大的整数")
+    return attendance
 
 
 def typed_text(form: Form, name: str, most: int) -> str:
@@ -275,16 +278,16 @@ def _makeup(recorder: Recorder, entry: Entry, form: Form, seen: int) -> str:
         form.bad("title", "请填写补办活动的名称")
     on = _moment(form, recorder.plan)
     text = form.values.get("attendance", "").strip()
-    attendance = _whole(text)
-    if text and (attendance is None or attendance > MOST_ATTENDANCE):
-        form.bad("attendance", f"{_counted(recorder.plan, entry)}须为0或更大的整数")
+    attendance = _attendance(form, recorder.plan, entry)
     uploads = checked_uploads(form)
     if form.errors or on is None:
         return ""
     # A make-up that has taken place is reported done in the same form and transaction.
     held = day_of(on) <= day_of(recorder.at)
     if not held and (text or uploads):
-        form.bad("attendance", "补办日期还没到：举行后再登记人数和佐证材料")
+        asked = recorder.plan.asks(entry)
+        form.bad("attendance" if asked else "files",
+                 f"补办日期还没到：举行后再登记{asked + '和' if asked else ''}佐证材料")
         return ""
     unit = entry.lead if g.account.coordinator else g.account.unit
     with recorder.batch():

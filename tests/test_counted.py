@@ -1,0 +1,136 @@
+"""What number a report asks for: the plan's `counted`, 参加人数 when it says nothing, and
+none at all where it says 无 (a TV segment, a progress report): no field on the event page,
+不填 in the report sheet and a number there refused by its row, `record done --attendance`
+refused; a quota or milestone adds numbers up, so the plan may not say 无 for one."""
+
+import json
+
+import openpyxl
+import pytest
+
+from calendar_app.reports.records import NOT_COUNTED
+
+from .conftest import Workspace, csrf, data_file
+
+NO_COUNT_TV = ("        alarm: 1d\n", "        alarm: 1d\n        counted: 无\n")
+FIELD = 'name="attendance"'
+
+
+def _line_of(ws: Workspace, text: str) -> int:
+    return next(n for n, line in enumerate(ws.plan.read_text("utf-8").splitlines(), 1)
+                if text in line)
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    ("        target: {per_year: 30, unit: 名}\n",
+     "        target: {per_year: 30, unit: 名}\n        counted: 无\n",
+     "obligation m01-teachers: counted: 无 asks no number, but its quota (30名) adds up the "
+     "numbers reported; say what is counted (such as 培训人次) instead"),
+    ("milestone: {target: 8, unit: 处, by: 2025-12-31}}",
+     "milestone: {target: 8, unit: 处, by: 2025-12-31}, counted: 无}",
+     "obligation m02-bases: counted: 无 asks no number, but its milestone (8处) adds up the "
+     "numbers reported; say what is counted (such as 培训人次) instead"),
+])
+def test_a_target_s_obligation_may_not_ask_no_number(tmp_path, old, new, said):
+    ws = Workspace(tmp_path, data_file("small.yaml"))
+    ws.edit(old, new)
+    line = _line_of(ws, "counted: 无")
+    result = ws.run("validate", ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"{ws.plan}:{line}: {said}"]
+
+
+def test_validate_lists_the_numbers_asked_word_by_word(tmp_path):
+    ws = Workspace(tmp_path, data_file("small.yaml"))
+    ws.edit(*NO_COUNT_TV)
+    out = ws.run("validate").output
+    section = out.split("\nnumbers asked when an event is reported done", 1)[1].splitlines()
+    assert section[1:] == ["  无, none asked (1): m02-tv", "  参加人数 (15): the other obligations"]
+
+
+def test_an_event_that_asks_no_number_is_reported_done_without_one(web):
+    web.ws.edit(*NO_COUNT_TV)
+    client = web.client("xc")
+    uid = "m02-tv/2025-W24"  # Wednesday 2025-06-11, before the web's today (06-20)
+    page = client.get(f"/events/{uid}").text
+    assert "<summary>登记完成</summary>" in page and FIELD not in page
+    assert "参加人数" not in page
+    # a number sent anyway (not by the page) is refused at the top, and nothing changes
+    answer = client.post(f"/events/{uid}/done", data={
+        "csrf_token": csrf(page), "seen": str(web.entry(uid).sequence), "attendance": "30"})
+    assert answer.status_code == 400
+    assert f'<div class="alert" role="alert">{NOT_COUNTED}</div>' in answer.text
+    assert web.entry(uid).status == "planned"
+    answer = client.post(f"/events/{uid}/done", data={
+        "csrf_token": csrf(page), "seen": str(web.entry(uid).sequence), "note": "按时播出"})
+    assert answer.status_code == 303
+    done = web.entry(uid)
+    assert (done.status, done.attendance, done.remark) == ("done", None, "按时播出")
+    month = client.get("/month/2025-06").text
+    assert "完成（" not in month and "人）" not in month
+    # an event of the same plan that does ask one still has its field
+    other = web.client("yj").get("/events/m02-day/2025").text
+    assert '<label for="attendance">参加人数</label>' in other and FIELD in other
+
+
+def test_a_make_up_of_an_event_that_asks_no_number_has_no_count_field(web):
+    web.ws.edit(*NO_COUNT_TV)
+    client = web.client("xc")
+    uid = "m02-tv/2025-W23"
+    page = client.get(f"/events/{uid}").text
+    client.post(f"/events/{uid}/cancel", data={"csrf_token": csrf(page), "seen": "0",
+                                               "reason": "设备检修"})
+    page = client.get(f"/events/{uid}").text
+    assert "<summary>补办</summary>" in page and FIELD not in page
+    assert "已经举行的，一并上传佐证材料，提交即登记完成。" in page
+
+
+def _sheet_rows(path):
+    sheet = openpyxl.load_workbook(path).active
+    header = [c.value for c in sheet[1]]
+    return sheet, header
+
+
+def test_a_sheet_says_butian_and_refuses_a_number_for_it_by_its_row(stored_small):
+    ws = stored_small
+    ws.edit(*NO_COUNT_TV)
+    path = ws.run("export", "report-template", "--unit", "县委宣传部", "--month", "2025-06",
+                  "--today", "2025-06-30").output.split()[1]
+    sheet, header = _sheet_rows(path)
+    at = {name: i + 1 for i, name in enumerate(header)}
+    rows = {sheet.cell(r, at["编号"]).value: r for r in range(2, sheet.max_row + 1)}
+    assert sheet.cell(rows["m02-tv/2025-W24"], at["数量说明"]).value == "不填"
+    assert sheet.cell(rows["m02-month/2025"], at["数量说明"]).value == "参加人数"
+    for uid, count in (("m02-tv/2025-W23", None), ("m02-tv/2025-W24", 30),
+                       ("m02-month/2025", 200)):
+        sheet.cell(rows[uid], at["状态"]).value = "完成"
+        sheet.cell(rows[uid], at["数量"]).value = count
+    filled = ws.root / "filled.xlsx"
+    sheet.parent.save(filled)
+    before = ws.database.rows("SELECT uid, status, attendance FROM event ORDER BY uid")
+    result = ws.run("import", str(filled), ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"{filled}:{rows['m02-tv/2025-W24']}: {NOT_COUNTED}"]
+    assert ws.database.rows("SELECT uid, status, attendance FROM event ORDER BY uid") == before
+    # the number taken out, the sheet lands whole
+    sheet.cell(rows["m02-tv/2025-W24"], at["数量"]).value = None
+    sheet.parent.save(filled)
+    assert ws.run("import", str(filled)).output.strip().endswith("3 events changed")
+    got = {r["uid"]: (r["status"], r["attendance"]) for r in json.loads(
+        ws.run("events", "--format", "json", "--month", "2025-06").output)}
+    assert got["m02-tv/2025-W24"] == ("done", None) and got["m02-month/2025"] == ("done", 200)
+
+
+def test_record_done_with_a_number_where_none_is_asked_is_refused(stored_small):
+    ws = stored_small
+    ws.edit(*NO_COUNT_TV)
+    before = ws.database.rows("SELECT * FROM history ORDER BY id")
+    result = ws.run("record", "done", "m02-tv/2025-W24", "--attendance", "30", ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "m02-tv/2025-W24 asks no number: its obligation says counted: 无; drop "
+        "--attendance"]
+    assert ws.database.rows("SELECT * FROM history ORDER BY id") == before
+    ws.run("record", "done", "m02-tv/2025-W24")
+    ws.run("record", "done", "m02-day/2025", "--attendance", "30")  # 参加人数: asked
