@@ -3,8 +3,9 @@ with the plan, its database, and what the units reported, applied through the st
 same Recorder the CLI uses. Deterministic: the same files every run.
 
 The story (the tests count on it):
-- every event of the plan that ended by 2025-12-23 is reported done on its day, with an
-  attendance and (two in three) evidence, except what follows;
+- every event of the plan that ended by 2025-12-23 is reported done on its day, with the
+  number its obligation asks for (none where it asks none) and (two in three) evidence,
+  except what follows;
 - the daily push is reported by month (its report task, filed within the five working days
   after the month, every push done), and its pushes are never reported one by one; but
   县委宣传部 did not report the push of November 2024;
@@ -97,7 +98,9 @@ def silent(entry) -> bool:
             or (lead in STOPPED and start > STOPPED_AFTER))
 
 
-def attendance(entry) -> int:
+def attendance(entry, plan) -> int | None:
+    if not plan.asks(entry):
+        return None  # counted: 无 (a TV segment, a progress report): no number is asked
     if entry.obligation in QUOTAS:
         usual, special = QUOTAS[entry.obligation]
         return special.get(entry.uid, usual)
@@ -136,7 +139,8 @@ def _report(store: Store, plan) -> None:
         entry = store.entry(uid)
         by(entry.lead, _day(entry.start), uid).cancel(uid, reason)
         added = by(entry.lead, on, uid).add(entry.lead, title, on, fills=uid)
-        by(entry.lead, on, added).done(added, attendance=150, evidence="照片6张")
+        by(entry.lead, on, added).done(added, attendance=150 if plan.asks(entry) else None,
+                                       evidence="照片6张")
     entry = store.entry(MISSED)
     by(entry.lead, _day(entry.start), MISSED).cancel(MISSED, "场地维修")
     uid, to = MOVED
@@ -158,7 +162,7 @@ def _report(store: Store, plan) -> None:
             continue
         day = _day(entry.start)
         evidence = f"照片{2 + _hash(entry.uid) % 9}张" if _hash(entry.uid) % 3 else ""
-        by(entry.lead, day, entry.uid).done(entry.uid, attendance=attendance(entry),
+        by(entry.lead, day, entry.uid).done(entry.uid, attendance=attendance(entry, plan),
                                             evidence=evidence)
 
 

@@ -3,14 +3,18 @@ none at all where it says 无 (a TV segment, a progress report): no field on the
 不填 in the report sheet and a number there refused by its row, `record done --attendance`
 refused; a quota or milestone adds numbers up, so the plan may not say 无 for one."""
 
+import io
 import json
+import shutil
+from urllib.parse import quote
 
 import openpyxl
 import pytest
 
 from calendar_app.reports.records import NOT_COUNTED
+from calendar_app.store import Store
 
-from .conftest import Workspace, csrf, data_file
+from .conftest import PASSWORDS, SHIPPED, WEB_NOW, Web, Workspace, csrf, data_file
 
 NO_COUNT_TV = ("        alarm: 1d\n", "        alarm: 1d\n        counted: 无\n")
 FIELD = 'name="attendance"'
@@ -134,3 +138,65 @@ def test_record_done_with_a_number_where_none_is_asked_is_refused(stored_small):
     assert ws.database.rows("SELECT * FROM history ORDER BY id") == before
     ws.run("record", "done", "m02-tv/2025-W24")
     ws.run("record", "done", "m02-day/2025", "--attendance", "30")  # 参加人数: asked
+
+
+@pytest.fixture(scope="module")
+def shipped_web(shipped_built, tmp_path_factory) -> Web:
+    """The shipped plan as built, with a coordinator's account, on the web."""
+    from calendar_app.plan.reader import load_plan
+    from calendar_app.store import accounts
+
+    ws = Workspace(tmp_path_factory.mktemp("shipped-web"), SHIPPED)
+    shutil.copy(shipped_built.db, ws.db)
+    with Store.open(ws.db) as store:
+        accounts.add(store, load_plan(SHIPPED), "kx", None, True, PASSWORDS["kx"], WEB_NOW,
+                     "setup")
+    return Web(ws)
+
+
+@pytest.mark.parametrize(("uid", "asked"), [
+    ("m19-tv-weekly/2025-W24", None),        # 崇阳电视台科普知识栏目
+    ("m19-paper-weekly/2025-W24", None),     # 崇阳周刊科普知识专栏
+    ("m28-midyear/2025/baini", None),        # 科学素质工作半年进展报告
+    ("m3-kindergarten/2025#1", "培训人数"),
+    ("m4-farmer-training/2025#1", "培训人次"),
+    ("m15-lectures/2025-H1", "听众人数"),
+    ("m2-innovation-contest/2025#1", "参赛人数"),
+    ("m6-sanxiaxiang/2025", "参加人数"),
+])
+def test_the_shipped_plan_asks_each_number_in_a_county_s_words(shipped_web, uid, asked):
+    assert shipped_web.entry(uid) is not None
+    page = shipped_web.client("kx").get(f"/events/{quote(uid)}").text
+    assert "<summary>登记完成</summary>" in page
+    if asked is None:
+        assert FIELD not in page and "参加人数" not in page
+    else:
+        assert f'<label for="attendance">{asked}</label>' in page
+
+
+def test_the_shipped_plan_s_quotas_and_milestones_ask_what_their_target_counts(shipped_plan):
+    asked = {o.id: o.asks for o in shipped_plan.obligations}
+    assert asked["m4-farmer-training"] == "培训人次"
+    assert asked["m16-towns"] == "新创建科普小镇数（家）"
+    for obligation in shipped_plan.obligations:
+        if obligation.target is not None:
+            assert obligation.asks, obligation.id
+    silent = sorted(o.id for o in shipped_plan.obligations if not o.asks)
+    assert {"m19-tv-weekly", "m19-paper-weekly", "m30-budget", "m20-expert-pool",
+            "m3-staffing"} <= set(silent)
+    assert all(o.asks or "进展" in o.title or "报告" in o.title or "纳入" in o.title
+               or o.id in ("m19-tv-weekly", "m19-paper-weekly", "m19-outdoor-media",
+                           "m20-expert-pool", "m28-assessment", "m29-inspection",
+                           "m29-monitoring", "m3-staffing", "m3-workload")
+               for o in shipped_plan.obligations)
+
+
+def test_the_month_sheet_of_the_shipped_plan_asks_no_number_of_a_progress_report(
+        shipped_built):
+    path = shipped_built.exports / "reports" / "kexie-2025-06.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(path.read_bytes())).active
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    said = {r[header.index("活动")]: r[header.index("数量说明")] for r in rows}
+    reports = [title for title in said if "进展报告" in title]
+    assert reports and all(said[title] == "不填" for title in reports)
