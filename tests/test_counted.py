@@ -200,3 +200,30 @@ def test_the_month_sheet_of_the_shipped_plan_asks_no_number_of_a_progress_report
     said = {r[header.index("活动")]: r[header.index("数量说明")] for r in rows}
     reports = [title for title in said if "进展报告" in title]
     assert reports and all(said[title] == "不填" for title in reports)
+
+
+def test_a_number_is_said_in_the_words_it_was_asked_by_wherever_it_is_shown(web):
+    """A milestone counted in 处 says 新创建基地3处, not 3人: on the event page, its history,
+    the month list, the feed and the ledger; 参加人数 keeps its short 120人."""
+    ws = web.ws
+    ws.edit("milestone: {target: 8, unit: 处, by: 2025-12-31}}",
+            "milestone: {target: 8, unit: 处, by: 2025-12-31}, counted: 新创建基地数（处）}")
+    ws.run("build", "--today", "2025-06-20")  # the feeds as of a day inside the plan
+    ws.run("record", "done", "m02-bases/by-2025-12-31", "--attendance", "3", "--on",
+           "2025-06-10")
+    ws.run("record", "done", "m02-day/2025", "--attendance", "120")
+    client = web.client("yj")
+    page = client.get("/events/m02-bases/by-2025-12-31").text
+    assert "完成（新创建基地3处）" in page and "新创建基地数（处）：3" in page
+    assert "3人" not in page
+    month = client.get("/month/2025-12").text
+    assert "完成（新创建基地3处）" in month
+    assert "完成（120人）" in client.get("/month/2025-05").text
+    feed = (ws.exports / "feeds" / "yingji.ics").read_bytes().decode().replace("\r\n ", "")
+    assert "已完成（6月10日举行，新创建基地3处）" in feed and "参加120人" in feed
+    ws.run("export", "ledger", "--year", "2025")
+    book = openpyxl.load_workbook(next((ws.exports / "reports").glob("*2025*.xlsx")))
+    cells = [str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+             for c in row if c]
+    assert any("2025年6月10日 新创建基地3处" in c for c in cells)
+    assert any("2025年5月12日 120人" in c for c in cells)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from ..formats.words import cn_date
-from ..model import ROLE_CN, Entry, Obligation, Plan, day_of
+from ..formats.words import cn_date, count_phrase
+from ..model import COUNTED, ROLE_CN, Entry, Obligation, Plan, day_of
 
 TABLE = "《重点任务责任分工表》"
 WEEKDAYS = "一二三四五六日"
@@ -81,8 +81,9 @@ def quote_text(quote: str) -> str:
 
 
 def record_text(entry: Entry, overdue_days: int, overdue: bool,
-                planned: date | datetime | None = None) -> str:
-    """What was recorded: 已完成（参加120人）, 已取消（原因：设备检修）, 已改期（原定3月12日）."""
+                planned: date | datetime | None = None, asked: str = COUNTED) -> str:
+    """What was recorded: 已完成（参加120人）, 已取消（原因：设备检修）, 已改期（原定3月12日）; a
+    number in the words of what was `asked` (听众80人, 新创建基地3处)."""
     if entry.orphaned:
         return "已取消（计划调整后不再安排）"
     if entry.kind == "report":
@@ -95,7 +96,7 @@ def record_text(entry: Entry, overdue_days: int, overdue: bool,
         if entry.done_on is not None and entry.done_on != first:
             details.append(f"{day_text(entry.done_on, entry.done_on.year != first.year)}举行")
         if entry.attendance is not None:
-            details.append(f"参加{entry.attendance}人")
+            details.append(count_phrase(asked, entry.attendance))
         text = "已完成" + (f"（{'，'.join(details)}）" if details else "")
         return text + (f"；备注：{entry.remark}" if entry.remark else "")
     if overdue:
@@ -171,11 +172,11 @@ def description(plan: Plan, entry: Entry, obligation: Obligation | None, *, when
     if together:
         days = plan.settings.overdue_days
         records = [unit_name(plan, e.lead) + text for e, late in together
-                   if (text := record_text(e, days, late))]
+                   if (text := record_text(e, days, late, asked=plan.asks(e)))]
         if records:
             lines.append("记录：" + "；".join(records))
         return "\n".join(lines)
-    record = record_text(entry, plan.settings.overdue_days, overdue, planned)
+    record = record_text(entry, plan.settings.overdue_days, overdue, planned, plan.asks(entry))
     if record:
         lines.append(f"记录：{record}")
     return "\n".join(lines)

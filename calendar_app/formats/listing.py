@@ -72,7 +72,7 @@ def _day_text(d: date) -> str:
 
 def events_table(entries: list[Entry], plan: Plan) -> str:
     rows = [[when(e), e.title, str(e.measure or ""),
-             plan.unit_name(e.lead) if e.lead in plan.units else e.lead, status_cn(e), e.uid]
+             plan.unit_name(e.lead) if e.lead in plan.units else e.lead, status_cn(e, plan), e.uid]
             for e in entries]
     table = termtable.render(["日期", "活动", "措施", "牵头单位", "状态", "uid"], rows)
     return f"{table}\n{len(entries)} events"

@@ -27,7 +27,7 @@ def default_templates() -> Path:
 def environment(override: Path | None = None) -> jinja2.Environment:
     import jinja2  # here, not above: finding the templates (build's cache key) needs no Jinja
 
-    from ..model import day_of
+    from ..model import Entry, day_of
     from ..plan.yearday import WEEKDAY_CN
     from ..schedule.reporting import name_without_period
     from . import words
@@ -43,11 +43,16 @@ def environment(override: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # one run never sees templates change; stat calls cost per page
     )
+    @jinja2.pass_context
+    def status_cn(context: jinja2.runtime.Context, entry: Entry) -> str:
+        # The page's plan, where it has one, words a reported number as its obligation asks.
+        return words.status_cn(entry, context.get("plan"))
+
     env.filters["weekday"] = lambda d: WEEKDAY_CN[d.weekday()]
     env.filters.update(cn_date=words.cn_date, cn_day=words.cn_day, cn_when=words.cn_when,
                        cn_moment=words.cn_moment, cn_stamp=words.cn_stamp,
                        cn_period=words.cn_period, cn_target_period=words.cn_target_period,
-                       status_cn=words.status_cn,
+                       status_cn=status_cn,
                        history_detail=words.history_detail, qr=qr_svg,
                        day_iso=lambda value: day_of(value).isoformat(), day=day_of,
                        groupby_obligation=words.by_obligation,

@@ -10,7 +10,7 @@ import re
 from collections.abc import Collection
 from datetime import date, datetime, time
 
-from ..model import ONE_DAY, STATUS_CN, TZ, Entry, Grain, Plan, day_of, days
+from ..model import COUNTED, ONE_DAY, STATUS_CN, TZ, Entry, Grain, Plan, day_of, days
 from ..plan.yearday import WEEKDAY_CN
 from ..schedule.reporting import task_period
 
@@ -188,22 +188,46 @@ def cn_listed(entry: Entry) -> str:
     return cn_when(entry)
 
 
-def status_cn(entry: Entry) -> str:
-    """计划, 完成（120人）, 待报送, 已报送（28/30）, 取消, 改期, or 取消（已移出计划）."""
+# A count's name split into what was counted and its measure word: 听众|人数, 培训|人次,
+# 推送|条数, 新创建基地|数|（处）. 人数 is tried before 数, so 培训教师人数（名） is 培训教师|人数|名.
+_COUNT = re.compile(r"^(?P<what>.*?)(?P<word>人数|人次|条数|数)(?:（(?P<unit>[^）]+)）)?$")
+_MEASURE_WORD = {"人数": "人", "人次": "人次", "条数": "条", "数": ""}
+
+
+def count_phrase(asked: str, n: int) -> str:
+    """A reported number in the words of what was asked: 参加120人, 听众80人, 培训300人次,
+    新创建基地3处, 推送28条; a name this cannot split is put before the number (数量5)."""
+    found = _COUNT.match(asked)
+    if found is None:
+        return f"{asked}{n}"
+    return f"{found['what']}{n}{found['unit'] or _MEASURE_WORD[found['word']]}"
+
+
+def count_short(asked: str, n: int) -> str:
+    """The same where the status says the rest: 120人 for the default 参加人数, as always; the
+    phrase for any other (听众80人, 新创建基地3处)."""
+    return f"{n}人" if asked == COUNTED else count_phrase(asked, n)
+
+
+def status_cn(entry: Entry, plan: Plan | None = None) -> str:
+    """计划, 完成（120人）, 待报送, 已报送（28/30）, 取消, 改期, or 取消（已移出计划）; with the
+    plan, a number in its obligation's words (完成（新创建基地3处）)."""
     word = STATUS_CN[entry.shown_status]
     if entry.kind == "report" and entry.shown_status == "planned":
         return "待报送"
     if entry.shown_status == "done" and entry.done_count is not None:
         return f"已报送（{entry.done_count}/{entry.planned_count}）"
     if entry.shown_status == "done" and entry.attendance is not None:
-        return f"{word}（{entry.attendance}人）"
+        asked = plan.asks(entry) if plan is not None else COUNTED
+        return f"{word}（{count_short(asked, entry.attendance)}）"
     if entry.orphaned:
         return f"{word}（已移出计划）"
     return word
 
 
-def history_detail(detail: dict) -> str:
-    """A history row's details in words: 参加人数：120；备注：广场演练."""
+def history_detail(detail: dict, asked: str = COUNTED) -> str:
+    """A history row's details in words: 参加人数：120；备注：广场演练; the number under the
+    name its obligation asks it by (`asked`: 听众人数：80)."""
     parts = []
     for key, value in detail.items():
         if key not in DETAIL_CN or value in (None, "", [], {}):
@@ -217,7 +241,8 @@ def history_detail(detail: dict) -> str:
         elif key == "carried":
             parts.append("此前已逐项登记完成，按期汇总")
             continue
-        parts.append(f"{DETAIL_CN[key]}：{value}")
+        name = (asked or COUNTED) if key == "attendance" else DETAIL_CN[key]
+        parts.append(f"{name}：{value}")
     if detail.get("files"):
         parts.append("附件：" + "、".join(f["name"] for f in detail["files"]))
     return "；".join(parts)

@@ -23,7 +23,8 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from .. import months
-from ..model import ONE_DAY, ROLE_CN, STATUS_CN, TZ, Category, Entry, Obligation, Plan, day_of
+from ..formats.words import count_short
+from ..model import COUNTED, ONE_DAY, ROLE_CN, STATUS_CN, TZ, Category, Entry, Obligation, Plan, day_of
 from ..model import anchor as row_id
 from ..plan.rules import observance_of
 from ..plan.workdays import Observance
@@ -105,6 +106,7 @@ class Item:
     uids: tuple[str, ...]
     full_title: str = ""  # the plan's full title, when calendars show a shorter one
     basis: str = ""  # 方案规定, or 县里安排 and why; "" for an event a unit added itself
+    asked: str = COUNTED  # what its reported number is called (参加人数, 听众人数 ...)
 
     @property
     def anchor(self) -> str:
@@ -122,7 +124,7 @@ class Item:
     def status_cn(self) -> str:
         text = STATUS_CN.get(self.status, self.status)
         if self.status == "done" and self.attendance is not None:
-            return f"{text}（{self.attendance}人）"
+            return f"{text}（{count_short(self.asked, self.attendance)}）"
         return text
 
     @property
@@ -444,7 +446,8 @@ class Month:
         return Item(first.uid, first.obligation, first.title, first.start, first.end, first.time,
                     first.measure, first.category, self._names_of(leads),
                     self._names_of(partners), first.location, first.status, role,
-                    first.notes, _total(m.attendance for m in members), uids, full, basis)
+                    first.notes, _total(m.attendance for m in members), uids, full, basis,
+                    obligation.asks if obligation is not None else COUNTED)
 
     def _names_of(self, ids: list[str]) -> tuple[str, ...]:
         return tuple(self._names.get(u, u) for u in ids)

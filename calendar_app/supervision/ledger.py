@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 
 from ..formats import xlsx
 from ..formats.termtable import width
-from ..formats.words import cn_date, cn_period
+from ..formats.words import cn_date, cn_period, count_short
 from ..model import Entry, Light, Plan, Reported, days
 from ..plan.yearday import WEEKDAY_CN
 from ..schedule.expansion import title_across_years
@@ -87,7 +87,7 @@ def by_measure(review: Review, plan: Plan, shown: list[Entry], reports) -> tuple
         t = s.tally
         rows.append([number, plan.categories[measure.category].name, measure.title, measure.text,
                      s.lead, _names(plan, measure.units[1:]), t.due, t.done, _ratio(t.rate),
-                     t.overdue, t.missed, _what_was_done(mine, titles, review),
+                     t.overdue, t.missed, _what_was_done(mine, titles, review, plan),
                      sum(e.attendance or 0 for e in done) if any(map(plan.asks, mine))
                      else "—",  # a measure whose work asks no number (TV, budget)
                      sum(reports[e.uid].evidence for e in done if e.uid in reports),
@@ -95,8 +95,10 @@ def by_measure(review: Review, plan: Plan, shown: list[Entry], reports) -> tuple
     return headers, rows
 
 
-def _what_was_done(mine: list[Entry], titles: dict[str, str], review: Review) -> str:
-    """Per obligation: done of due, with each date and attendance when there are few."""
+def _what_was_done(mine: list[Entry], titles: dict[str, str], review: Review,
+                   plan: Plan) -> str:
+    """Per obligation: done of due, with each date and its number, in the words the
+    obligation asks it (听众80人, 新创建基地3处), when there are few."""
     by_obligation: dict[str, list[Entry]] = defaultdict(list)
     for e in mine:
         by_obligation[titles.get(e.obligation, "其他活动")].append(e)
@@ -113,7 +115,7 @@ def _what_was_done(mine: list[Entry], titles: dict[str, str], review: Review) ->
         if 0 < len(done) <= 6:
             said += "（" + "，".join(
                 cn_date(e.done_on or days(e.start, e.end)[0])
-                + (f" {e.attendance}人" if e.attendance else "")
+                + (f" {count_short(plan.asks(e), e.attendance)}" if e.attendance else "")
                 for e in done) + "）"
         parts.append(said)
     return "；".join(parts)
