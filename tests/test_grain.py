@@ -274,6 +274,25 @@ def test_a_units_home_folds_a_routine_reported_by_period_and_names_its_tasks_by_
     assert ">2025年1月，2025年2月" in overdue
 
 
+def test_the_month_list_folds_a_routine_reported_by_period_into_one_line(web):
+    """On a phone the month's list says the month's pushes once (9 days, 按月报送), with its
+    task its own line; a push recorded alone keeps its own line; the printed month, a
+    calendar grid, still has each day."""
+    web.ws.edit(*MONTHLY_PUSH)
+    web.ws.edit("counted: 推送条数}", "counted: 推送条数, lead: 县委宣传部, assigned: 测试}")
+    web.ws.run("build", "--today", "2025-01-01")
+    client = web.client("xc")
+    page = client.get("/month/2025-06").text
+    assert page.count(">每日推送</a>") == 1 and '<span class="tag">9次</span>' in page
+    assert "6月2日—30日</div>" in page and "按月报送，不逐项登记" in page
+    assert ">2025年5月每日推送情况报送</a>" in page
+    web.ws.run("record", "cancel", "m03-push/2025-06-12", "--reason", "系统维护")
+    page = client.get("/month/2025-06").text
+    assert page.count(">每日推送</a>") == 2 and '<span class="tag">8次</span>' in page
+    printed = client.get("/month/2025-06/print").text
+    assert printed.count("每日推送") >= 9
+
+
 @on_both_databases
 def test_a_month_sheet_asks_for_the_periods_report_not_each_day_of_a_routine(built_small):
     """The month's sheet of a unit whose push is reported monthly has a row for the report

@@ -7,6 +7,8 @@ The coordinator sees each of them for any unit (`?unit=`), and the county's mont
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from .. import exports as layout
 from .. import months
 from ..model import Entry, Plan, Target, day_of, overlaps
 from ..printed import pages
+from ..printed.monthview import Item
 from ..reports import batch, sheets
 from ..reports.records import Recorder
 from ..supervision.lights import deadline, due_soon
@@ -187,9 +190,33 @@ def month(key: str):
                              else (first.year - 1, 12)))[0]
     after = months.following(first)
     return page("web/month.html", title=f"{view.frame.title}活动安排", view=view, unit=unit,
+                agenda=folded(view.agenda, plan, {e.uid for e in entries if e.kind == "report"}),
                 key=key, late=late, returned=returned,
                 previous=f"{before:%Y-%m}" if before >= plan.start.replace(day=1) else "",
                 following=f"{after:%Y-%m}" if after < plan.end else "")
+
+
+def folded(agenda: Iterable[Item], plan: Plan,
+           tasks: set[str]) -> list[tuple[Item, int]]:
+    """The month's list as a phone shows it: (item, how many days it stands for). A routine
+    reported by period (the daily push) is one line for the month at its first day, since none
+    of its days is reported on its own; a day recorded alone keeps its own line. The printed
+    month keeps every day in its grid. `tasks`: the report tasks' uids, each its own line."""
+    by_period = {o.id for o in plan.obligations if o.report != "each"}
+    listed: list[tuple[Item, int]] = []
+    at: dict[tuple[str, str], int] = {}
+    for item in agenda:
+        key = (item.obligation, item.role)
+        if item.obligation in by_period and item.status == "planned" \
+                and not tasks.intersection(item.uids):
+            if key in at:
+                first, days = listed[at[key]]
+                listed[at[key]] = (replace(first, end=max(first.end, item.end),
+                                           uids=first.uids + item.uids), days + 1)
+                continue
+            at[key] = len(listed)
+        listed.append((item, 1))
+    return listed
 
 
 @blueprint.route("/month/<key>/print")
