@@ -64,6 +64,12 @@ def events(recorder: Recorder, obligation: Obligation, unit: str, slot: Slot) ->
             and slot.start <= day_of(e.start) < slot.end]
 
 
+def open_to_report(entry: Entry, today: date) -> bool:
+    """Still planned and held by `today`: what 按计划全部完成 may tick. A day still to come
+    stays planned, to be reported when held."""
+    return entry.live and entry.status == "planned" and day_of(entry.start) <= today
+
+
 def chosen(plan: Plan, obligation_id: str, unit: str, key: str) -> tuple[Obligation, Slot]:
     """The routine and the week or month a batch is about, or RecordError naming the field."""
     obligation = next((o for o in routines(plan, unit) if o.id == obligation_id), None)
@@ -137,6 +143,5 @@ def all_but(recorder: Recorder, obligation_id: str, unit: str, key: str,
     if strays:
         raise RecordError(f"{strays[0]} is not a planned {obligation_id} event of {unit} in "
                           f"{slot.key}", "所列未举行的活动不是本期仍待登记的安排", "uids")
-    # The days still to come are not done yet: they stay planned, to be reported when held.
     today = day_of(recorder.at)
-    return [e.uid for e in planned if e.uid not in skipped and day_of(e.start) <= today]
+    return [e.uid for e in planned if e.uid not in skipped and open_to_report(e, today)]

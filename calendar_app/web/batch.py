@@ -8,7 +8,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
 
 from .. import limits
-from ..model import day_of
 from ..reports import batch
 from ..reports.records import Recorder, RecordError
 from ..schedule.reporting import grain_of, opens, period_words
@@ -55,13 +54,12 @@ def routine(obligation: str):
                 back: dict[str, Any] = {"unit": unit} if g.account.coordinator else {}
                 return redirect(url_for("unit.home", **back), code=303)
     events = batch.events(recorder, found, unit, slot)
+    planned = [e for e in events if batch.open_to_report(e, today)]
     body = page("web/batch.html", title="按计划全部完成", unit=unit, obligation=found,
                 slot=slot, key=slot.key, words=period_words(grain_of(slot.key), slot),
                 choices=batch.choices(plan, today), events=events, today=today,
-                planned=[e for e in events if e.status == "planned" and e.live
-                         and day_of(e.start) <= today],
-                ahead=sum(e.status == "planned" and e.live and day_of(e.start) > today
-                          for e in events),
+                planned=planned, ahead=[e for e in events if e.status == "planned" and e.live
+                                        and e not in planned],
                 opens=opens(slot), form=form, limit_mb=plan.settings.evidence_mb,
                 note_most=limits.NOTE, files_most=limits.EVIDENCE_FILES)
     return body, 400 if form.errors else 200
