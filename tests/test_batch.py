@@ -224,6 +224,7 @@ def test_a_week_open_on_its_monday_offers_only_the_days_already_held(web):
     page = client.get("/batch/m02-tv?period=2025-W25").text
     assert "未到，举行后再登记" in page and 'value="m02-tv/2025-W25"  disabled' in page
     assert "这个时段的活动还没到，举行后再登记。" in page and 'name="note"' not in page
+    assert "勾选的活动" not in page  # nothing to tick: no instructions for ticking
     before = _history_rows(web)
     answer = client.post("/batch/m02-tv?period=2025-W25", data={
         "csrf_token": csrf(page), "period": "2025-W25", "uid": ["m02-tv/2025-W25"]})
